@@ -1,0 +1,101 @@
+// The contract between the node and its user interfaces (DESIGN §3): one list of commands
+// (request -> response) and events (node -> UI). Transports (HTTP API, WebSocket, Electron IPC)
+// are generated from this list; every payload is validated at runtime with these schemas.
+
+import { z } from 'zod';
+import { DISCOVERY_MODES, type DiscoveryMode, type Library, type OperatingSystem, type Peer } from './peer.js';
+
+export const PAYLOAD_MAX_BYTES = 64 * 1024;
+export const DEVICE_NAME_MAX_CHARS = 64;
+export const LIBRARY_NAME_MAX_CHARS = 64;
+
+const deviceName = z.string().trim().min(1, 'a device name cannot be empty').max(DEVICE_NAME_MAX_CHARS, `a device name is at most ${DEVICE_NAME_MAX_CHARS} characters`);
+const libraryName = z.string().trim().min(1, 'a library name cannot be empty').max(LIBRARY_NAME_MAX_CHARS, `a library name is at most ${LIBRARY_NAME_MAX_CHARS} characters`);
+const libraryUuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'not a library id (a UUID)');
+const empty = z.object({}).strict();
+
+/** The commands; each has a payload schema. Their results are typed in CommandResults. */
+export const commandSchemas = {
+  getState: empty,
+  setMode: z.object({ mode: z.enum(DISCOVERY_MODES) }).strict(),
+  setName: z.object({ name: deviceName }).strict(),
+  createLibrary: z.object({ name: libraryName }).strict(),
+  renameLibrary: z.object({ uuid: libraryUuid, name: libraryName }).strict(),
+  activateLibrary: z.object({ uuid: libraryUuid }).strict(),
+  deactivateLibrary: z.object({ uuid: libraryUuid }).strict(),
+  deleteLibrary: z.object({ uuid: libraryUuid }).strict(),
+} as const;
+
+export type CommandName = keyof typeof commandSchemas;
+export type CommandPayloads = { [K in CommandName]: z.infer<(typeof commandSchemas)[K]> };
+
+export interface SelfInfo {
+  identity: string;
+  name: string;
+  hostname: string;
+  port: number;
+  operatingSystem: OperatingSystem;
+  deviceModel: string | null;
+  version: string;
+}
+
+export interface NodeState {
+  self: SelfInfo;
+  mode: DiscoveryMode;
+  /** Why the peer list is empty or stale, in words for the user; null when discovery runs. */
+  discoveryNote: string | null;
+  libraries: Library[];
+  peers: Peer[];
+  /** Problems the user should know of (a settings file that was reset, an interface lost ...). */
+  warnings: string[];
+}
+
+export interface CommandResults {
+  getState: NodeState;
+  setMode: NodeState;
+  setName: NodeState;
+  createLibrary: Library;
+  renameLibrary: Library;
+  activateLibrary: Library;
+  deactivateLibrary: Library;
+  deleteLibrary: { deleted: string };
+}
+
+/** Events from the node to its UIs. */
+export interface EventPayloads {
+  state: NodeState;
+}
+export type EventName = keyof EventPayloads;
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(commandSchemas, name);
+}
+
+export type CommandErrorCode = 'unknown-command' | 'invalid-payload' | 'not-found' | 'refused' | 'internal';
+
+/** An error a UI can show as it is: `message` says what is wrong and what to do. */
+export class CommandError extends Error {
+  constructor(readonly code: CommandErrorCode, message: string) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+/** Validates a payload for `command`; throws CommandError with a readable reason. */
+export function parsePayload<K extends CommandName>(command: K, payload: unknown): CommandPayloads[K] {
+  const result = commandSchemas[command].safeParse(payload ?? {});
+  if (!result.success) {
+    const reason = result.error.issues
+      .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
+      .join('; ');
+    throw new CommandError('invalid-payload', `invalid ${command} request: ${reason}`);
+  }
+  return result.data as CommandPayloads[K];
+}
+
+/** What a transport needs of the node. */
+export interface NodeApi {
+  invoke<K extends CommandName>(command: K, payload: CommandPayloads[K]): Promise<CommandResults[K]>;
+  on(event: 'state', listener: (state: NodeState) => void): void;
+  off(event: 'state', listener: (state: NodeState) => void): void;
+}
