@@ -113,8 +113,8 @@ export function encodeTxt(meta: Omit<PeerMetadata, 'librariesOmitted'>): Encoded
   const strings = entries.map((e) => utf8Encoder.encode(e));
   let byteLength = strings.reduce((sum, s) => sum + 1 + s.length, 0);
   const valid = meta.libraries.filter((l) => isUuid(l.uuid) && isRemoteIdentity(l.identity));
-  // Room kept for `libraries_omitted=NNNN` in case some do not fit.
-  const omittedReserve = 1 + utf8Encoder.encode(`${TXT_KEYS.librariesOmitted}=9999`).length;
+  // Room kept for `libraries_omitted=N` in case some do not fit (N <= valid.length, so as many digits at most).
+  const omittedReserve = 1 + utf8Encoder.encode(`${TXT_KEYS.librariesOmitted}=${valid.length}`).length;
   let included = 0;
   for (const lib of valid) {
     const s = utf8Encoder.encode(`${lib.uuid.toLowerCase()}=${lib.identity}`);

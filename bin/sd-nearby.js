@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// Entry point of `npx sd-nearby`: runs the compiled CLI (built by `npm install` through `prepare`).
+import { existsSync } from 'node:fs';
+
+const cli = new URL('../dist/src-main/server/cli.js', import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write('sd-nearby: not built yet; run `npm install` (or `npm run build:node`) in the project folder first\n');
+  process.exit(2);
+}
+const { main } = await import(cli.href);
+await main(process.argv.slice(2));

@@ -1,0 +1,206 @@
+// Browses `_sd._udp`: re-queries with backoff listing known answers (RFC 6762 §5.2, §7.1, §7.3),
+// and keeps the peer list honest with direct questions (DESIGN §4): a peer that stops answering
+// is dropped within seconds, and a goodbye removes a peer only when it is confirmed.
+
+import { EventEmitter } from 'node:events';
+import {
+  GOODBYE_VERIFY_ATTEMPTS, GOODBYE_VERIFY_TIMEOUT_MS, LIVENESS_ATTEMPTS, LIVENESS_INTERVAL_MS, LIVENESS_TIMEOUT_MS,
+  PEERS_MAX, QUERY_FIRST_DELAY_MAX_MS, QUERY_FIRST_DELAY_MIN_MS, REQUERY_JITTER_FRACTION, REQUERY_MAX_MS, REQUERY_MIN_MS, SERVICE_TYPE,
+} from './constants.js';
+import { encodeQuery, sameName, type MdnsMessage } from './dnsMessage.js';
+import { PeerCache, type CacheEntry } from './peerCache.js';
+import type { Transport } from './transport.js';
+import type { Peer } from '../../../src-shared/peer.js';
+
+interface Check {
+  kind: 'liveness' | 'goodbye';
+  attempt: number;
+  timer: NodeJS.Timeout;
+}
+
+export interface BrowserEvents {
+  change: [];
+}
+
+export class Browser extends EventEmitter<BrowserEvents> {
+  readonly cache: PeerCache;
+  private queryTimer: NodeJS.Timeout | null = null;
+  private queryIntervalMs = REQUERY_MIN_MS;
+  private lastQueryAt = 0;
+  /** When another host last asked our PTR question with at least our known answers (§7.3). */
+  private lastEquivalentQueryAt = 0;
+  private readonly nextCheckAt = new Map<string, number>();
+  private readonly checks = new Map<string, Check>();
+  private tickTimer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(private readonly transport: Transport, ownLabel: () => string | null, maxPeers = PEERS_MAX) {
+    super();
+    this.cache = new PeerCache(ownLabel, maxPeers);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.restartQueries();
+    this.tickTimer = setInterval(() => this.tick(), 250);
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.queryTimer) clearTimeout(this.queryTimer);
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.queryTimer = this.tickTimer = null;
+    for (const c of this.checks.values()) clearTimeout(c.timer);
+    this.checks.clear();
+    this.nextCheckAt.clear();
+    const hadPeers = this.cache.size > 0;
+    this.cache.clear();
+    if (hadPeers) this.emit('change');
+  }
+
+  peers(): Peer[] {
+    return [...this.cache.values()].map((e) => this.cache.toPeer(e));
+  }
+
+  /** A new burst of queries: at start, and when the network changes (DESIGN §4). */
+  restartQueries(): void {
+    if (!this.running) return;
+    if (this.queryTimer) clearTimeout(this.queryTimer);
+    this.queryIntervalMs = REQUERY_MIN_MS;
+    const first = QUERY_FIRST_DELAY_MIN_MS + Math.random() * (QUERY_FIRST_DELAY_MAX_MS - QUERY_FIRST_DELAY_MIN_MS);
+    this.queryTimer = setTimeout(() => this.sendQuery(), first);
+  }
+
+  private sendQuery(): void {
+    if (!this.running) return;
+    const now = Date.now();
+    // Duplicate question suppression: someone asked the same, with our known answers, meanwhile.
+    const suppressed = this.lastEquivalentQueryAt > this.lastQueryAt && now - this.lastEquivalentQueryAt < this.queryIntervalMs / 2;
+    if (!suppressed) {
+      // The first query of a burst asks for unicast answers (RFC 6762 §5.4): responders that
+      // multicast their records a moment ago answer us at once instead of waiting a second.
+      const first = this.queryIntervalMs === REQUERY_MIN_MS;
+      const packet = encodeQuery([{ name: SERVICE_TYPE, type: 'PTR', unicastResponse: first }], this.cache.knownPtrAnswers(now));
+      for (const iface of this.transport.interfaces()) void this.transport.multicast(iface.name, packet);
+    }
+    this.lastQueryAt = now;
+    const interval = this.queryIntervalMs;
+    this.queryIntervalMs = Math.min(this.queryIntervalMs * 2, REQUERY_MAX_MS);
+    this.queryTimer = setTimeout(() => this.sendQuery(), interval * (1 + Math.random() * REQUERY_JITTER_FRACTION));
+  }
+
+  /** Another host's query: if it asks our question with all our known answers, ours can wait. */
+  observeQuery(msg: MdnsMessage): void {
+    if (!msg.questions.some((q) => sameName(q.name, SERVICE_TYPE) && (q.type === 'PTR' || q.type === 'ANY'))) return;
+    const theirs = new Set(msg.knownAnswers.filter((r) => r.type === 'PTR').map((r) => (r.data as string).toLowerCase()));
+    const ours = this.cache.knownPtrAnswers(Date.now());
+    if (ours.every((r) => theirs.has((r.data as string).toLowerCase()))) this.lastEquivalentQueryAt = Date.now();
+  }
+
+  /** A multicast or unicast response from a peer, heard on interface `iface`. */
+  handleResponse(msg: MdnsMessage, source: string, iface: string, viaDirectQuery: boolean): void {
+    if (!this.running) return;
+    const now = Date.now();
+    if (viaDirectQuery) {
+      // Legacy-unicast answers carry TTLs capped at 10 s: proof of life, not cache content.
+      for (const r of msg.records) {
+        if (r.type === 'SRV' && r.ttl > 0) {
+          const entry = this.cache.entryFor(r.name, now, false);
+          if (entry) this.confirmAlive(entry, now);
+        }
+      }
+      return;
+    }
+    const before = this.cache.size;
+    const { touched, goodbyes, changed } = this.cache.apply(msg.records, iface, source, now);
+    for (const key of touched) {
+      const entry = this.cache.get(key);
+      if (!entry) continue;
+      this.confirmAlive(entry, now);
+      this.askForMissing(entry, source);
+    }
+    for (const key of goodbyes) if (!touched.has(key)) this.verifyGoodbye(key);
+    if (changed || this.cache.size !== before) this.emit('change');
+  }
+
+  private confirmAlive(entry: CacheEntry, now: number): void {
+    entry.lastSeen = now;
+    const check = this.checks.get(entry.key);
+    if (check) {
+      clearTimeout(check.timer);
+      this.checks.delete(entry.key);
+    }
+    this.nextCheckAt.set(entry.key, now + LIVENESS_INTERVAL_MS * (0.8 + Math.random() * 0.4));
+  }
+
+  /** A PTR alone, or an SRV without addresses: ask the peer directly for the rest. */
+  private askForMissing(entry: CacheEntry, source: string): void {
+    const questions = [];
+    if (!entry.srv) questions.push({ name: `${entry.label}._sd._udp.local`, type: 'SRV' as const, unicastResponse: true });
+    if (!entry.txt) questions.push({ name: `${entry.label}._sd._udp.local`, type: 'TXT' as const, unicastResponse: true });
+    if (entry.srv && !this.cache.hasAddresses(entry)) {
+      questions.push({ name: entry.srv.target, type: 'A' as const, unicastResponse: true }, { name: entry.srv.target, type: 'AAAA' as const, unicastResponse: true });
+    }
+    if (questions.length === 0) return;
+    // QU questions to the group: answered by unicast to our port 5353 (RFC 6762 §5.4).
+    const packet = encodeQuery(questions);
+    const iface = [...entry.heardOn.entries()].find(([, h]) => h.source === source)?.[0];
+    if (iface) void this.transport.multicast(iface, packet);
+  }
+
+  private verifyGoodbye(key: string): void {
+    const entry = this.cache.get(key);
+    if (!entry) return;
+    const existing = this.checks.get(key);
+    if (existing?.kind === 'goodbye') return;
+    if (existing) clearTimeout(existing.timer);
+    this.directCheck(entry, 'goodbye', 0);
+  }
+
+  /** Sends one direct SRV question; on silence, retries, then drops the peer. */
+  private directCheck(entry: CacheEntry, kind: Check['kind'], attempt: number): void {
+    const timeout = kind === 'goodbye' ? GOODBYE_VERIFY_TIMEOUT_MS : LIVENESS_TIMEOUT_MS;
+    const attempts = kind === 'goodbye' ? GOODBYE_VERIFY_ATTEMPTS : LIVENESS_ATTEMPTS;
+    const packet = encodeQuery([{ name: `${entry.label}._sd._udp.local`, type: 'SRV', unicastResponse: true }]);
+    const targets = this.directTargets(entry);
+    for (const address of targets) void this.transport.directQuery(address, packet);
+    const timer = setTimeout(() => {
+      this.checks.delete(entry.key);
+      if (attempt + 1 < attempts) this.directCheck(entry, kind, attempt + 1);
+      else this.drop(entry.key);
+    }, timeout);
+    this.checks.set(entry.key, { kind, attempt, timer });
+  }
+
+  /** Where to ask: the address we last heard the peer from on each interface, IPv4 first. */
+  private directTargets(entry: CacheEntry): string[] {
+    const sources = [...entry.heardOn.values()].sort((a, b) => b.at - a.at).map((h) => h.source);
+    const addresses = this.cache.addressesOf(entry);
+    return [...new Set([...sources, ...addresses])].slice(0, 2);
+  }
+
+  private drop(key: string): void {
+    if (this.cache.delete(key)) {
+      this.nextCheckAt.delete(key);
+      this.emit('change');
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    const gone = this.cache.expire(now);
+    for (const key of gone) {
+      this.nextCheckAt.delete(key);
+      const c = this.checks.get(key);
+      if (c) clearTimeout(c.timer);
+      this.checks.delete(key);
+    }
+    if (gone.length > 0) this.emit('change');
+    for (const entry of this.cache.values()) {
+      if (this.checks.has(entry.key)) continue;
+      const due = this.nextCheckAt.get(entry.key) ?? 0;
+      if (due <= now) this.directCheck(entry, 'liveness', 0);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// Names, timers and limits of the discovery engine, gathered here (DESIGN §4).
+// RFC 6762 = Multicast DNS, RFC 6763 = DNS-Based Service Discovery.
+
+export const MDNS_PORT = 5353;
+export const MDNS_IPV4_GROUP = '224.0.0.251';
+export const MDNS_IPV6_GROUP = 'ff02::fb';
+
+export const SERVICE_TYPE = '_sd._udp.local';
+/** RFC 6763 §9: the meta-query that lists service types. */
+export const SERVICE_ENUMERATION_NAME = '_services._dns-sd._udp.local';
+
+/** RFC 6762 §10: 120 s for records that carry a host name, 75 min for the others. */
+export const HOST_RECORD_TTL_S = 120;
+export const OTHER_RECORD_TTL_S = 4500;
+/** RFC 6762 §6.7: legacy unicast answers carry a TTL of at most 10 s. */
+export const LEGACY_UNICAST_TTL_S = 10;
+
+/** RFC 6762 §8.3: at least two announcements, one second apart. */
+export const ANNOUNCE_COUNT = 2;
+export const ANNOUNCE_INTERVAL_MS = 1000;
+
+/** RFC 6762 §5.2: the first query after 20-120 ms, then intervals doubling from 1 s. */
+export const QUERY_FIRST_DELAY_MIN_MS = 20;
+export const QUERY_FIRST_DELAY_MAX_MS = 120;
+export const REQUERY_MIN_MS = 1000;
+/** RFC 6762 §5.2 allows a cap of 60 min; peers stay fresh through direct questions meanwhile. */
+export const REQUERY_MAX_MS = 60 * 60 * 1000;
+/** Random extra delay added to each re-query, as a fraction of its interval. */
+export const REQUERY_JITTER_FRACTION = 0.1;
+
+/** RFC 6762 §6: answers to shared (PTR) questions wait 20-120 ms, to aggregate. */
+export const SHARED_ANSWER_DELAY_MIN_MS = 20;
+export const SHARED_ANSWER_DELAY_MAX_MS = 120;
+/** RFC 6762 §6: a record is not multicast again within one second (probe defence aside). */
+export const MULTICAST_RECORD_MIN_INTERVAL_MS = 1000;
+
+/** Direct (unicast, QU) questions that keep peers honest (DESIGN §4): how often, how long to wait. */
+export const LIVENESS_INTERVAL_MS = 10_000;
+export const LIVENESS_TIMEOUT_MS = 1000;
+export const LIVENESS_ATTEMPTS = 3;
+/** A goodbye removes a peer only when direct questions then go unanswered (goodbyes can be spoofed). */
+export const GOODBYE_VERIFY_TIMEOUT_MS = 250;
+export const GOODBYE_VERIFY_ATTEMPTS = 2;
+
+/** How often the interface list is read again (address or link changes). */
+export const INTERFACE_POLL_MS = 1000;
+/** An identical packet received on several sockets within this window is handled once. */
+export const DUPLICATE_PACKET_WINDOW_MS = 100;
+
+/** Caps on what a LAN can make us hold. */
+export const PEERS_MAX = 512;
+export const ADDRESSES_PER_PEER_MAX = 8;
+export const ADDRESSES_PER_INTERFACE_ADVERTISED_MAX = 4;
+/** RFC 6762 §17: an mDNS message may be up to 9000 bytes; anything larger is not ours to parse. */
+export const PACKET_MAX_BYTES = 9000;

@@ -1,0 +1,158 @@
+// Encoding and defensive decoding of mDNS messages on top of dns-packet. Everything a peer
+// sends passes through `decodeMessage`, which never throws and keeps only well-formed records.
+
+import dnsPacket from 'dns-packet';
+import { PACKET_MAX_BYTES, SERVICE_TYPE } from './constants.js';
+
+export type RecordType = 'PTR' | 'SRV' | 'TXT' | 'A' | 'AAAA';
+
+export interface SrvData { target: string; port: number; priority: number; weight: number }
+
+export type MdnsRecord =
+  | { name: string; type: 'PTR'; ttl: number; flush: boolean; data: string }
+  | { name: string; type: 'SRV'; ttl: number; flush: boolean; data: SrvData }
+  | { name: string; type: 'TXT'; ttl: number; flush: boolean; data: Buffer[] }
+  | { name: string; type: 'A' | 'AAAA'; ttl: number; flush: boolean; data: string };
+
+export interface MdnsQuestion { name: string; type: RecordType | 'ANY'; unicastResponse: boolean }
+
+export interface MdnsMessage {
+  id: number;
+  isResponse: boolean;
+  questions: MdnsQuestion[];
+  /** Answers, authorities and additionals together: mDNS treats them alike (RFC 6762 §6). */
+  records: MdnsRecord[];
+  /** For queries: the known answers (the answer section). */
+  knownAnswers: MdnsRecord[];
+}
+
+const QU_BIT = 0x8000;
+const QUESTION_TYPES = new Set(['PTR', 'SRV', 'TXT', 'A', 'AAAA', 'ANY']);
+const TXT_STRINGS_MAX = 128;
+
+function validName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && name.length <= 255;
+}
+
+function toRecord(raw: unknown): MdnsRecord | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const r = raw as { name?: unknown; type?: unknown; ttl?: unknown; flush?: unknown; data?: unknown; class?: unknown };
+  if (!validName(r.name) || typeof r.ttl !== 'number' || !Number.isFinite(r.ttl) || r.ttl < 0) return null;
+  if (r.class !== undefined && r.class !== 'IN') return null;
+  const base = { name: r.name, ttl: r.ttl, flush: r.flush === true };
+  switch (r.type) {
+    case 'PTR':
+      return validName(r.data) ? { ...base, type: 'PTR', data: r.data } : null;
+    case 'SRV': {
+      const d = r.data as Partial<SrvData> | undefined;
+      if (!d || !validName(d.target) || !Number.isInteger(d.port) || (d.port as number) < 0 || (d.port as number) > 65535) return null;
+      return { ...base, type: 'SRV', data: { target: d.target, port: d.port as number, priority: Number(d.priority) || 0, weight: Number(d.weight) || 0 } };
+    }
+    case 'TXT': {
+      const d = Array.isArray(r.data) ? r.data : [r.data];
+      const strings = d.filter((s): s is Buffer => Buffer.isBuffer(s)).slice(0, TXT_STRINGS_MAX);
+      return { ...base, type: 'TXT', data: strings };
+    }
+    case 'A':
+    case 'AAAA':
+      return typeof r.data === 'string' && r.data.length <= 45 ? { ...base, type: r.type, data: r.data } : null;
+    default:
+      return null;
+  }
+}
+
+/** Decodes a datagram; null for anything that is not a well-formed DNS message. */
+export function decodeMessage(buffer: Buffer): MdnsMessage | null {
+  if (buffer.length < 12 || buffer.length > PACKET_MAX_BYTES) return null;
+  let packet: dnsPacket.DecodedPacket;
+  try {
+    packet = dnsPacket.decode(buffer);
+  } catch {
+    return null;
+  }
+  const isResponse = packet.type === 'response';
+  // RFC 6762 §18.3: multicast DNS messages with a non-zero OPCODE are ignored.
+  if (((packet.flags ?? 0) >> 11) & 0xf) return null;
+  const questions: MdnsQuestion[] = [];
+  for (const q of packet.questions ?? []) {
+    const type = String(q.type);
+    if (!validName(q.name) || !QUESTION_TYPES.has(type)) continue;
+    // dns-packet reports a class with the QU bit as `UNKNOWN_32769` (RFC 6762 §5.4).
+    const klass = String(q.class);
+    const unicastResponse = klass === `UNKNOWN_${QU_BIT | 1}` || klass === `UNKNOWN_${QU_BIT | 255}`;
+    if (!unicastResponse && klass !== 'IN' && klass !== 'ANY') continue;
+    questions.push({ name: q.name, type: type as MdnsQuestion['type'], unicastResponse });
+  }
+  const collect = (list: unknown[] | undefined) => (list ?? []).map(toRecord).filter((r): r is MdnsRecord => r !== null);
+  const answers = collect(packet.answers);
+  const others = [...collect(packet.authorities), ...collect(packet.additionals)];
+  return {
+    id: packet.id ?? 0,
+    isResponse,
+    questions,
+    records: isResponse ? [...answers, ...others] : [],
+    knownAnswers: isResponse ? [] : answers,
+  };
+}
+
+function toPacketAnswer(r: MdnsRecord): dnsPacket.Answer {
+  return { name: r.name, type: r.type, ttl: r.ttl, class: 'IN', flush: r.flush, data: r.data } as dnsPacket.Answer;
+}
+
+function toPacketQuestion(q: MdnsQuestion): dnsPacket.Question {
+  return { name: q.name, type: q.type, class: 'IN' } as dnsPacket.Question;
+}
+
+/** Bytes of an uncompressed name, as dns-packet writes it (labels with length bytes, then 0). */
+function nameEncodingLength(name: string): number {
+  const trimmed = name.replace(/^\.|\.$/g, '');
+  if (trimmed === '') return 1;
+  return trimmed.split('.').reduce((n, label) => n + 1 + Buffer.byteLength(label), 0) + 1;
+}
+
+export function encodeResponse(answers: MdnsRecord[], additionals: MdnsRecord[] = [], opts: { id?: number; questions?: MdnsQuestion[] } = {}): Buffer {
+  return dnsPacket.encode({
+    type: 'response',
+    id: opts.id ?? 0,
+    flags: dnsPacket.AUTHORITATIVE_ANSWER,
+    questions: (opts.questions ?? []).map(toPacketQuestion),
+    answers: answers.map(toPacketAnswer),
+    additionals: additionals.map(toPacketAnswer),
+  });
+}
+
+/** Encodes a query; questions with `unicastResponse` get the QU bit (dns-packet cannot set it). */
+export function encodeQuery(questions: MdnsQuestion[], knownAnswers: MdnsRecord[] = []): Buffer {
+  const buffer = dnsPacket.encode({
+    type: 'query',
+    id: 0,
+    flags: 0,
+    questions: questions.map(toPacketQuestion),
+    answers: knownAnswers.map(toPacketAnswer),
+  });
+  // dns-packet writes names uncompressed, so each question's class field is found by length.
+  let offset = 12;
+  for (const q of questions) {
+    offset += nameEncodingLength(q.name) + 2;
+    if (q.unicastResponse) buffer.writeUInt16BE(buffer.readUInt16BE(offset) | QU_BIT, offset);
+    offset += 2;
+  }
+  return buffer;
+}
+
+export function sameName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+const SERVICE_SUFFIX = `.${SERVICE_TYPE}`;
+
+/** `X._sd._udp.local` -> `X` (the instance label), or null for names of other services. */
+export function instanceLabelOf(fullName: string): string | null {
+  if (fullName.length <= SERVICE_SUFFIX.length || !fullName.toLowerCase().endsWith(SERVICE_SUFFIX)) return null;
+  const label = fullName.slice(0, -SERVICE_SUFFIX.length);
+  return label.length > 0 && Buffer.byteLength(label) <= 63 ? label : null;
+}
+
+export function instanceFullName(label: string): string {
+  return `${label}${SERVICE_SUFFIX}`;
+}

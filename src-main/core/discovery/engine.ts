@@ -1,0 +1,260 @@
+// The discovery engine (DESIGN §4): sockets on every interface that can multicast, IPv4 and
+// IPv6, re-read when interfaces change; a responder for our instance and a browser for the others.
+
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { DUPLICATE_PACKET_WINDOW_MS, INTERFACE_POLL_MS, MDNS_PORT, PEERS_MAX } from './constants.js';
+import { decodeMessage } from './dnsMessage.js';
+import { MdnsSocket, type Family } from './mdnsSocket.js';
+import { interfaceForSource, interfacesSignature, listMulticastInterfaces, type MulticastInterface } from './networkInterfaces.js';
+import type { Advertisement } from './ownRecords.js';
+import { Responder } from './responder.js';
+import { Browser } from './browser.js';
+import type { Transport } from './transport.js';
+import type { Peer } from '../../../src-shared/peer.js';
+
+export interface DiscoveryEngineEvents {
+  peers: [Peer[]];
+  warning: [string];
+}
+
+export interface DiscoveryEngineOptions {
+  /** Reads the interfaces; tests may narrow it. */
+  readInterfaces?: () => MulticastInterface[];
+  maxPeers?: number;
+}
+
+/** A DNS-safe, unique host name for an identity: lowercase hex of a hash (DESIGN §4). */
+export function hostnameForIdentity(identity: string): string {
+  return `sd-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`;
+}
+
+export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> implements Transport {
+  private readonly sockets = new Map<string, MdnsSocket>(); // `${iface}/${family}`
+  private directSockets: { v4: Socket | null; v6: Socket | null } = { v4: null, v6: null };
+  private current: MulticastInterface[] = [];
+  private signature = '';
+  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly recent = new Map<string, number>();
+  private readonly sentRecently = new Map<string, number>();
+  private readonly responder = new Responder(this);
+  private readonly browser: Browser;
+  private running = false;
+  private changeTimer: NodeJS.Timeout | null = null;
+  private readonly readInterfaces: () => MulticastInterface[];
+
+  constructor(opts: DiscoveryEngineOptions = {}) {
+    super();
+    this.readInterfaces = opts.readInterfaces ?? (() => listMulticastInterfaces());
+    this.browser = new Browser(this, () => this.responder.advertisement?.instance ?? null, opts.maxPeers ?? PEERS_MAX);
+    this.browser.on('change', () => this.schedulePeersEvent());
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  interfaces(): MulticastInterface[] {
+    return this.current.filter((i) => this.sockets.has(`${i.name}/4`) || this.sockets.has(`${i.name}/6`));
+  }
+
+  peers(): Peer[] {
+    return this.browser.peers();
+  }
+
+  /** Opens the sockets, starts browsing and, with an advertisement, announces it. */
+  async start(advertisement: Advertisement | null): Promise<void> {
+    if (this.running) {
+      this.setAdvertisement(advertisement);
+      return;
+    }
+    this.running = true;
+    this.responder.setAdvertisement(advertisement);
+    await this.openDirectSockets();
+    await this.syncInterfaces(true);
+    this.browser.start();
+    this.responder.announce();
+    this.pollTimer = setInterval(() => void this.syncInterfaces(false), INTERFACE_POLL_MS);
+  }
+
+  /** Changes what we advertise and announces it at once (the libraries hook, a new name). */
+  setAdvertisement(advertisement: Advertisement | null): void {
+    if (!this.running) {
+      this.responder.setAdvertisement(advertisement);
+      return;
+    }
+    if (advertisement === null) {
+      void this.responder.goodbye();
+      return;
+    }
+    this.responder.setAdvertisement(advertisement);
+    this.responder.cancelTimers();
+    this.responder.announce();
+  }
+
+  /** Goodbyes first (RFC 6762 §10.1), then every socket closes: nothing is sent afterwards. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    await this.responder.goodbye();
+    this.browser.stop();
+    await Promise.all([...this.sockets.values()].map((s) => s.close()));
+    this.sockets.clear();
+    for (const s of [this.directSockets.v4, this.directSockets.v6]) s?.close();
+    this.directSockets = { v4: null, v6: null };
+    this.current = [];
+    this.signature = '';
+    this.recent.clear();
+    this.sentRecently.clear();
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changeTimer = null;
+    this.emit('peers', []);
+  }
+
+  private schedulePeersEvent(): void {
+    if (this.changeTimer) return;
+    this.changeTimer = setTimeout(() => {
+      this.changeTimer = null;
+      this.emit('peers', this.peers());
+    }, 20);
+  }
+
+  private async openDirectSockets(): Promise<void> {
+    const open = (family: Family) =>
+      new Promise<Socket | null>((resolve) => {
+        const socket = createSocket(family === 4 ? { type: 'udp4' } : { type: 'udp6', ipv6Only: true });
+        socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, true));
+        socket.once('error', () => resolve(null)); // e.g. no IPv6 on this host
+        socket.bind(0, family === 4 ? '0.0.0.0' : '::', () => {
+          socket.removeAllListeners('error');
+          socket.on('error', (err) => this.emit('warning', `direct question socket: ${err.message}`));
+          resolve(socket);
+        });
+      });
+    this.directSockets = { v4: await open(4), v6: await open(6) };
+  }
+
+  private async syncInterfaces(initial: boolean): Promise<void> {
+    if (!this.running) return;
+    let list: MulticastInterface[];
+    try {
+      list = this.readInterfaces();
+    } catch (err) {
+      this.emit('warning', `could not read the network interfaces: ${(err as Error).message}`);
+      return;
+    }
+    const signature = interfacesSignature(list);
+    if (!initial && signature === this.signature) return;
+    const previous = new Map(this.current.map((i) => [i.name, interfacesSignature([i])]));
+    this.signature = signature;
+    this.current = list;
+    const wanted = new Set<string>();
+    for (const iface of list) {
+      if (iface.ipv4[0]) wanted.add(`${iface.name}/4`);
+      if (iface.ipv6.length > 0) wanted.add(`${iface.name}/6`);
+    }
+    for (const [key, socket] of this.sockets) {
+      if (!wanted.has(key)) {
+        this.sockets.delete(key);
+        await socket.close();
+      }
+    }
+    for (const iface of list) {
+      for (const family of [4, 6] as const) {
+        const key = `${iface.name}/${family}`;
+        const sig = interfacesSignature([iface]);
+        // An IPv4 socket is tied to its address: a changed address needs a new socket.
+        if (this.sockets.has(key) && family === 4 && previous.get(iface.name) !== sig) {
+          await this.sockets.get(key)?.close();
+          this.sockets.delete(key);
+        }
+        if (!wanted.has(key) || this.sockets.has(key)) continue;
+        const local = family === 4 ? iface.ipv4[0]?.address ?? '' : '';
+        const socket = new MdnsSocket(iface.name, family, local);
+        socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, false));
+        socket.on('error', (err) => this.emit('warning', `mDNS on ${iface.name} (IPv${family}): ${err.message}`));
+        try {
+          await socket.open();
+          this.sockets.set(key, socket);
+        } catch (err) {
+          await socket.close();
+          this.emit('warning', `cannot listen for mDNS on ${iface.name} (IPv${family}): ${(err as Error).message}`);
+        }
+      }
+    }
+    if (list.length === 0) this.emit('warning', 'no network interface with an address: discovery waits for one');
+    if (!initial && this.running) {
+      // The network changed: announce on every interface and ask again (DESIGN §4).
+      this.responder.cancelTimers();
+      this.responder.announce();
+      this.browser.restartQueries();
+    }
+  }
+
+  private onMessage(buffer: Buffer, rinfo: RemoteInfo, viaDirectQuery: boolean): void {
+    try {
+      const now = Date.now();
+      // Our own multicast comes back to us (loopback): not a message from anyone else.
+      const digest = createHash('sha1').update(buffer).digest('base64');
+      if (!viaDirectQuery && (this.sentRecently.get(digest) ?? 0) > now - 2000 && this.isOwnAddress(rinfo.address)) return;
+      // A multicast packet reaches every one of our sockets: handle it once.
+      const dedupeKey = `${rinfo.address}|${rinfo.port}|${digest}`;
+      if ((this.recent.get(dedupeKey) ?? 0) > now - DUPLICATE_PACKET_WINDOW_MS) return;
+      this.recent.set(dedupeKey, now);
+      if (this.recent.size > 4096) this.prune(this.recent, now - DUPLICATE_PACKET_WINDOW_MS);
+      const iface = interfaceForSource(rinfo.address, this.current);
+      if (!iface) return; // off-link source: RFC 6762 §11
+      const msg = decodeMessage(buffer);
+      if (process.env.SD_NEARBY_DEBUG_MDNS) console.error(Date.now() % 100000, 'mdns <-', rinfo.address, rinfo.port, viaDirectQuery ? 'direct' : '', JSON.stringify(msg));
+      if (!msg) return;
+      if (msg.isResponse) {
+        // RFC 6762 §6: multicast responses come from port 5353; others are not trusted as such.
+        if (!viaDirectQuery && rinfo.port !== MDNS_PORT) return;
+        this.browser.handleResponse(msg, rinfo.address, iface.name, viaDirectQuery);
+      } else if (!viaDirectQuery) {
+        this.responder.handleQuery(msg, { address: rinfo.address, port: rinfo.port }, iface);
+        if (rinfo.port === MDNS_PORT) this.browser.observeQuery(msg);
+      }
+    } catch (err) {
+      // Nothing a peer sends may crash the node (DESIGN §4); a bug here is reported, not fatal.
+      this.emit('warning', `ignored a packet from ${rinfo.address} that could not be handled: ${(err as Error).message}`);
+    }
+  }
+
+  private isOwnAddress(address: string): boolean {
+    const bare = address.replace(/%.*$/, '').toLowerCase();
+    return this.current.some((i) => [...i.ipv4, ...i.ipv6].some((a) => a.address.replace(/%.*$/, '').toLowerCase() === bare));
+  }
+
+  private prune(map: Map<string, number>, before: number): void {
+    for (const [k, t] of map) if (t < before) map.delete(k);
+  }
+
+  private noteSent(packet: Buffer): void {
+    const now = Date.now();
+    this.sentRecently.set(createHash('sha1').update(packet).digest('base64'), now);
+    if (this.sentRecently.size > 1024) this.prune(this.sentRecently, now - 2000);
+  }
+
+  async multicast(interfaceName: string, packet: Buffer): Promise<void> {
+    if (process.env.SD_NEARBY_DEBUG_MDNS) console.error(Date.now() % 100000, 'mdns ->', interfaceName, JSON.stringify(decodeMessage(packet)).slice(0, 200));
+    this.noteSent(packet);
+    await Promise.all([4, 6].map((f) => this.sockets.get(`${interfaceName}/${f}`)?.send(packet)));
+  }
+
+  async unicast(address: string, port: number, packet: Buffer): Promise<void> {
+    const family = address.includes(':') ? 6 : 4;
+    const iface = interfaceForSource(address, this.current);
+    const socket = iface ? this.sockets.get(`${iface.name}/${family}`) : undefined;
+    await socket?.send(packet, { address, port });
+  }
+
+  async directQuery(address: string, packet: Buffer): Promise<void> {
+    const socket = address.includes(':') ? this.directSockets.v6 : this.directSockets.v4;
+    if (!socket) return;
+    await new Promise<void>((resolve) => socket.send(packet, MDNS_PORT, address, () => resolve()));
+  }
+}

@@ -1,0 +1,224 @@
+// What we have heard about other `_sd._udp` instances, keyed by lowercased instance name
+// (DESIGN §4). Records are taken as they come, PTR, SRV, TXT or addresses alone; the cache turns
+// them into the Peer objects the UI shows.
+
+import { decodeTxt, type DecodedTxt } from '../../../src-shared/txtCodec.js';
+import { toDisplayText } from '../../../src-shared/displayText.js';
+import { isRemoteIdentity, shortIdentity } from '../../../src-shared/identity.js';
+import type { Peer } from '../../../src-shared/peer.js';
+import { ADDRESSES_PER_PEER_MAX } from './constants.js';
+import { instanceLabelOf, type MdnsRecord, type SrvData } from './dnsMessage.js';
+import { isIpv6LinkLocal } from './networkInterfaces.js';
+
+interface Timed { expiresAt: number; ttlMs: number }
+
+export interface CacheEntry {
+  key: string;
+  label: string;
+  ptr: Timed | null;
+  srv: (SrvData & Timed) | null;
+  txt: { strings: Buffer[]; decoded: DecodedTxt } & Timed | null;
+  /** Interface name -> the source address we last heard the instance from there. */
+  heardOn: Map<string, { source: string; at: number }>;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+interface HostAddresses {
+  /** Interface name -> address -> expiry (ms). */
+  byInterface: Map<string, Map<string, number>>;
+}
+
+/** ` (2)` is what a responder appends on a name conflict; the identity is the label without it. */
+const CONFLICT_SUFFIX = / \(\d+\)$/;
+
+export function claimedIdentity(label: string): string | null {
+  const bare = label.replace(CONFLICT_SUFFIX, '');
+  return isRemoteIdentity(bare) ? bare : null;
+}
+
+export class PeerCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly hosts = new Map<string, HostAddresses>();
+
+  constructor(private readonly ownLabel: () => string | null, private readonly maxPeers: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): CacheEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  values(): IterableIterator<CacheEntry> {
+    return this.entries.values();
+  }
+
+  delete(key: string): boolean {
+    return this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.hosts.clear();
+  }
+
+  private isOwn(label: string): boolean {
+    const own = this.ownLabel();
+    return own !== null && label.toLowerCase() === own.toLowerCase();
+  }
+
+  /** The entry for an instance name, created if there is room. Null for our own or foreign names. */
+  entryFor(fullName: string, now: number, create: boolean): CacheEntry | null {
+    const label = instanceLabelOf(fullName);
+    if (label === null || this.isOwn(label)) return null;
+    const key = fullName.toLowerCase();
+    let entry = this.entries.get(key);
+    if (!entry && create) {
+      if (this.entries.size >= this.maxPeers) return null;
+      entry = { key, label, ptr: null, srv: null, txt: null, heardOn: new Map(), firstSeen: now, lastSeen: now };
+      this.entries.set(key, entry);
+    }
+    return entry ?? null;
+  }
+
+  /**
+   * Takes the records of one response heard on `iface` from `source`. Returns the keys of the
+   * entries it touched, and of those for which it carried a goodbye (TTL 0).
+   */
+  apply(records: MdnsRecord[], iface: string, source: string, now: number): { touched: Set<string>; goodbyes: Set<string>; changed: boolean } {
+    const touched = new Set<string>();
+    const goodbyes = new Set<string>();
+    let changed = false;
+    // Addresses first, so that an SRV in the same packet finds them (cache-flush: RFC 6762 §10.2).
+    const flushed = new Set<string>();
+    for (const r of records) {
+      if (r.type !== 'A' && r.type !== 'AAAA') continue;
+      const host = r.name.toLowerCase();
+      let h = this.hosts.get(host);
+      if (!h) {
+        if (this.hosts.size >= this.maxPeers * 2) continue;
+        this.hosts.set(host, (h = { byInterface: new Map() }));
+      }
+      let addrs = h.byInterface.get(iface);
+      if (!addrs) h.byInterface.set(iface, (addrs = new Map()));
+      if (r.flush && r.ttl > 0 && !flushed.has(`${host}|${iface}|${r.type}`)) {
+        flushed.add(`${host}|${iface}|${r.type}`);
+        for (const a of [...addrs.keys()]) if ((r.type === 'A') === !a.includes(':')) addrs.delete(a);
+      }
+      const address = r.type === 'AAAA' && isIpv6LinkLocal(r.data) ? `${r.data}%${iface}` : r.data;
+      if (r.ttl === 0) addrs.delete(address);
+      else if (addrs.size < ADDRESSES_PER_PEER_MAX) addrs.set(address, now + r.ttl * 1000);
+      changed = true;
+    }
+    for (const r of records) {
+      let fullName: string;
+      if (r.type === 'PTR') {
+        if (r.name.toLowerCase() !== '_sd._udp.local') continue;
+        fullName = r.data;
+      } else if (r.type === 'SRV' || r.type === 'TXT') {
+        fullName = r.name;
+      } else continue;
+      if (r.ttl === 0) {
+        const entry = this.entryFor(fullName, now, false);
+        if (entry) goodbyes.add(entry.key);
+        continue;
+      }
+      const entry = this.entryFor(fullName, now, true);
+      if (!entry) continue;
+      const timed = { expiresAt: now + r.ttl * 1000, ttlMs: r.ttl * 1000 };
+      if (r.type === 'PTR') entry.ptr = timed;
+      else if (r.type === 'SRV') {
+        if (!entry.srv || entry.srv.port !== r.data.port || entry.srv.target.toLowerCase() !== r.data.target.toLowerCase()) changed = true;
+        entry.srv = { ...r.data, ...timed };
+      } else if (r.type === 'TXT') {
+        const same = entry.txt && entry.txt.strings.length === r.data.length && entry.txt.strings.every((s, i) => s.equals(r.data[i] as Buffer));
+        if (!same) {
+          changed = true;
+          entry.txt = { strings: r.data, decoded: decodeTxt(r.data), ...timed };
+        } else if (entry.txt) {
+          Object.assign(entry.txt, timed);
+        }
+      }
+      if (!entry.heardOn.has(iface)) changed = true;
+      entry.heardOn.set(iface, { source, at: now });
+      entry.lastSeen = now;
+      touched.add(entry.key);
+    }
+    for (const key of touched) if (this.entries.get(key)?.firstSeen === now) changed = true;
+    return { touched, goodbyes, changed };
+  }
+
+  /** Drops records past their TTL; returns true when an entry went away entirely. */
+  expire(now: number): string[] {
+    const gone: string[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.ptr && entry.ptr.expiresAt <= now) entry.ptr = null;
+      if (entry.srv && entry.srv.expiresAt <= now) entry.srv = null;
+      if (entry.txt && entry.txt.expiresAt <= now) entry.txt = null;
+      if (!entry.ptr && !entry.srv && !entry.txt) gone.push(entry.key);
+    }
+    for (const key of gone) this.entries.delete(key);
+    for (const [host, h] of this.hosts) {
+      for (const [iface, addrs] of h.byInterface) {
+        for (const [a, exp] of addrs) if (exp <= now) addrs.delete(a);
+        if (addrs.size === 0) h.byInterface.delete(iface);
+      }
+      if (h.byInterface.size === 0) this.hosts.delete(host);
+    }
+    return gone;
+  }
+
+  /** Our known answers for a PTR question: records with more than half their TTL left (RFC 6762 §7.1). */
+  knownPtrAnswers(now: number): MdnsRecord[] {
+    const out: MdnsRecord[] = [];
+    for (const e of this.entries.values()) {
+      if (e.ptr && e.ptr.expiresAt - now > e.ptr.ttlMs / 2) {
+        out.push({ name: '_sd._udp.local', type: 'PTR', ttl: Math.floor((e.ptr.expiresAt - now) / 1000), flush: false, data: `${e.label}._sd._udp.local` });
+      }
+    }
+    return out;
+  }
+
+  addressesOf(entry: CacheEntry): string[] {
+    const out: string[] = [];
+    const host = entry.srv ? this.hosts.get(entry.srv.target.toLowerCase()) : undefined;
+    for (const iface of entry.heardOn.keys()) {
+      for (const a of host?.byInterface.get(iface)?.keys() ?? []) if (!out.includes(a)) out.push(a);
+    }
+    if (out.length === 0) for (const { source } of entry.heardOn.values()) if (!out.includes(source)) out.push(source);
+    // IPv4 first: the most widely reachable.
+    return out.sort((a, b) => Number(a.includes(':')) - Number(b.includes(':'))).slice(0, ADDRESSES_PER_PEER_MAX);
+  }
+
+  hasAddresses(entry: CacheEntry): boolean {
+    const host = entry.srv ? this.hosts.get(entry.srv.target.toLowerCase()) : undefined;
+    return !!host && host.byInterface.size > 0;
+  }
+
+  toPeer(entry: CacheEntry): Peer {
+    const identity = claimedIdentity(entry.label);
+    const txt = entry.txt?.decoded;
+    const instance = toDisplayText(entry.label);
+    return {
+      id: entry.key,
+      identity,
+      instance,
+      verified: false,
+      name: txt?.name ?? (identity ? shortIdentity(identity) : instance),
+      operatingSystem: txt?.operatingSystem ?? 'other',
+      deviceModel: txt?.deviceModel ?? null,
+      version: txt?.version ?? null,
+      libraries: txt?.libraries ?? [],
+      librariesOmitted: txt?.librariesOmitted ?? 0,
+      addresses: this.addressesOf(entry),
+      port: entry.srv?.port ?? null,
+      hostname: entry.srv ? toDisplayText(entry.srv.target, 255) : null,
+      interfaces: [...entry.heardOn.keys()].sort(),
+      firstSeen: new Date(entry.firstSeen).toISOString(),
+      lastSeen: new Date(entry.lastSeen).toISOString(),
+      source: 'mdns',
+    };
+  }
+}

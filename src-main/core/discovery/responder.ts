@@ -1,0 +1,168 @@
+// Answers questions about our instance and announces it (RFC 6762 §6, §8.3, §10.1).
+
+import { ANNOUNCE_COUNT, ANNOUNCE_INTERVAL_MS, LEGACY_UNICAST_TTL_S, MDNS_PORT, MULTICAST_RECORD_MIN_INTERVAL_MS, SERVICE_ENUMERATION_NAME, SERVICE_TYPE, SHARED_ANSWER_DELAY_MAX_MS, SHARED_ANSWER_DELAY_MIN_MS } from './constants.js';
+import { encodeResponse, sameName, type MdnsMessage, type MdnsRecord } from './dnsMessage.js';
+import { buildOwnRecords, hostFullName, recordKey, type Advertisement, type OwnRecords } from './ownRecords.js';
+import type { MulticastInterface } from './networkInterfaces.js';
+import type { Transport } from './transport.js';
+
+function randomBetween(min: number, max: number): number {
+  return min + Math.random() * (max - min);
+}
+
+export class Responder {
+  private ad: Advertisement | null = null;
+  /** Per interface: record key -> when it was last multicast there. */
+  private readonly lastMulticast = new Map<string, Map<string, number>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Records waiting for their one-second multicast interval to pass: `${iface}|${recordKey}`. */
+  private readonly deferred = new Set<string>();
+
+  constructor(private readonly transport: Transport) {}
+
+  get advertisement(): Advertisement | null {
+    return this.ad;
+  }
+
+  setAdvertisement(ad: Advertisement | null): void {
+    this.ad = ad;
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private allRecords(r: OwnRecords): MdnsRecord[] {
+    return [r.ptr, r.srv, r.txt, ...r.addresses];
+  }
+
+  /** Unsolicited announcements on every interface (or the ones given): RFC 6762 §8.3. */
+  announce(interfaces: MulticastInterface[] = this.transport.interfaces()): void {
+    const ad = this.ad;
+    if (!ad) return;
+    for (let i = 0; i < ANNOUNCE_COUNT; i++) {
+      const send = () => {
+        if (this.ad !== ad) return; // superseded by a newer announcement or a goodbye
+        for (const iface of interfaces) {
+          const records = buildOwnRecords(ad, iface);
+          this.multicast(iface, this.allRecords(records), [], true);
+        }
+      };
+      if (i === 0) send();
+      else this.later(ANNOUNCE_INTERVAL_MS * 2 ** (i - 1), send);
+    }
+  }
+
+  /** Goodbye packets (TTL 0, RFC 6762 §10.1) for every record, awaited; then nothing is answered. */
+  async goodbye(): Promise<void> {
+    const ad = this.ad;
+    this.ad = null;
+    this.cancelTimers();
+    if (!ad) return;
+    await Promise.all(
+      this.transport.interfaces().map((iface) => {
+        const records = buildOwnRecords(ad, iface, 0);
+        return this.transport.multicast(iface.name, encodeResponse(this.allRecords(records)));
+      }),
+    );
+  }
+
+  cancelTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.deferred.clear();
+  }
+
+  /**
+   * Multicasts answers on one interface. A record multicast there less than a second ago waits
+   * until the second is over (RFC 6762 §6) instead of being dropped, so a querier that started
+   * just after an announcement still gets its answer.
+   */
+  private multicast(iface: MulticastInterface, answers: MdnsRecord[], additionals: MdnsRecord[], force = false): void {
+    const now = Date.now();
+    let sent = this.lastMulticast.get(iface.name);
+    if (!sent) this.lastMulticast.set(iface.name, (sent = new Map()));
+    const ready: MdnsRecord[] = [];
+    let waitMs = 0;
+    const waiting: MdnsRecord[] = [];
+    for (const r of answers) {
+      const key = recordKey(r);
+      const since = now - (sent.get(key) ?? 0);
+      if (force || since >= MULTICAST_RECORD_MIN_INTERVAL_MS) ready.push(r);
+      else if (!this.deferred.has(`${iface.name}|${key}`)) {
+        waiting.push(r);
+        waitMs = Math.max(waitMs, MULTICAST_RECORD_MIN_INTERVAL_MS - since);
+      }
+    }
+    if (waiting.length > 0) {
+      const ad = this.ad;
+      for (const r of waiting) this.deferred.add(`${iface.name}|${recordKey(r)}`);
+      this.later(waitMs, () => {
+        for (const r of waiting) this.deferred.delete(`${iface.name}|${recordKey(r)}`);
+        if (this.ad === ad) this.multicast(iface, waiting, additionals);
+      });
+    }
+    if (ready.length === 0) return;
+    for (const r of ready) sent.set(recordKey(r), now);
+    const answerKeys = new Set(ready.map(recordKey));
+    void this.transport.multicast(iface.name, encodeResponse(ready, additionals.filter((r) => !answerKeys.has(recordKey(r)))));
+  }
+
+  /** Answers a query that arrived on `iface` from `source`. */
+  handleQuery(msg: MdnsMessage, source: { address: string; port: number }, iface: MulticastInterface): void {
+    const ad = this.ad;
+    if (!ad || msg.questions.length === 0) return;
+    const own = buildOwnRecords(ad, iface);
+    const instance = own.srv.name;
+    const host = hostFullName(ad);
+    const answers: MdnsRecord[] = [];
+    const additionals: MdnsRecord[] = [];
+    let shared = false;
+    for (const q of msg.questions) {
+      const any = q.type === 'ANY';
+      if (sameName(q.name, SERVICE_TYPE) && (any || q.type === 'PTR')) {
+        answers.push(own.ptr);
+        additionals.push(own.srv, own.txt, ...own.addresses);
+        shared = true;
+      } else if (sameName(q.name, SERVICE_ENUMERATION_NAME) && (any || q.type === 'PTR')) {
+        answers.push(own.serviceEnumeration);
+        shared = true;
+      } else if (sameName(q.name, instance)) {
+        if (any || q.type === 'SRV') answers.push(own.srv);
+        if (any || q.type === 'TXT') answers.push(own.txt);
+        if (any || q.type === 'SRV') additionals.push(...own.addresses);
+      } else if (sameName(q.name, host)) {
+        answers.push(...own.addresses.filter((r) => any || r.type === q.type));
+      }
+    }
+    // Known-answer suppression (RFC 6762 §7.1): skip what the querier holds with at least half our TTL.
+    const known = new Map(msg.knownAnswers.map((r) => [recordKey(r), r.ttl]));
+    const unique = (list: MdnsRecord[]) => [...new Map(list.map((r) => [recordKey(r), r])).values()];
+    const toSend = unique(answers).filter((r) => (known.get(recordKey(r)) ?? -1) < r.ttl / 2);
+    if (toSend.length === 0) return;
+    const answerKeys = new Set(toSend.map(recordKey));
+    const extra = unique(additionals).filter((r) => !answerKeys.has(recordKey(r)) && !known.has(recordKey(r)));
+
+    if (source.port !== MDNS_PORT) {
+      // Legacy unicast (RFC 6762 §6.7): echo id and questions, TTLs of at most 10 s, to the source port.
+      const cap = (r: MdnsRecord): MdnsRecord => ({ ...r, ttl: Math.min(r.ttl, LEGACY_UNICAST_TTL_S), flush: false });
+      void this.transport.unicast(source.address, source.port, encodeResponse(toSend.map(cap), extra.map(cap), { id: msg.id, questions: msg.questions }));
+      return;
+    }
+    if (msg.questions.every((q) => q.unicastResponse)) {
+      void this.transport.unicast(source.address, source.port, encodeResponse(toSend, extra));
+      return;
+    }
+    if (shared) {
+      this.later(randomBetween(SHARED_ANSWER_DELAY_MIN_MS, SHARED_ANSWER_DELAY_MAX_MS), () => {
+        if (this.ad === ad) this.multicast(iface, toSend, extra);
+      });
+    } else {
+      this.multicast(iface, toSend, extra);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// The node's settings, kept in `<dataDir>/settings.json`. Read leniently (unknown keys dropped,
+// missing keys from the defaults); a file that cannot be understood is set aside, never deleted.
+
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { CommandError } from '../../src-shared/contract.js';
+import { toDisplayText } from '../../src-shared/displayText.js';
+import { DISCOVERY_MODES } from '../../src-shared/peer.js';
+import { readJsonFile, writeJsonFileAtomic } from './jsonFile.js';
+
+export const SETTINGS_FILE = 'settings.json';
+export const SETTINGS_NAME_MAX_CHARS = 64;
+export const MANUAL_PEERS_MAX = 100;
+export const MANUAL_PEER_MAX_CHARS = 300;
+export const FALLBACK_DEVICE_NAME = 'My device';
+
+export const settingsSchema = z.object({
+  version: z.literal(1),
+  name: z
+    .string()
+    .transform((s) => toDisplayText(s, 10_000))
+    .pipe(
+      z
+        .string()
+        .min(1, 'a device name cannot be empty')
+        .max(SETTINGS_NAME_MAX_CHARS, `a device name is at most ${SETTINGS_NAME_MAX_CHARS} characters`),
+    ),
+  discovery: z.enum(DISCOVERY_MODES),
+  port: z.number().int('a port is a whole number').min(1, 'a port is 1 to 65535').max(65535, 'a port is 1 to 65535').nullable(),
+  manualPeers: z
+    .array(z.string().max(MANUAL_PEER_MAX_CHARS, `a manual peer is at most ${MANUAL_PEER_MAX_CHARS} characters`))
+    .max(MANUAL_PEERS_MAX, `at most ${MANUAL_PEERS_MAX} manual peers`),
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+
+/** A device name from a host name: first label, without `.local`, safe to show; 'My device' when nothing is left. */
+export function defaultDeviceName(hostname: string = safeHostname()): string {
+  const firstLabel = hostname.trim().split('.')[0] ?? '';
+  const name = toDisplayText(firstLabel, SETTINGS_NAME_MAX_CHARS);
+  return name === '' ? FALLBACK_DEVICE_NAME : name;
+}
+
+function safeHostname(): string {
+  try {
+    return os.hostname();
+  } catch {
+    return '';
+  }
+}
+
+export function defaultSettings(): Settings {
+  return { version: 1, name: defaultDeviceName(), discovery: 'everyone', port: null, manualPeers: [] };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The schema for the file: missing keys are taken from `defaults`, unknown keys are dropped. */
+function settingsFileSchema(defaults: Settings): z.ZodType<Settings> {
+  return z.preprocess((raw) => (isPlainObject(raw) ? { ...defaults, ...raw } : raw), settingsSchema) as z.ZodType<Settings>;
+}
+
+const patchSchema = settingsSchema.partial().strict();
+
+function copy(settings: Settings): Settings {
+  return { ...settings, manualPeers: [...settings.manualPeers] };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => (i.path.length > 0 ? `${i.path.map(String).join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+export interface SettingsStoreEvents {
+  change: [settings: Settings];
+}
+
+export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
+  /** One sentence for the user when the settings file was bad and set aside; null otherwise. */
+  readonly problem: string | null;
+  readonly file: string;
+  private value: Settings;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(file: string, value: Settings, problem: string | null) {
+    super();
+    this.file = file;
+    this.value = value;
+    this.problem = problem;
+  }
+
+  static async load(dataDir: string): Promise<SettingsStore> {
+    const file = path.join(dataDir, SETTINGS_FILE);
+    const defaults = defaultSettings();
+    const { value, problem } = await readJsonFile(file, settingsFileSchema(defaults), () => copy(defaults), SETTINGS_FILE);
+    return new SettingsStore(file, value, problem);
+  }
+
+  /** A copy of the current settings. */
+  get(): Settings {
+    return copy(this.value);
+  }
+
+  /**
+   * Validates `patch` merged over the current settings, writes the file atomically, then emits
+   * 'change'. Throws CommandError('invalid-payload') and changes nothing when the result is invalid.
+   * Updates run one at a time, in call order.
+   */
+  update(patch: Partial<Settings>): Promise<Settings> {
+    const run = this.queue.then(() => this.apply(patch));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async apply(patch: Partial<Settings>): Promise<Settings> {
+    const checkedPatch = patchSchema.safeParse(patch);
+    if (!checkedPatch.success) {
+      throw new CommandError('invalid-payload', `invalid settings: ${describeIssues(checkedPatch.error)}`);
+    }
+    const merged = settingsSchema.safeParse({ ...this.value, ...stripUndefined(checkedPatch.data) });
+    if (!merged.success) {
+      throw new CommandError('invalid-payload', `invalid settings: ${describeIssues(merged.error)}`);
+    }
+    const next = merged.data;
+    await writeJsonFileAtomic(this.file, next);
+    this.value = next;
+    this.emit('change', copy(next));
+    return copy(next);
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

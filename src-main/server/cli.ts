@@ -1,0 +1,133 @@
+// `sd-nearby serve | browse`: the headless shell of the node (DESIGN §3).
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CliUsageError, parseCliArgs, type CliCommand } from './cliArgs.js';
+import { startApiServer, type ApiServer } from './apiServer.js';
+import { NearbyNode } from '../core/node.js';
+import { defaultDataDir } from '../core/dataDir.js';
+import { DiscoveryEngine } from '../core/discovery/engine.js';
+import type { Peer } from '../../src-shared/peer.js';
+
+function packageVersion(): string {
+  // dist/src-main/server/cli.js when built, src-main/server/cli.ts under tsx: look upwards.
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'sd-nearby' && pkg.version) return pkg.version;
+    } catch {
+      // not there: try the next
+    }
+  }
+  return '0.0.0';
+}
+
+function fail(message: string): never {
+  process.stderr.write(`sd-nearby: ${message}\n`);
+  process.exit(2);
+}
+
+function describePeer(p: Peer): string {
+  const where = p.addresses.length > 0 ? `${p.addresses[0]}${p.port !== null ? ` port ${p.port}` : ''}` : 'no address yet';
+  return `${p.name} (${p.operatingSystem}${p.deviceModel ? `, ${p.deviceModel}` : ''}) ${where}${p.identity ? '' : ' [not a valid identity]'}`;
+}
+
+/** Calls `onStop` once on SIGINT or SIGTERM; a second signal exits at once. */
+function onSignals(onStop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write(`sd-nearby: ${signal}: saying goodbye\n`);
+    onStop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`sd-nearby: while stopping: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function serve(cmd: Extract<CliCommand, { kind: 'serve' }>): Promise<void> {
+  if (cmd.ui) fail('--ui: the web UI is not part of this build yet; use the HTTP API (--api) meanwhile');
+  const dataDir = resolve(cmd.dataDir ?? defaultDataDir());
+  let node: NearbyNode;
+  try {
+    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries });
+    await node.start();
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  let api: ApiServer | null = null;
+  if (cmd.api) {
+    try {
+      api = await startApiServer({ node, host: cmd.api.host, port: cmd.api.port, ...(cmd.apiToken ? { token: cmd.apiToken } : {}) });
+    } catch (err) {
+      await node.close();
+      fail((err as Error).message);
+    }
+  }
+  const state = node.state();
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`sd-nearby ${state.self.version}: "${state.self.name}" identity ${state.self.identity}`);
+  out(`p2p port ${state.self.port}, discovery ${state.mode}, data in ${dataDir}`);
+  if (api) out(`api ${api.url}${api.token ? ` (token: ${api.token})` : ''}`);
+  for (const w of state.warnings) process.stderr.write(`sd-nearby: warning: ${w}\n`);
+
+  // A line per device found or lost, for people watching the terminal.
+  let known = new Map<string, Peer>();
+  node.on('state', (s) => {
+    const next = new Map(s.peers.map((p) => [p.id, p]));
+    for (const [id, p] of next) if (!known.has(id)) out(`+ ${describePeer(p)}`);
+    for (const [id, p] of known) if (!next.has(id)) out(`- ${p.name}`);
+    known = next;
+  });
+  onSignals(async () => {
+    await api?.close();
+    await node.close();
+  });
+}
+
+async function browse(cmd: Extract<CliCommand, { kind: 'browse' }>): Promise<void> {
+  const engine = new DiscoveryEngine();
+  engine.on('warning', (w) => process.stderr.write(`sd-nearby: warning: ${w}\n`));
+  const finish = async () => {
+    const peers = engine.peers().sort((a, b) => a.name.localeCompare(b.name));
+    await engine.stop();
+    if (cmd.json) process.stdout.write(`${JSON.stringify(peers, null, 2)}\n`);
+    else if (peers.length === 0) process.stdout.write('No devices found. Are they on this network with discovery set to Everyone?\n');
+    else for (const p of peers) process.stdout.write(`${describePeer(p)}\n`);
+    process.exit(0);
+  };
+  await engine.start(null);
+  const timer = setTimeout(() => void finish(), cmd.timeoutSeconds * 1000);
+  onSignals(async () => {
+    clearTimeout(timer);
+    await finish();
+  });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let cmd: CliCommand;
+  try {
+    cmd = parseCliArgs(argv, process.env);
+  } catch (err) {
+    if (err instanceof CliUsageError) fail(`${err.message} (see sd-nearby --help)`);
+    throw err;
+  }
+  switch (cmd.kind) {
+    case 'help':
+      process.stdout.write(cmd.text.endsWith('\n') ? cmd.text : `${cmd.text}\n`);
+      return;
+    case 'version':
+      process.stdout.write(`${packageVersion()}\n`);
+      return;
+    case 'serve':
+      return serve(cmd);
+    case 'browse':
+      return browse(cmd);
+  }
+}

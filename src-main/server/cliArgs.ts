@@ -1,0 +1,362 @@
+// Argument parsing for the `sd-nearby` command line (pure: no I/O, no process access).
+// `argv` is what follows the script (process.argv.slice(2)); `env` is process.env.
+
+import { isIPv4, isIPv6 } from 'node:net';
+import { DEVICE_NAME_MAX_CHARS, LIBRARY_NAME_MAX_CHARS } from '../../src-shared/contract.js';
+import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/peer.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export type CliCommand =
+  | {
+      kind: 'serve';
+      /** --data-dir as given (not resolved); null: the default folder. */
+      dataDir: string | null;
+      /** --name, trimmed; null: keep the saved name / the default. */
+      name: string | null;
+      /** --mode; null: keep the saved mode. */
+      mode: DiscoveryMode | null;
+      /** P2P port: --port; else 7373 when SD_DOCKER=true; else null (random). 0 also means random. */
+      port: number | null;
+      /** HTTP API address; default 127.0.0.1:0 (a free port); null with --api none. */
+      api: HostPort | null;
+      /** --api-token, else $SD_NEARBY_API_TOKEN, else null. */
+      apiToken: string | null;
+      /** --library NAME, repeatable, in order. */
+      libraries: string[];
+      /** --ui HOST:PORT, the web UI; null when not asked for. */
+      ui: HostPort | null;
+    }
+  | { kind: 'browse'; timeoutSeconds: number; json: boolean }
+  | { kind: 'help'; text: string }
+  | { kind: 'version' };
+
+/** A mistake in the command line; `message` is one line saying what to change. */
+export class CliUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliUsageError';
+  }
+}
+
+export const DOCKER_PORT = 7373;
+export const DEFAULT_API: Readonly<HostPort> = Object.freeze({ host: '127.0.0.1', port: 0 });
+export const DEFAULT_BROWSE_TIMEOUT_SECONDS = 5;
+export const BROWSE_TIMEOUT_MIN_SECONDS = 0.1;
+export const BROWSE_TIMEOUT_MAX_SECONDS = 3600;
+export const API_TOKEN_MIN_CHARS = 16;
+export const API_TOKEN_ENV = 'SD_NEARBY_API_TOKEN';
+
+export const USAGE = `Usage: sd-nearby <command> [options]
+
+Find the devices on your local network (Spacedrive _sd._udp discovery) and pair with one.
+
+Commands:
+  serve              run a node: announce this device, watch for others, answer the HTTP API
+  browse             list the devices announcing themselves nearby, then exit
+  help               show this text
+  version            show the version
+
+Options of serve:
+  --data-dir DIR     where identity, settings and libraries are kept
+  --name NAME        the device name others see (1 to ${DEVICE_NAME_MAX_CHARS} characters)
+  --mode MODE        who can see this device: everyone, contacts-only or disabled
+  --port PORT        TCP port for peer connections, 1 to 65535 (default: random, 0 = random;
+                     ${DOCKER_PORT} when the environment has SD_DOCKER=true)
+  --api HOST:PORT    address of the HTTP API for scripts (default: 127.0.0.1 on a free port;
+                     IPv6 as [::1]:PORT; "none" turns the API off). Beyond this machine
+                     (e.g. 0.0.0.0:7374) the API needs a token, printed at start
+  --api-token TOKEN  the API token to require (at least ${API_TOKEN_MIN_CHARS} characters);
+                     also read from $${API_TOKEN_ENV}, which keeps it out of the process list
+  --library NAME     make sure a library of this name exists and is active (repeatable)
+  --ui HOST:PORT     serve the web UI at this address (e.g. 127.0.0.1:8080)
+
+Options of browse:
+  --timeout SECONDS  how long to listen, ${BROWSE_TIMEOUT_MIN_SECONDS} to ${BROWSE_TIMEOUT_MAX_SECONDS} (default ${DEFAULT_BROWSE_TIMEOUT_SECONDS})
+  --json             print the devices as JSON instead of a table
+
+General:
+  -h, --help         show this text
+  --version          show the version
+
+Options take their value as "--port 7373" or "--port=7373".
+
+Examples:
+  sd-nearby serve --name "Living room NAS" --mode everyone --library Photos
+  sd-nearby serve --api 127.0.0.1:7374
+  sd-nearby browse --timeout 10 --json`;
+
+type OptionKind = 'value' | 'repeat' | 'flag';
+interface OptionSpec {
+  kind: OptionKind;
+  example: string;
+}
+
+const SERVE_OPTIONS: Record<string, OptionSpec> = {
+  '--data-dir': { kind: 'value', example: '--data-dir /var/lib/sd-nearby' },
+  '--name': { kind: 'value', example: '--name "Living room NAS"' },
+  '--mode': { kind: 'value', example: '--mode everyone' },
+  '--port': { kind: 'value', example: `--port ${DOCKER_PORT}` },
+  '--api': { kind: 'value', example: '--api 127.0.0.1:7374' },
+  '--api-token': { kind: 'value', example: '--api-token <a long random string>' },
+  '--library': { kind: 'repeat', example: '--library Photos' },
+  '--ui': { kind: 'value', example: '--ui 127.0.0.1:8080' },
+};
+
+const BROWSE_OPTIONS: Record<string, OptionSpec> = {
+  '--timeout': { kind: 'value', example: '--timeout 5' },
+  '--json': { kind: 'flag', example: '--json' },
+};
+
+const COMMAND_OPTIONS: Record<'serve' | 'browse', Record<string, OptionSpec>> = {
+  serve: SERVE_OPTIONS,
+  browse: BROWSE_OPTIONS,
+};
+
+const COMMANDS = ['serve', 'browse', 'help', 'version'] as const;
+const GENERAL_OPTIONS = ['--help', '--version'];
+
+/** Optimal string alignment distance (Levenshtein with transpositions). */
+function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
+  const at = (i: number, j: number): number => d[i]?.[j] ?? 0;
+  for (let i = 0; i < rows; i++) d[i]![0] = i;
+  for (let j = 0; j < cols; j++) d[0]![j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
+      d[i]![j] = v;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** The closest candidate, if close enough to be a likely typo (or a unique prefix). */
+function suggest(given: string, candidates: readonly string[]): string | null {
+  const g = given.toLowerCase();
+  const exactCase = candidates.find((c) => c === g);
+  if (exactCase !== undefined) return exactCase;
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const dist = editDistance(g, c);
+    if (dist < bestDistance) {
+      bestDistance = dist;
+      best = c;
+    }
+  }
+  const limit = g.replace(/^-+/, '').length <= 3 ? 1 : 2;
+  if (best !== null && bestDistance <= limit) return best;
+  const bare = g.replace(/^-+/, '');
+  if (bare.length >= 2) {
+    const prefixed = candidates.filter((c) => c.replace(/^-+/, '').startsWith(bare));
+    if (prefixed.length === 1 && prefixed[0] !== undefined) return prefixed[0];
+  }
+  return null;
+}
+
+function quote(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+}
+
+function parsePort(flag: string, raw: string): number {
+  const t = raw.trim();
+  const n = /^\d{1,5}$/.test(t) ? Number(t) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new CliUsageError(`${flag} expects a number from 1 to 65535, got ${quote(raw)}`);
+  }
+  return n;
+}
+
+function parseHostPort(flag: string, raw: string): HostPort | null {
+  const t = raw.trim();
+  if (t.toLowerCase() === 'none') return null;
+  const shape = `${flag} expects HOST:PORT with HOST an IPv4 address, a [bracketed] IPv6 address or localhost (e.g. 127.0.0.1:7374), or none; got ${quote(raw)}`;
+  let host: string;
+  let portText: string;
+  const bracketed = /^\[([^\]]+)\]:(.*)$/.exec(t);
+  if (bracketed !== null) {
+    host = (bracketed[1] ?? '').toLowerCase();
+    portText = bracketed[2] ?? '';
+    if (!isIPv6(host)) throw new CliUsageError(shape);
+  } else {
+    const colon = t.lastIndexOf(':');
+    if (colon < 0) {
+      throw new CliUsageError(`${flag} needs a port after the host, e.g. ${flag} ${t || '127.0.0.1'}:7374 (port 0 picks a free one)`);
+    }
+    host = t.slice(0, colon).toLowerCase();
+    portText = t.slice(colon + 1);
+    if (host.includes(':')) {
+      if (isIPv6(host) || isIPv6(t)) {
+        throw new CliUsageError(`${flag}: put an IPv6 address in brackets, e.g. ${flag} [::1]:7374; got ${quote(raw)}`);
+      }
+      throw new CliUsageError(shape);
+    }
+    if (host !== 'localhost' && !isIPv4(host)) throw new CliUsageError(shape);
+  }
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CliUsageError(`${flag} expects a port from 1 to 65535 (or 0 for a free one) after the host, got ${quote(raw)}`);
+  }
+  return { host, port };
+}
+
+function parseName(flag: string, raw: string, max: number, what: string): string {
+  const name = raw.trim();
+  if (name.length === 0) throw new CliUsageError(`${flag} expects ${what} of 1 to ${max} characters, got an empty one`);
+  if (name.length > max) throw new CliUsageError(`${flag} expects ${what} of 1 to ${max} characters, got ${name.length}`);
+  return name;
+}
+
+function parseMode(raw: string): DiscoveryMode {
+  const m = raw.trim().toLowerCase();
+  const found = DISCOVERY_MODES.find((mode) => mode === m);
+  if (found === undefined) {
+    throw new CliUsageError(`--mode expects ${DISCOVERY_MODES.slice(0, -1).join(', ')} or ${DISCOVERY_MODES[DISCOVERY_MODES.length - 1]}, got ${quote(raw)}`);
+  }
+  return found;
+}
+
+function parseToken(source: string, raw: string): string {
+  if (!/^[\x21-\x7e]*$/.test(raw)) {
+    throw new CliUsageError(`${source} expects printable ASCII characters without spaces`);
+  }
+  if (raw.length < API_TOKEN_MIN_CHARS) {
+    throw new CliUsageError(`${source} expects at least ${API_TOKEN_MIN_CHARS} characters, got ${raw.length}`);
+  }
+  return raw;
+}
+
+function parseTimeout(raw: string): number {
+  const t = raw.trim();
+  const n = /^(\d+(\.\d*)?|\.\d+)$/.test(t) ? Number(t) : NaN;
+  if (!Number.isFinite(n)) throw new CliUsageError(`--timeout expects seconds, got ${quote(raw)}`);
+  if (n < BROWSE_TIMEOUT_MIN_SECONDS || n > BROWSE_TIMEOUT_MAX_SECONDS) {
+    throw new CliUsageError(`--timeout expects seconds from ${BROWSE_TIMEOUT_MIN_SECONDS} to ${BROWSE_TIMEOUT_MAX_SECONDS}, got ${quote(raw)}`);
+  }
+  return n;
+}
+
+/** Splits the options after the command into name -> values, checking names and arity. */
+function collectOptions(command: 'serve' | 'browse', args: string[]): Map<string, string[]> {
+  const specs = COMMAND_OPTIONS[command];
+  const names = Object.keys(specs);
+  const other = command === 'serve' ? 'browse' : 'serve';
+  const found = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (!arg.startsWith('-') || arg === '-') {
+      throw new CliUsageError(`unexpected argument ${quote(arg)}; ${command} takes only options (see sd-nearby --help)`);
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
+    const spec = specs[name];
+    if (spec === undefined) {
+      if (COMMAND_OPTIONS[other][name] !== undefined) {
+        throw new CliUsageError(`${name} is an option of ${other}, not of ${command}`);
+      }
+      const guess = suggest(name, names);
+      throw new CliUsageError(
+        guess !== null
+          ? `unknown option ${name} (did you mean ${guess}?)`
+          : `unknown option ${name}; ${command} accepts ${names.join(', ')}`,
+      );
+    }
+    let value: string;
+    if (spec.kind === 'flag') {
+      if (inline !== undefined) throw new CliUsageError(`${name} takes no value; write just ${name}`);
+      value = '';
+    } else if (inline !== undefined) {
+      value = inline;
+    } else {
+      const next = args[i + 1];
+      if (next === undefined || next.startsWith('--')) {
+        throw new CliUsageError(`${name} needs a value, e.g. ${spec.example}`);
+      }
+      value = next;
+      i++;
+    }
+    const list = found.get(name);
+    if (list === undefined) found.set(name, [value]);
+    else if (spec.kind === 'repeat') list.push(value);
+    else throw new CliUsageError(`${name} is given more than once; give it once`);
+  }
+  return found;
+}
+
+function helpCommand(): CliCommand {
+  return { kind: 'help', text: USAGE };
+}
+
+export function parseCliArgs(argv: string[], env: Record<string, string | undefined>): CliCommand {
+  if (argv.length === 0) return helpCommand();
+  if (argv.some((a) => a === '-h' || a === '--help')) return helpCommand();
+  if (argv.includes('--version')) return { kind: 'version' };
+
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help') return helpCommand();
+  if (command === 'version') return { kind: 'version' };
+  if (command.startsWith('-')) {
+    const guess = suggest(command.split('=')[0] ?? command, GENERAL_OPTIONS);
+    if (guess !== null && guess !== command) throw new CliUsageError(`unknown option ${command} (did you mean ${guess}?)`);
+    throw new CliUsageError(`the command comes first: sd-nearby serve ${command} … or sd-nearby browse ${command} …`);
+  }
+  if (command !== 'serve' && command !== 'browse') {
+    const guess = suggest(command, COMMANDS);
+    throw new CliUsageError(
+      guess !== null
+        ? `unknown command ${quote(command)} (did you mean ${guess}?)`
+        : `unknown command ${quote(command)}; the commands are ${COMMANDS.join(', ')}`,
+    );
+  }
+
+  const options = collectOptions(command, rest);
+  const one = (name: string): string | undefined => options.get(name)?.[0];
+
+  if (command === 'browse') {
+    const timeout = one('--timeout');
+    return {
+      kind: 'browse',
+      timeoutSeconds: timeout === undefined ? DEFAULT_BROWSE_TIMEOUT_SECONDS : parseTimeout(timeout),
+      json: options.has('--json'),
+    };
+  }
+
+  const dataDirRaw = one('--data-dir');
+  if (dataDirRaw !== undefined && dataDirRaw.trim() === '') {
+    throw new CliUsageError('--data-dir expects a folder, got an empty value');
+  }
+  const nameRaw = one('--name');
+  const modeRaw = one('--mode');
+  const portRaw = one('--port');
+  const apiRaw = one('--api');
+  const tokenRaw = one('--api-token');
+  const uiRaw = one('--ui');
+  const envToken = env[API_TOKEN_ENV];
+
+  let apiToken: string | null = null;
+  if (tokenRaw !== undefined) apiToken = parseToken('--api-token', tokenRaw);
+  else if (envToken !== undefined && envToken !== '') apiToken = parseToken(`$${API_TOKEN_ENV}`, envToken);
+
+  const api = apiRaw === undefined ? { ...DEFAULT_API } : parseHostPort('--api', apiRaw);
+
+  return {
+    kind: 'serve',
+    dataDir: dataDirRaw ?? null,
+    name: nameRaw === undefined ? null : parseName('--name', nameRaw, DEVICE_NAME_MAX_CHARS, 'a device name'),
+    mode: modeRaw === undefined ? null : parseMode(modeRaw),
+    port: portRaw !== undefined ? parsePort('--port', portRaw) : env.SD_DOCKER === 'true' ? DOCKER_PORT : null,
+    api,
+    apiToken,
+    libraries: (options.get('--library') ?? []).map((n) => parseName('--library', n, LIBRARY_NAME_MAX_CHARS, 'a library name')),
+    ui: uiRaw === undefined ? null : parseHostPort('--ui', uiRaw),
+  };
+}
