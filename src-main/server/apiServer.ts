@@ -33,6 +33,8 @@ export interface ApiServerOptions {
   host: string;
   /** Port to listen on; 0 picks a free one. */
   port: number;
+  /** Listen on this Unix socket instead of host:port (Host header `localhost`; no token needed). */
+  socketPath?: string;
   /** Bearer token. Required beyond loopback (generated when absent); on loopback only if given. */
   token?: string;
   /** Folder of the web UI, served for GET paths outside /api/. */
@@ -260,12 +262,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   if (opts.token !== undefined && !/^[\x21-\x7e]+$/.test(opts.token)) {
     throw new Error('the API token must be printable ASCII without spaces');
   }
-  const token: string | null = opts.token ?? (requiresToken(host) ? randomBytes(32).toString('base64url') : null);
+  const token: string | null = opts.token ?? (opts.socketPath === undefined && requiresToken(host) ? randomBytes(32).toString('base64url') : null);
   const staticRoot = opts.staticDir !== undefined ? path.resolve(opts.staticDir) : null;
   let boundPort = opts.port;
   const sseClosers = new Set<() => void>();
 
   const allowedHostHeaders = (): Set<string> => {
+    if (opts.socketPath !== undefined) return new Set(['localhost']);
     const set = new Set<string>([
       `localhost:${boundPort}`,
       `127.0.0.1:${boundPort}`,
@@ -558,7 +561,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen({ host: bareHost(host), port: opts.port });
+    if (opts.socketPath !== undefined) server.listen({ path: opts.socketPath });
+    else server.listen({ host: bareHost(host), port: opts.port });
   });
   server.on('error', (err) => logError('sd-nearby API: server error:', err));
 
@@ -578,7 +582,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
 
   return {
-    url: `http://${formatHostPort(host, boundPort)}`,
+    url: opts.socketPath !== undefined ? `unix:${opts.socketPath}` : `http://${formatHostPort(host, boundPort)}`,
     port: boundPort,
     host,
     token,

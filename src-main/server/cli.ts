@@ -64,7 +64,13 @@ async function serve(cmd: Extract<CliCommand, { kind: 'serve' }>): Promise<void>
   let api: ApiServer | null = null;
   if (cmd.api) {
     try {
-      api = await startApiServer({ node, host: cmd.api.host, port: cmd.api.port, ...(cmd.apiToken ? { token: cmd.apiToken } : {}) });
+      api = await startApiServer({
+        node,
+        host: cmd.api.host,
+        port: cmd.api.port,
+        ...(cmd.api.socketPath !== undefined ? { socketPath: cmd.api.socketPath } : {}),
+        ...(cmd.apiToken ? { token: cmd.apiToken } : {}),
+      });
     } catch (err) {
       await node.close();
       fail((err as Error).message);

@@ -8,6 +8,8 @@ import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/peer.js';
 export interface HostPort {
   host: string;
   port: number;
+  /** `unix:PATH`: a Unix socket instead of TCP (local scripts; its file mode guards it). */
+  socketPath?: string;
 }
 
 export type CliCommand =
@@ -67,7 +69,8 @@ Options of serve:
   --port PORT        TCP port for peer connections, 1 to 65535 (default: random, 0 = random;
                      ${DOCKER_PORT} when the environment has SD_DOCKER=true)
   --api HOST:PORT    address of the HTTP API for scripts (default: 127.0.0.1 on a free port;
-                     IPv6 as [::1]:PORT; "none" turns the API off). Beyond this machine
+                     IPv6 as [::1]:PORT; unix:PATH for a Unix socket; "none" turns the API
+                     off). Beyond this machine
                      (e.g. 0.0.0.0:7374) the API needs a token, printed at start
   --api-token TOKEN  the API token to require (at least ${API_TOKEN_MIN_CHARS} characters);
                      also read from $${API_TOKEN_ENV}, which keeps it out of the process list
@@ -178,6 +181,11 @@ function parsePort(flag: string, raw: string): number {
 function parseHostPort(flag: string, raw: string): HostPort | null {
   const t = raw.trim();
   if (t.toLowerCase() === 'none') return null;
+  if (t.startsWith('unix:')) {
+    const socketPath = t.slice('unix:'.length);
+    if (socketPath === '' || socketPath.length > 100) throw new CliUsageError(`${flag} unix: needs a socket path of 1 to 100 characters, e.g. ${flag} unix:/run/sd-nearby.sock`);
+    return { host: 'localhost', port: 0, socketPath };
+  }
   const shape = `${flag} expects HOST:PORT with HOST an IPv4 address, a [bracketed] IPv6 address or localhost (e.g. 127.0.0.1:7374), or none; got ${quote(raw)}`;
   let host: string;
   let portText: string;

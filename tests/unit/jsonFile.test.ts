@@ -68,7 +68,7 @@ describe('writeJsonFileAtomic', () => {
     assert.deepEqual(await fsp.readdir(dir), ['data.json']);
   });
 
-  test('file mode is 0600, also over an existing wider file', { skip: !posix }, async () => {
+  test('file mode is 0600, also over an existing wider file', { skip: !posix ? 'needs POSIX file modes' : false }, async () => {
     const dir = await freshDir();
     const file = path.join(dir, 'data.json');
     await writeJsonFileAtomic(file, { a: 1 });
@@ -78,7 +78,7 @@ describe('writeJsonFileAtomic', () => {
     assert.equal((await fsp.stat(file)).mode & 0o777, 0o600);
   });
 
-  test('file mode is 0600 even with a permissive umask', { skip: !posix }, async () => {
+  test('file mode is 0600 even with a permissive umask', { skip: !posix ? 'needs POSIX file modes' : false }, async () => {
     const dir = await freshDir();
     const file = path.join(dir, 'data.json');
     const old = process.umask(0);
@@ -317,7 +317,7 @@ describe('readJsonFile', () => {
     assert.equal(result.value.count, 1);
   });
 
-  test('an unreadable file is set aside', { skip: !posix || process.getuid?.() === 0 }, async () => {
+  test('an unreadable file is set aside', { skip: !posix ? 'needs POSIX file modes' : process.getuid?.() === 0 ? 'runs as root, and root can read and rename any file regardless of mode' : false }, async () => {
     const dir = await freshDir();
     const file = path.join(dir, 'settings.json');
     await fsp.writeFile(file, '{"name":"x","count":1}');
@@ -328,7 +328,7 @@ describe('readJsonFile', () => {
     assert.equal((await corruptCopies(dir, 'settings.json')).length, 1);
   });
 
-  test('a file that cannot be opened (symlink loop, fails even as root) is set aside', { skip: !posix }, async () => {
+  test('a file that cannot be opened (symlink loop, fails even as root) is set aside', { skip: !posix ? 'needs POSIX file modes' : false }, async () => {
     const dir = await freshDir();
     const file = path.join(dir, 'settings.json');
     await fsp.symlink('settings.json', file);
@@ -353,7 +353,7 @@ describe('readJsonFile', () => {
     assert.deepEqual((await readJsonFile(file, schema, defaults, 'settings.json')).value, { name: 'new', count: 1 });
   });
 
-  test('when the bad file cannot be moved aside the sentence says so', { skip: !posix || process.getuid?.() === 0 }, async () => {
+  test('when the bad file cannot be moved aside the sentence says so', { skip: !posix ? 'needs POSIX file modes' : process.getuid?.() === 0 ? 'runs as root, and root can read and rename any file regardless of mode' : false }, async () => {
     const dir = await freshDir();
     const file = path.join(dir, 'settings.json');
     await fsp.writeFile(file, 'not json');
@@ -368,7 +368,7 @@ describe('readJsonFile', () => {
     assert.equal(await fsp.readFile(file, 'utf8'), 'not json');
   });
 
-  test('when the bad file cannot be moved aside (name too long, fails even as root) it is left in place and the sentence says so', { skip: !posix }, async () => {
+  test('when the bad file cannot be moved aside (name too long, fails even as root) it is left in place and the sentence says so', { skip: !posix ? 'needs POSIX file modes' : false }, async () => {
     const dir = await freshDir();
     const file = path.join(dir, `${'s'.repeat(240)}.json`); // a valid name; with `.corrupt-<stamp>` it is over 255 bytes
     await fsp.writeFile(file, 'not json');

@@ -36,7 +36,7 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
   private current: MulticastInterface[] = [];
   private signature = '';
   private pollTimer: NodeJS.Timeout | null = null;
-  private readonly recent = new Map<string, number>();
+  private readonly recent = new Map<string, { at: number; sockets: Set<object> }>();
   private readonly sentRecently = new Map<string, number>();
   private readonly responder = new Responder(this);
   private readonly browser: Browser;
@@ -126,7 +126,7 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     const open = (family: Family) =>
       new Promise<Socket | null>((resolve) => {
         const socket = createSocket(family === 4 ? { type: 'udp4' } : { type: 'udp6', ipv6Only: true });
-        socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, true));
+        socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, socket, true));
         socket.once('error', () => resolve(null)); // e.g. no IPv6 on this host
         socket.bind(0, family === 4 ? '0.0.0.0' : '::', () => {
           socket.removeAllListeners('error');
@@ -174,7 +174,7 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
         if (!wanted.has(key) || this.sockets.has(key)) continue;
         const local = family === 4 ? iface.ipv4[0]?.address ?? '' : '';
         const socket = new MdnsSocket(iface.name, family, local);
-        socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, false));
+        socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, socket, false));
         socket.on('error', (err) => this.emit('warning', `mDNS on ${iface.name} (IPv${family}): ${err.message}`));
         try {
           await socket.open();
@@ -194,17 +194,22 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     }
   }
 
-  private onMessage(buffer: Buffer, rinfo: RemoteInfo, viaDirectQuery: boolean): void {
+  private onMessage(buffer: Buffer, rinfo: RemoteInfo, receiver: object, viaDirectQuery: boolean): void {
     try {
       const now = Date.now();
       // Our own multicast comes back to us (loopback): not a message from anyone else.
       const digest = createHash('sha1').update(buffer).digest('base64');
       if (!viaDirectQuery && (this.sentRecently.get(digest) ?? 0) > now - 2000 && this.isOwnAddress(rinfo.address)) return;
-      // A multicast packet reaches every one of our sockets: handle it once.
+      // A multicast packet reaches every one of our sockets: handle it once. The same bytes
+      // again on a socket that already had them are a new packet (a repeated announcement).
       const dedupeKey = `${rinfo.address}|${rinfo.port}|${digest}`;
-      if ((this.recent.get(dedupeKey) ?? 0) > now - DUPLICATE_PACKET_WINDOW_MS) return;
-      this.recent.set(dedupeKey, now);
-      if (this.recent.size > 4096) this.prune(this.recent, now - DUPLICATE_PACKET_WINDOW_MS);
+      const seen = this.recent.get(dedupeKey);
+      if (seen && seen.at > now - DUPLICATE_PACKET_WINDOW_MS && !seen.sockets.has(receiver)) {
+        seen.sockets.add(receiver);
+        return;
+      }
+      this.recent.set(dedupeKey, { at: now, sockets: new Set([receiver]) });
+      if (this.recent.size > 4096) for (const [k, v] of this.recent) if (v.at < now - DUPLICATE_PACKET_WINDOW_MS) this.recent.delete(k);
       const iface = interfaceForSource(rinfo.address, this.current);
       if (!iface) return; // off-link source: RFC 6762 §11
       const msg = decodeMessage(buffer);
@@ -229,14 +234,10 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     return this.current.some((i) => [...i.ipv4, ...i.ipv6].some((a) => a.address.replace(/%.*$/, '').toLowerCase() === bare));
   }
 
-  private prune(map: Map<string, number>, before: number): void {
-    for (const [k, t] of map) if (t < before) map.delete(k);
-  }
-
   private noteSent(packet: Buffer): void {
     const now = Date.now();
     this.sentRecently.set(createHash('sha1').update(packet).digest('base64'), now);
-    if (this.sentRecently.size > 1024) this.prune(this.sentRecently, now - 2000);
+    if (this.sentRecently.size > 1024) for (const [k, t] of this.sentRecently) if (t < now - 2000) this.sentRecently.delete(k);
   }
 
   async multicast(interfaceName: string, packet: Buffer): Promise<void> {
