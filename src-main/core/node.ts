@@ -121,10 +121,23 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const wanted = this.opts.port ?? this.settings.get().port ?? 0;
     this.p2pServer = createServer((socket) => socket.destroy()); // the P2P protocol comes with the link (DESIGN §5)
     const server = this.p2pServer;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(describeListenError(err, wanted)));
-      server.listen({ port: wanted, host: '::', ipv6Only: false }, () => resolve());
-    });
+    const listen = (host: string) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: wanted, host, ipv6Only: false }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    try {
+      await listen('::').catch(async (err: NodeJS.ErrnoException) => {
+        // A host (or container) without IPv6: IPv4 only.
+        if (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL') await listen('0.0.0.0');
+        else throw err;
+      });
+    } catch (err) {
+      throw describeListenError(err as NodeJS.ErrnoException, wanted);
+    }
     const address = server.address();
     this.port = typeof address === 'object' && address ? address.port : wanted;
     await this.applyMode(this.settings.get().discovery);

@@ -4,7 +4,7 @@
 
 import { EventEmitter } from 'node:events';
 import {
-  GOODBYE_VERIFY_ATTEMPTS, GOODBYE_VERIFY_TIMEOUT_MS, LIVENESS_ATTEMPTS, LIVENESS_INTERVAL_MS, LIVENESS_TIMEOUT_MS,
+  ASK_MISSING_MIN_INTERVAL_MS, GOODBYE_VERIFY_ATTEMPTS, GOODBYE_VERIFY_TIMEOUT_MS, LIVENESS_ATTEMPTS, LIVENESS_INTERVAL_MS, LIVENESS_TIMEOUT_MS,
   PEERS_MAX, QUERY_FIRST_DELAY_MAX_MS, QUERY_FIRST_DELAY_MIN_MS, REQUERY_JITTER_FRACTION, REQUERY_MAX_MS, REQUERY_MIN_MS, SERVICE_TYPE,
 } from './constants.js';
 import { encodeQuery, sameName, type MdnsMessage } from './dnsMessage.js';
@@ -31,6 +31,8 @@ export class Browser extends EventEmitter<BrowserEvents> {
   private lastEquivalentQueryAt = 0;
   private readonly nextCheckAt = new Map<string, number>();
   private readonly checks = new Map<string, Check>();
+  /** When we last asked a peer for records it left out. */
+  private readonly askedAt = new Map<string, number>();
   private tickTimer: NodeJS.Timeout | null = null;
   private running = false;
 
@@ -54,6 +56,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
     for (const c of this.checks.values()) clearTimeout(c.timer);
     this.checks.clear();
     this.nextCheckAt.clear();
+    this.askedAt.clear();
     const hadPeers = this.cache.size > 0;
     this.cache.clear();
     if (hadPeers) this.emit('change');
@@ -143,6 +146,10 @@ export class Browser extends EventEmitter<BrowserEvents> {
       questions.push({ name: entry.srv.target, type: 'A' as const, unicastResponse: true }, { name: entry.srv.target, type: 'AAAA' as const, unicastResponse: true });
     }
     if (questions.length === 0) return;
+    // At most once a second per peer, whatever a LAN sends us.
+    const now = Date.now();
+    if ((this.askedAt.get(entry.key) ?? 0) > now - ASK_MISSING_MIN_INTERVAL_MS) return;
+    this.askedAt.set(entry.key, now);
     // QU questions to the group: answered by unicast to our port 5353 (RFC 6762 §5.4).
     const packet = encodeQuery(questions);
     const iface = [...entry.heardOn.entries()].find(([, h]) => h.source === source)?.[0];
@@ -183,6 +190,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
   private drop(key: string): void {
     if (this.cache.delete(key)) {
       this.nextCheckAt.delete(key);
+      this.askedAt.delete(key);
       this.emit('change');
     }
   }
@@ -192,6 +200,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
     const gone = this.cache.expire(now);
     for (const key of gone) {
       this.nextCheckAt.delete(key);
+      this.askedAt.delete(key);
       const c = this.checks.get(key);
       if (c) clearTimeout(c.timer);
       this.checks.delete(key);

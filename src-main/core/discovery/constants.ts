@@ -42,6 +42,9 @@ export const LIVENESS_ATTEMPTS = 3;
 export const GOODBYE_VERIFY_TIMEOUT_MS = 250;
 export const GOODBYE_VERIFY_ATTEMPTS = 2;
 
+/** A peer that announced part of its records is asked for the rest at most this often. */
+export const ASK_MISSING_MIN_INTERVAL_MS = 1000;
+
 /** How often the interface list is read again (address or link changes). */
 export const INTERFACE_POLL_MS = 1000;
 /** An identical packet received on several sockets within this window is handled once. */

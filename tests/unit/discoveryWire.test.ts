@@ -1,0 +1,228 @@
+// Unit tests of the discovery engine's pure parts: message codec, peer cache, responder rules.
+// The responder is driven through a recording Transport (a fake is fine inside a unit test).
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import dnsPacket from 'dns-packet';
+import { decodeMessage, encodeQuery, encodeResponse, instanceLabelOf, type MdnsRecord } from '../../src-main/core/discovery/dnsMessage.js';
+import { PeerCache, claimedIdentity } from '../../src-main/core/discovery/peerCache.js';
+import { Responder } from '../../src-main/core/discovery/responder.js';
+import { buildOwnRecords, type Advertisement } from '../../src-main/core/discovery/ownRecords.js';
+import { interfaceForSource, type MulticastInterface } from '../../src-main/core/discovery/networkInterfaces.js';
+import type { Transport } from '../../src-main/core/discovery/transport.js';
+import { encodeRemoteIdentity } from '../../src-shared/identity.js';
+import { encodeTxt } from '../../src-shared/txtCodec.js';
+
+const newIdentity = () => encodeRemoteIdentity(randomBytes(32));
+const eth0: MulticastInterface = {
+  name: 'eth0',
+  ipv4: [{ address: '10.0.0.1', netmask: '255.255.255.0' }],
+  ipv6: [{ address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', scopeId: 2 }],
+};
+
+function advertisement(identity = newIdentity()): Advertisement {
+  const txt = encodeTxt({ name: 'Unit', operatingSystem: 'linux', deviceModel: null, version: '1.0.0', libraries: [] }).strings;
+  return { instance: identity, hostname: 'sd-0123456789abcdef', port: 4242, txt };
+}
+
+class RecordingTransport implements Transport {
+  readonly sent: Array<{ kind: 'multicast' | 'unicast' | 'direct'; to?: string; port?: number; packet: Buffer }> = [];
+  interfaces() {
+    return [eth0];
+  }
+  async multicast(_iface: string, packet: Buffer) {
+    this.sent.push({ kind: 'multicast', packet });
+  }
+  async unicast(address: string, port: number, packet: Buffer) {
+    this.sent.push({ kind: 'unicast', to: address, port, packet });
+  }
+  async directQuery(address: string, packet: Buffer) {
+    this.sent.push({ kind: 'direct', to: address, packet });
+  }
+}
+
+describe('dnsMessage', () => {
+  test('a QU question round-trips with its unicast-response bit (dns-packet cannot set it)', () => {
+    const msg = decodeMessage(encodeQuery([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: true }, { name: 'x._sd._udp.local', type: 'SRV', unicastResponse: false }]));
+    assert.ok(msg);
+    assert.deepEqual(msg.questions.map((q) => q.unicastResponse), [true, false]);
+    assert.deepEqual(msg.questions.map((q) => q.type), ['PTR', 'SRV']);
+  });
+
+  test('malformed and oversize datagrams decode to null instead of throwing', () => {
+    assert.equal(decodeMessage(Buffer.alloc(5)), null);
+    assert.equal(decodeMessage(Buffer.alloc(9001)), null);
+    for (let i = 0; i < 2000; i++) assert.doesNotThrow(() => decodeMessage(randomBytes(12 + (i % 300))));
+    // A compression pointer that points at itself.
+    const loop = Buffer.from('000084000000000100000000c00c000c0001000000780002c00c', 'hex');
+    assert.equal(decodeMessage(loop), null);
+  });
+
+  test('records of foreign classes or broken SRV data are dropped, the rest kept', () => {
+    const buf = dnsPacket.encode({
+      type: 'response',
+      answers: [
+        { name: '_sd._udp.local', type: 'PTR', ttl: 10, data: 'a._sd._udp.local' },
+        { name: 'a._sd._udp.local', type: 'SRV', ttl: 10, class: 'CH', data: { target: 'h.local', port: 1 } } as dnsPacket.Answer,
+      ],
+    });
+    const msg = decodeMessage(buf);
+    assert.deepEqual(msg?.records.map((r) => r.type), ['PTR']);
+  });
+
+  test('instance labels are taken from _sd._udp names only, within 63 bytes', () => {
+    assert.equal(instanceLabelOf('abc._sd._udp.local'), 'abc');
+    assert.equal(instanceLabelOf('ABC._SD._UDP.LOCAL'), 'ABC');
+    assert.equal(instanceLabelOf('abc._http._tcp.local'), null);
+    assert.equal(instanceLabelOf(`${'x'.repeat(64)}._sd._udp.local`), null);
+  });
+});
+
+describe('PeerCache', () => {
+  const ptr = (label: string, ttl = 4500): MdnsRecord => ({ name: '_sd._udp.local', type: 'PTR', ttl, flush: false, data: `${label}._sd._udp.local` });
+  const srv = (label: string, port = 1, ttl = 120): MdnsRecord => ({ name: `${label}._sd._udp.local`, type: 'SRV', ttl, flush: true, data: { target: 'h.local', port, priority: 0, weight: 0 } });
+  const txt = (label: string, ...strings: string[]): MdnsRecord => ({ name: `${label}._sd._udp.local`, type: 'TXT', ttl: 4500, flush: true, data: strings.map((s) => Buffer.from(s)) });
+
+  test('our own instance is never a peer, whatever its case', () => {
+    const own = newIdentity();
+    const cache = new PeerCache(() => own, 10);
+    cache.apply([ptr(own.toUpperCase()), ptr(own)], 'eth0', '10.0.0.2', Date.now());
+    assert.equal(cache.size, 0);
+  });
+
+  test('a TXT alone (no PTR) updates a known peer', () => {
+    const id = newIdentity();
+    const cache = new PeerCache(() => null, 10);
+    cache.apply([ptr(id), srv(id), txt(id, 'name=Old')], 'eth0', '10.0.0.2', 1000);
+    const r = cache.apply([txt(id, 'name=New')], 'eth0', '10.0.0.2', 2000);
+    assert.equal(r.changed, true);
+    assert.equal(cache.toPeer(cache.get(`${id.toLowerCase()}._sd._udp.local`)!).name, 'New');
+  });
+
+  test('a goodbye is reported, not applied: the caller verifies it first', () => {
+    const id = newIdentity();
+    const cache = new PeerCache(() => null, 10);
+    cache.apply([ptr(id), srv(id)], 'eth0', '10.0.0.2', 1000);
+    const r = cache.apply([ptr(id, 0)], 'eth0', '10.0.0.9', 2000);
+    assert.equal(r.goodbyes.size, 1);
+    assert.equal(cache.size, 1);
+  });
+
+  test('the table is capped', () => {
+    const cache = new PeerCache(() => null, 3);
+    cache.apply(Array.from({ length: 10 }, () => ptr(newIdentity())), 'eth0', '10.0.0.2', 1000);
+    assert.equal(cache.size, 3);
+  });
+
+  test('a conflict suffix " (2)" still yields the claimed identity; anything else is no identity', () => {
+    const id = newIdentity();
+    assert.equal(claimedIdentity(`${id} (2)`), id);
+    assert.equal(claimedIdentity(id.slice(0, 42)), null);
+    assert.equal(claimedIdentity(`${id}A`), null);
+  });
+
+  test('link-local addresses get the scope of the interface they were heard on', () => {
+    const id = newIdentity();
+    const cache = new PeerCache(() => null, 10);
+    cache.apply([srv(id), { name: 'h.local', type: 'AAAA', ttl: 120, flush: true, data: 'fe80::2' }, { name: 'h.local', type: 'A', ttl: 120, flush: true, data: '10.0.0.2' }], 'eth1', '10.0.0.2', 1000);
+    assert.deepEqual(cache.toPeer(cache.get(`${id.toLowerCase()}._sd._udp.local`)!).addresses, ['10.0.0.2', 'fe80::2%eth1']);
+  });
+
+  test('records expire with their TTL', () => {
+    const id = newIdentity();
+    const cache = new PeerCache(() => null, 10);
+    cache.apply([ptr(id, 10)], 'eth0', '10.0.0.2', 0);
+    assert.deepEqual(cache.expire(5000), []);
+    assert.equal(cache.expire(10_001).length, 1);
+    assert.equal(cache.size, 0);
+  });
+});
+
+describe('Responder', () => {
+  const query = (questions: Parameters<typeof encodeQuery>[0], known: MdnsRecord[] = []) => decodeMessage(encodeQuery(questions, known))!;
+
+  test('answers a PTR question with the full record set, after a short delay', async () => {
+    const t = new RecordingTransport();
+    const r = new Responder(t);
+    const ad = advertisement();
+    r.setAdvertisement(ad);
+    r.handleQuery(query([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: false }]), { address: '10.0.0.2', port: 5353 }, eth0);
+    assert.equal(t.sent.length, 0, 'shared answers wait 20-120 ms');
+    await new Promise((res) => setTimeout(res, 150));
+    assert.equal(t.sent.length, 1);
+    const msg = decodeMessage(t.sent[0]!.packet)!;
+    assert.deepEqual(new Set(msg.records.map((x) => x.type)), new Set(['PTR', 'SRV', 'TXT', 'A', 'AAAA']));
+  });
+
+  test('known-answer suppression: no answer when the querier holds our PTR with over half its TTL', () => {
+    const t = new RecordingTransport();
+    const r = new Responder(t);
+    const ad = advertisement();
+    r.setAdvertisement(ad);
+    const own = buildOwnRecords(ad, eth0);
+    r.handleQuery(query([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: true }], [{ ...own.ptr, ttl: 4000 }]), { address: '10.0.0.2', port: 5353 }, eth0);
+    assert.equal(t.sent.length, 0);
+    r.handleQuery(query([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: true }], [{ ...own.ptr, ttl: 100 }]), { address: '10.0.0.2', port: 5353 }, eth0);
+    assert.equal(t.sent.length, 1, 'a known answer close to expiry is refreshed');
+  });
+
+  test('legacy unicast: answered to the source port, id and question echoed, TTL at most 10 s', () => {
+    const t = new RecordingTransport();
+    const r = new Responder(t);
+    const ad = advertisement();
+    r.setAdvertisement(ad);
+    const q = decodeMessage(dnsPacket.encode({ type: 'query', id: 4321, questions: [{ name: `${ad.instance}._sd._udp.local`, type: 'SRV' }] }))!;
+    r.handleQuery(q, { address: '10.0.0.2', port: 40000 }, eth0);
+    assert.equal(t.sent.length, 1);
+    assert.equal(t.sent[0]!.kind, 'unicast');
+    assert.equal(t.sent[0]!.port, 40000);
+    const decoded = dnsPacket.decode(t.sent[0]!.packet);
+    assert.equal(decoded.id, 4321);
+    assert.equal(decoded.questions?.[0]?.name, `${ad.instance}._sd._udp.local`);
+    assert.ok((decoded.answers ?? []).every((a) => (a as { ttl: number }).ttl <= 10));
+  });
+
+  test('a record multicast less than a second ago waits, then goes out', async () => {
+    const t = new RecordingTransport();
+    const r = new Responder(t);
+    const ad = advertisement();
+    r.setAdvertisement(ad);
+    r.announce();
+    assert.equal(t.sent.length, 1);
+    r.handleQuery(query([{ name: `${ad.instance}._sd._udp.local`, type: 'SRV', unicastResponse: false }]), { address: '10.0.0.2', port: 5353 }, eth0);
+    assert.equal(t.sent.length, 1, 'not at once');
+    await new Promise((res) => setTimeout(res, 1100));
+    r.cancelTimers();
+    assert.ok(t.sent.length >= 2, 'the answer went out after the second passed');
+  });
+
+  test('goodbye sends every record with TTL 0 and then answers nothing', async () => {
+    const t = new RecordingTransport();
+    const r = new Responder(t);
+    const ad = advertisement();
+    r.setAdvertisement(ad);
+    await r.goodbye();
+    const msg = decodeMessage(t.sent[0]!.packet)!;
+    assert.ok(msg.records.length >= 4 && msg.records.every((x) => x.ttl === 0));
+    r.handleQuery(query([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: true }]), { address: '10.0.0.2', port: 5353 }, eth0);
+    assert.equal(t.sent.length, 1);
+  });
+});
+
+describe('interfaceForSource', () => {
+  test('IPv4 by subnet, link-local IPv6 by scope, off-link sources by nothing', () => {
+    const eth1: MulticastInterface = { name: 'eth1', ipv4: [{ address: '192.168.5.1', netmask: '255.255.255.0' }], ipv6: [] };
+    assert.equal(interfaceForSource('10.0.0.77', [eth0, eth1])?.name, 'eth0');
+    assert.equal(interfaceForSource('192.168.5.3', [eth0, eth1])?.name, 'eth1');
+    assert.equal(interfaceForSource('fe80::9%eth1', [eth0, eth1])?.name, 'eth1');
+    assert.equal(interfaceForSource('8.8.8.8', [eth0, eth1]), null);
+  });
+});
+
+test('encodeResponse keeps the cache-flush bit', () => {
+  const ad = advertisement();
+  const own = buildOwnRecords(ad, eth0);
+  const msg = decodeMessage(encodeResponse([own.srv, own.ptr]))!;
+  assert.deepEqual(msg.records.map((r) => r.flush), [true, false]);
+});
