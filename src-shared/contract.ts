@@ -3,6 +3,7 @@
 // are generated from this list; every payload is validated at runtime with these schemas.
 
 import { z } from 'zod';
+import { MANUAL_PEER_MAX_CHARS } from './manualPeer.js';
 import { DISCOVERY_MODES, type DiscoveryMode, type Library, type OperatingSystem, type Peer } from './peer.js';
 
 export const PAYLOAD_MAX_BYTES = 64 * 1024;
@@ -24,6 +25,8 @@ export const commandSchemas = {
   activateLibrary: z.object({ uuid: libraryUuid }).strict(),
   deactivateLibrary: z.object({ uuid: libraryUuid }).strict(),
   deleteLibrary: z.object({ uuid: libraryUuid }).strict(),
+  addManualPeer: z.object({ address: z.string().max(MANUAL_PEER_MAX_CHARS * 2) }).strict(),
+  removeManualPeer: z.object({ address: z.string().max(MANUAL_PEER_MAX_CHARS * 2) }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -39,6 +42,16 @@ export interface SelfInfo {
   version: string;
 }
 
+/** A peer the user added by address, and how reaching it goes. */
+export interface ManualPeerState {
+  /** Canonical `host:port`. */
+  address: string;
+  status: 'connecting' | 'reachable' | 'unreachable';
+  /** Why it is unreachable, in words for the user (name not found, refused, timed out); else null. */
+  reason: string | null;
+  lastAttempt: string | null;
+}
+
 export interface NodeState {
   self: SelfInfo;
   mode: DiscoveryMode;
@@ -46,6 +59,7 @@ export interface NodeState {
   discoveryNote: string | null;
   libraries: Library[];
   peers: Peer[];
+  manualPeers: ManualPeerState[];
   /** Problems the user should know of (a settings file that was reset, an interface lost ...). */
   warnings: string[];
 }
@@ -59,6 +73,8 @@ export interface CommandResults {
   activateLibrary: Library;
   deactivateLibrary: Library;
   deleteLibrary: { deleted: string };
+  addManualPeer: NodeState;
+  removeManualPeer: NodeState;
 }
 
 /** Events from the node to its UIs. */

@@ -12,6 +12,9 @@ import { loadOrCreateIdentity, type LoadedIdentity } from './identityKey.js';
 import { SettingsStore } from './settings.js';
 import { LibraryStore } from './libraries.js';
 import { DiscoveryEngine, hostnameForIdentity } from './discovery/engine.js';
+import { ManualPeers } from './manualPeers.js';
+import { parseManualPeer } from '../../src-shared/manualPeer.js';
+import { MANUAL_PEERS_MAX } from './settings.js';
 import type { Advertisement } from './discovery/ownRecords.js';
 
 const STATE_EVENT_DELAY_MS = 30;
@@ -64,6 +67,7 @@ function describeListenError(err: NodeJS.ErrnoException, port: number): Error {
 
 export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements NodeApi {
   private readonly engine = new DiscoveryEngine();
+  private readonly manualPeers = new ManualPeers();
   private p2pServer: Server | null = null;
   private port = 0;
   private readonly warnings: string[] = [];
@@ -86,6 +90,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.engine.on('warning', (w) => this.warn(w));
     this.libraries.on('change', () => this.readvertise());
     this.settings.on('change', () => this.scheduleState());
+    this.manualPeers.on('change', () => this.scheduleState());
   }
 
   static async open(opts: NodeOptions): Promise<NearbyNode> {
@@ -141,6 +146,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const address = server.address();
     this.port = typeof address === 'object' && address ? address.port : wanted;
     await this.applyMode(this.settings.get().discovery);
+    this.manualPeers.sync(this.settings.get().manualPeers);
   }
 
   /** Goodbyes, then sockets closed: safe to exit afterwards. */
@@ -148,6 +154,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     if (this.closed) return;
     this.closed = true;
     await this.discoveryQueue;
+    this.manualPeers.stop();
     await this.engine.stop();
     await new Promise<void>((resolve) => (this.p2pServer ? this.p2pServer.close(() => resolve()) : resolve()));
     if (this.stateTimer) clearTimeout(this.stateTimer);
@@ -235,6 +242,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       discoveryNote,
       libraries: this.libraries.list(),
       peers: s.discovery === 'disabled' ? [] : this.peers(),
+      manualPeers: this.manualPeers.list(),
       warnings: [...this.warnings],
     };
   }
@@ -278,6 +286,26 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
         const { uuid } = p as CommandPayloads['deleteLibrary'];
         await this.libraries.delete(uuid);
         return { deleted: uuid };
+      }
+      case 'addManualPeer': {
+        const parsed = parseManualPeer((p as CommandPayloads['addManualPeer']).address);
+        if (!parsed.ok) throw new CommandError('invalid-payload', parsed.reason);
+        const current = this.settings.get().manualPeers;
+        if (current.includes(parsed.value.text)) throw new CommandError('refused', `${parsed.value.text} is already in the list`);
+        if (current.length >= MANUAL_PEERS_MAX) throw new CommandError('refused', `at most ${MANUAL_PEERS_MAX} manual peers; remove one first`);
+        await this.settings.update({ manualPeers: [...current, parsed.value.text] });
+        this.manualPeers.sync(this.settings.get().manualPeers);
+        return this.state();
+      }
+      case 'removeManualPeer': {
+        const raw = (p as CommandPayloads['removeManualPeer']).address;
+        const parsed = parseManualPeer(raw);
+        const key = parsed.ok ? parsed.value.text : raw.trim();
+        const current = this.settings.get().manualPeers;
+        if (!current.includes(key)) throw new CommandError('not-found', `${key} is not in the list of manual peers`);
+        await this.settings.update({ manualPeers: current.filter((a) => a !== key) });
+        this.manualPeers.sync(this.settings.get().manualPeers);
+        return this.state();
       }
     }
   }
