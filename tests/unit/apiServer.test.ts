@@ -34,6 +34,7 @@ function makeState(name = 'Test node'): NodeState {
     discoveryNote: null,
     libraries: [],
     peers: [],
+    manualPeers: [],
     warnings: [],
   };
 }
