@@ -3,7 +3,9 @@
 // invisible formatting characters are removed (the zero-width joiner and variation selectors
 // stay: emoji need them); whitespace runs collapse; the length is capped.
 
-const INVISIBLE_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\ufff9-\ufffb]/gu;
+// Every control (Cc) and format (Cf) character, which includes the bidi controls and tag
+// characters, but the zero-width joiner; plus line/paragraph separators and blank fillers.
+const INVISIBLE_OR_CONTROL = /(?!\u200d)[\p{Cc}\p{Cf}\u2028\u2029\u115f\u1160\u3164\uffa0]/gu;
 
 export const DISPLAY_NAME_MAX_CHARS = 64;
 

@@ -5,13 +5,16 @@ import { createSocket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import dnsPacket from 'dns-packet';
-import type { InjectSpec } from './mdnsInjector.js';
+import type { InjectSpec, ServiceSpec } from './mdnsInjector.js';
 
 const specs = JSON.parse(process.argv[2] ?? '[]') as InjectSpec[];
 const local = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 if (!local) throw new Error('no IPv4 address in this host');
 
-function servicePacket(s: Extract<InjectSpec, { kind: 'service' }>): Buffer {
+function servicePacket(s: ServiceSpec): Buffer {
+  // dns-packet writes a longer string's length modulo 256 without a word: refuse, it is a test bug.
+  const tooLong = s.txt?.find((t) => Buffer.byteLength(t) > 255);
+  if (tooLong !== undefined) throw new Error(`a TXT string cannot exceed 255 bytes on the wire (${Buffer.byteLength(tooLong)}): use kind 'raw'`);
   const instance = `${s.instance}._sd._udp.local`;
   const host = `${s.hostname}.local`;
   const answers: dnsPacket.Answer[] = [
@@ -41,15 +44,34 @@ function packetsFor(spec: InjectSpec): Buffer[] {
     }
     case 'service':
       return [servicePacket(spec)];
+    case 'truncated': {
+      const whole = servicePacket(spec.of);
+      return Array.from({ length: Math.max(0, whole.length - 12) }, (_, i) => Buffer.from(whole.subarray(0, 12 + i)));
+    }
+    case 'pace':
+      return [];
+    case 'mutated': {
+      const whole = servicePacket(spec.of);
+      return Array.from({ length: spec.count }, () => {
+        const p = Buffer.from(whole);
+        const changes = 1 + Math.floor(Math.random() * 8);
+        for (let i = 0; i < changes; i++) p[Math.floor(Math.random() * p.length)] = Math.floor(Math.random() * 256);
+        return p;
+      });
+    }
   }
 }
 
 const socket = createSocket({ type: 'udp4', reuseAddr: true });
 socket.bind(5353, '0.0.0.0', async () => {
   socket.setMulticastInterface(local);
+  let pace = { every: 0, ms: 0 };
+  let sent = 0;
   for (const spec of specs) {
+    if (spec.kind === 'pace') pace = { every: spec.every, ms: spec.ms };
     for (const p of packetsFor(spec)) {
       await new Promise<void>((resolve) => socket.send(p, 5353, '224.0.0.251', () => resolve()));
+      if (pace.every > 0 && ++sent % pace.every === 0) await new Promise((r) => setTimeout(r, pace.ms));
     }
   }
   socket.close();

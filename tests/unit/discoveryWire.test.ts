@@ -109,10 +109,23 @@ describe('PeerCache', () => {
     assert.equal(cache.size, 1);
   });
 
-  test('the table is capped', () => {
+  test('the table is capped, and a newcomer replaces the entry heard from least recently', () => {
     const cache = new PeerCache(() => null, 3);
     cache.apply(Array.from({ length: 10 }, () => ptr(newIdentity())), 'eth0', '10.0.0.2', 1000);
     assert.equal(cache.size, 3);
+    const real = newIdentity();
+    cache.apply([ptr(real)], 'eth0', '10.0.0.3', 2000);
+    assert.equal(cache.size, 3);
+    assert.ok(cache.get(`${real.toLowerCase()}._sd._udp.local`), 'the real newcomer is in');
+    assert.ok(cache.overflowed > 0, 'the overflow is counted for a warning');
+  });
+
+  test('one sender address holds at most 32 entries', () => {
+    const cache = new PeerCache(() => null, 512);
+    cache.apply(Array.from({ length: 40 }, () => ptr(newIdentity())), 'eth0', '10.0.0.2', 1000);
+    assert.equal(cache.size, 32);
+    cache.apply([ptr(newIdentity())], 'eth0', '10.0.0.3', 1000);
+    assert.equal(cache.size, 33, 'another sender is not held back');
   });
 
   test('a conflict suffix " (2)" still yields the claimed identity; anything else is no identity', () => {

@@ -31,6 +31,10 @@ describe('toDisplayText', () => {
     assert.equal(toDisplayText('a\u200bb\ufeffc\u00add\u2060e'), 'abcde');
   });
 
+  test('every format character goes: tag characters, Arabic number signs, interlinear annotations', () => {
+    assert.equal(toDisplayText('a\u{e0041}\u{e007f}b\u0600c\ufff9d'), 'abcd');
+  });
+
   test('emoji sequences keep their joiners and variation selectors', () => {
     assert.equal(toDisplayText('\u{1f468}\u200d\u{1f469}\u200d\u{1f467} \u2764\ufe0f'), '\u{1f468}\u200d\u{1f469}\u200d\u{1f467} \u2764\ufe0f');
   });

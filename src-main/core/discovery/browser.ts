@@ -20,6 +20,8 @@ interface Check {
 
 export interface BrowserEvents {
   change: [];
+  /** The network announced more than the peer table holds. */
+  overflow: [];
 }
 
 export class Browser extends EventEmitter<BrowserEvents> {
@@ -35,6 +37,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
   private readonly askedAt = new Map<string, number>();
   private tickTimer: NodeJS.Timeout | null = null;
   private running = false;
+  private overflowReported = 0;
 
   constructor(private readonly transport: Transport, ownLabel: () => string | null, maxPeers = PEERS_MAX) {
     super();
@@ -109,7 +112,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
       // Legacy-unicast answers carry TTLs capped at 10 s: proof of life, not cache content.
       for (const r of msg.records) {
         if (r.type === 'SRV' && r.ttl > 0) {
-          const entry = this.cache.entryFor(r.name, now, false);
+          const entry = this.cache.entryFor(r.name, now, null);
           if (entry) this.confirmAlive(entry, now);
         }
       }
@@ -206,6 +209,13 @@ export class Browser extends EventEmitter<BrowserEvents> {
       this.checks.delete(key);
     }
     if (gone.length > 0) this.emit('change');
+    // Entries evicted by the table's caps leave their timers' bookkeeping behind: forget it.
+    for (const key of this.nextCheckAt.keys()) if (!this.cache.get(key)) this.nextCheckAt.delete(key);
+    for (const key of this.askedAt.keys()) if (!this.cache.get(key)) this.askedAt.delete(key);
+    if (this.cache.overflowed > this.overflowReported) {
+      this.overflowReported = this.cache.overflowed;
+      this.emit('overflow');
+    }
     for (const entry of this.cache.values()) {
       if (this.checks.has(entry.key)) continue;
       const due = this.nextCheckAt.get(entry.key) ?? 0;

@@ -52,7 +52,14 @@ export const DUPLICATE_PACKET_WINDOW_MS = 100;
 
 /** Caps on what a LAN can make us hold. */
 export const PEERS_MAX = 512;
+/** Instances one sender address may announce (a real host has one, a NAS with containers a few). */
+export const PEERS_PER_SOURCE_MAX = 32;
 export const ADDRESSES_PER_PEER_MAX = 8;
 export const ADDRESSES_PER_INTERFACE_ADVERTISED_MAX = 4;
 /** RFC 6762 §17: an mDNS message may be up to 9000 bytes; anything larger is not ours to parse. */
 export const PACKET_MAX_BYTES = 9000;
+/**
+ * RFC 6762 §17: what we send fits one Ethernet frame (1500 bytes less the IPv6 and UDP headers);
+ * a larger set of records is split over several packets, never sent as IP fragments.
+ */
+export const PACKET_SEND_MAX_BYTES = 1452;

@@ -2,7 +2,7 @@
 // sends passes through `decodeMessage`, which never throws and keeps only well-formed records.
 
 import dnsPacket from 'dns-packet';
-import { PACKET_MAX_BYTES, SERVICE_TYPE } from './constants.js';
+import { PACKET_MAX_BYTES, PACKET_SEND_MAX_BYTES, SERVICE_TYPE } from './constants.js';
 
 export type RecordType = 'PTR' | 'SRV' | 'TXT' | 'A' | 'AAAA';
 
@@ -64,12 +64,21 @@ function toRecord(raw: unknown): MdnsRecord | null {
 /** Decodes a datagram; null for anything that is not a well-formed DNS message. */
 export function decodeMessage(buffer: Buffer): MdnsMessage | null {
   if (buffer.length < 12 || buffer.length > PACKET_MAX_BYTES) return null;
+  // Counts that the datagram cannot hold (a question takes at least 5 bytes, a record 11) are
+  // refused before dns-packet allocates arrays of up to 65,535 entries per section for them:
+  // that made random junk cost ~0.5 ms a packet, enough for a LAN host to flood us cheaply.
+  const questionCount = buffer.readUInt16BE(4);
+  const recordCount = buffer.readUInt16BE(6) + buffer.readUInt16BE(8) + buffer.readUInt16BE(10);
+  if (12 + questionCount * 5 + recordCount * 11 > buffer.length) return null;
   let packet: dnsPacket.DecodedPacket;
   try {
     packet = dnsPacket.decode(buffer);
   } catch {
     return null;
   }
+  // dns-packet reads some rdata (TXT) up to the length it claims even past the end of the
+  // datagram, clipping what is there: a record that runs past the end makes the message malformed.
+  if (!((dnsPacket.decode as unknown as { bytes: number }).bytes <= buffer.length)) return null;
   const isResponse = packet.type === 'response';
   // RFC 6762 §18.3: multicast DNS messages with a non-zero OPCODE are ignored.
   if (((packet.flags ?? 0) >> 11) & 0xf) return null;
@@ -119,6 +128,36 @@ export function encodeResponse(answers: MdnsRecord[], additionals: MdnsRecord[] 
     answers: answers.map(toPacketAnswer),
     additionals: additionals.map(toPacketAnswer),
   });
+}
+
+/**
+ * Encodes a response as one packet, or as several when it would not fit in one Ethernet frame
+ * (RFC 6762 §17: a packet sent as IP fragments may hold one record only). Answers come first,
+ * additionals fill up; a record too large for a frame on its own is sent alone.
+ */
+export function encodeResponses(answers: MdnsRecord[], additionals: MdnsRecord[] = [], opts: { id?: number; questions?: MdnsQuestion[] } = {}, maxBytes = PACKET_SEND_MAX_BYTES): Buffer[] {
+  const whole = encodeResponse(answers, additionals, opts);
+  if (whole.length <= maxBytes) return [whole];
+  const packets: Buffer[] = [];
+  let current = { answers: [] as MdnsRecord[], additionals: [] as MdnsRecord[] };
+  const isEmpty = () => current.answers.length + current.additionals.length === 0;
+  const flush = () => {
+    if (!isEmpty()) packets.push(encodeResponse(current.answers, current.additionals, opts));
+    current = { answers: [], additionals: [] };
+  };
+  for (const [section, list] of [['answers', answers], ['additionals', additionals]] as const) {
+    for (const r of list) {
+      const trial = { ...current, [section]: [...current[section], r] };
+      if (!isEmpty() && encodeResponse(trial.answers, trial.additionals, opts).length > maxBytes) {
+        flush();
+        current[section].push(r);
+      } else {
+        current = trial;
+      }
+    }
+  }
+  flush();
+  return packets;
 }
 
 /** Encodes a query; questions with `unicastResponse` get the QU bit (dns-packet cannot set it). */

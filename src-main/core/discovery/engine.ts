@@ -49,6 +49,9 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     this.readInterfaces = opts.readInterfaces ?? (() => listMulticastInterfaces());
     this.browser = new Browser(this, () => this.responder.advertisement?.instance ?? null, opts.maxPeers ?? PEERS_MAX);
     this.browser.on('change', () => this.schedulePeersEvent());
+    this.browser.on('overflow', () =>
+      this.emit('warning', 'this network announces more devices than Nearby keeps (or many from one address); the least recently seen are left out'),
+    );
   }
 
   get isRunning(): boolean {

@@ -6,7 +6,7 @@ import { decodeTxt, type DecodedTxt } from '../../../src-shared/txtCodec.js';
 import { toDisplayText } from '../../../src-shared/displayText.js';
 import { isRemoteIdentity, shortIdentity } from '../../../src-shared/identity.js';
 import type { Peer } from '../../../src-shared/peer.js';
-import { ADDRESSES_PER_PEER_MAX } from './constants.js';
+import { ADDRESSES_PER_PEER_MAX, PEERS_PER_SOURCE_MAX } from './constants.js';
 import { instanceLabelOf, type MdnsRecord, type SrvData } from './dnsMessage.js';
 import { isIpv6LinkLocal } from './networkInterfaces.js';
 
@@ -15,6 +15,8 @@ interface Timed { expiresAt: number; ttlMs: number }
 export interface CacheEntry {
   key: string;
   label: string;
+  /** The address whose packet created the entry. */
+  createdBy: string;
   ptr: Timed | null;
   srv: (SrvData & Timed) | null;
   txt: { strings: Buffer[]; decoded: DecodedTxt } & Timed | null;
@@ -29,6 +31,9 @@ interface HostAddresses {
   byInterface: Map<string, Map<string, number>>;
 }
 
+/** Shown for a peer that gives no name and whose instance label has nothing visible in it. */
+export const UNNAMED_PEER = 'Unnamed device';
+
 /** ` (2)` is what a responder appends on a name conflict; the identity is the label without it. */
 const CONFLICT_SUFFIX = / \(\d+\)$/;
 
@@ -40,6 +45,10 @@ export function claimedIdentity(label: string): string | null {
 export class PeerCache {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly hosts = new Map<string, HostAddresses>();
+  /** Entries created per sender address (a real host announces one or a few). */
+  private readonly perSource = new Map<string, number>();
+  /** How many entries were refused or evicted because of the caps (for a warning). */
+  overflowed = 0;
 
   constructor(private readonly ownLabel: () => string | null, private readonly maxPeers: number) {}
 
@@ -56,11 +65,18 @@ export class PeerCache {
   }
 
   delete(key: string): boolean {
-    return this.entries.delete(key);
+    const entry = this.entries.get(key);
+    if (!entry) return false;
+    this.entries.delete(key);
+    const n = (this.perSource.get(entry.createdBy) ?? 1) - 1;
+    if (n <= 0) this.perSource.delete(entry.createdBy);
+    else this.perSource.set(entry.createdBy, n);
+    return true;
   }
 
   clear(): void {
     this.entries.clear();
+    this.perSource.clear();
     this.hosts.clear();
   }
 
@@ -69,16 +85,31 @@ export class PeerCache {
     return own !== null && label.toLowerCase() === own.toLowerCase();
   }
 
-  /** The entry for an instance name, created if there is room. Null for our own or foreign names. */
-  entryFor(fullName: string, now: number, create: boolean): CacheEntry | null {
+  /**
+   * The entry for an instance name, created when `createFrom` (the sender's address) is given.
+   * Null for our own name or foreign ones. One sender may hold at most PEERS_PER_SOURCE_MAX
+   * entries; when the table is full the entry heard from least recently makes room, so a flood
+   * cannot keep a real newcomer out for long.
+   */
+  entryFor(fullName: string, now: number, createFrom: string | null): CacheEntry | null {
     const label = instanceLabelOf(fullName);
     if (label === null || this.isOwn(label)) return null;
     const key = fullName.toLowerCase();
     let entry = this.entries.get(key);
-    if (!entry && create) {
-      if (this.entries.size >= this.maxPeers) return null;
-      entry = { key, label, ptr: null, srv: null, txt: null, heardOn: new Map(), firstSeen: now, lastSeen: now };
+    if (!entry && createFrom !== null) {
+      if ((this.perSource.get(createFrom) ?? 0) >= PEERS_PER_SOURCE_MAX) {
+        this.overflowed++;
+        return null;
+      }
+      if (this.entries.size >= this.maxPeers) {
+        let oldest: CacheEntry | null = null;
+        for (const e of this.entries.values()) if (!oldest || e.lastSeen < oldest.lastSeen) oldest = e;
+        if (oldest) this.delete(oldest.key);
+        this.overflowed++;
+      }
+      entry = { key, label, createdBy: createFrom, ptr: null, srv: null, txt: null, heardOn: new Map(), firstSeen: now, lastSeen: now };
       this.entries.set(key, entry);
+      this.perSource.set(createFrom, (this.perSource.get(createFrom) ?? 0) + 1);
     }
     return entry ?? null;
   }
@@ -121,11 +152,11 @@ export class PeerCache {
         fullName = r.name;
       } else continue;
       if (r.ttl === 0) {
-        const entry = this.entryFor(fullName, now, false);
+        const entry = this.entryFor(fullName, now, null);
         if (entry) goodbyes.add(entry.key);
         continue;
       }
-      const entry = this.entryFor(fullName, now, true);
+      const entry = this.entryFor(fullName, now, source);
       if (!entry) continue;
       const timed = { expiresAt: now + r.ttl * 1000, ttlMs: r.ttl * 1000 };
       if (r.type === 'PTR') entry.ptr = timed;
@@ -159,7 +190,7 @@ export class PeerCache {
       if (entry.txt && entry.txt.expiresAt <= now) entry.txt = null;
       if (!entry.ptr && !entry.srv && !entry.txt) gone.push(entry.key);
     }
-    for (const key of gone) this.entries.delete(key);
+    for (const key of gone) this.delete(key);
     for (const [host, h] of this.hosts) {
       for (const [iface, addrs] of h.byInterface) {
         for (const [a, exp] of addrs) if (exp <= now) addrs.delete(a);
@@ -206,7 +237,8 @@ export class PeerCache {
       identity,
       instance,
       verified: false,
-      name: txt?.name ?? (identity ? shortIdentity(identity) : instance),
+      // A label of nothing but invisible characters leaves nothing to show: never an empty name.
+      name: txt?.name ?? (identity ? shortIdentity(identity) : instance || UNNAMED_PEER),
       operatingSystem: txt?.operatingSystem ?? 'other',
       deviceModel: txt?.deviceModel ?? null,
       version: txt?.version ?? null,

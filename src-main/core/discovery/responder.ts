@@ -1,7 +1,7 @@
 // Answers questions about our instance and announces it (RFC 6762 §6, §8.3, §10.1).
 
 import { ANNOUNCE_COUNT, ANNOUNCE_INTERVAL_MS, LEGACY_UNICAST_TTL_S, MDNS_PORT, MULTICAST_RECORD_MIN_INTERVAL_MS, SERVICE_ENUMERATION_NAME, SERVICE_TYPE, SHARED_ANSWER_DELAY_MAX_MS, SHARED_ANSWER_DELAY_MIN_MS } from './constants.js';
-import { encodeResponse, sameName, type MdnsMessage, type MdnsRecord } from './dnsMessage.js';
+import { encodeResponses, sameName, type MdnsMessage, type MdnsRecord } from './dnsMessage.js';
 import { buildOwnRecords, hostFullName, recordKey, type Advertisement, type OwnRecords } from './ownRecords.js';
 import type { MulticastInterface } from './networkInterfaces.js';
 import type { Transport } from './transport.js';
@@ -66,7 +66,7 @@ export class Responder {
     await Promise.all(
       this.transport.interfaces().map((iface) => {
         const records = buildOwnRecords(ad, iface, 0);
-        return this.transport.multicast(iface.name, encodeResponse(this.allRecords(records)));
+        return Promise.all(encodeResponses(this.allRecords(records)).map((p) => this.transport.multicast(iface.name, p)));
       }),
     );
   }
@@ -109,7 +109,7 @@ export class Responder {
     if (ready.length === 0) return;
     for (const r of ready) sent.set(recordKey(r), now);
     const answerKeys = new Set(ready.map(recordKey));
-    void this.transport.multicast(iface.name, encodeResponse(ready, additionals.filter((r) => !answerKeys.has(recordKey(r)))));
+    for (const p of encodeResponses(ready, additionals.filter((r) => !answerKeys.has(recordKey(r))))) void this.transport.multicast(iface.name, p);
   }
 
   /** Answers a query that arrived on `iface` from `source`. */
@@ -150,11 +150,11 @@ export class Responder {
     if (source.port !== MDNS_PORT) {
       // Legacy unicast (RFC 6762 §6.7): echo id and questions, TTLs of at most 10 s, to the source port.
       const cap = (r: MdnsRecord): MdnsRecord => ({ ...r, ttl: Math.min(r.ttl, LEGACY_UNICAST_TTL_S), flush: false });
-      void this.transport.unicast(source.address, source.port, encodeResponse(toSend.map(cap), extra.map(cap), { id: msg.id, questions: msg.questions }));
+      for (const p of encodeResponses(toSend.map(cap), extra.map(cap), { id: msg.id, questions: msg.questions })) void this.transport.unicast(source.address, source.port, p);
       return;
     }
     if (msg.questions.every((q) => q.unicastResponse)) {
-      void this.transport.unicast(source.address, source.port, encodeResponse(toSend, extra));
+      for (const p of encodeResponses(toSend, extra)) void this.transport.unicast(source.address, source.port, p);
       return;
     }
     if (shared) {
