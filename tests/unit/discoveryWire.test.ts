@@ -120,10 +120,14 @@ describe('PeerCache', () => {
     assert.ok(cache.overflowed > 0, 'the overflow is counted for a warning');
   });
 
-  test('one sender address holds at most 32 entries', () => {
+  test('one sender address holds at most 32 entries, its newest', () => {
     const cache = new PeerCache(() => null, 512);
     cache.apply(Array.from({ length: 40 }, () => ptr(newIdentity())), 'eth0', '10.0.0.2', 1000);
     assert.equal(cache.size, 32);
+    const latest = newIdentity();
+    cache.apply([ptr(latest)], 'eth0', '10.0.0.2', 2000);
+    assert.equal(cache.size, 32);
+    assert.ok(cache.get(`${latest.toLowerCase()}._sd._udp.local`), 'its newest announcement is kept');
     cache.apply([ptr(newIdentity())], 'eth0', '10.0.0.3', 1000);
     assert.equal(cache.size, 33, 'another sender is not held back');
   });

@@ -88,8 +88,8 @@ export class PeerCache {
   /**
    * The entry for an instance name, created when `createFrom` (the sender's address) is given.
    * Null for our own name or foreign ones. One sender may hold at most PEERS_PER_SOURCE_MAX
-   * entries; when the table is full the entry heard from least recently makes room, so a flood
-   * cannot keep a real newcomer out for long.
+   * entries (its newest), and when the table is full the entry heard from least recently makes
+   * room: a flood cannot keep a real newcomer out.
    */
   entryFor(fullName: string, now: number, createFrom: string | null): CacheEntry | null {
     const label = instanceLabelOf(fullName);
@@ -97,13 +97,14 @@ export class PeerCache {
     const key = fullName.toLowerCase();
     let entry = this.entries.get(key);
     if (!entry && createFrom !== null) {
-      if ((this.perSource.get(createFrom) ?? 0) >= PEERS_PER_SOURCE_MAX) {
-        this.overflowed++;
-        return null;
-      }
-      if (this.entries.size >= this.maxPeers) {
+      // A sender over its share replaces its own stalest entry; a full table, the stalest of all.
+      const overShare = (this.perSource.get(createFrom) ?? 0) >= PEERS_PER_SOURCE_MAX;
+      if (overShare || this.entries.size >= this.maxPeers) {
         let oldest: CacheEntry | null = null;
-        for (const e of this.entries.values()) if (!oldest || e.lastSeen < oldest.lastSeen) oldest = e;
+        for (const e of this.entries.values()) {
+          if (overShare && e.createdBy !== createFrom) continue;
+          if (!oldest || e.lastSeen < oldest.lastSeen) oldest = e;
+        }
         if (oldest) this.delete(oldest.key);
         this.overflowed++;
       }
