@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Runs the test files with Node's test runner (through tsx for TypeScript).
-// `node scripts/run-tests.mjs [unit|net|e2e ...]` picks folders under tests/; default: all.
+// `node scripts/run-tests.mjs [unit|net|e2e|electron ...]` picks folders under tests/; default: all.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const groups = process.argv.slice(2);
-const folders = groups.length > 0 ? groups : ['unit', 'net'];
+const folders = groups.length > 0 ? groups : ['unit', 'net', 'e2e', 'electron'];
 const files = [];
 function walk(dir) {
   for (const entry of readdirSync(dir).sort()) {

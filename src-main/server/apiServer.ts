@@ -4,11 +4,13 @@
 //   GET  /api/state            -> the node's state
 //   POST /api/<command>        -> the command's result (JSON body = its payload; empty body = {})
 //   GET  /api/events           -> text/event-stream of `state` events, the current state first
+//   GET  /api/ws (upgrade)     -> WebSocket: RpcRequest in, RpcResponse/RpcEvent out (webSocketTransport.ts)
 //   GET  /anything-else        -> a file of staticDir (index.html for app routes), when given
 //
 // Protections: the Host header must name this server (DNS rebinding), an Origin header must be
 // this server's own origin (cross-site requests from a browser), a bearer token is required when
-// the API listens beyond loopback, and bodies are capped at PAYLOAD_MAX_BYTES.
+// the API listens beyond loopback (on the WebSocket also as `?token=`, browsers cannot set its
+// headers), and bodies and WebSocket messages are capped at PAYLOAD_MAX_BYTES.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
@@ -16,6 +18,7 @@ import http from 'node:http';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import {
   commandSchemas,
   CommandError,
@@ -26,6 +29,7 @@ import {
   type NodeApi,
   type NodeState,
 } from '../../src-shared/contract.js';
+import { createWebSocketTransport, WEBSOCKET_PATH } from './webSocketTransport.js';
 
 export interface ApiServerOptions {
   node: NodeApi;
@@ -101,6 +105,14 @@ function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** Why a request is refused, as the HTTP answer it gets. */
+interface RequestProblem {
+  status: number;
+  code: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
 interface ErrorBody {
   error: { code: string; message: string };
 }
@@ -124,6 +136,14 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, extra
 function sendError(res: http.ServerResponse, status: number, code: string, message: string, extraHeaders: Record<string, string> = {}): void {
   const body: ErrorBody = { error: { code, message } };
   sendJson(res, status, body, extraHeaders);
+}
+
+/** Answers an upgrade request with an HTTP error (no WebSocket) and closes the socket. */
+function refuseUpgrade(socket: Duplex, problem: RequestProblem): void {
+  const body = JSON.stringify({ error: { code: problem.code, message: problem.message } } satisfies ErrorBody);
+  const headers = { ...JSON_HEADERS, 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close', ...(problem.headers ?? {}) };
+  const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${problem.status} ${http.STATUS_CODES[problem.status] ?? 'Error'}\r\n${head}\r\n${body}`);
 }
 
 function statusForCommandError(code: string): number {
@@ -289,55 +309,68 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return set;
   };
 
-  /** Returns true when the request passed; otherwise it has been answered with 403. */
-  const checkHostAndOrigin = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+  /** Why a request may not be served (403: Host or Origin), or null when it may. */
+  const hostOrOriginProblem = (req: http.IncomingMessage): RequestProblem | null => {
     const allowed = allowedHostHeaders();
     const hostHeader = (req.headers.host ?? '').trim().toLowerCase();
     if (!allowed.has(hostHeader)) {
-      sendError(
-        res,
-        403,
-        'forbidden-host',
-        `requests must be addressed to this API by one of ${[...allowed].join(', ')} (got Host "${hostHeader}"); this protects against DNS rebinding`,
-      );
-      return false;
+      return {
+        status: 403,
+        code: 'forbidden-host',
+        message: `requests must be addressed to this API by one of ${[...allowed].join(', ')} (got Host "${hostHeader}"); this protects against DNS rebinding`,
+      };
     }
     const origin = req.headers.origin;
     if (origin !== undefined) {
       const o = origin.trim().toLowerCase();
       const ok = o.startsWith('http://') && allowed.has(o.slice('http://'.length));
       if (!ok) {
-        sendError(
-          res,
-          403,
-          'forbidden-origin',
-          `requests from web pages of other sites are refused (Origin "${origin}"); open the page from this server or call the API without an Origin header`,
-        );
-        return false;
+        return {
+          status: 403,
+          code: 'forbidden-origin',
+          message: `requests from web pages of other sites are refused (Origin "${origin}"); open the page from this server or call the API without an Origin header`,
+        };
       }
     }
-    return true;
+    return null;
+  };
+
+  /** Returns true when the request passed; otherwise it has been answered with 403. */
+  const checkHostAndOrigin = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    const problem = hostOrOriginProblem(req);
+    if (problem !== null) sendError(res, problem.status, problem.code, problem.message);
+    return problem === null;
+  };
+
+  /**
+   * Why the request lacks the token (401), or null when it carries it or none is needed. A
+   * browser cannot set headers on a WebSocket, so there (`queryToken`) `?token=` counts too.
+   */
+  const tokenProblem = (req: http.IncomingMessage, queryToken: string | null = null): RequestProblem | null => {
+    if (token === null) return null;
+    const auth = req.headers.authorization ?? '';
+    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
+    if (m !== null && m[1] !== undefined && tokenMatches(m[1], token)) return null;
+    if (queryToken !== null && tokenMatches(queryToken, token)) return null;
+    const where = opts.token !== undefined
+      ? 'the token this server was started with (--api-token)'
+      : 'the token printed when the node started';
+    return {
+      status: 401,
+      code: 'unauthorized',
+      message:
+        auth === '' && queryToken === null
+          ? `this API needs a token: send the header "Authorization: Bearer <token>" with ${where}`
+          : `the token is wrong: send the header "Authorization: Bearer <token>" with ${where}`,
+      headers: { 'WWW-Authenticate': 'Bearer realm="sd-nearby"' },
+    };
   };
 
   /** Returns true when the request carries the token (or none is needed); otherwise answered 401. */
   const checkToken = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
-    if (token === null) return true;
-    const auth = req.headers.authorization ?? '';
-    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
-    if (m !== null && m[1] !== undefined && tokenMatches(m[1], token)) return true;
-    const where = opts.token !== undefined
-      ? 'the token this server was started with (--api-token)'
-      : 'the token printed when the node started';
-    sendError(
-      res,
-      401,
-      'unauthorized',
-      auth === ''
-        ? `this API needs a token: send the header "Authorization: Bearer <token>" with ${where}`
-        : `the token is wrong: send the header "Authorization: Bearer <token>" with ${where}`,
-      { 'WWW-Authenticate': 'Bearer realm="sd-nearby"' },
-    );
-    return false;
+    const problem = tokenProblem(req);
+    if (problem !== null) sendError(res, problem.status, problem.code, problem.message, problem.headers);
+    return problem === null;
   };
 
   const handleCommand = async (command: CommandName, req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -433,6 +466,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (route === 'state') {
       if (method !== 'GET') return sendError(res, 405, 'method-not-allowed', 'use GET /api/state', { Allow: 'GET' });
       return handleCommand('getState', req, res);
+    }
+    if (route === WEBSOCKET_PATH.slice('/api/'.length)) {
+      return sendError(res, 426, 'upgrade-required', `${WEBSOCKET_PATH} is the WebSocket of the contract; connect to it with a WebSocket client`, { Upgrade: 'websocket', Connection: 'Upgrade' });
     }
     if (route === 'events') {
       if (method !== 'GET') return sendError(res, 405, 'method-not-allowed', 'use GET /api/events', { Allow: 'GET' });
@@ -547,6 +583,25 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       else res.destroy();
     });
   });
+  const webSocket = createWebSocketTransport(node, logError);
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy()); // a client gone mid-handshake is not our failure
+    const refuse = (problem: RequestProblem) => refuseUpgrade(socket, problem);
+    const hostProblem = hostOrOriginProblem(req);
+    if (hostProblem !== null) return refuse(hostProblem);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return refuse({ status: 400, code: 'bad-path', message: 'the request path is not a valid URL path' });
+    }
+    if (url.pathname !== WEBSOCKET_PATH) {
+      return refuse({ status: 404, code: 'not-found', message: `the only WebSocket here is ${WEBSOCKET_PATH}` });
+    }
+    const authProblem = tokenProblem(req, url.searchParams.get('token'));
+    if (authProblem !== null) return refuse(authProblem);
+    webSocket.handleUpgrade(req, socket, head);
+  });
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;
 
@@ -573,7 +628,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       for (const closeStream of [...sseClosers]) closeStream();
-      server.close(() => resolve());
+      const webSocketsClosed = webSocket.close();
+      server.close(() => void webSocketsClosed.then(() => resolve()));
       server.closeIdleConnections();
       // Streams and slow requests must not hold the shutdown.
       setTimeout(() => server.closeAllConnections(), 1000).unref();

@@ -1,6 +1,7 @@
 // `sd-nearby serve | browse`: the headless shell of the node (DESIGN §3).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { CliUsageError, parseCliArgs, type CliCommand } from './cliArgs.js';
 import { startApiServer, type ApiServer } from './apiServer.js';
@@ -20,6 +21,23 @@ function packageVersion(): string {
     }
   }
   return '0.0.0';
+}
+
+/** The built web UI (`npm run build:renderer`): dist/renderer, from dist/ when built or from src-main/ under tsx. */
+function rendererDir(): string | null {
+  for (const rel of ['../../renderer', '../../dist/renderer']) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(`${dir}/index.html`)) return dir;
+  }
+  return null;
+}
+
+/** A device model given by the environment (e.g. "NAS" in a container); empty means none. */
+function deviceModelFromEnv(): { deviceModel?: string | null } {
+  const raw = process.env.SD_NEARBY_DEVICE_MODEL;
+  if (raw === undefined) return {};
+  const model = raw.trim();
+  return { deviceModel: model === '' ? null : model.slice(0, 64) };
 }
 
 function fail(message: string): never {
@@ -52,11 +70,13 @@ function onSignals(onStop: () => Promise<void>): void {
 }
 
 async function serve(cmd: Extract<CliCommand, { kind: 'serve' }>): Promise<void> {
-  if (cmd.ui) fail('--ui: the web UI is not part of this build yet; use the HTTP API (--api) meanwhile');
+  if (cmd.ui?.socketPath !== undefined) fail('--ui needs HOST:PORT (e.g. --ui 127.0.0.1:7380): browsers cannot open Unix sockets');
+  const uiDir = cmd.ui ? rendererDir() : null;
+  if (cmd.ui && uiDir === null) fail('--ui: the web UI is not built; run `npm run build` (or `npm install`) in the project folder first');
   const dataDir = resolve(cmd.dataDir ?? defaultDataDir());
   let node: NearbyNode;
   try {
-    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries });
+    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries, ...deviceModelFromEnv() });
     await node.start();
   } catch (err) {
     fail((err as Error).message);
@@ -76,10 +96,23 @@ async function serve(cmd: Extract<CliCommand, { kind: 'serve' }>): Promise<void>
       fail((err as Error).message);
     }
   }
+  // The web UI is a server of its own (its address, its token), with the same code and checks
+  // as the API: the page from staticDir, the contract over its WebSocket at /api/ws.
+  let ui: ApiServer | null = null;
+  if (cmd.ui && uiDir !== null) {
+    try {
+      ui = await startApiServer({ node, host: cmd.ui.host, port: cmd.ui.port, staticDir: uiDir, ...(cmd.apiToken ? { token: cmd.apiToken } : {}) });
+    } catch (err) {
+      await api?.close();
+      await node.close();
+      fail((err as Error).message.replace(/--api HOST:PORT/g, '--ui HOST:PORT').replace('for the API', 'for the web UI'));
+    }
+  }
   const state = node.state();
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`sd-nearby ${state.self.version}: "${state.self.name}" identity ${state.self.identity}`);
   out(`p2p port ${state.self.port}, discovery ${state.mode}, data in ${dataDir}`);
+  if (ui) out(`ui ${ui.url}/${ui.token ? `#token=${ui.token}` : ''}`);
   if (api) out(`api ${api.url}${api.token ? ` (token: ${api.token})` : ''}`);
   for (const w of state.warnings) process.stderr.write(`sd-nearby: warning: ${w}\n`);
 
@@ -92,7 +125,7 @@ async function serve(cmd: Extract<CliCommand, { kind: 'serve' }>): Promise<void>
     known = next;
   });
   onSignals(async () => {
-    await api?.close();
+    await Promise.all([api?.close(), ui?.close()]);
     await node.close();
   });
 }

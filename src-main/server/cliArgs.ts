@@ -219,7 +219,8 @@ function parseHostPort(flag: string, raw: string): HostPort | null {
 function parseName(flag: string, raw: string, max: number, what: string): string {
   const name = raw.trim();
   if (name.length === 0) throw new CliUsageError(`${flag} expects ${what} of 1 to ${max} characters, got an empty one`);
-  if (name.length > max) throw new CliUsageError(`${flag} expects ${what} of 1 to ${max} characters, got ${name.length}`);
+  const chars = Array.from(name).length; // characters as a person counts them (and as the API does), not UTF-16 units
+  if (chars > max) throw new CliUsageError(`${flag} expects ${what} of 1 to ${max} characters, got ${chars}`);
   return name;
 }
 

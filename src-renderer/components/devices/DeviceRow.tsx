@@ -1,0 +1,49 @@
+import { memo } from 'react';
+import type { Library, Peer } from '../../../src-shared/peer.js';
+import { formatLastSeen, librariesInCommon } from '../../model/peerView.js';
+import { DeviceModelIcon, OsIcon } from '../common/Icons.js';
+import { VerifiedBadge } from '../common/VerifiedBadge.js';
+
+export function optionId(peerId: string): string {
+  return `device-${encodeURIComponent(peerId)}`;
+}
+
+interface Props {
+  peer: Peer;
+  ownLibraries: readonly Library[];
+  nowMs: number;
+  selected: boolean;
+  onSelect: (id: string) => void;
+}
+
+/** One device of the list (an option of the listbox); re-renders only when its inputs change. */
+export const DeviceRow = memo(function DeviceRow({ peer, ownLibraries, nowMs, selected, onSelect }: Props) {
+  const common = librariesInCommon(peer, ownLibraries);
+  return (
+    <li
+      id={optionId(peer.id)}
+      role="option"
+      aria-selected={selected}
+      className="device-row"
+      data-peer-id={peer.id}
+      onClick={() => onSelect(peer.id)}
+    >
+      <span className="device-icons">
+        <DeviceModelIcon model={peer.deviceModel} />
+        <OsIcon os={peer.operatingSystem} />
+      </span>
+      <span className="device-main">
+        <span className="device-name">{peer.name}</span>
+        <span className="device-sub">
+          {common.length > 0 ? `Libraries in common: ${common.map((l) => l.name).join(', ')}` : 'No libraries in common'}
+        </span>
+      </span>
+      <span className="device-meta">
+        <VerifiedBadge verified={peer.verified} />
+        <time className="device-seen" dateTime={peer.lastSeen}>
+          {formatLastSeen(peer.lastSeen, nowMs)}
+        </time>
+      </span>
+    </li>
+  );
+});

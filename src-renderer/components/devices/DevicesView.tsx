@@ -1,0 +1,40 @@
+import { useNearby, useSelectedPeer, useVisiblePeers } from '../../store/StoreContext.js';
+import { DeviceDetails } from './DeviceDetails.js';
+import { DeviceList } from './DeviceList.js';
+import { DeviceToolbar } from './DeviceToolbar.js';
+import { DiscoveryOff, NoDevicesYet, NoMatch } from './EmptyStates.js';
+
+export function DevicesView() {
+  const mode = useNearby((s) => s.mode);
+  const loaded = useNearby((s) => s.loaded);
+  const total = useNearby((s) => s.peers.length);
+  const filter = useNearby((s) => s.filter);
+  const note = useNearby((s) => s.discoveryNote);
+  const peers = useVisiblePeers();
+  const selected = useSelectedPeer();
+
+  if (!loaded) return <p className="muted">Waiting for the node…</p>;
+  if (mode === 'disabled') return <DiscoveryOff />;
+  return (
+    <div className="devices">
+      {note !== null ? (
+        <p className="notice" role="status">
+          {note}
+        </p>
+      ) : null}
+      {total === 0 ? (
+        <NoDevicesYet />
+      ) : (
+        <div className="devices-split">
+          <div className="devices-list-pane">
+            <DeviceToolbar />
+            {peers.length === 0 ? <NoMatch filter={filter} /> : <DeviceList peers={peers} />}
+          </div>
+          <div className="devices-details-pane">
+            {selected !== null ? <DeviceDetails peer={selected} /> : <p className="muted details-hint">Select a device to see its details.</p>}
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

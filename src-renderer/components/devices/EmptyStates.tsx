@@ -1,0 +1,52 @@
+import { useNearby } from '../../store/StoreContext.js';
+
+export function DiscoveryOff() {
+  const setMode = useNearby((s) => s.setMode);
+  const busy = useNearby((s) => s.busy.mode === true);
+  const error = useNearby((s) => s.errors.mode);
+  return (
+    <section className="empty" aria-labelledby="empty-title">
+      <h2 id="empty-title">Discovery is off</h2>
+      <p>This device is invisible to others and does not look for them. Turn discovery on to see the devices nearby; they will see this device too.</p>
+      <button type="button" className="button button-primary" onClick={() => void setMode('everyone')} disabled={busy}>
+        Turn on for Everyone
+      </button>
+      {error !== undefined ? (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+export function NoDevicesYet() {
+  const goToAddByAddress = useNearby((s) => s.goToAddByAddress);
+  return (
+    <section className="empty" aria-labelledby="empty-title">
+      <h2 id="empty-title">No devices yet</h2>
+      <p>Still looking. If a device should be here, check that:</p>
+      <ul className="checklist">
+        <li>it is on the same network (the same Wi-Fi or wired network) as this one;</li>
+        <li>its discovery is set to Everyone;</li>
+        <li>a firewall allows UDP port 5353 (multicast DNS) on both devices.</li>
+      </ul>
+      <p>Networks that block multicast can still reach a device by its address.</p>
+      <button type="button" className="button" onClick={goToAddByAddress}>
+        Add a device by address
+      </button>
+    </section>
+  );
+}
+
+export function NoMatch({ filter }: { filter: string }) {
+  const setFilter = useNearby((s) => s.setFilter);
+  return (
+    <section className="empty" aria-labelledby="empty-title">
+      <h2 id="empty-title">No device matches “{filter}”</h2>
+      <button type="button" className="button" onClick={() => setFilter('')}>
+        Clear the filter
+      </button>
+    </section>
+  );
+}

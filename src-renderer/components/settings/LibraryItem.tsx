@@ -1,0 +1,91 @@
+import { useState, type FormEvent } from 'react';
+import type { Library } from '../../../src-shared/peer.js';
+import { useNearby } from '../../store/StoreContext.js';
+import { FieldFeedback } from '../common/FieldFeedback.js';
+
+export function LibraryItem({ library, onDelete }: { library: Library; onDelete: (library: Library) => void }) {
+  const key = `library:${library.uuid}` as const;
+  const renameLibrary = useNearby((s) => s.renameLibrary);
+  const setLibraryActive = useNearby((s) => s.setLibraryActive);
+  const clearFeedback = useNearby((s) => s.clearFeedback);
+  const error = useNearby((s) => s.errors[key]);
+  const busy = useNearby((s) => s.busy[key] === true);
+  const [renaming, setRenaming] = useState(false);
+  const [draft, setDraft] = useState(library.name);
+  const feedbackId = `library-feedback-${library.uuid}`;
+  const inputId = `library-name-${library.uuid}`;
+
+  const onRename = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await renameLibrary(library.uuid, draft)) setRenaming(false);
+  };
+  return (
+    <li className="library" data-library={library.name}>
+      {renaming ? (
+        <form className="row grow" onSubmit={(e) => void onRename(e)}>
+          <label htmlFor={inputId} className="visually-hidden">
+            New name for {library.name}
+          </label>
+          <input
+            id={inputId}
+            className="input grow"
+            value={draft}
+            autoFocus
+            aria-invalid={error !== undefined}
+            aria-describedby={feedbackId}
+            onChange={(e) => {
+              setDraft(e.target.value);
+              clearFeedback(key);
+            }}
+          />
+          <button type="submit" className="button button-primary" disabled={busy}>
+            Save
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              setRenaming(false);
+              setDraft(library.name);
+              clearFeedback(key);
+            }}
+          >
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <>
+          <span className="library-name grow">{library.name}</span>
+          <label className="switch">
+            <input
+              type="checkbox"
+              role="switch"
+              checked={library.active}
+              disabled={busy}
+              onChange={(e) => void setLibraryActive(library.uuid, e.target.checked)}
+              aria-describedby={feedbackId}
+            />
+            <span className="switch-track" aria-hidden="true" />
+            <span>
+              Active<span className="visually-hidden"> ({library.name})</span>
+            </span>
+          </label>
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              setDraft(library.name);
+              setRenaming(true);
+            }}
+          >
+            Rename<span className="visually-hidden"> {library.name}</span>
+          </button>
+          <button type="button" className="button button-danger-quiet" onClick={() => onDelete(library)} disabled={busy}>
+            Delete<span className="visually-hidden"> {library.name}</span>
+          </button>
+        </>
+      )}
+      <FieldFeedback id={feedbackId} error={error} />
+    </li>
+  );
+}

@@ -1,0 +1,15 @@
+import { DeviceNameSettings } from './DeviceNameSettings.js';
+import { LibrarySettings } from './LibrarySettings.js';
+import { ManualPeerSettings } from './ManualPeerSettings.js';
+import { ModeSettings } from './ModeSettings.js';
+
+export function SettingsView() {
+  return (
+    <div className="settings">
+      <ModeSettings />
+      <DeviceNameSettings />
+      <LibrarySettings />
+      <ManualPeerSettings />
+    </div>
+  );
+}

@@ -1,0 +1,141 @@
+// What the device list shows, computed from the node's state: pure functions, no DOM and no
+// React, so the components only render and these are tested on their own (tests/unit).
+
+import type { Library, OperatingSystem, Peer } from '../../src-shared/peer.js';
+import { deviceModelKey } from '../../src-shared/txtCodec.js';
+
+export const SORT_KEYS = ['name', 'lastSeen'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+export const SORT_LABELS: Record<SortKey, string> = { name: 'Name', lastSeen: 'Last seen' };
+
+export const OS_LABELS: Record<OperatingSystem, string> = {
+  macos: 'macOS',
+  windows: 'Windows',
+  linux: 'Linux',
+  ios: 'iOS',
+  android: 'Android',
+  other: 'Other system',
+};
+
+/** Icon files under assets/icons/device/, one per family of models. */
+export const DEVICE_ICONS = ['laptop', 'all-in-one', 'mini', 'tower', 'phone', 'tablet', 'server', 'nas', 'generic'] as const;
+export type DeviceIconName = (typeof DEVICE_ICONS)[number];
+
+/** Known models (txtCodec KNOWN_DEVICE_MODELS, by deviceModelKey) to their icon; others are generic. */
+const ICON_BY_MODEL_KEY: Record<string, DeviceIconName> = {
+  macbookpro: 'laptop',
+  macbookair: 'laptop',
+  macbook: 'laptop',
+  laptop: 'laptop',
+  imac: 'all-in-one',
+  imacpro: 'all-in-one',
+  macmini: 'mini',
+  macstudio: 'mini',
+  macpro: 'tower',
+  desktop: 'tower',
+  iphone: 'phone',
+  androidphone: 'phone',
+  ipad: 'tablet',
+  androidtablet: 'tablet',
+  server: 'server',
+  nas: 'nas',
+};
+
+export function deviceIconFor(model: string | null): DeviceIconName {
+  if (model === null) return 'generic';
+  return ICON_BY_MODEL_KEY[deviceModelKey(model)] ?? 'generic';
+}
+
+/** What the device-model icon says to a screen reader. */
+export function deviceModelLabel(model: string | null): string {
+  if (model === null) return 'Unknown model';
+  return deviceModelKey(model) === 'other' ? 'Other model' : model;
+}
+
+/** The text a filter matches against: what the user sees of a device, and where it is. */
+function searchText(peer: Peer): string {
+  return [peer.name, peer.hostname ?? '', peer.deviceModel ?? '', OS_LABELS[peer.operatingSystem], peer.identity ?? '', ...peer.addresses]
+    .join('\n')
+    .toLowerCase();
+}
+
+export function filterPeers(peers: readonly Peer[], filter: string): readonly Peer[] {
+  const words = filter.trim().toLowerCase().split(/\s+/u).filter(Boolean);
+  if (words.length === 0) return peers;
+  return peers.filter((p) => {
+    const text = searchText(p);
+    return words.every((w) => text.includes(w));
+  });
+}
+
+const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
+export function sortPeers(peers: readonly Peer[], sort: SortKey): Peer[] {
+  const byName = (a: Peer, b: Peer) => collator.compare(a.name, b.name) || a.id.localeCompare(b.id);
+  const copy = [...peers];
+  if (sort === 'name') return copy.sort(byName);
+  // Most recently seen first; equal times by name so the order does not jump.
+  return copy.sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen) || byName(a, b));
+}
+
+/** The peers the list shows, in order. */
+export function visiblePeers(peers: readonly Peer[], filter: string, sort: SortKey): Peer[] {
+  return sortPeers(filterPeers(peers, filter), sort);
+}
+
+/** Our own libraries that the peer has active too (peer library uuids ∩ own library uuids). */
+export function librariesInCommon(peer: Peer, own: readonly Library[]): Library[] {
+  if (peer.libraries.length === 0 || own.length === 0) return [];
+  const theirs = new Set(peer.libraries.map((l) => l.uuid.toLowerCase()));
+  return own.filter((l) => theirs.has(l.uuid.toLowerCase()));
+}
+
+/** "just now", "12 s ago", "5 min ago", "3 h ago", "2 days ago"; a time in the future counts as now. */
+export function formatLastSeen(iso: string, nowMs: number): string {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return 'unknown';
+  const seconds = Math.max(0, Math.round((nowMs - then) / 1000));
+  if (seconds < 5) return 'just now';
+  if (seconds < 60) return `${seconds} s ago`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.floor(hours / 24);
+  return days === 1 ? '1 day ago' : `${days} days ago`;
+}
+
+/** Deep equality of JSON values (what arrives from the node). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => sameJson(v, bb[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/**
+ * Every state from the node is a fresh copy. Keeping the previous object of each unchanged item
+ * (and the previous array when nothing changed) lets React skip the rows that did not change.
+ */
+export function reuseUnchanged<T extends object>(prev: readonly T[], next: readonly T[], key: (item: T) => string): readonly T[] {
+  const before = new Map(prev.map((item) => [key(item), item]));
+  let allSame = prev.length === next.length;
+  const merged = next.map((item, i) => {
+    const old = before.get(key(item));
+    if (old !== undefined && sameJson(old, item)) {
+      if (prev[i] !== old) allSame = false;
+      return old;
+    }
+    allSame = false;
+    return item;
+  });
+  return allSame ? prev : merged;
+}

@@ -1,0 +1,264 @@
+// The web UI end to end: `sd-nearby serve --ui` on a namespace LAN with two more nodes, the page
+// in Debian's Chromium running inside the same namespace host (tests/support/browser.ts). What
+// the user does in the page is checked against the nodes' own API (their Unix sockets).
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { browserSkipReason, launchBrowserIn, saveScreenshot, seriousA11yViolations } from '../support/browser.js';
+import { Lan, type Host } from '../support/lan.js';
+import { startNode, tempDataDir, type NearbyProcess } from '../support/nearby.js';
+
+const skip = browserSkipReason();
+const UI_ADDRESS = '127.0.0.1:7380';
+const UI_URL = `http://${UI_ADDRESS}/`;
+const STEP_TIMEOUT_MS = 10_000;
+
+/** A data dir whose libraries.json holds these libraries (so two nodes can share one by uuid). */
+function dataDirWithLibraries(tag: string, libraries: Array<{ uuid: string; name: string; active: boolean }>): string {
+  const dir = tempDataDir(tag);
+  const createdAt = new Date().toISOString();
+  writeFileSync(join(dir, 'libraries.json'), JSON.stringify({ version: 1, libraries: libraries.map((l) => ({ ...l, createdAt })) }));
+  return dir;
+}
+
+describe('web UI: serve --ui in Chromium', { skip }, () => {
+  let lan: Lan;
+  let hostA: Host;
+  let nodeA: NearbyProcess;
+  let nodeB: NearbyProcess;
+  let nodeC: NearbyProcess;
+  let identityA: string;
+  let browser: Browser;
+  let page: Page;
+  const sharedLibrary = { uuid: randomUUID(), name: 'Family photos' };
+  const workLibrary = { uuid: randomUUID(), name: 'Work' };
+
+  const startA = (dataDir: string) => startNode(hostA, { dataDir, name: 'Desk', extraArgs: ['--ui', UI_ADDRESS] });
+  const peerSeesA = (node: NearbyProcess, visible: boolean, what: string) =>
+    node.waitForState((s) => s.peers.some((p) => p.identity === identityA) === visible, STEP_TIMEOUT_MS, what);
+  const openView = async (view: 'devices' | 'pair' | 'settings') => {
+    await page.click(`nav [data-view="${view}"]`);
+    await page.waitForSelector(`nav [data-view="${view}"][aria-current="page"]`);
+  };
+
+  before(async () => {
+    lan = await Lan.create({ hosts: 3, ipv6Dad: false });
+    hostA = lan.hosts[0]!;
+    const dirA = dataDirWithLibraries('ui-a', [
+      { ...sharedLibrary, active: true },
+      { ...workLibrary, active: false },
+    ]);
+    const dirB = dataDirWithLibraries('ui-b', [{ ...sharedLibrary, active: true }]);
+    [nodeA, nodeB, nodeC, browser] = await Promise.all([
+      startA(dirA),
+      startNode(lan.hosts[1]!, { dataDir: dirB, name: 'Living room NAS', env: { SD_NEARBY_DEVICE_MODEL: 'NAS' } }),
+      startNode(lan.hosts[2]!, { name: 'Build box', env: { SD_NEARBY_DEVICE_MODEL: '' } }),
+      launchBrowserIn(hostA),
+    ]);
+    identityA = await nodeA.identity();
+    page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page.on('pageerror', (err) => console.error('page error:', err));
+    await page.goto(UI_URL);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await Promise.allSettled([nodeA?.stop('SIGKILL'), nodeB?.stop('SIGKILL'), nodeC?.stop('SIGKILL')]);
+    await lan?.destroy();
+  });
+
+  test('the list shows both other nodes with their names, OS and model icons, and the library in common', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('[role="listbox"] [role="option"]').length === 2, null, { timeout: STEP_TIMEOUT_MS });
+    const rows = await page.$$eval('[role="option"]', (els) =>
+      els.map((el) => ({
+        name: el.querySelector('.device-name')?.textContent,
+        os: el.querySelector('.icon-os')?.getAttribute('data-icon'),
+        osLabel: el.querySelector('.icon-os')?.getAttribute('aria-label'),
+        device: el.querySelector('.icon-device')?.getAttribute('data-icon'),
+        deviceLabel: el.querySelector('.icon-device')?.getAttribute('aria-label'),
+        sub: el.querySelector('.device-sub')?.textContent,
+        badge: el.querySelector('.badge')?.textContent,
+      })),
+    );
+    assert.deepEqual(rows, [
+      { name: 'Build box', os: 'linux', osLabel: 'Linux', device: 'generic', deviceLabel: 'Unknown model', sub: 'No libraries in common', badge: 'Not verified' },
+      { name: 'Living room NAS', os: 'linux', osLabel: 'Linux', device: 'nas', deviceLabel: 'NAS', sub: 'Libraries in common: Family photos', badge: 'Not verified' },
+    ]);
+  });
+
+  test('the list filters by text and sorts by name or last seen', async () => {
+    await page.fill('input[type="search"]', 'nas');
+    await page.waitForFunction(() => document.querySelectorAll('[role="option"]').length === 1);
+    assert.equal(await page.textContent('[role="option"] .device-name'), 'Living room NAS');
+    await page.fill('input[type="search"]', 'no such device');
+    await page.waitForSelector('text=No device matches');
+    await page.click('text=Clear the filter');
+    await page.waitForFunction(() => document.querySelectorAll('[role="option"]').length === 2);
+    await page.selectOption('select', 'lastSeen');
+    assert.equal(await page.$$eval('[role="option"]', (els) => els.length), 2);
+    await page.selectOption('select', 'name');
+  });
+
+  test('keyboard: the arrows select a device and its details show addresses, port, host name, interfaces and identity', async () => {
+    const stateB = await nodeB.state();
+    const peerB = (await nodeA.state()).peers.find((p) => p.identity === stateB.self.identity);
+    assert.ok(peerB, 'node A lists node B');
+    await page.focus('[role="listbox"]');
+    await page.keyboard.press('ArrowDown'); // Build box
+    await page.keyboard.press('ArrowDown'); // Living room NAS
+    await page.waitForSelector('#details-title:has-text("Living room NAS")');
+    const details = await page.textContent('.details');
+    for (const expected of [...peerB.addresses, String(peerB.port), peerB.hostname ?? 'no host name', ...peerB.interfaces, stateB.self.identity, 'Family photos']) {
+      assert.ok(details?.includes(expected), `details show ${expected}: ${details}`);
+    }
+    assert.equal(await page.getAttribute('[role="listbox"]', 'aria-activedescendant'), `device-${encodeURIComponent(peerB.id)}`);
+  });
+
+  test('Disabled in the UI: the node leaves a peer’s list and the page says discovery is off; Everyone brings it back', async () => {
+    await peerSeesA(nodeB, true, 'B lists A');
+    await openView('settings');
+    await page.click('input[name="discovery-mode"][value="disabled"]');
+    await peerSeesA(nodeB, false, 'A gone from B after Disabled');
+    assert.equal((await nodeA.state()).mode, 'disabled');
+    await openView('devices');
+    await page.waitForSelector('h2:has-text("Discovery is off")');
+    await page.click('button:has-text("Turn on for Everyone")');
+    await peerSeesA(nodeB, true, 'A back on B after Everyone');
+    await page.waitForSelector('[role="option"]');
+    assert.equal((await nodeA.state()).mode, 'everyone');
+  });
+
+  test('Contacts only is refused: the node’s reason shows inline and the mode stays', async () => {
+    await openView('settings');
+    await page.click('input[name="discovery-mode"][value="contacts-only"]');
+    const error = await page.waitForSelector('#mode-feedback[role="alert"]');
+    assert.match((await error.textContent()) ?? '', /Contacts only mode is not available yet/);
+    assert.equal((await nodeA.state()).mode, 'everyone');
+    assert.ok(await page.isChecked('input[name="discovery-mode"][value="everyone"]'), 'the radio group shows the real mode');
+  });
+
+  test('invalid manual addresses show an inline error and save nothing', async () => {
+    await openView('settings');
+    for (const [input, reason] of [
+      ['999.1.1.1:99999', /not an IPv4 address/],
+      ['host:', /port is missing/],
+      ['', /enter an address/i],
+    ] as const) {
+      await page.fill('#manual-address', input);
+      await page.click('form:has(#manual-address) button[type="submit"]');
+      const error = await page.waitForSelector('#manual-feedback[role="alert"]');
+      assert.match((await error.textContent()) ?? '', reason, `error for ${JSON.stringify(input)}`);
+      assert.equal(await page.getAttribute('#manual-address', 'aria-invalid'), 'true');
+      assert.deepEqual((await nodeA.state()).manualPeers, [], `nothing saved for ${JSON.stringify(input)}`);
+    }
+  });
+
+  test('a valid manual address is listed with its state, and can be removed', async () => {
+    const stateB = await nodeB.state();
+    const address = `${lan.hosts[1]!.ipv4}:${stateB.self.port}`;
+    await page.fill('#manual-address', address);
+    await page.click('form:has(#manual-address) button[type="submit"]');
+    const item = await page.waitForSelector(`.manual-peer[data-address="${address}"]`);
+    assert.match((await item.textContent()) ?? '', /Connecting|Reachable|Unreachable/);
+    assert.deepEqual((await nodeA.state()).manualPeers.map((m) => m.address), [address]);
+    assert.equal(await page.inputValue('#manual-address'), '', 'the field is cleared after adding');
+    await page.click(`.manual-peer[data-address="${address}"] button:has-text("Remove")`);
+    await page.waitForSelector(`.manual-peer[data-address="${address}"]`, { state: 'detached' });
+    assert.deepEqual((await nodeA.state()).manualPeers, []);
+  });
+
+  test('a library activated in the UI appears in a peer’s view of this node', async () => {
+    await openView('settings');
+    await page.click(`.library[data-library="${workLibrary.name}"] input[role="switch"]`);
+    await nodeC.waitForState(
+      (s) => s.peers.some((p) => p.identity === identityA && p.libraries.some((l) => l.uuid === workLibrary.uuid)),
+      STEP_TIMEOUT_MS,
+      'C sees the Work library of A',
+    );
+    assert.ok((await nodeA.state()).libraries.find((l) => l.uuid === workLibrary.uuid)?.active);
+  });
+
+  test('the device name is saved, and the node’s error shows inline', async () => {
+    await openView('settings');
+    await page.fill('#device-name', '   ');
+    await page.click('form:has(#device-name) button[type="submit"]');
+    const error = await page.waitForSelector('#name-feedback[role="alert"]');
+    assert.match((await error.textContent()) ?? '', /cannot be empty/);
+    await page.fill('#device-name', 'Desk upstairs');
+    await page.click('form:has(#device-name) button[type="submit"]');
+    await page.waitForSelector('#name-feedback:has-text("Saved")');
+    await nodeB.waitForState((s) => s.peers.some((p) => p.identity === identityA && p.name === 'Desk upstairs'), STEP_TIMEOUT_MS, 'B sees the new name');
+  });
+
+  test('pairing: pick a device, Pair explains that pairing comes with the P2P link', async () => {
+    await openView('pair');
+    await page.click('input[name="pair-device"] >> nth=1');
+    await page.click('.pair button.button-primary');
+    const note = await page.waitForSelector('.pairing-panel [role="status"]');
+    assert.match((await note.textContent()) ?? '', /Pairing comes with the P2P link/);
+  });
+
+  test('accessibility (axe) of the list, details, settings and pairing, light and dark; screenshots', async () => {
+    const problems: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const views: Array<[string, () => Promise<void>]> = [
+        ['list', async () => {
+          await openView('devices');
+          await page.focus('[role="listbox"]');
+          await page.keyboard.press('Escape');
+          await page.waitForSelector('.details-hint');
+        }],
+        ['details', async () => {
+          await openView('devices');
+          await page.click('[role="option"] >> text=Living room NAS');
+          await page.waitForSelector('#details-title');
+        }],
+        ['settings', async () => {
+          await openView('settings');
+          await page.fill('#manual-address', 'host:');
+          await page.click('form:has(#manual-address) button[type="submit"]');
+          await page.waitForSelector('#manual-feedback[role="alert"]');
+        }],
+        ['pairing', async () => {
+          await openView('pair');
+          await page.click('input[name="pair-device"] >> nth=1');
+          await page.click('.pair button.button-primary');
+          await page.waitForSelector('.pairing-panel');
+        }],
+      ];
+      for (const [name, show] of views) {
+        await show();
+        await page.mouse.move(0, 0);
+        await saveScreenshot(page, `${name}-${scheme}`);
+        for (const v of await seriousA11yViolations(page)) problems.push(`${name} (${scheme}): ${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(' ')}`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    assert.deepEqual(problems, []);
+  });
+
+  test('the mode chosen in the UI survives a restart of serve, and the page reconnects by itself', async () => {
+    await openView('settings');
+    await page.click('input[name="discovery-mode"][value="disabled"]');
+    await peerSeesA(nodeB, false, 'A gone from B');
+    assert.deepEqual(await nodeA.stop('SIGTERM'), { code: 0, signal: null });
+    await page.waitForSelector('.banner-error[role="alert"]', { timeout: STEP_TIMEOUT_MS });
+    nodeA = await startA(nodeA.dataDir);
+    assert.equal((await nodeA.state()).mode, 'disabled', 'the node restarted in Disabled');
+    // Reconnected without a reload: the banner goes and commands work again.
+    await page.waitForSelector('.banner-error', { state: 'detached', timeout: STEP_TIMEOUT_MS });
+    assert.ok(await page.isChecked('input[name="discovery-mode"][value="disabled"]'));
+    await openView('devices');
+    await page.waitForSelector('h2:has-text("Discovery is off")');
+    await page.reload();
+    await page.waitForSelector('h2:has-text("Discovery is off")');
+    await page.click('button:has-text("Turn on for Everyone")');
+    await peerSeesA(nodeB, true, 'A back on B after restart');
+  });
+});
