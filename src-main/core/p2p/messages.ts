@@ -1,0 +1,59 @@
+// What travels over the P2P link (DESIGN §5): framed JSON messages, each validated with these
+// schemas before anything acts on it. Identities never travel in messages: the link's TLS
+// handshake proves them.
+
+import { z } from 'zod';
+import { OPERATING_SYSTEMS } from '../../../src-shared/peer.js';
+
+export const LINK_PROTOCOL_VERSION = 1;
+/** A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON. */
+export const FRAME_MAX_BYTES = 64 * 1024;
+
+const base64Bytes32 = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes in base64');
+const requestId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
+
+export const linkMetadataSchema = z.object({
+  name: z.string().max(256),
+  operatingSystem: z.enum(OPERATING_SYSTEMS),
+  deviceModel: z.string().max(128).nullable(),
+  version: z.string().max(64).nullable(),
+  /** The full list of active libraries (the TXT record may hold only some). */
+  libraries: z.array(z.object({ uuid: z.string().uuid(), identity: z.string().max(64) })).max(1000),
+});
+export type LinkMetadata = z.infer<typeof linkMetadataSchema>;
+
+export const linkMessageSchema = z.discriminatedUnion('type', [
+  /** First message each way after the handshake. */
+  z.object({ type: z.literal('hello'), version: z.number().int(), metadata: linkMetadataSchema }).strict(),
+  z.object({ type: z.literal('metadata'), metadata: linkMetadataSchema }).strict(),
+  z.object({ type: z.literal('ping'), n: z.number().int().nonnegative() }).strict(),
+  z.object({ type: z.literal('pong'), n: z.number().int().nonnegative() }).strict(),
+  // Pairing (DESIGN §5): the initiator commits to its nonce before seeing the responder's.
+  z.object({ type: z.literal('pair-request'), requestId, commitment: base64Bytes32 }).strict(),
+  z.object({ type: z.literal('pair-nonce'), requestId, nonce: base64Bytes32 }).strict(),
+  z.object({ type: z.literal('pair-reveal'), requestId, nonce: base64Bytes32 }).strict(),
+  z.object({ type: z.literal('pair-confirm'), requestId }).strict(),
+  z.object({ type: z.literal('pair-reject'), requestId, reason: z.string().max(200) }).strict(),
+  /** Sent when the other side is unknown to us or a request is malformed; the link stays up. */
+  z.object({ type: z.literal('error'), message: z.string().max(200) }).strict(),
+]);
+export type LinkMessage = z.infer<typeof linkMessageSchema>;
+export type LinkMessageType = LinkMessage['type'];
+
+/**
+ * One authenticated link to one peer, as the pairing and contacts code sees it. The link module
+ * implements it over TLS 1.3; tests may implement it in memory.
+ */
+export interface PeerChannel {
+  /** Our identity, as proven to the peer. */
+  readonly localIdentity: string;
+  /** The peer's identity, proven in the TLS handshake (the key of its certificate). */
+  readonly remoteIdentity: string;
+  /** True when we opened the connection. */
+  readonly outgoing: boolean;
+  send(message: LinkMessage): void;
+  on(event: 'message', listener: (message: LinkMessage) => void): this;
+  on(event: 'close', listener: () => void): this;
+  off(event: 'message', listener: (message: LinkMessage) => void): this;
+  off(event: 'close', listener: () => void): this;
+}
