@@ -8,6 +8,7 @@ import dnsPacket from 'dns-packet';
 import { decodeMessage, encodeQuery, encodeResponse, instanceLabelOf, type MdnsRecord } from '../../src-main/core/discovery/dnsMessage.js';
 import { PeerCache, claimedIdentity } from '../../src-main/core/discovery/peerCache.js';
 import { Responder } from '../../src-main/core/discovery/responder.js';
+import { Browser } from '../../src-main/core/discovery/browser.js';
 import { buildOwnRecords, type Advertisement } from '../../src-main/core/discovery/ownRecords.js';
 import { interfaceForSource, type MulticastInterface } from '../../src-main/core/discovery/networkInterfaces.js';
 import type { Transport } from '../../src-main/core/discovery/transport.js';
@@ -242,4 +243,30 @@ test('encodeResponse keeps the cache-flush bit', () => {
   const own = buildOwnRecords(ad, eth0);
   const msg = decodeMessage(encodeResponse([own.srv, own.ptr]))!;
   assert.deepEqual(msg.records.map((r) => r.flush), [true, false]);
+});
+
+describe('Browser duplicate question suppression (RFC 6762 §7.3)', () => {
+  const queriesSent = (t: RecordingTransport) => t.sent.filter((s) => decodeMessage(s.packet)?.isResponse === false).length;
+  const othersQuery = (known: string[]) =>
+    decodeMessage(encodeQuery([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: false }], known.map((k) => ({ name: '_sd._udp.local', type: 'PTR', ttl: 4500, flush: false, data: `${k}._sd._udp.local` }))))!;
+
+  test('a query listing answers we lack does not stand in for ours: we still ask', async () => {
+    const t = new RecordingTransport();
+    const b = new Browser(t, () => null);
+    b.start();
+    b.observeQuery(othersQuery([newIdentity()]));
+    await new Promise((res) => setTimeout(res, 200));
+    b.stop();
+    assert.equal(queriesSent(t), 1);
+  });
+
+  test('the same question with no answers we lack does stand in for ours', async () => {
+    const t = new RecordingTransport();
+    const b = new Browser(t, () => null);
+    b.start();
+    b.observeQuery(othersQuery([]));
+    await new Promise((res) => setTimeout(res, 200));
+    b.stop();
+    assert.equal(queriesSent(t), 0);
+  });
 });

@@ -96,12 +96,16 @@ export class Browser extends EventEmitter<BrowserEvents> {
     this.queryTimer = setTimeout(() => this.sendQuery(), interval * (1 + Math.random() * REQUERY_JITTER_FRACTION));
   }
 
-  /** Another host's query: if it asks our question with all our known answers, ours can wait. */
+  /**
+   * Another host's query (RFC 6762 §7.3): when it asks our question as QM and lists no known
+   * answer that we would not list too, the answers it draws serve us as well, so ours can wait.
+   * (Had it listed answers we lack, responders would hold those back: we must still ask.)
+   */
   observeQuery(msg: MdnsMessage): void {
-    if (!msg.questions.some((q) => sameName(q.name, SERVICE_TYPE) && (q.type === 'PTR' || q.type === 'ANY'))) return;
-    const theirs = new Set(msg.knownAnswers.filter((r) => r.type === 'PTR').map((r) => (r.data as string).toLowerCase()));
-    const ours = this.cache.knownPtrAnswers(Date.now());
-    if (ours.every((r) => theirs.has((r.data as string).toLowerCase()))) this.lastEquivalentQueryAt = Date.now();
+    if (!msg.questions.some((q) => sameName(q.name, SERVICE_TYPE) && (q.type === 'PTR' || q.type === 'ANY') && !q.unicastResponse)) return;
+    const ours = new Set(this.cache.knownPtrAnswers(Date.now()).map((r) => (r.data as string).toLowerCase()));
+    const theirs = msg.knownAnswers.filter((r) => r.type === 'PTR' && sameName(r.name, SERVICE_TYPE)).map((r) => (r.data as string).toLowerCase());
+    if (theirs.every((name) => ours.has(name))) this.lastEquivalentQueryAt = Date.now();
   }
 
   /** A multicast or unicast response from a peer, heard on interface `iface`. */
