@@ -33,13 +33,15 @@ export class Browser extends EventEmitter<BrowserEvents> {
   private lastEquivalentQueryAt = 0;
   private readonly nextCheckAt = new Map<string, number>();
   private readonly checks = new Map<string, Check>();
+  /** Peers whose liveness the P2P link vouches for. */
+  private readonly monitored = new Set<string>();
   /** When we last asked a peer for records it left out. */
   private readonly askedAt = new Map<string, number>();
   private tickTimer: NodeJS.Timeout | null = null;
   private running = false;
   private overflowReported = 0;
 
-  constructor(private readonly transport: Transport, ownLabel: () => string | null, maxPeers = PEERS_MAX) {
+  constructor(private readonly transport: Transport, private readonly ownLabel: () => string | null, maxPeers = PEERS_MAX) {
     super();
     this.cache = new PeerCache(ownLabel, maxPeers);
   }
@@ -60,6 +62,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
     this.checks.clear();
     this.nextCheckAt.clear();
     this.askedAt.clear();
+    this.monitored.clear();
     const hadPeers = this.cache.size > 0;
     this.cache.clear();
     if (hadPeers) this.emit('change');
@@ -104,6 +107,9 @@ export class Browser extends EventEmitter<BrowserEvents> {
   observeQuery(msg: MdnsMessage): void {
     if (!msg.questions.some((q) => sameName(q.name, SERVICE_TYPE) && (q.type === 'PTR' || q.type === 'ANY') && !q.unicastResponse)) return;
     const ours = new Set(this.cache.knownPtrAnswers(Date.now()).map((r) => (r.data as string).toLowerCase()));
+    // Our own instance needs no answer: a query that lists it lacks nothing for us.
+    const own = this.ownLabel();
+    if (own) ours.add(`${own}._sd._udp.local`.toLowerCase());
     const theirs = msg.knownAnswers.filter((r) => r.type === 'PTR' && sameName(r.name, SERVICE_TYPE)).map((r) => (r.data as string).toLowerCase());
     if (theirs.every((name) => ours.has(name))) this.lastEquivalentQueryAt = Date.now();
   }
@@ -177,8 +183,10 @@ export class Browser extends EventEmitter<BrowserEvents> {
     const timeout = kind === 'goodbye' ? GOODBYE_VERIFY_TIMEOUT_MS : LIVENESS_TIMEOUT_MS;
     const attempts = kind === 'goodbye' ? GOODBYE_VERIFY_ATTEMPTS : LIVENESS_ATTEMPTS;
     const packet = encodeQuery([{ name: `${entry.label}._sd._udp.local`, type: 'SRV', unicastResponse: true }]);
+    // One address per question; a retry tries the next one (another family, another LAN).
     const targets = this.directTargets(entry);
-    for (const address of targets) void this.transport.directQuery(address, packet);
+    const address = targets[attempt % Math.max(targets.length, 1)];
+    if (address !== undefined) void this.transport.directQuery(address, packet);
     const timer = setTimeout(() => {
       this.checks.delete(entry.key);
       if (attempt + 1 < attempts) this.directCheck(entry, kind, attempt + 1);
@@ -187,11 +195,27 @@ export class Browser extends EventEmitter<BrowserEvents> {
     this.checks.set(entry.key, { kind, attempt, timer });
   }
 
-  /** Where to ask: the address we last heard the peer from on each interface, IPv4 first. */
+  /** Where to ask: the addresses we last heard the peer from, most recent first, then its others. */
   private directTargets(entry: CacheEntry): string[] {
     const sources = [...entry.heardOn.values()].sort((a, b) => b.at - a.at).map((h) => h.source);
-    const addresses = this.cache.addressesOf(entry);
-    return [...new Set([...sources, ...addresses])].slice(0, 2);
+    return [...new Set([...sources, ...this.cache.addressesOf(entry)])];
+  }
+
+  /**
+   * Another mechanism (the P2P link) vouches for this peer's liveness: no direct questions
+   * while it does. Turned off, the peer is checked at once.
+   */
+  setMonitored(key: string, monitored: boolean): void {
+    if (monitored) {
+      this.monitored.add(key);
+      const check = this.checks.get(key);
+      if (check?.kind === 'liveness') {
+        clearTimeout(check.timer);
+        this.checks.delete(key);
+      }
+    } else if (this.monitored.delete(key)) {
+      this.nextCheckAt.set(key, 0);
+    }
   }
 
   private drop(key: string): void {
@@ -216,12 +240,13 @@ export class Browser extends EventEmitter<BrowserEvents> {
     // Entries evicted by the table's caps leave their timers' bookkeeping behind: forget it.
     for (const key of this.nextCheckAt.keys()) if (!this.cache.get(key)) this.nextCheckAt.delete(key);
     for (const key of this.askedAt.keys()) if (!this.cache.get(key)) this.askedAt.delete(key);
+    for (const key of this.monitored) if (!this.cache.get(key)) this.monitored.delete(key);
     if (this.cache.overflowed > this.overflowReported) {
       this.overflowReported = this.cache.overflowed;
       this.emit('overflow');
     }
     for (const entry of this.cache.values()) {
-      if (this.checks.has(entry.key)) continue;
+      if (this.checks.has(entry.key) || this.monitored.has(entry.key)) continue;
       const due = this.nextCheckAt.get(entry.key) ?? 0;
       if (due <= now) this.directCheck(entry, 'liveness', 0);
     }

@@ -66,6 +66,11 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     return this.browser.peers();
   }
 
+  /** The P2P link vouches for a peer's liveness (by Peer.id): mDNS stops asking it directly. */
+  setMonitored(peerId: string, monitored: boolean): void {
+    this.browser.setMonitored(peerId, monitored);
+  }
+
   /** Opens the sockets, starts browsing and, with an advertisement, announces it. */
   async start(advertisement: Advertisement | null): Promise<void> {
     if (this.running) {
