@@ -29,6 +29,8 @@ export interface ZeroconfPublishOptions {
   interfaces?: string[];
   /** SRV target; default `<host.hostname>.local.` */
   server?: string;
+  /** Also browse `type` and resolve what is found, as an app would (benchmarks). Default false. */
+  browse?: boolean;
 }
 
 export interface ZeroconfPublisher {
@@ -60,7 +62,7 @@ export function fqType(type: string): string {
   return `${t}.`;
 }
 
-async function hostAddresses(host: Host): Promise<string[]> {
+export async function hostAddresses(host: Host): Promise<string[]> {
   const v6 = (await host.ipv6LinkLocals()).map((a) => a.address);
   return [...host.ipv4Addresses(), ...v6];
 }
@@ -92,6 +94,7 @@ export async function startZeroconfPublisher(
     addresses,
     interfaces: opts.interfaces ?? addresses,
     server: opts.server ?? `${host.hostname}.local.`,
+    ...(opts.browse ? { browse: true } : {}),
   });
   const child = host.spawn(PYTHON, ['-u', PEER_SCRIPT, 'publish', json]);
   let out = '';

@@ -4,11 +4,17 @@ python3-zeroconf; another python first on PATH may not have the module).
 
   zeroconf_peer.py publish '<json>'   register a service, print READY, unregister on SIGTERM
   zeroconf_peer.py browse  '<json>'   browse a type, print one JSON array of resolved services
+  zeroconf_peer.py watch   '<json>'   browse a type until SIGTERM, printing one JSON line per event
+                                      as it happens (for benchmarks): {"ev": "started"} once, then
+                                      {"ev": "added"|"resolved"|"removed"|"unresolved", "name": ...}
 
 JSON options:
   interfaces: list of addresses to bind (IPv4 strings, IPv6 link-local strings; IPv6 ones are
               turned into interface indexes by zeroconf). Empty/missing: InterfaceChoice.All.
-  publish:    instance, type, port, txt {k: v|null}, addresses [..], server (host name.local.)
+  publish:    instance, type, port, txt {k: v|null}, addresses [..], server (host name.local.),
+              browse (optional, default false: also browse `type` and resolve what it finds, as
+              an app that publishes and lists its peers would, printing watch's JSON lines after
+              READY; used by the benchmarks)
   browse:     type, timeout_ms, expect [instance names: stop as soon as all are resolved]
 """
 import json
@@ -52,8 +58,11 @@ def publish(opts):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     zc.register_service(info, allow_name_change=bool(opts.get('allow_name_change')))
     print('READY ' + info.name, flush=True)
+    browser = ServiceBrowser(zc, type_, Resolver(zc, json_emitter())) if opts.get('browse') else None
     while not stop.wait(0.2):
         pass
+    if browser is not None:
+        browser.cancel()
     zc.unregister_service(info)  # sends the goodbye packets (TTL 0)
     zc.close()
     print('STOPPED', flush=True)
@@ -74,6 +83,60 @@ class Collector(ServiceListener):
 
     def remove_service(self, zc, type_, name):
         pass
+
+
+class Resolver(ServiceListener):
+    """Resolves every service found (in a thread of its own, not the browser's); with `emit`,
+    reports each event as it happens."""
+
+    def __init__(self, zc, emit):
+        self.zc = zc
+        self.emit = emit
+
+    def _resolve(self, type_, name):
+        info = self.zc.get_service_info(type_, name, timeout=3000)
+        if self.emit is not None:
+            if info is None:
+                self.emit({'ev': 'unresolved', 'name': name})
+            else:
+                self.emit({'ev': 'resolved', 'name': name, 'addresses': info.parsed_addresses(), 'port': info.port})
+
+    def add_service(self, zc, type_, name):
+        if self.emit is not None:
+            self.emit({'ev': 'added', 'name': name})
+        threading.Thread(target=self._resolve, args=(type_, name), daemon=True).start()
+
+    def update_service(self, zc, type_, name):
+        pass
+
+    def remove_service(self, zc, type_, name):
+        if self.emit is not None:
+            self.emit({'ev': 'removed', 'name': name})
+
+
+def json_emitter():
+    lock = threading.Lock()
+
+    def emit(ev):
+        ev['t'] = time.time()
+        with lock:
+            print(json.dumps(ev), flush=True)
+
+    return emit
+
+
+def watch(opts):
+    zc = make_zc(opts)
+    emit = json_emitter()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    browser = ServiceBrowser(zc, opts['type'], Resolver(zc, emit))
+    emit({'ev': 'started'})
+    while not stop.wait(0.2):
+        pass
+    browser.cancel()
+    zc.close()
 
 
 def txt_strings(text):
@@ -135,8 +198,10 @@ def main():
         publish(opts)
     elif mode == 'browse':
         browse(opts)
+    elif mode == 'watch':
+        watch(opts)
     else:
-        raise SystemExit('usage: zeroconf_peer.py publish|browse JSON')
+        raise SystemExit('usage: zeroconf_peer.py publish|browse|watch JSON')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,374 @@
+// `npm run bench [-- --long] [-- --only NAME[,NAME]] [-- --impl ours,avahi,zeroconf] [-- --sequential]`
+//
+// Runs the same scenarios for our node (`sd-nearby serve`), avahi-daemon and python3-zeroconf,
+// each inside namespace LANs created here (tests/support/lan.ts; nothing runs in the root network
+// namespace, and the LANs are removed at the end, on error and on Ctrl-C), prints a table with
+// ours as a ratio to each, and writes bench/results/latest.json. See bench/README.md.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanupStaleNamespaces, isRoot } from '../tests/support/lan.js';
+import { REPO_ROOT } from '../tests/support/nearby.js';
+import { IMPLS, type ImplName } from './lib/impls.js';
+import { sleep } from './lib/proc.js';
+import { cellOf, fmtCell, fmtRatio, ratioValue, summarize, type Cell, type Summary } from './lib/stats.js';
+import { runPackets, type PacketResult } from './scenarios/packets.js';
+import { TimingRun, type TimingConfig, type TimingResult } from './scenarios/timing.js';
+
+const SCENARIOS = ['publish-to-seen', 'browser-start-to-list', 'sigterm', 'sigkill', 'packets'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+
+const USAGE = `usage: npm run bench -- [--long] [--only NAME[,NAME...]] [--impl ours,avahi,zeroconf] [--sequential] [--out FILE]
+  scenarios (--only): ${SCENARIOS.join(', ')}
+  --long        more repetitions, SIGKILL waits up to 180 s, packet counts up to minute 10
+  --sequential  run the packet-rate LANs after the timing scenarios instead of alongside them
+  --out FILE    also write the JSON there (bench/results/latest.json is always written)`;
+
+interface Options {
+  long: boolean;
+  only: Set<ScenarioName>;
+  impls: ImplName[];
+  sequential: boolean;
+  out: string | null;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { long: false, only: new Set(SCENARIOS), impls: [...IMPLS], sequential: false, out: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (!v) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '--long') o.long = true;
+    else if (a === '--sequential') o.sequential = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const names = value().split(',').filter(Boolean);
+      for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) throw new Error(`unknown scenario ${n}\n${USAGE}`);
+      o.only = new Set(names as ScenarioName[]);
+    } else if (a === '--impl' || a.startsWith('--impl=')) {
+      const names = value().split(',').filter(Boolean);
+      for (const n of names) if (!(IMPLS as string[]).includes(n)) throw new Error(`unknown implementation ${n}\n${USAGE}`);
+      o.impls = IMPLS.filter((x) => names.includes(x));
+    } else if (a === '--out' || a.startsWith('--out=')) o.out = value();
+    else if (a === '-h' || a === '--help') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  return o;
+}
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return newest;
+}
+
+function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    nproc: Number(sh('nproc', [])) || os.availableParallelism(),
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    node: process.version,
+    kernel: os.release(),
+    platform: `${os.platform()} ${os.arch()}`,
+    memoryMB: Math.round(os.totalmem() / 1048576),
+    avahi: sh('avahi-daemon', ['--version']),
+    pythonZeroconf: sh('/usr/bin/python3', ['-c', 'import zeroconf; print(zeroconf.__version__)']),
+    tcpdump: sh('tcpdump', ['--version']).split('\n')[0] ?? '',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// table
+
+interface Row {
+  scenario: string;
+  cells: Partial<Record<ImplName, Cell>>;
+}
+
+const TIMING_ROWS: Array<{ key: keyof TimingResult; label: string; scenario: ScenarioName; stats: Array<'median' | 'max'> }> = [
+  { key: 'publishToSeenFromStart', label: 'publish-to-seen, from start', scenario: 'publish-to-seen', stats: ['median', 'max'] },
+  { key: 'publishToSeenFromReady', label: 'publish-to-seen, from ready mark', scenario: 'publish-to-seen', stats: ['median', 'max'] },
+  { key: 'publisherStartToReady', label: 'publisher start-to-ready', scenario: 'publish-to-seen', stats: ['median'] },
+  { key: 'browserStartToList', label: 'browser-start-to-list (5), from start', scenario: 'browser-start-to-list', stats: ['median', 'max'] },
+  { key: 'browserReadyToList', label: 'browser-start-to-list (5), from ready', scenario: 'browser-start-to-list', stats: ['median', 'max'] },
+  { key: 'sigtermToDropped', label: 'SIGTERM-to-dropped', scenario: 'sigterm', stats: ['median', 'max'] },
+  { key: 'sigkillToDropped', label: 'SIGKILL-to-dropped', scenario: 'sigkill', stats: ['median', 'max'] },
+];
+
+function buildRows(opts: Options, timing: Partial<Record<ImplName, Record<string, Summary>>>, packets: PacketResult[], reportMinutes: number[]): Row[] {
+  const rows: Row[] = [];
+  for (const r of TIMING_ROWS) {
+    if (!opts.only.has(r.scenario)) continue;
+    for (const stat of r.stats) {
+      const cells: Row['cells'] = {};
+      let n = '';
+      for (const impl of opts.impls) {
+        const s = timing[impl]?.[r.key];
+        cells[impl] = cellOf(s, stat);
+        if (impl === 'ours' && s) n = `n=${s.n}`;
+      }
+      rows.push({ scenario: `${r.label}, ${stat}${n && stat === 'median' ? ` (${n})` : ''}`, cells });
+    }
+  }
+  if (opts.only.has('packets')) {
+    const sizes = [...new Set(packets.map((p) => p.nodes))].sort((a, b) => a - b);
+    for (const kind of ['multicast', 'unicast'] as const) {
+      for (const size of sizes) {
+        for (const m of reportMinutes) {
+          const cells: Row['cells'] = {};
+          for (const impl of opts.impls) {
+            const p = packets.find((x) => x.impl === impl && x.nodes === size);
+            const c = p?.minutes.find((x) => x.minute === m);
+            cells[impl] = { value: c ? c[kind] : null, unit: 'count' };
+          }
+          rows.push({ scenario: `${kind} packets/min, ${size} nodes, minute ${m}`, cells });
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+function renderTable(rows: Row[], impls: ImplName[]): string {
+  const header = ['scenario', ...impls, ...impls.filter((i) => i !== 'ours').map((i) => `ours/${i}`)];
+  const body = rows.map((r) => [
+    r.scenario,
+    ...impls.map((i) => fmtCell(r.cells[i] ?? { value: null, unit: 'ms' })),
+    ...impls.filter((i) => i !== 'ours').map((i) => (impls.includes('ours') ? fmtRatio(r.cells.ours ?? { value: null, unit: 'ms' }, r.cells[i] ?? { value: null, unit: 'ms' }) : 'n/a')),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
+  const line = (cols: string[]) => `| ${cols.map((x, c) => (c === 0 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, c) => (c === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  let opts: Options;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+  if (!isRoot()) {
+    console.error('bench: needs root (it creates network namespaces; nothing runs in the root namespace)');
+    process.exit(2);
+  }
+  const cli = join(REPO_ROOT, 'dist/src-main/server/cli.js');
+  if (!existsSync(cli)) {
+    console.error('bench: the node is not built; run `npm run build:node` first');
+    process.exit(2);
+  }
+  const distBuiltAt = statSync(cli).mtimeMs;
+  const srcNewest = Math.max(newestMtime(join(REPO_ROOT, 'src-main')), newestMtime(join(REPO_ROOT, 'src-shared')));
+  const stale = srcNewest > distBuiltAt;
+  if (stale) console.error('bench: warning: sources are newer than dist/ - this measures the last build (`npm run build:node`)');
+
+  const mode = opts.long ? 'long' : 'quick';
+  const cfg: TimingConfig = {
+    s1Reps: opts.long ? 20 : 10,
+    s2Reps: opts.long ? 10 : 5,
+    killReps: 0, // per implementation, below
+    killCapMs: opts.long ? 180_000 : 40_000,
+    seenTimeoutMs: 15_000,
+    termTimeoutMs: 15_000,
+    settleMs: 1200,
+    want: { s1: opts.only.has('publish-to-seen'), s2: opts.only.has('browser-start-to-list'), term: opts.only.has('sigterm'), kill: opts.only.has('sigkill') },
+    log: (m) => console.log(`${elapsed()} ${m}`),
+  };
+  const killReps = (impl: ImplName) => (impl === 'ours' ? (opts.long ? 20 : 10) : opts.long ? 10 : 5);
+  const packetMinutes = opts.long ? 10 : 2;
+  const reportMinutes = opts.long ? [1, 2, 10] : [1, 2];
+  const packetSizes = [2, 10];
+
+  const started = new Date();
+  const t0 = Date.now();
+  const elapsed = () => `[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s]`;
+  const log = (m: string) => console.log(`${elapsed()} ${m}`);
+  const loadStart = os.loadavg();
+  log(`bench ${mode}: ${[...opts.only].join(', ')} for ${opts.impls.join(', ')}; ${os.availableParallelism()} cores, node ${process.version}, kernel ${os.release()}`);
+  await cleanupStaleNamespaces();
+
+  const errors: string[] = [];
+  const wantTiming = cfg.want.s1 || cfg.want.s2 || cfg.want.term || cfg.want.kill;
+  const wantPackets = opts.only.has('packets');
+
+  // Packet-rate LANs: one per implementation and size, all at once (mostly idle processes).
+  let packetsDone: Promise<PacketResult[]> = Promise.resolve([]);
+  const startPackets = async (): Promise<void> => {
+    let up = 0;
+    const total = opts.impls.length * packetSizes.length;
+    let allUp: () => void = () => undefined;
+    const allUpP = new Promise<void>((r) => (allUp = r));
+    packetsDone = Promise.all(
+      opts.impls.flatMap((impl) =>
+        packetSizes.map((n) =>
+          runPackets(impl, n, packetMinutes, (m) => {
+            log(m);
+            if (m.includes('all started') && ++up === total) allUp();
+          }).catch((e: unknown) => {
+            if (++up === total) allUp();
+            return { impl, nodes: n, minutes: [], startupSeconds: 0, listedAtEnd: [], errors: [(e as Error).message] } satisfies PacketResult;
+          }),
+        ),
+      ),
+    );
+    await Promise.race([allUpP, packetsDone]);
+  };
+
+  let cpuDuringTiming: number | null = null;
+  if (wantPackets && !opts.sequential) {
+    log(`packets: starting ${opts.impls.length * packetSizes.length} LANs (${packetSizes.join(' and ')} hosts per implementation), ${packetMinutes} min each, alongside the timing scenarios`);
+    await startPackets();
+    if (wantTiming) await sleep(5000); // let the start-up burst of all those stacks pass
+  }
+
+  const runs: TimingRun[] = [];
+  if (wantTiming) {
+    const cpu0 = os.cpus().reduce((a, c) => a + c.times.idle, 0);
+    const wall0 = Date.now();
+    try {
+      for (const impl of opts.impls) {
+        const run = new TimingRun(impl, { ...cfg, killReps: killReps(impl) });
+        runs.push(run);
+        log(`[${impl}] timing LAN up...`);
+        try {
+          await run.setup();
+          await run.runMain();
+        } catch (e) {
+          run.result.errors.push((e as Error).message);
+          log(`[${impl}] error: ${(e as Error).message}`);
+        }
+      }
+      if (cfg.want.kill) {
+        log(`SIGKILL-to-dropped: all implementations at once (cap ${cfg.killCapMs / 1000} s per wait)`);
+        await Promise.all(
+          runs.map((run) =>
+            run.runKill().catch((e: unknown) => {
+              run.result.errors.push((e as Error).message);
+            }),
+          ),
+        );
+      }
+    } finally {
+      await Promise.allSettled(runs.map((r) => r.teardown()));
+    }
+    const idleMs = (os.cpus().reduce((a, c) => a + c.times.idle, 0) - cpu0) * 1; // ms of idle, summed over cores
+    const wallMs = Date.now() - wall0;
+    cpuDuringTiming = Math.round((1 - idleMs / (wallMs * os.cpus().length)) * 1000) / 10;
+  }
+
+  if (wantPackets && opts.sequential) {
+    log(`packets: starting ${opts.impls.length * packetSizes.length} LANs, ${packetMinutes} min each`);
+    await startPackets();
+  }
+  if (wantPackets) log('packets: waiting for the capture windows to end...');
+  const packets = await packetsDone;
+  for (const p of packets) for (const e of p.errors) errors.push(`packets ${p.impl} x${p.nodes}: ${e}`);
+
+  // ------------------------------------------------------------------------------------------
+  const timing: Partial<Record<ImplName, Record<string, Summary>>> = {};
+  for (const run of runs) {
+    const r = run.result;
+    const s: Record<string, Summary> = {};
+    for (const k of ['publishToSeenFromStart', 'publishToSeenFromReady', 'publishToSeenInternal', 'publisherStartToReady', 'browserStartToList', 'browserReadyToList', 'browserWarmToList', 'sigtermToDropped', 'sigkillToDropped'] as const) {
+      if (r[k].length > 0) s[k] = summarize(r[k]);
+    }
+    timing[r.impl] = s;
+    for (const e of r.errors) errors.push(`${r.impl}: ${e}`);
+  }
+  const rows = buildRows(opts, timing, packets, reportMinutes);
+  const table = renderTable(rows, opts.impls);
+  const finished = new Date();
+
+  const machine = { ...machineInfo(), loadavgStart: loadStart.map((x) => Math.round(x * 100) / 100), loadavgEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) };
+  const json = {
+    date: started.toISOString(),
+    finished: finished.toISOString(),
+    wallSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
+    mode,
+    options: { only: [...opts.only], impls: opts.impls, sequential: opts.sequential, packetsAlongsideTiming: wantPackets && wantTiming && !opts.sequential },
+    machine,
+    cpuBusyPercentDuringTiming: cpuDuringTiming,
+    build: {
+      gitCommit: sh('git', ['-C', REPO_ROOT, 'rev-parse', 'HEAD']),
+      gitDirtyFiles: sh('git', ['-C', REPO_ROOT, 'status', '--porcelain']).split('\n').filter(Boolean).length,
+      distBuiltAt: new Date(distBuiltAt).toISOString(),
+      sourcesNewerThanDist: stale,
+    },
+    config: { ...cfg, log: undefined, killReps: Object.fromEntries(opts.impls.map((i) => [i, killReps(i)])), packetMinutes, packetSizes, batch: 5 },
+    definitions: {
+      start: 'spawn of the process that publishes/browses. ours: `sd-nearby serve` (node start-up included); avahi publisher: avahi-publish -s with the daemon already running; avahi fresh browser: the avahi-daemon spawn (a new daemon each repetition, private D-Bus already up); zeroconf: the python3 process.',
+      ready: "ours: the `api ...` stdout line (after the discovery engine started and announced); avahi publisher: 'Established under name' (after probing); avahi fresh browser: avahi-browse spawn, just after the new daemon logged 'Server startup complete'; zeroconf publisher: READY (register_service returned, i.e. after probing and announcing); zeroconf browser: the watcher's first line (ServiceBrowser created).",
+      listed: "the observer's line for the instance, timed on arrival at the bench through a pipe: ours `+ NAME (...)` on serve's stdout; avahi the first resolved '=' line of avahi-browse -rp; zeroconf the watcher's 'resolved' line (ServiceBrowser add + get_service_info).",
+      dropped: "ours `- NAME`; avahi the '-' line that removes the last interface/protocol entry; zeroconf 'removed' (ServiceBrowser remove_service).",
+      sigterm: 'ours: SIGTERM to the node; avahi: SIGTERM to avahi-publish (the daemon withdraws the service); zeroconf: SIGTERM to the python publisher (unregister_service).',
+      sigkill: 'ours: SIGKILL to the node; avahi: SIGKILL to the publishing host\'s avahi-daemon (and avahi-publish): killing only the client lets the daemon say goodbye; zeroconf: SIGKILL to the python publisher. Batches of 5 crashed at once; each drop timed from its own kill.',
+      packets: 'tcpdump on the LAN bridge, udp port 5353, every frame once; multicast = dst 224.0.0.251/ff02::fb, unicast = the rest (direct questions and their answers, QU answers). Minute k = [t0+(k-1) min, t0+k min), t0 = just before the hosts start. Each host: ours one serve; avahi daemon + avahi-publish + a running avahi-browse -r; zeroconf a publisher that also browses and resolves. LANs carry IPv4 and IPv6 (link-local).',
+    },
+    timing,
+    timingNotes: Object.fromEntries(runs.map((r) => [r.result.impl, r.result.notes])),
+    browserPerInstanceFromReady: Object.fromEntries(runs.map((r) => [r.result.impl, r.result.browserPerInstanceFromReady])),
+    packets,
+    table: rows.map((r) => ({
+      scenario: r.scenario,
+      ...Object.fromEntries(opts.impls.map((i) => [i, r.cells[i] ?? null])),
+      ...Object.fromEntries(opts.impls.filter((i) => i !== 'ours').map((i) => [`oursOver_${i}`, ratioValue(r.cells.ours ?? { value: null, unit: 'ms' }, r.cells[i] ?? { value: null, unit: 'ms' })])),
+    })),
+    tableText: table,
+    errors,
+  };
+
+  const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const latest = join(resultsDir, 'latest.json');
+  const text = `${JSON.stringify(json, null, 2)}\n`;
+  writeFileSync(latest, text);
+  const stamped = join(resultsDir, `${mode}-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(stamped, text);
+  if (opts.out) writeFileSync(opts.out, text);
+
+  console.log('');
+  console.log(`Nearby bench (${mode}), ${started.toISOString()}, ${json.wallSeconds} s wall; ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, kernel ${machine.kernel}; ${machine.avahi}, python-zeroconf ${machine.pythonZeroconf}`);
+  if (wantPackets && wantTiming) console.log(opts.sequential ? 'packet-rate LANs ran after the timing scenarios' : `packet-rate LANs ran alongside the timing scenarios (CPU busy during timing: ${cpuDuringTiming}% of ${machine.nproc} cores)`);
+  console.log('');
+  console.log(table);
+  console.log('');
+  console.log('times: median/max over n repetitions; "from start" = process spawn, "from ready" = the stack\'s own ready mark (ours: the `api` line); ratios = ours / theirs (< 1: ours is faster or sends less).');
+  if (errors.length > 0) {
+    console.log(`\n${errors.length} problem(s):`);
+    for (const e of errors) console.log(`  - ${e}`);
+  }
+  console.log(`\nwrote ${relative(process.cwd(), latest) || latest} (and ${relative(process.cwd(), stamped)})`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
