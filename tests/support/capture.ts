@@ -1,5 +1,5 @@
 // Packet capture for the namespace LAN: tcpdump writing pcap to stdout, parsed here (Ethernet,
-// 802.1Q, IPv4, IPv6 with extension headers, UDP). No npm dependency.
+// 802.1Q, IPv4, IPv6 with extension headers, UDP and TCP). No npm dependency.
 //
 // Pitfalls:
 // - `-U` alone is not enough: libpcap's TPACKET_V3 ring hands packets over per block (or after a
@@ -23,10 +23,13 @@ export interface CapturedPacket {
   dstMac: string;
   /** IPv4 TTL or IPv6 hop limit. */
   ttl: number;
+  protocol: 'udp' | 'tcp';
+  /** TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10); 0 for UDP. */
+  tcpFlags: number;
 }
 
 export interface Capture {
-  /** Stops tcpdump and returns every UDP packet captured. */
+  /** Stops tcpdump and returns every UDP and TCP packet captured. */
   stop(): Promise<CapturedPacket[]>;
   /** The packets captured so far (tcpdump keeps running). */
   packets(): CapturedPacket[];
@@ -74,7 +77,7 @@ export function ipv6ToString(b: Buffer, off = 0): string {
   return `${left}::${right}`;
 }
 
-function parseUdp(
+function parsePacket(
   frame: Buffer,
   time: number,
 ): CapturedPacket | null {
@@ -93,13 +96,15 @@ function parseUdp(
   let ttl: number;
   let ipVersion: 4 | 6;
   let udpOff: number;
+  let next: number;
   let end = frame.length;
   if (etherType === 0x0800) {
     if (frame.length < off + 20) return null;
     const ihl = ((frame[off] ?? 0) & 0x0f) * 4;
     const totalLen = frame.readUInt16BE(off + 2);
     const fragOffset = frame.readUInt16BE(off + 6) & 0x1fff;
-    if (frame[off + 9] !== 17 || fragOffset !== 0) return null;
+    next = frame[off + 9] ?? 0;
+    if ((next !== 17 && next !== 6) || fragOffset !== 0) return null;
     ttl = frame[off + 8] ?? 0;
     src = `${frame[off + 12]}.${frame[off + 13]}.${frame[off + 14]}.${frame[off + 15]}`;
     dst = `${frame[off + 16]}.${frame[off + 17]}.${frame[off + 18]}.${frame[off + 19]}`;
@@ -109,7 +114,7 @@ function parseUdp(
   } else if (etherType === 0x86dd) {
     if (frame.length < off + 40) return null;
     const payloadLen = frame.readUInt16BE(off + 4);
-    let next = frame[off + 6] ?? 0;
+    next = frame[off + 6] ?? 0;
     ttl = frame[off + 7] ?? 0;
     src = ipv6ToString(frame, off + 8);
     dst = ipv6ToString(frame, off + 24);
@@ -129,11 +134,20 @@ function parseUdp(
         p += 8;
       } else break;
     }
-    if (next !== 17) return null;
+    if (next !== 17 && next !== 6) return null;
     udpOff = p;
     ipVersion = 6;
   } else {
     return null;
+  }
+  if (next === 6) {
+    if (udpOff + 20 > end) return null;
+    const dataOff = ((frame[udpOff + 12] ?? 0) >> 4) * 4;
+    const payload = Buffer.from(frame.subarray(Math.min(end, udpOff + dataOff), end));
+    return {
+      time, src, dst, srcPort: frame.readUInt16BE(udpOff), dstPort: frame.readUInt16BE(udpOff + 2), payload, ipVersion, srcMac, dstMac, ttl,
+      protocol: 'tcp', tcpFlags: frame[udpOff + 13] ?? 0,
+    };
   }
   if (udpOff + 8 > end) return null;
   const srcPort = frame.readUInt16BE(udpOff);
@@ -141,12 +155,12 @@ function parseUdp(
   const udpLen = frame.readUInt16BE(udpOff + 4);
   const payloadEnd = Math.min(end, udpOff + Math.max(8, udpLen));
   const payload = Buffer.from(frame.subarray(udpOff + 8, payloadEnd));
-  return { time, src, dst, srcPort, dstPort, payload, ipVersion, srcMac, dstMac, ttl };
+  return { time, src, dst, srcPort, dstPort, payload, ipVersion, srcMac, dstMac, ttl, protocol: 'udp', tcpFlags: 0 };
 }
 
 /**
  * Parses a classic pcap file (any byte order, µs or ns timestamps, link type Ethernet) and
- * returns its UDP packets. A truncated trailing record (capture still running) is ignored.
+ * returns its UDP and TCP packets. A truncated trailing record (capture still running) is ignored.
  */
 export function parsePcap(buf: Buffer): CapturedPacket[] {
   if (buf.length < 24) return [];
@@ -173,7 +187,7 @@ export function parsePcap(buf: Buffer): CapturedPacket[] {
     const incl = u32(off + 8);
     if (off + 16 + incl > buf.length) break;
     const time = sec * 1000 + (nano ? frac / 1e6 : frac / 1e3);
-    const p = parseUdp(buf.subarray(off + 16, off + 16 + incl), time);
+    const p = parsePacket(buf.subarray(off + 16, off + 16 + incl), time);
     if (p) out.push(p);
     off += 16 + incl;
   }

@@ -31,9 +31,16 @@
 // - The switch namespace has IPv6 disabled so br0 itself never sends anything (RS, MLD).
 // - LANs never share a link, so their subnets only have to differ within one process (a host
 //   attached to two LANs); the pid is mixed in anyway so addresses rarely repeat across files.
+// - Lan.router(a, b) joins LANs at the IP level: a namespace `<prefix>-rtN` with an interface on
+//   each LAN's bridge and IPv4 forwarding on; every host of those LANs gets a default route via
+//   it. Unicast (TCP) crosses; multicast does not (Linux forwards multicast only with a multicast
+//   routing daemon, and mDNS's 224.0.0.251 is link-local scope anyway).
+// - Host.setHostsFile writes /etc/netns/<ns>/hosts, which `ip netns exec` bind-mounts over
+//   /etc/hosts for what runs in that namespace (so names resolve there and nowhere else); the
+//   directory is removed with the namespace, and stale ones with stale namespaces.
 
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startCapture, type Capture } from './capture.js';
@@ -201,6 +208,8 @@ function installExitHandlers(): void {
 }
 
 const STALE_RE = /^nb(\d+)x\d+-/;
+/** Per-namespace files `ip netns exec` bind-mounts over /etc (see Host.setHostsFile). */
+const ETC_NETNS = '/etc/netns';
 
 /** Deletes namespaces (and temp dirs) named `nb<pid>x...` whose process <pid> is gone. */
 export async function cleanupStaleNamespaces(): Promise<void> {
@@ -217,6 +226,14 @@ export async function cleanupStaleNamespaces(): Promise<void> {
     return pid !== process.pid && !isAlive(pid);
   });
   await Promise.all(stale.map((ns) => killAndDelete(ns, 300).catch(() => undefined)));
+  try {
+    for (const entry of readdirSync(ETC_NETNS)) {
+      const m = STALE_RE.exec(entry);
+      if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) rmSync(path.join(ETC_NETNS, entry), { recursive: true, force: true });
+    }
+  } catch {
+    /* no /etc/netns */
+  }
   try {
     for (const entry of readdirSync(os.tmpdir())) {
       const m = STALE_RE.exec(entry);
@@ -363,6 +380,17 @@ export class Host {
     if (iface === 'eth0') this.ipv4 = addr;
   }
 
+  /**
+   * Names this host resolves (its /etc/hosts, for the processes started in it afterwards):
+   * `{ 'nas.example': '10.1.2.3' }`. Removed when the owning LAN is destroyed.
+   */
+  setHostsFile(names: Record<string, string>): void {
+    const dir = path.join(ETC_NETNS, this.ns);
+    mkdirSync(dir, { recursive: true });
+    const lines = ['127.0.0.1 localhost', '::1 localhost', ...Object.entries(names).map(([name, address]) => `${address} ${name}`)];
+    writeFileSync(path.join(dir, 'hosts'), `${lines.join('\n')}\n`);
+  }
+
   /** A fresh temp directory, removed when the owning LAN is destroyed. */
   tmpDir(tag = 'tmp'): string {
     const dir = mkdtempSync(path.join(os.tmpdir(), `${this.ns}-${tag}-`));
@@ -397,6 +425,25 @@ export class Host {
 
 // ---------------------------------------------------------------------------------------------
 
+/** IPv4 router between LANs (Lan.router). */
+export class Router {
+  constructor(readonly host: Host, private readonly addresses: Map<Lan, string>) {}
+
+  /** The router's address on `lan`. */
+  addressOn(lan: Lan): string {
+    const a = this.addresses.get(lan);
+    if (!a) throw new Error('the router is not on that LAN');
+    return a;
+  }
+
+  /** Gives `host` (on one of the router's LANs) a default route via the router. */
+  async route(host: Host): Promise<void> {
+    const iface = host.interfaces.find((i) => this.addresses.has(i.lan));
+    if (!iface) throw new Error(`${host.ns} is on none of the router's LANs`);
+    await ip('-n', host.ns, 'route', 'replace', 'default', 'via', this.addressOn(iface.lan), 'dev', iface.name);
+  }
+}
+
 let lanCounter = 0;
 
 export class Lan {
@@ -410,6 +457,7 @@ export class Lan {
   readonly ipv6: boolean;
   readonly ipv6Dad: boolean;
   private nextIndex = 1;
+  private routerCount = 0;
   private readonly ownedNs: string[] = [];
   private destroyed = false;
   private destroying: Promise<void> | null = null;
@@ -503,6 +551,31 @@ export class Lan {
     return info;
   }
 
+  /**
+   * A router joining `lans` at the IP level (see the pitfalls at the top): namespace
+   * `<prefix of the first LAN>-rtN`, one interface on each LAN, IPv4 forwarding on; every host
+   * now on those LANs gets a default route via it (Router.route(host) for hosts added later).
+   * Deleted with the first LAN.
+   */
+  static async router(...lans: Lan[]): Promise<Router> {
+    const owner = lans[0];
+    if (!owner || lans.length < 2) throw new Error('a router joins at least two LANs');
+    if (lans.some((l) => !l.ipv4)) throw new Error('a router needs IPv4 LANs');
+    const ns = `${owner.prefix}-rt${++owner.routerCount}`;
+    await owner.addNamespace(ns);
+    const host = new Host(owner, `rt${owner.routerCount}`, ns, true);
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+    await ip('netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
+    const addresses = new Map<Lan, string>();
+    for (const lan of lans) {
+      const i = await lan.connect(host, lan.nextIndex++);
+      addresses.set(lan, i.ipv4 ?? '');
+    }
+    const router = new Router(host, addresses);
+    for (const lan of lans) for (const h of lan.hosts) await router.route(h);
+    return router;
+  }
+
   /** tcpdump on br0 in the switch namespace (default filter 'udp port 5353'); ready when resolved. */
   async capture(filter = 'udp port 5353'): Promise<Capture> {
     if (this.destroyed) throw new Error('LAN destroyed');
@@ -530,13 +603,25 @@ export class Lan {
       await killAndDelete(this.switchNs).catch((e) => errors.push(e));
     }
     for (const h of this.hosts) h.removeTmpDirs();
+    this.removeEtcNetns();
     liveLans.delete(this);
     if (errors.length > 0) throw new AggregateError(errors, `Lan ${this.prefix}: cleanup errors`);
   }
 
   /** @internal synchronous best-effort cleanup for process exit / signals. */
+  /** @internal the /etc/netns/<ns> directories of this LAN's namespaces (Host.setHostsFile). */
+  removeEtcNetns(): void {
+    for (const ns of this.ownedNs) rmSync(path.join(ETC_NETNS, ns), { recursive: true, force: true });
+    try {
+      rmdirSync(ETC_NETNS); // only when empty: it did not exist before (or another LAN still uses it)
+    } catch {
+      /* not empty, or gone */
+    }
+  }
+
   destroySync(): void {
     this.destroyed = true;
+    this.removeEtcNetns();
     for (const ns of this.ownedNs) {
       try {
         const out = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });

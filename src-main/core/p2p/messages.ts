@@ -23,8 +23,8 @@ export const linkMetadataSchema = z.object({
 export type LinkMetadata = z.infer<typeof linkMetadataSchema>;
 
 export const linkMessageSchema = z.discriminatedUnion('type', [
-  /** First message each way after the handshake. */
-  z.object({ type: z.literal('hello'), version: z.number().int(), metadata: linkMetadataSchema }).strict(),
+  /** First message each way after the handshake; `port` is the sender's own P2P port (where it listens). */
+  z.object({ type: z.literal('hello'), version: z.number().int(), metadata: linkMetadataSchema, port: z.number().int().min(1).max(65535).optional() }).strict(),
   z.object({ type: z.literal('metadata'), metadata: linkMetadataSchema }).strict(),
   z.object({ type: z.literal('ping'), n: z.number().int().nonnegative() }).strict(),
   z.object({ type: z.literal('pong'), n: z.number().int().nonnegative() }).strict(),
@@ -34,6 +34,11 @@ export const linkMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pair-reveal'), requestId, nonce: base64Bytes32 }).strict(),
   z.object({ type: z.literal('pair-confirm'), requestId }).strict(),
   z.object({ type: z.literal('pair-reject'), requestId, reason: z.string().max(200) }).strict(),
+  // Contacts only (docs/protocol.md): a contact's broadcast secret, sent to each contact over the
+  // authenticated link (after pairing, and again after a rotation); and the explicit request for
+  // full metadata, answered with 'metadata' only to a contact (else 'error').
+  z.object({ type: z.literal('contact-secret'), secret: base64Bytes32 }).strict(),
+  z.object({ type: z.literal('metadata-request') }).strict(),
   /** Sent when the other side is unknown to us or a request is malformed; the link stays up. */
   z.object({ type: z.literal('error'), message: z.string().max(200) }).strict(),
 ]);

@@ -40,6 +40,11 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
       <p>
         <VerifiedBadge verified={peer.verified} />
       </p>
+      {peer.warning !== undefined ? (
+        <p className="device-warning" role="note">
+          Warning: this device {peer.warning}. Do not pair with it.
+        </p>
+      ) : null}
       <dl className="facts">
         <dt>Libraries in common</dt>
         <dd>
@@ -61,7 +66,9 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
         <dt>Identity</dt>
         <dd className="mono break">{peer.identity ?? <span className="muted">Not a valid identity ({peer.instance})</span>}</dd>
         <dt>Found by</dt>
-        <dd>{peer.source === 'manual' ? 'Its address (added by hand)' : 'Discovery on the local network'}</dd>
+        <dd>
+          {peer.source === 'manual' ? 'Its address (added by hand)' : peer.source === 'link' ? 'It connected to this device' : 'Discovery on the local network'}
+        </dd>
         <dt>Last seen</dt>
         <dd>
           <time dateTime={peer.lastSeen} title={new Date(peer.lastSeen).toLocaleString()}>

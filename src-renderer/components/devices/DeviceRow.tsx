@@ -37,6 +37,7 @@ export const DeviceRow = memo(function DeviceRow({ peer, ownLibraries, nowMs, se
         <span className="device-sub">
           {common.length > 0 ? `Libraries in common: ${common.map((l) => l.name).join(', ')}` : 'No libraries in common'}
         </span>
+        {peer.warning !== undefined ? <span className="device-warning">Warning: {peer.warning}</span> : null}
       </span>
       <span className="device-meta">
         <VerifiedBadge verified={peer.verified} />

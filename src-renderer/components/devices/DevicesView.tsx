@@ -10,6 +10,7 @@ export function DevicesView() {
   const total = useNearby((s) => s.peers.length);
   const filter = useNearby((s) => s.filter);
   const note = useNearby((s) => s.discoveryNote);
+  const privateDevices = useNearby((s) => s.privateDevices);
   const peers = useVisiblePeers();
   const selected = useSelectedPeer();
 
@@ -20,6 +21,12 @@ export function DevicesView() {
       {note !== null ? (
         <p className="notice" role="status">
           {note}
+        </p>
+      ) : null}
+      {privateDevices > 0 ? (
+        <p className="muted private-devices" role="status">
+          {privateDevices === 1 ? '1 private device nearby' : `${privateDevices} private devices nearby`}: in Contacts only mode, visible
+          only to their contacts.
         </p>
       ) : null}
       {total === 0 ? (

@@ -1,18 +1,19 @@
-// The device picker for pairing: choose a device, then Pair.
+// The device picker for pairing: choose a device, then Pair. The session this device started
+// shows beside it; requests from other devices come as a dialog (IncomingPairingDialog).
 
-import { useNearby } from '../../store/StoreContext.js';
-import { useVisiblePeers } from '../../store/StoreContext.js';
+import { useNearby, useVisiblePeers } from '../../store/StoreContext.js';
 import { DeviceModelIcon, OsIcon } from '../common/Icons.js';
 import { PairingPanel } from './PairingPanel.js';
 
 export function PairView() {
   const peers = useVisiblePeers();
   const chosenId = useNearby((s) => s.pairingPeerId);
-  const pairing = useNearby((s) => s.pairing);
   const mode = useNearby((s) => s.mode);
   const choose = useNearby((s) => s.choosePairingPeer);
   const startPairing = useNearby((s) => s.startPairing);
-  const cancelPairing = useNearby((s) => s.cancelPairing);
+  const error = useNearby((s) => s.errors.pairing);
+  const busy = useNearby((s) => s.busy.pairing === true);
+  const session = useNearby((s) => (s.outgoingPairingId === null ? null : (s.pairing.find((p) => p.id === s.outgoingPairingId) ?? null)));
   const chosen = peers.find((p) => p.id === chosenId) ?? null;
 
   return (
@@ -21,7 +22,10 @@ export function PairView() {
         <h2 id="pair-title" className="card-title">
           Pair with a device
         </h2>
-        <p className="help">Paired devices become contacts: they can find each other in Contacts only mode.</p>
+        <p className="help">
+          Both screens show the same 6-digit code; confirm it on both, and each device adds the other to its contacts. Contacts can find
+          each other in Contacts only mode.
+        </p>
         {peers.length === 0 ? (
           <p className="muted">{mode === 'disabled' ? 'Discovery is off, so there are no devices to choose from.' : 'No devices nearby yet.'}</p>
         ) : (
@@ -38,13 +42,26 @@ export function PairView() {
           </fieldset>
         )}
         <div className="row">
-          <button type="button" className="button button-primary" disabled={chosen === null} onClick={startPairing}>
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={chosen === null || busy}
+            aria-describedby="pair-feedback"
+            onClick={() => void startPairing()}
+          >
             Pair
           </button>
           {chosen === null && peers.length > 0 ? <span className="muted">Choose a device first.</span> : null}
         </div>
+        {error !== undefined ? (
+          <p id="pair-feedback" className="field-error" role="alert">
+            {error}
+          </p>
+        ) : (
+          <p id="pair-feedback" className="field-note" role="status" />
+        )}
       </section>
-      {chosen !== null && pairing.status !== 'idle' && pairing.peerId === chosen.id ? <PairingPanel peer={chosen} pairing={pairing} onCancel={cancelPairing} /> : null}
+      {session !== null ? <PairingPanel session={session} /> : null}
     </div>
   );
 }

@@ -5,7 +5,7 @@ import { FieldFeedback } from '../common/FieldFeedback.js';
 
 const STATUS_LABELS: Record<ManualPeerState['status'], string> = {
   connecting: 'Connecting…',
-  reachable: 'Reachable',
+  online: 'Online',
   unreachable: 'Unreachable',
 };
 
@@ -19,6 +19,7 @@ function ManualPeerItem({ entry }: { entry: ManualPeerState }) {
       <span className="mono grow">{entry.address}</span>
       <span className={`status status-${entry.status}`}>
         {STATUS_LABELS[entry.status]}
+        {entry.status === 'online' && entry.name !== null ? `: ${entry.name}` : ''}
         {entry.status === 'unreachable' && entry.reason !== null ? `: ${entry.reason}` : ''}
       </span>
       <button type="button" className="button button-danger-quiet" onClick={() => void removeManualPeer(entry.address)} disabled={busy}>

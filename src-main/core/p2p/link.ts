@@ -1,0 +1,262 @@
+// One P2P link to one peer (DESIGN §5), over a TLS 1.3 socket whose handshake already proved the
+// peer's identity. Framed JSON (frames.ts), every message validated (messages.ts) before anything
+// acts on it; a hello each way first (metadata with the full library list, and the sender's P2P
+// port); pings keep it alive and prove the peer is; timeouts on everything. A peer that breaks
+// the rules (bad frame, invalid message, flood, no hello, silence, not reading) is dropped.
+
+import { EventEmitter } from 'node:events';
+import type { TLSSocket } from 'node:tls';
+import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
+import { LINK_PROTOCOL_VERSION, linkMessageSchema, type LinkMessage, type LinkMetadata, type PeerChannel } from './messages.js';
+
+export interface LinkTiming {
+  /** The peer's hello must arrive within this after the TLS handshake. */
+  helloTimeoutMs: number;
+  /** The dialer pings this often; the acceptor pings when it heard nothing for this long. */
+  pingIntervalMs: number;
+  /** No complete frame for this long: the peer is gone (crashed, cable pulled) or stalling. */
+  silenceLimitMs: number;
+  /** Token bucket for incoming messages: sustained rate and burst. */
+  messagesPerSecond: number;
+  messageBurst: number;
+  /** Bytes we queue for a peer that does not read before we drop it. */
+  writeBufferMaxBytes: number;
+}
+
+export const DEFAULT_LINK_TIMING: LinkTiming = {
+  helloTimeoutMs: 5000,
+  pingIntervalMs: 2000,
+  silenceLimitMs: 6000,
+  messagesPerSecond: 20,
+  messageBurst: 60,
+  writeBufferMaxBytes: 1024 * 1024,
+};
+
+/** How often a link checks its peer's silence (and whether a ping is due). */
+const LINK_TICK_MS = 500;
+
+export type LinkCloseReason =
+  | 'closed' // the peer closed the connection
+  | 'error' // a socket error (reset, ...)
+  | 'silent' // no frame within the silence limit
+  | 'no-hello' // no valid hello in time
+  | 'bad-frame' // oversize, empty or not JSON
+  | 'bad-message' // a message that fails the schema, or out of order
+  | 'flood' // over the message rate
+  | 'not-reading' // our write buffer to it overflowed
+  | 'duplicate' // another link to the same peer was kept
+  | 'local'; // we closed it (shutdown, mode change, removed peer)
+
+export interface PeerLinkOptions {
+  socket: TLSSocket;
+  localIdentity: string;
+  /** The identity the TLS handshake proved (tlsIdentity.provenIdentity). */
+  remoteIdentity: string;
+  outgoing: boolean;
+  /** What we say in our hello: our metadata and our own P2P port. */
+  hello: { metadata: LinkMetadata; port: number };
+  timing?: Partial<LinkTiming>;
+}
+
+/** An address as a plain IP: IPv4-mapped IPv6 (`::ffff:10.0.0.1`) becomes IPv4. */
+export function plainAddress(address: string | undefined): string {
+  if (!address) return '';
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return (m?.[1] ?? address).toLowerCase();
+}
+
+export class PeerLink extends EventEmitter implements PeerChannel {
+  readonly localIdentity: string;
+  readonly remoteIdentity: string;
+  readonly outgoing: boolean;
+  /** The peer's IP address (IPv4-mapped addresses made plain). */
+  readonly remoteAddress: string;
+  readonly establishedAt = Date.now();
+  /** From the peer's hello (then its metadata updates); null until the hello arrives. */
+  remoteMetadata: LinkMetadata | null = null;
+  /** The port the peer listens on, from its hello (null when it did not say). */
+  remoteListenPort: number | null = null;
+  lastReceivedAt = Date.now();
+  closeReason: LinkCloseReason | null = null;
+
+  private readonly socket: TLSSocket;
+  private readonly timing: LinkTiming;
+  private readonly decoder = new FrameDecoder();
+  private lastSentAt = 0;
+  private pingCounter = 0;
+  private tokens: number;
+  private tokensAt = Date.now();
+  private readonly tickTimer: NodeJS.Timeout;
+  private readonly helloTimer: NodeJS.Timeout;
+
+  constructor(opts: PeerLinkOptions) {
+    super();
+    this.localIdentity = opts.localIdentity;
+    this.remoteIdentity = opts.remoteIdentity;
+    this.outgoing = opts.outgoing;
+    this.socket = opts.socket;
+    this.remoteAddress = plainAddress(opts.socket.remoteAddress);
+    this.timing = { ...DEFAULT_LINK_TIMING, ...opts.timing };
+    this.tokens = this.timing.messageBurst;
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('end', () => this.close('closed'));
+    this.socket.on('close', () => this.close('closed'));
+    this.socket.on('error', () => this.close('error'));
+    this.helloTimer = setTimeout(() => {
+      if (!this.ready) this.close('no-hello');
+    }, this.timing.helloTimeoutMs);
+    this.tickTimer = setInterval(() => this.tick(), LINK_TICK_MS);
+    this.write({ type: 'hello', version: LINK_PROTOCOL_VERSION, metadata: opts.hello.metadata, port: opts.hello.port });
+  }
+
+  /** True once the peer's hello arrived (and the link is not closed). */
+  get ready(): boolean {
+    return this.remoteMetadata !== null && this.closeReason === null;
+  }
+
+  get closed(): boolean {
+    return this.closeReason !== null;
+  }
+
+  /** Sends a message; ignored once the link is closed. */
+  send(message: LinkMessage): void {
+    this.write(message);
+  }
+
+  /** Our metadata changed (name, libraries): tell the peer. */
+  sendMetadata(metadata: LinkMetadata): void {
+    if (this.ready) this.write({ type: 'metadata', metadata });
+  }
+
+  close(reason: LinkCloseReason = 'local'): void {
+    if (this.closeReason !== null) return;
+    this.closeReason = reason;
+    clearInterval(this.tickTimer);
+    clearTimeout(this.helloTimer);
+    this.socket.destroy();
+    this.emit('close', reason);
+  }
+
+  // Typed events (PeerChannel's 'message' and 'close', plus the link's own).
+  override on(event: 'message', listener: (message: LinkMessage) => void): this;
+  override on(event: 'close', listener: (reason: LinkCloseReason) => void): this;
+  override on(event: 'ready', listener: (metadata: LinkMetadata) => void): this;
+  override on(event: 'metadata', listener: (metadata: LinkMetadata) => void): this;
+  override on(event: string, listener: (...args: never[]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  override off(event: 'message', listener: (message: LinkMessage) => void): this;
+  override off(event: 'close', listener: (reason: LinkCloseReason) => void): this;
+  override off(event: 'ready', listener: (metadata: LinkMetadata) => void): this;
+  override off(event: 'metadata', listener: (metadata: LinkMetadata) => void): this;
+  override off(event: string, listener: (...args: never[]) => void): this {
+    return super.off(event, listener as (...args: unknown[]) => void);
+  }
+
+  private write(message: LinkMessage): void {
+    if (this.closeReason !== null) return;
+    if (this.socket.writableLength > this.timing.writeBufferMaxBytes) {
+      this.close('not-reading');
+      return;
+    }
+    try {
+      this.socket.write(encodeFrame(message));
+      this.lastSentAt = Date.now();
+    } catch {
+      // A message of ours over the frame limit is a bug of ours, not the peer's: drop the message.
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    if (now - this.lastReceivedAt > this.timing.silenceLimitMs) {
+      this.close('silent');
+      return;
+    }
+    if (!this.ready) return;
+    // The dialer keeps the link alive; the acceptor pings only when it has heard nothing lately.
+    const quiet = this.outgoing ? now - this.lastSentAt : now - this.lastReceivedAt;
+    if (quiet >= this.timing.pingIntervalMs) this.write({ type: 'ping', n: this.pingCounter++ % 1_000_000 });
+  }
+
+  private takeToken(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.timing.messageBurst, this.tokens + ((now - this.tokensAt) / 1000) * this.timing.messagesPerSecond);
+    this.tokensAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closeReason !== null) return;
+    let values: unknown[];
+    try {
+      values = this.decoder.push(chunk);
+    } catch (err) {
+      this.close(err instanceof FrameError ? 'bad-frame' : 'error');
+      return;
+    }
+    for (const value of values) {
+      if (this.closeReason !== null) return;
+      if (!this.takeToken()) {
+        this.close('flood');
+        return;
+      }
+      this.lastReceivedAt = Date.now();
+      const parsed = linkMessageSchema.safeParse(value);
+      if (!parsed.success) {
+        this.close('bad-message');
+        return;
+      }
+      this.handle(parsed.data);
+    }
+  }
+
+  private handle(message: LinkMessage): void {
+    if (message.type === 'hello') {
+      if (this.remoteMetadata !== null) {
+        this.close('bad-message'); // one hello per link
+        return;
+      }
+      clearTimeout(this.helloTimer);
+      this.remoteMetadata = message.metadata;
+      this.remoteListenPort = message.port ?? null;
+      try {
+        this.emit('ready', message.metadata);
+      } catch (err) {
+        process.emitWarning(`a handler of the hello from ${this.remoteIdentity} failed: ${(err as Error).message}`);
+      }
+      return;
+    }
+    if (this.remoteMetadata === null) {
+      this.close('bad-message'); // nothing before the hello
+      return;
+    }
+    switch (message.type) {
+      case 'ping':
+        this.write({ type: 'pong', n: message.n });
+        return;
+      case 'pong':
+        return;
+      case 'metadata':
+        this.remoteMetadata = message.metadata;
+        this.emit('metadata', message.metadata);
+        this.deliver(message);
+        return;
+      default:
+        this.deliver(message);
+    }
+  }
+
+  /** Hands a message to the link's users (pairing ...); a bug of theirs must not crash the node. */
+  private deliver(message: LinkMessage): void {
+    try {
+      this.emit('message', message);
+    } catch (err) {
+      process.emitWarning(`a handler of ${message.type} from ${this.remoteIdentity} failed: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// Plays a hostile client of a node's P2P port, from a namespace host (see linkAttackMain.ts),
+// and starts impostors (impostorMain.ts): a listener with a key of its own that speaks the link
+// protocol and calls itself by another node's name.
+
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { Host } from './lan.js';
+import { REPO_ROOT, sleep } from './nearby.js';
+
+export type Attack = {
+  host: string;
+  port: number;
+  /** Give up waiting for the node to close a connection after this (default 20 s). */
+  limitMs?: number;
+} & (
+  | { kind: 'garbage' | 'garbage-after-tls' | 'oversize' | 'not-json' | 'invalid-message' | 'message-flood' }
+  | { kind: 'silent-tcp'; count?: number; trickle?: boolean }
+  | { kind: 'silent-tls'; trickle?: boolean }
+  | { kind: 'connection-flood'; count?: number }
+);
+
+export interface AttackResult {
+  /** Per connection: ms until the node closed it, or null when it was still open at the limit. */
+  closedAfterMs: Array<number | null>;
+}
+
+export async function runLinkAttack(host: Host, attack: Attack): Promise<AttackResult> {
+  const r = await host.run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests/support/linkAttackMain.ts'), JSON.stringify(attack)], {
+    timeoutMs: (attack.limitMs ?? 20_000) + 20_000,
+    cwd: REPO_ROOT,
+  });
+  if (r.code !== 0) throw new Error(`link attack ${attack.kind} failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as AttackResult;
+}
+
+export interface Impostor {
+  child: ChildProcess;
+  port: number;
+  stop(): void;
+}
+
+/** Starts a link listener with its own key on `host`, calling itself `name`. */
+export async function startImpostor(host: Host, name: string, port = 0): Promise<Impostor> {
+  const child = host.spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests/support/impostorMain.ts'), String(port), name], { cwd: REPO_ROOT });
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const start = Date.now();
+  while (Date.now() - start < 15_000) {
+    const m = /listening (\d+)/.exec(out);
+    if (m) return { child, port: Number(m[1]), stop: () => child.kill('SIGKILL') };
+    if (child.exitCode !== null) break;
+    await sleep(20);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`impostor did not start: ${err}`);
+}

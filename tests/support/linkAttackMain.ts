@@ -1,0 +1,142 @@
+// Runs inside a namespace host: hostile input to a node's P2P port (argv[2]: an Attack as JSON).
+// Prints one JSON line with what happened to each connection (when the node closed it).
+
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createTlsIdentity, tlsOptions } from '../../src-main/core/p2p/tlsIdentity.js';
+import { encodeFrame } from '../../src-main/core/p2p/frames.js';
+import type { Attack, AttackResult } from './linkAttack.js';
+
+const attack = JSON.parse(process.argv[2] ?? '{}') as Attack;
+const id = createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
+const hello = encodeFrame({ type: 'hello', version: 1, metadata: { name: 'Attacker', operatingSystem: 'linux', deviceModel: null, version: '1', libraries: [] } });
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Resolves with ms from `start` to the socket's close (or null when still open at `limitMs`). */
+function closedAfter(socket: Socket, start: number, limitMs: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(null);
+    }, limitMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - start);
+    });
+    socket.on('error', () => {});
+    socket.resume(); // read (and drop) what the node sends, or its close is never seen
+  });
+}
+
+function tcp(): Socket {
+  const s = netConnect({ host: attack.host, port: attack.port });
+  s.on('error', () => {});
+  return s;
+}
+
+function tls(): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ ...tlsOptions(id), host: attack.host, port: attack.port, checkServerIdentity: () => undefined });
+    s.once('secureConnect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+async function run(): Promise<AttackResult> {
+  const limit = attack.limitMs ?? 20_000;
+  const start = Date.now();
+  switch (attack.kind) {
+    case 'garbage': {
+      // Random bytes instead of a TLS ClientHello.
+      const s = tcp();
+      s.once('connect', () => s.write(randomBytes(4096)));
+      return { closedAfterMs: [await closedAfter(s, start, limit)] };
+    }
+    case 'garbage-after-tls': {
+      const s = await tls();
+      const t0 = Date.now();
+      s.write(randomBytes(4096));
+      return { closedAfterMs: [await closedAfter(s, t0, limit)] };
+    }
+    case 'oversize': {
+      // A frame header announcing 4 GiB, then bytes: refused from the header alone.
+      const s = await tls();
+      const t0 = Date.now();
+      s.write(hello);
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(0xffffffff);
+      s.write(Buffer.concat([head, randomBytes(1024)]));
+      return { closedAfterMs: [await closedAfter(s, t0, limit)] };
+    }
+    case 'not-json': {
+      const s = await tls();
+      const t0 = Date.now();
+      const body = Buffer.from('{"type": "hello", ');
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(body.length);
+      s.write(Buffer.concat([head, body]));
+      return { closedAfterMs: [await closedAfter(s, t0, limit)] };
+    }
+    case 'invalid-message': {
+      const s = await tls();
+      const t0 = Date.now();
+      s.write(hello);
+      s.write(encodeFrame({ type: 'pair-confirm', requestId: 'x' }));
+      return { closedAfterMs: [await closedAfter(s, t0, limit)] };
+    }
+    case 'message-flood': {
+      const s = await tls();
+      const t0 = Date.now();
+      s.write(hello);
+      const ping = encodeFrame({ type: 'ping', n: 1 });
+      s.write(Buffer.concat(Array.from({ length: 1000 }, () => ping)));
+      return { closedAfterMs: [await closedAfter(s, t0, limit)] };
+    }
+    case 'silent-tcp': {
+      // Slowloris: TCP connections that never start TLS, or trickle one byte a second.
+      const sockets = Array.from({ length: attack.count ?? 1 }, () => tcp());
+      const trickle = setInterval(() => {
+        for (const s of sockets) if (attack.trickle && !s.destroyed && s.readyState === 'open') s.write(Buffer.from([0x16]));
+      }, 1000);
+      const results = await Promise.all(sockets.map((s) => closedAfter(s, start, limit)));
+      clearInterval(trickle);
+      return { closedAfterMs: results };
+    }
+    case 'silent-tls': {
+      // TLS done, then nothing (no hello), or a hello then a frame trickled a byte a second.
+      const s = await tls();
+      const t0 = Date.now();
+      let trickle: NodeJS.Timeout | null = null;
+      if (attack.trickle) {
+        s.write(hello);
+        const frame = encodeFrame({ type: 'ping', n: 1 });
+        let i = 0;
+        trickle = setInterval(() => {
+          if (!s.destroyed) s.write(frame.subarray(i % frame.length, (i % frame.length) + 1));
+          i++;
+        }, 1000);
+      }
+      const result = await closedAfter(s, t0, limit);
+      if (trickle) clearInterval(trickle);
+      return { closedAfterMs: [result] };
+    }
+    case 'connection-flood': {
+      // Many connections at once, each starting a TLS handshake and then saying nothing.
+      const count = attack.count ?? 500;
+      const sockets: Socket[] = [];
+      for (let i = 0; i < count; i++) {
+        const s = tlsConnect({ ...tlsOptions(id), host: attack.host, port: attack.port, checkServerIdentity: () => undefined });
+        s.on('error', () => {});
+        sockets.push(s);
+      }
+      await sleep(50);
+      const results = await Promise.all(sockets.map((s) => closedAfter(s, start, limit)));
+      return { closedAfterMs: results };
+    }
+  }
+}
+
+const result = await run();
+process.stdout.write(`${JSON.stringify(result)}\n`);
+process.exit(0);

@@ -1,0 +1,151 @@
+// The P2P link over TLS on 127.0.0.1 inside this process (no discovery runs): hello with metadata,
+// messages both ways, liveness, a misbehaving peer dropped for what it did, one link per pair.
+
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { after, describe, test } from 'node:test';
+import { PeerLink, type LinkCloseReason, type LinkTiming } from '../../src-main/core/p2p/link.js';
+import { LinkManager } from '../../src-main/core/p2p/linkManager.js';
+import { encodeFrame } from '../../src-main/core/p2p/frames.js';
+import { createTlsIdentity, provenIdentity, tlsOptions, type TlsIdentity } from '../../src-main/core/p2p/tlsIdentity.js';
+import type { LinkMessage, LinkMetadata } from '../../src-main/core/p2p/messages.js';
+
+const FAST: Partial<LinkTiming> = { helloTimeoutMs: 500, pingIntervalMs: 150, silenceLimitMs: 600 };
+const meta = (name: string, libraries: LinkMetadata['libraries'] = []): LinkMetadata => ({ name, operatingSystem: 'linux', deviceModel: 'NAS', version: '0.1.0', libraries });
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const newId = (): TlsIdentity => createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
+
+const cleanups: Array<() => unknown> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** A server whose every connection becomes a PeerLink (FAST timing); resolves each link's close reason. */
+async function linkServer(id: TlsIdentity): Promise<{ port: number; links: PeerLink[]; closed: Promise<LinkCloseReason> }> {
+  const links: PeerLink[] = [];
+  let resolveClosed: (r: LinkCloseReason) => void = () => {};
+  const closed = new Promise<LinkCloseReason>((r) => (resolveClosed = r));
+  const server: Server = createServer({ ...tlsOptions(id), requestCert: true }, (socket) => {
+    const remote = provenIdentity(socket);
+    if (!remote) return socket.destroy();
+    const link = new PeerLink({ socket, localIdentity: id.identity, remoteIdentity: remote, outgoing: false, hello: { metadata: meta('Server'), port: 1 }, timing: FAST });
+    link.on('close', (reason) => resolveClosed(reason));
+    links.push(link);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => {
+    for (const l of links) l.close();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, links, closed };
+}
+
+/** A raw TLS client with its own key: sends whatever bytes the test wants. */
+function rawClient(port: number): Promise<TLSSocket> {
+  const id = newId();
+  return new Promise((resolve, reject) => {
+    const s = connect({ ...tlsOptions(id), host: '127.0.0.1', port, checkServerIdentity: () => undefined });
+    s.on('data', () => {});
+    s.once('secureConnect', () => resolve(s));
+    s.once('error', reject);
+    cleanups.push(() => s.destroy());
+  });
+}
+
+const hello = encodeFrame({ type: 'hello', version: 1, metadata: meta('Client'), port: 2 });
+
+async function manager(name: string, timing?: Partial<LinkTiming>): Promise<{ m: LinkManager; id: TlsIdentity; port: number }> {
+  const id = newId();
+  let port = 0;
+  const m = new LinkManager({ tls: id, hello: () => ({ metadata: meta(name), port }), ...(timing ? { linkTiming: timing } : {}) });
+  port = await m.listen(0);
+  cleanups.push(() => m.stop());
+  return { m, id, port };
+}
+
+describe('PeerLink', () => {
+  test('hello both ways: metadata, the full library list and the listening port; messages reach the other side', async () => {
+    const a = await manager('Alpha');
+    const b = await manager('Bravo');
+    const libraries = Array.from({ length: 50 }, (_, i) => ({ uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, identity: b.id.identity }));
+    const bWithLibraries = new LinkManager({ tls: b.id, hello: () => ({ metadata: meta('Bravo', libraries), port: b.port }) });
+    const bPort = await bWithLibraries.listen(0);
+    cleanups.push(() => bWithLibraries.stop());
+    const received = new Promise<LinkMessage>((resolve) => bWithLibraries.on('channel', (c) => c.on('message', resolve)));
+    const r = await a.m.dial('127.0.0.1', bPort);
+    assert.equal(r.identity, b.id.identity, 'the dial proves the identity');
+    const link = a.m.adopt(r.socket, r.identity, true, 'manual')!;
+    await new Promise((res) => link.on('ready', res));
+    assert.equal(link.remoteMetadata?.name, 'Bravo');
+    assert.equal(link.remoteMetadata?.libraries.length, 50);
+    assert.equal(link.remoteListenPort, b.port);
+    link.send({ type: 'pair-request', requestId: 'abcdefgh', commitment: `${'A'.repeat(43)}=` });
+    assert.deepEqual(await received, { type: 'pair-request', requestId: 'abcdefgh', commitment: `${'A'.repeat(43)}=` });
+    const [peer] = a.m.decoratePeers([], new Map());
+    assert.equal(peer?.identity, b.id.identity);
+    assert.equal(peer?.verified, true);
+    assert.equal(peer?.libraries.length, 50);
+  });
+
+  test('pings keep a quiet link alive past the silence limit', async () => {
+    const a = await manager('Alpha', FAST);
+    const b = await manager('Bravo', FAST);
+    const r = await a.m.dial('127.0.0.1', b.port);
+    const link = a.m.adopt(r.socket, r.identity, true, 'manual')!;
+    await new Promise((res) => link.on('ready', res));
+    await sleep(1500);
+    assert.equal(link.closed, false);
+    assert.ok(a.m.linkTo(b.id.identity));
+    assert.ok(b.m.linkTo(a.id.identity));
+  });
+
+  const misbehaviours: Array<[string, (s: TLSSocket) => void, LinkCloseReason]> = [
+    ['says nothing after TLS', () => {}, 'no-hello'],
+    ['goes silent after its hello', (s) => s.write(hello), 'silent'],
+    ['sends a message before its hello', (s) => s.write(encodeFrame({ type: 'ping', n: 1 })), 'bad-message'],
+    ['sends a second hello', (s) => s.write(Buffer.concat([hello, hello])), 'bad-message'],
+    ['sends a message that fails the schema', (s) => s.write(Buffer.concat([hello, encodeFrame({ type: 'ping', n: -1 })])), 'bad-message'],
+    ['sends an unknown message type', (s) => s.write(Buffer.concat([hello, encodeFrame({ type: 'shell', cmd: 'rm -rf /' })])), 'bad-message'],
+    ['sends an oversize frame header', (s) => s.write(Buffer.concat([hello, Buffer.from([0x7f, 0xff, 0xff, 0xff])])), 'bad-frame'],
+    ['sends bytes that are not JSON', (s) => s.write(Buffer.concat([hello, Buffer.from([0, 0, 0, 3, 0x7b, 0x7b, 0x7b])])), 'bad-frame'],
+    ['floods messages', (s) => s.write(Buffer.concat([hello, ...Array.from({ length: 200 }, (_, i) => encodeFrame({ type: 'ping', n: i }))])), 'flood'],
+  ];
+  for (const [what, act, reason] of misbehaviours) {
+    test(`a peer that ${what} is dropped (${reason})`, async () => {
+      const server = await linkServer(newId());
+      const client = await rawClient(server.port);
+      const clientClosed = new Promise((r) => client.once('close', r));
+      act(client);
+      assert.equal(await server.closed, reason);
+      await clientClosed;
+    });
+  }
+
+  test('two links to one peer: both sides keep the same one, dialled by the lower identity', async () => {
+    const a = await manager('Alpha');
+    const b = await manager('Bravo');
+    const [ra, rb] = await Promise.all([a.m.dial('127.0.0.1', b.port), b.m.dial('127.0.0.1', a.port)]);
+    a.m.adopt(ra.socket, ra.identity, true, 'mdns');
+    b.m.adopt(rb.socket, rb.identity, true, 'mdns');
+    await sleep(300);
+    const la = a.m.linkTo(b.id.identity);
+    const lb = b.m.linkTo(a.id.identity);
+    assert.ok(la && lb, 'each side has a link');
+    const aIsLower = a.id.identity < b.id.identity;
+    assert.equal(la.outgoing, aIsLower, 'Alpha keeps the link the lower identity dialled');
+    assert.equal(lb.outgoing, !aIsLower, 'and so does Bravo');
+    assert.equal(a.m.readyLinks().length, 1);
+    assert.equal(b.m.readyLinks().length, 1);
+  });
+
+  test('a node that dials itself is not linked', async () => {
+    const a = await manager('Alpha');
+    const r = await a.m.dial('127.0.0.1', a.port);
+    assert.equal(r.identity, a.id.identity);
+    assert.equal(a.m.adopt(r.socket, r.identity, true, 'manual'), null);
+    await sleep(100);
+    assert.equal(a.m.readyLinks().length, 0);
+  });
+});
