@@ -5,9 +5,10 @@
 import { EventEmitter } from 'node:events';
 import {
   ASK_MISSING_MIN_INTERVAL_MS, GOODBYE_VERIFY_ATTEMPTS, GOODBYE_VERIFY_TIMEOUT_MS, LIVENESS_ATTEMPTS, LIVENESS_INTERVAL_MS, LIVENESS_TIMEOUT_MS,
-  PEERS_MAX, QUERY_FIRST_DELAY_MAX_MS, QUERY_FIRST_DELAY_MIN_MS, REQUERY_JITTER_FRACTION, REQUERY_MAX_MS, REQUERY_MIN_MS, SERVICE_TYPE,
+  OVERFLOW_QUIET_MS, OVERFLOW_REQUERY_MIN_INTERVAL_MS, PEERS_MAX, QUERY_FIRST_DELAY_MAX_MS, QUERY_FIRST_DELAY_MIN_MS, REQUERY_JITTER_FRACTION, REQUERY_MAX_MS,
+  REQUERY_MIN_MS, SERVICE_TYPE,
 } from './constants.js';
-import { encodeQuery, sameName, type MdnsMessage } from './dnsMessage.js';
+import { encodeQuery, knownAnswersThatFit, sameName, type MdnsMessage } from './dnsMessage.js';
 import { PeerCache, type CacheEntry } from './peerCache.js';
 import type { Transport } from './transport.js';
 import type { Peer } from '../../../src-shared/peer.js';
@@ -40,6 +41,9 @@ export class Browser extends EventEmitter<BrowserEvents> {
   private tickTimer: NodeJS.Timeout | null = null;
   private running = false;
   private overflowReported = 0;
+  /** When the table last had to turn an entry away, and when that last restarted the queries. */
+  private lastOverflowAt = 0;
+  private lastOverflowRequeryAt = 0;
 
   constructor(private readonly transport: Transport, private readonly ownLabel: () => string | null, maxPeers = PEERS_MAX) {
     super();
@@ -90,7 +94,8 @@ export class Browser extends EventEmitter<BrowserEvents> {
       // The first query of a burst asks for unicast answers (RFC 6762 §5.4): responders that
       // multicast their records a moment ago answer us at once instead of waiting a second.
       const first = this.queryIntervalMs === REQUERY_MIN_MS;
-      const packet = encodeQuery([{ name: SERVICE_TYPE, type: 'PTR', unicastResponse: first }], this.cache.knownPtrAnswers(now));
+      const question = { name: SERVICE_TYPE, type: 'PTR' as const, unicastResponse: first };
+      const packet = encodeQuery([question], knownAnswersThatFit([question], this.cache.knownPtrAnswers(now)));
       for (const iface of this.transport.interfaces()) void this.transport.multicast(iface.name, packet);
     }
     this.lastQueryAt = now;
@@ -123,7 +128,10 @@ export class Browser extends EventEmitter<BrowserEvents> {
       for (const r of msg.records) {
         if (r.type === 'SRV' && r.ttl > 0) {
           const entry = this.cache.entryFor(r.name, now, null);
-          if (entry) this.confirmAlive(entry, now);
+          if (entry) {
+            entry.vouched = true;
+            this.confirmAlive(entry, now);
+          }
         }
       }
       return;
@@ -208,6 +216,8 @@ export class Browser extends EventEmitter<BrowserEvents> {
   setMonitored(key: string, monitored: boolean): void {
     if (monitored) {
       this.monitored.add(key);
+      const entry = this.cache.get(key);
+      if (entry) entry.vouched = true;
       const check = this.checks.get(key);
       if (check?.kind === 'liveness') {
         clearTimeout(check.timer);
@@ -243,7 +253,14 @@ export class Browser extends EventEmitter<BrowserEvents> {
     for (const key of this.monitored) if (!this.cache.get(key)) this.monitored.delete(key);
     if (this.cache.overflowed > this.overflowReported) {
       this.overflowReported = this.cache.overflowed;
+      this.lastOverflowAt = now;
       this.emit('overflow');
+    } else if (this.lastOverflowAt > 0 && now - this.lastOverflowAt >= OVERFLOW_QUIET_MS && now - this.lastOverflowRequeryAt >= OVERFLOW_REQUERY_MIN_INTERVAL_MS) {
+      // A flood is over: the peers it pushed out are asked for again, not left until the next
+      // query of the backoff (up to an hour away).
+      this.lastOverflowAt = 0;
+      this.lastOverflowRequeryAt = now;
+      this.restartQueries();
     }
     for (const entry of this.cache.values()) {
       if (this.checks.has(entry.key) || this.monitored.has(entry.key)) continue;

@@ -47,11 +47,20 @@ export const ASK_MISSING_MIN_INTERVAL_MS = 1000;
 
 /** How often the interface list is read again (address or link changes). */
 export const INTERFACE_POLL_MS = 1000;
+/** The peer list is reported at most this often while it keeps changing (DiscoveryEngine 'peers'). */
+export const PEERS_EVENT_MIN_INTERVAL_MS = 100;
 /** An identical packet received on several sockets within this window is handled once. */
 export const DUPLICATE_PACKET_WINDOW_MS = 100;
 
 /** Caps on what a LAN can make us hold. */
 export const PEERS_MAX = 512;
+/**
+ * When the table has turned nothing away for this long after an overflow (a flood is over), the
+ * queries start a new burst, so that real peers pushed out meanwhile are found again; at most
+ * this often.
+ */
+export const OVERFLOW_QUIET_MS = 2000;
+export const OVERFLOW_REQUERY_MIN_INTERVAL_MS = 30_000;
 /** Instances one sender address may announce (a real host has one, a NAS with containers a few). */
 export const PEERS_PER_SOURCE_MAX = 32;
 export const ADDRESSES_PER_PEER_MAX = 8;

@@ -112,13 +112,6 @@ function toPacketQuestion(q: MdnsQuestion): dnsPacket.Question {
   return { name: q.name, type: q.type, class: 'IN' } as dnsPacket.Question;
 }
 
-/** Bytes of an uncompressed name, as dns-packet writes it (labels with length bytes, then 0). */
-function nameEncodingLength(name: string): number {
-  const trimmed = name.replace(/^\.|\.$/g, '');
-  if (trimmed === '') return 1;
-  return trimmed.split('.').reduce((n, label) => n + 1 + Buffer.byteLength(label), 0) + 1;
-}
-
 export function encodeResponse(answers: MdnsRecord[], additionals: MdnsRecord[] = [], opts: { id?: number; questions?: MdnsQuestion[] } = {}): Buffer {
   return dnsPacket.encode({
     type: 'response',
@@ -160,6 +153,23 @@ export function encodeResponses(answers: MdnsRecord[], additionals: MdnsRecord[]
   return packets;
 }
 
+/**
+ * The first of `knownAnswers` that fit in one packet with `questions` (PACKET_SEND_MAX_BYTES).
+ * Known answers only spare answers (RFC 6762 §7.1): leaving some out costs a few answers, while a
+ * query over one frame goes out as IP fragments, and one over 9000 bytes is dropped by every
+ * receiver (ours too): with ~100 peers, nobody would answer our queries any more.
+ */
+export function knownAnswersThatFit(questions: MdnsQuestion[], knownAnswers: MdnsRecord[], maxBytes = PACKET_SEND_MAX_BYTES): MdnsRecord[] {
+  let size = dnsPacket.encodingLength({ type: 'query', questions: questions.map(toPacketQuestion) });
+  const out: MdnsRecord[] = [];
+  for (const r of knownAnswers) {
+    size += dnsPacket.encodingLength({ type: 'query', answers: [toPacketAnswer(r)] }) - 12; // less the header
+    if (size > maxBytes) break;
+    out.push(r);
+  }
+  return out;
+}
+
 /** Encodes a query; questions with `unicastResponse` get the QU bit (dns-packet cannot set it). */
 export function encodeQuery(questions: MdnsQuestion[], knownAnswers: MdnsRecord[] = []): Buffer {
   const buffer = dnsPacket.encode({
@@ -169,10 +179,15 @@ export function encodeQuery(questions: MdnsQuestion[], knownAnswers: MdnsRecord[
     questions: questions.map(toPacketQuestion),
     answers: knownAnswers.map(toPacketAnswer),
   });
-  // dns-packet writes names uncompressed, so each question's class field is found by length.
+  // dns-packet writes names uncompressed: each question's class field follows its name (labels up
+  // to a zero byte) and type. Walked in the bytes written rather than computed from the string:
+  // dns-packet strips a dot next to a line break in a name a peer sent ("a\n.b"), and a length
+  // computed from the string then pointed past the end of the packet (a RangeError per packet).
   let offset = 12;
   for (const q of questions) {
-    offset += nameEncodingLength(q.name) + 2;
+    while (offset < buffer.length && buffer[offset] !== 0) offset += (buffer[offset] as number) + 1;
+    offset += 1 + 2; // the zero byte, the type
+    if (offset + 2 > buffer.length) break;
     if (q.unicastResponse) buffer.writeUInt16BE(buffer.readUInt16BE(offset) | QU_BIT, offset);
     offset += 2;
   }

@@ -4,7 +4,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { DUPLICATE_PACKET_WINDOW_MS, INTERFACE_POLL_MS, MDNS_PORT, PEERS_MAX } from './constants.js';
+import { DUPLICATE_PACKET_WINDOW_MS, INTERFACE_POLL_MS, MDNS_PORT, PEERS_EVENT_MIN_INTERVAL_MS, PEERS_MAX } from './constants.js';
 import { decodeMessage } from './dnsMessage.js';
 import { MdnsSocket, type Family } from './mdnsSocket.js';
 import { interfaceForSource, interfacesSignature, listMulticastInterfaces, type MulticastInterface } from './networkInterfaces.js';
@@ -42,6 +42,7 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
   private readonly browser: Browser;
   private running = false;
   private changeTimer: NodeJS.Timeout | null = null;
+  private lastPeersEventAt = 0;
   private readonly readInterfaces: () => MulticastInterface[];
 
   constructor(opts: DiscoveryEngineOptions = {}) {
@@ -96,6 +97,10 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
       void this.responder.goodbye();
       return;
     }
+    // A new instance or host name (a Contacts only epoch, a switch of mode): the old records say
+    // goodbye first (RFC 6762 §10.1), so that nobody keeps them, nor links them to the new ones.
+    const previous = this.responder.advertisement;
+    if (previous && (previous.instance !== advertisement.instance || previous.hostname !== advertisement.hostname)) void this.responder.goodbye();
     this.responder.setAdvertisement(advertisement);
     this.responder.cancelTimers();
     this.responder.announce();
@@ -122,12 +127,18 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     this.emit('peers', []);
   }
 
+  /**
+   * A change goes out within 20 ms; while changes pour in (a flood of announcements), at most
+   * every PEERS_EVENT_MIN_INTERVAL_MS: each event lists every peer, hundreds of them then.
+   */
   private schedulePeersEvent(): void {
     if (this.changeTimer) return;
+    const wait = Math.max(20, this.lastPeersEventAt + PEERS_EVENT_MIN_INTERVAL_MS - Date.now());
     this.changeTimer = setTimeout(() => {
       this.changeTimer = null;
+      this.lastPeersEventAt = Date.now();
       this.emit('peers', this.peers());
-    }, 20);
+    }, wait);
   }
 
   private async openDirectSockets(): Promise<void> {

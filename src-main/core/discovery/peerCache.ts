@@ -24,6 +24,11 @@ export interface CacheEntry {
   heardOn: Map<string, { source: string; at: number }>;
   firstSeen: number;
   lastSeen: number;
+  /**
+   * Something answers for it: a direct question about it was answered, or the P2P link vouches
+   * for it. A full table evicts such entries last (a flood of announcements has nobody behind it).
+   */
+  vouched: boolean;
 }
 
 interface HostAddresses {
@@ -89,7 +94,8 @@ export class PeerCache {
    * The entry for an instance name, created when `createFrom` (the sender's address) is given.
    * Null for our own name or foreign ones. One sender may hold at most PEERS_PER_SOURCE_MAX
    * entries (its newest), and when the table is full the entry heard from least recently makes
-   * room: a flood cannot keep a real newcomer out.
+   * room, one nothing has vouched for if there is one: a flood cannot keep a real newcomer out,
+   * nor push out the peers that answer.
    */
   entryFor(fullName: string, now: number, createFrom: string | null): CacheEntry | null {
     const label = instanceLabelOf(fullName);
@@ -103,12 +109,13 @@ export class PeerCache {
         let oldest: CacheEntry | null = null;
         for (const e of this.entries.values()) {
           if (overShare && e.createdBy !== createFrom) continue;
-          if (!oldest || e.lastSeen < oldest.lastSeen) oldest = e;
+          // Unvouched before vouched, then the least recently heard.
+          if (!oldest || (oldest.vouched && !e.vouched) || (oldest.vouched === e.vouched && e.lastSeen < oldest.lastSeen)) oldest = e;
         }
         if (oldest) this.delete(oldest.key);
         this.overflowed++;
       }
-      entry = { key, label, createdBy: createFrom, ptr: null, srv: null, txt: null, heardOn: new Map(), firstSeen: now, lastSeen: now };
+      entry = { key, label, createdBy: createFrom, ptr: null, srv: null, txt: null, heardOn: new Map(), firstSeen: now, lastSeen: now, vouched: false };
       this.entries.set(key, entry);
       this.perSource.set(createFrom, (this.perSource.get(createFrom) ?? 0) + 1);
     }
@@ -125,13 +132,16 @@ export class PeerCache {
     let changed = false;
     // Addresses first, so that an SRV in the same packet finds them (cache-flush: RFC 6762 §10.2).
     const flushed = new Set<string>();
+    const added = new Set<string>();
     for (const r of records) {
       if (r.type !== 'A' && r.type !== 'AAAA') continue;
       const host = r.name.toLowerCase();
       let h = this.hosts.get(host);
       if (!h) {
+        if (this.hosts.size >= this.maxPeers * 2) this.pruneHosts(added);
         if (this.hosts.size >= this.maxPeers * 2) continue;
         this.hosts.set(host, (h = { byInterface: new Map() }));
+        added.add(host);
       }
       let addrs = h.byInterface.get(iface);
       if (!addrs) h.byInterface.set(iface, (addrs = new Map()));
@@ -180,6 +190,17 @@ export class PeerCache {
     }
     for (const key of touched) if (this.entries.get(key)?.firstSeen === now) changed = true;
     return { touched, goodbyes, changed };
+  }
+
+  /**
+   * Forgets the addresses of host names no entry's SRV points to (those of evicted or departed
+   * entries, or never claimed by any): a full host table must not keep newcomers' addresses out
+   * until TTLs that a sender chooses run out. `keep`: hosts this packet has just added.
+   */
+  private pruneHosts(keep: Set<string>): void {
+    const wanted = new Set<string>();
+    for (const e of this.entries.values()) if (e.srv) wanted.add(e.srv.target.toLowerCase());
+    for (const host of this.hosts.keys()) if (!wanted.has(host) && !keep.has(host)) this.hosts.delete(host);
   }
 
   /** Drops records past their TTL; returns true when an entry went away entirely. */

@@ -1,0 +1,117 @@
+// The peer table under a flood (issue 6, found by tests/net/hardening-flood.test.ts): host names
+// of departed entries do not keep newcomers' addresses out, peers something answers for are
+// evicted last, the queries start again once a flood is over, and a query with many known answers
+// still fits in one packet.
+
+import { describe, mock, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { decodeMessage, encodeQuery, knownAnswersThatFit, type MdnsRecord } from '../../src-main/core/discovery/dnsMessage.js';
+import { PeerCache } from '../../src-main/core/discovery/peerCache.js';
+import { Browser } from '../../src-main/core/discovery/browser.js';
+import { PACKET_SEND_MAX_BYTES } from '../../src-main/core/discovery/constants.js';
+import type { MulticastInterface } from '../../src-main/core/discovery/networkInterfaces.js';
+import type { Transport } from '../../src-main/core/discovery/transport.js';
+import { encodeRemoteIdentity } from '../../src-shared/identity.js';
+
+const newIdentity = () => encodeRemoteIdentity(randomBytes(32));
+const instance = (id: string) => `${id}._sd._udp.local`;
+const key = (id: string) => instance(id).toLowerCase();
+
+/** PTR + SRV + A of one service whose host is `host`. */
+function service(id: string, host: string, address: string, ttl = 120): MdnsRecord[] {
+  return [
+    { name: '_sd._udp.local', type: 'PTR', ttl: 4500, flush: false, data: instance(id) },
+    { name: instance(id), type: 'SRV', ttl: ttl, flush: true, data: { target: host, port: 7373, priority: 0, weight: 0 } },
+    { name: host, type: 'A', ttl, flush: true, data: address },
+  ];
+}
+
+describe('the peer table under a flood', () => {
+  test('host names of evicted entries make room: a newcomer gets its own addresses', () => {
+    const cache = new PeerCache(() => null, 4); // room for 8 host names
+    // 50 services with a host name each, a TTL of 136 years, from 50 senders: the table turns over.
+    for (let i = 0; i < 50; i++) cache.apply(service(newIdentity(), `fake-${i}.local`, `10.0.1.${i}`, 0xffffffff), 'eth0', `10.0.1.${i}`, 1000 + i);
+    assert.equal(cache.size, 4);
+    const real = newIdentity();
+    cache.apply(service(real, 'real.local', '10.0.0.9'), 'eth0', '10.0.0.9', 2000);
+    const entry = cache.get(key(real))!;
+    assert.ok(cache.hasAddresses(entry), 'the newcomer has the addresses it announced');
+    assert.deepEqual(cache.addressesOf(entry), ['10.0.0.9']);
+  });
+
+  test('a full table evicts the entries nothing answers for first', () => {
+    const cache = new PeerCache(() => null, 3);
+    const answered = newIdentity();
+    cache.apply(service(answered, 'answered.local', '10.0.0.2'), 'eth0', '10.0.0.2', 1000);
+    cache.get(key(answered))!.vouched = true; // the browser does this when a direct question is answered
+    for (let i = 0; i < 20; i++) cache.apply(service(newIdentity(), `fake-${i}.local`, `10.0.1.${i}`), 'eth0', `10.0.1.${i}`, 2000 + i);
+    assert.equal(cache.size, 3);
+    assert.ok(cache.get(key(answered)), 'the peer that answers is still there, though heard from least recently');
+    assert.ok(cache.overflowed > 0);
+  });
+
+  test('a query with 500 known answers still fits in one packet, and decodes', () => {
+    const known: MdnsRecord[] = Array.from({ length: 500 }, () => ({ name: '_sd._udp.local', type: 'PTR', ttl: 4500, flush: false, data: instance(newIdentity()) }));
+    const question = { name: '_sd._udp.local', type: 'PTR' as const, unicastResponse: true };
+    const fit = knownAnswersThatFit([question], known);
+    const packet = encodeQuery([question], fit);
+    assert.ok(packet.length <= PACKET_SEND_MAX_BYTES, `${packet.length} bytes`);
+    assert.ok(fit.length >= 10 && fit.length < 500, `${fit.length} known answers`);
+    const msg = decodeMessage(packet)!;
+    assert.equal(msg.knownAnswers.length, fit.length);
+    assert.equal(msg.questions[0]?.unicastResponse, true);
+    assert.deepEqual(knownAnswersThatFit([question], known.slice(0, 3)), known.slice(0, 3), 'a few all fit');
+  });
+
+  test('when a flood is over, the queries start again (the peers it pushed out are found again)', () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1_000_000 });
+    try {
+      const queries: number[] = [];
+      const eth0: MulticastInterface = { name: 'eth0', ipv4: [{ address: '10.0.0.1', netmask: '255.255.255.0' }], ipv6: [] };
+      const transport: Transport = {
+        interfaces: () => [eth0],
+        multicast: async (_iface, packet) => {
+          const msg = decodeMessage(packet);
+          if (msg && !msg.isResponse && msg.questions.some((q) => q.name === '_sd._udp.local')) queries.push(Date.now());
+        },
+        unicast: async () => {},
+        directQuery: async () => {},
+      };
+      const browser = new Browser(transport, () => null, 4);
+      let overflows = 0;
+      browser.on('overflow', () => overflows++);
+      browser.start();
+      for (let i = 0; i < 2000; i++) mock.timers.tick(100); // 200 s: the backoff is long by now, the next query minutes away
+      const before = queries.length;
+      for (let i = 0; i < 40; i++) {
+        browser.handleResponse({ id: 0, isResponse: true, questions: [], records: service(newIdentity(), `f${i}.local`, `10.0.0.${10 + i}`), knownAnswers: [] }, `10.0.0.${10 + i}`, 'eth0', false);
+        mock.timers.tick(50);
+      }
+      for (let i = 0; i < 3; i++) mock.timers.tick(100);
+      assert.ok(overflows > 0, 'the overflow is reported');
+      assert.equal(queries.length, before, 'no query while the flood goes on');
+      for (let i = 0; i < 30; i++) mock.timers.tick(100);
+      assert.ok(queries.length > before, 'a query soon after the flood ended');
+      browser.stop();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
+
+describe('questions about the names peers sent', () => {
+  test('a name with a line break next to a dot does not make encodeQuery throw, and the QU bits land on their questions', () => {
+    // dns-packet drops a dot next to a line break when it writes a name; the QU bits used to be
+    // placed by a length computed from the string: past the end of the packet (found by fuzzing).
+    for (const odd of ['a\n.b._sd._udp.local', 'x.\nb.local', 'é.\n.\n.local', '.', '..']) {
+      const packet = encodeQuery([
+        { name: odd, type: 'SRV', unicastResponse: true },
+        { name: 'h.local', type: 'A', unicastResponse: false },
+        { name: 'h.local', type: 'AAAA', unicastResponse: true },
+      ]);
+      const msg = decodeMessage(packet)!;
+      assert.deepEqual(msg.questions.map((q) => [q.type, q.unicastResponse]), [['SRV', true], ['A', false], ['AAAA', true]], JSON.stringify(odd));
+    }
+  });
+});
