@@ -5,20 +5,27 @@
 import { z } from 'zod';
 import { MANUAL_PEER_MAX_CHARS } from './manualPeer.js';
 import { DISCOVERY_MODES, type DiscoveryMode, type Library, type OperatingSystem, type Peer } from './peer.js';
+import type { Contact, PairingSessionState } from './pairing.js';
 
 export const PAYLOAD_MAX_BYTES = 64 * 1024;
 export const DEVICE_NAME_MAX_CHARS = 64;
 export const LIBRARY_NAME_MAX_CHARS = 64;
+/** "Everyone for 10 minutes" (DESIGN §2): the default and the longest such window. */
+export const TEMPORARY_EVERYONE_DEFAULT_MINUTES = 10;
+export const TEMPORARY_EVERYONE_MAX_MINUTES = 24 * 60;
 
 const deviceName = z.string().trim().min(1, 'a device name cannot be empty').max(DEVICE_NAME_MAX_CHARS, `a device name is at most ${DEVICE_NAME_MAX_CHARS} characters`);
 const libraryName = z.string().trim().min(1, 'a library name cannot be empty').max(LIBRARY_NAME_MAX_CHARS, `a library name is at most ${LIBRARY_NAME_MAX_CHARS} characters`);
 const libraryUuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'not a library id (a UUID)');
 const empty = z.object({}).strict();
+const pairingSessionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a pairing session id');
 
 /** The commands; each has a payload schema. Their results are typed in CommandResults. */
 export const commandSchemas = {
   getState: empty,
   setMode: z.object({ mode: z.enum(DISCOVERY_MODES) }).strict(),
+  /** Everyone for a while, then back to Contacts only by itself (default 10 minutes; fractions allowed, for tests). */
+  setTemporaryEveryone: z.object({ minutes: z.number().min(0.05, 'at least 3 seconds').max(TEMPORARY_EVERYONE_MAX_MINUTES, `at most ${TEMPORARY_EVERYONE_MAX_MINUTES} minutes`).optional() }).strict(),
   setName: z.object({ name: deviceName }).strict(),
   createLibrary: z.object({ name: libraryName }).strict(),
   renameLibrary: z.object({ uuid: libraryUuid, name: libraryName }).strict(),
@@ -27,6 +34,11 @@ export const commandSchemas = {
   deleteLibrary: z.object({ uuid: libraryUuid }).strict(),
   addManualPeer: z.object({ address: z.string().max(MANUAL_PEER_MAX_CHARS * 2) }).strict(),
   removeManualPeer: z.object({ address: z.string().max(MANUAL_PEER_MAX_CHARS * 2) }).strict(),
+  /** Pairing (DESIGN §5): `peerId` is Peer.id from the list; the node pairs over its verified link. */
+  startPairing: z.object({ peerId: z.string().min(1, 'choose a device').max(300) }).strict(),
+  confirmPairing: z.object({ sessionId: pairingSessionId }).strict(),
+  rejectPairing: z.object({ sessionId: pairingSessionId }).strict(),
+  removeContact: z.object({ identity: z.string().max(64) }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -46,20 +58,33 @@ export interface SelfInfo {
 export interface ManualPeerState {
   /** Canonical `host:port`. */
   address: string;
-  status: 'connecting' | 'reachable' | 'unreachable';
-  /** Why it is unreachable, in words for the user (name not found, refused, timed out); else null. */
+  /** online: a P2P link to it is up and it proved the identity pinned for this address. */
+  status: 'connecting' | 'online' | 'unreachable';
+  /** Why it is unreachable, in words for the user (name not found, refused, timed out, identity changed); else null. */
   reason: string | null;
   lastAttempt: string | null;
+  /** The device's name, from its link (null until it first connects). */
+  name: string | null;
+  /** The identity it proved the first time it connected (pinned); null until then. */
+  identity: string | null;
 }
 
 export interface NodeState {
   self: SelfInfo;
   mode: DiscoveryMode;
+  /** Set while the mode is Everyone for a while (setTemporaryEveryone): when it reverts to Contacts only by itself. */
+  everyoneUntil: string | null;
+  /** Devices nearby in Contacts only mode that this one cannot (or cannot yet) recognise: how many, never who. */
+  privateDevices: number;
   /** Why the peer list is empty or stale, in words for the user; null when discovery runs. */
   discoveryNote: string | null;
   libraries: Library[];
   peers: Peer[];
   manualPeers: ManualPeerState[];
+  /** Pairing sessions in progress, and those that ended recently (with how they ended). */
+  pairing: PairingSessionState[];
+  /** The devices this one paired with. */
+  contacts: Contact[];
   /** Problems the user should know of (a settings file that was reset, an interface lost ...). */
   warnings: string[];
 }
@@ -67,6 +92,7 @@ export interface NodeState {
 export interface CommandResults {
   getState: NodeState;
   setMode: NodeState;
+  setTemporaryEveryone: NodeState;
   setName: NodeState;
   createLibrary: Library;
   renameLibrary: Library;
@@ -75,6 +101,10 @@ export interface CommandResults {
   deleteLibrary: { deleted: string };
   addManualPeer: NodeState;
   removeManualPeer: NodeState;
+  startPairing: PairingSessionState;
+  confirmPairing: PairingSessionState;
+  rejectPairing: PairingSessionState;
+  removeContact: NodeState;
 }
 
 /** Events from the node to its UIs. */

@@ -43,7 +43,10 @@ export interface Peer extends PeerMetadata {
   interfaces: string[];
   firstSeen: string;
   lastSeen: string;
-  source: 'mdns' | 'manual';
+  /** How it was found: discovery, an address the user added, or it connected to this device. */
+  source: 'mdns' | 'manual' | 'link';
+  /** Set when the device advertises an identity it could not prove over the P2P link (an impostor). */
+  warning?: string;
 }
 
 /** One of this node's own libraries. */

@@ -2,7 +2,6 @@
 // Both shells (the headless server, and later Electron) drive it only through `invoke` and 'state'.
 
 import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:net';
 import { platform } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { CommandError, parsePayload, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeState } from '../../src-shared/contract.js';
@@ -13,9 +12,22 @@ import { SettingsStore } from './settings.js';
 import { LibraryStore } from './libraries.js';
 import { DiscoveryEngine, hostnameForIdentity } from './discovery/engine.js';
 import { ManualPeers } from './manualPeers.js';
+import { LinkManager } from './p2p/linkManager.js';
+import { createTlsIdentity } from './p2p/tlsIdentity.js';
+import type { LinkMetadata } from './p2p/messages.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { MANUAL_PEERS_MAX } from './settings.js';
 import type { Advertisement } from './discovery/ownRecords.js';
+import { ContactStore } from './contacts.js';
+import { PairingService } from './p2p/pairing.js';
+import type { PeerChannel } from './p2p/messages.js';
+import { BroadcastSecretStore } from './contactsOnly/broadcastSecret.js';
+import { ContactSecretStore } from './contactsOnly/contactSecrets.js';
+import { ContactsOnlyService } from './contactsOnly/contactsOnlyService.js';
+import { PrivateEndpoint } from './contactsOnly/privateEndpoint.js';
+import { EpochClock } from './contactsOnly/epochClock.js';
+import { epochMsFrom, isPrivateToken } from './contactsOnly/broadcastTokens.js';
+import { TEMPORARY_EVERYONE_DEFAULT_MINUTES } from '../../src-shared/contract.js';
 
 const STATE_EVENT_DELAY_MS = 30;
 const WARNINGS_MAX = 10;
@@ -32,6 +44,10 @@ export interface NodeOptions {
   /** Libraries to have active, by name (created when missing). */
   libraries?: string[];
   deviceModel?: string | null;
+  /** How long a pairing request may take (default PAIRING_TIMEOUT_MS, 60 s); tests shorten it. */
+  pairingTimeoutMs?: number;
+  /** How long a Contacts only token lives (default 15 min, or $SD_NEARBY_EPOCH_MS); tests shorten it. */
+  epochMs?: number;
 }
 
 export function currentOperatingSystem(): OperatingSystem {
@@ -58,17 +74,11 @@ function detectDeviceModel(): string | null {
   return null;
 }
 
-/** Turns a failed listen into a sentence a person can act on. */
-function describeListenError(err: NodeJS.ErrnoException, port: number): Error {
-  if (err.code === 'EADDRINUSE') return new Error(`port ${port} is in use by another program; choose another with --port, or leave it out for a random one`);
-  if (err.code === 'EACCES') return new Error(`port ${port} needs privileges this user does not have; choose a port above 1023`);
-  return new Error(`cannot listen on port ${port}: ${err.message}`);
-}
-
 export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements NodeApi {
   private readonly engine = new DiscoveryEngine();
-  private readonly manualPeers = new ManualPeers();
-  private p2pServer: Server | null = null;
+  /** The P2P links (DESIGN §5): the TLS server on our port, links to every peer, what they prove. */
+  private readonly links: LinkManager;
+  private readonly manualPeers: ManualPeers;
   private port = 0;
   private readonly warnings: string[] = [];
   private stateTimer: NodeJS.Timeout | null = null;
@@ -76,17 +86,65 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private discoveryQueue: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly deviceModel: string | null;
+  private readonly pairing: PairingService;
+  /** Contacts only (docs/protocol.md): tokens, secrets, the gated per-epoch port. */
+  private readonly contactsOnly: ContactsOnlyService;
+  private readonly privateEndpoint: PrivateEndpoint;
+  private readonly epochClock: EpochClock;
+  private everyoneTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly opts: NodeOptions,
     private readonly identity: LoadedIdentity,
     private readonly settings: SettingsStore,
     private readonly libraries: LibraryStore,
+    private readonly contacts: ContactStore,
+    broadcastSecret: BroadcastSecretStore,
+    contactSecrets: ContactSecretStore,
   ) {
     super();
+    this.pairing = new PairingService({
+      contacts,
+      peerName: (identity) => this.peerNameOf(identity),
+      timeoutMs: opts.pairingTimeoutMs,
+      log: (message) => this.warn(message),
+    });
+    this.pairing.on('change', () => this.scheduleState());
+    this.contacts.on('change', () => this.scheduleState());
     this.deviceModel = opts.deviceModel === undefined ? detectDeviceModel() : opts.deviceModel;
-    for (const problem of [identity.problem, settings.problem, libraries.problem]) if (problem) this.warn(problem);
-    this.engine.on('peers', () => this.scheduleState());
+    for (const problem of [identity.problem, settings.problem, libraries.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem]) if (problem) this.warn(problem);
+    const tls = createTlsIdentity(identity.privateKey);
+    this.contactsOnly = new ContactsOnlyService({
+      tls,
+      secret: broadcastSecret,
+      contactSecrets,
+      contacts,
+      metadata: () => this.fullMetadata(),
+      epochMs: opts.epochMs ?? epochMsFrom(process.env.SD_NEARBY_EPOCH_MS),
+      log: (message) => this.warn(message),
+    });
+    this.links = new LinkManager({
+      tls,
+      hello: (remoteIdentity) => this.linkHello(remoteIdentity),
+      setMonitored: (peerId, monitored) => this.engine.setMonitored(peerId, monitored),
+      // A contact behind a Contacts only token: dialled with a server name only its secret makes.
+      serverNameFor: (peer) => (peer.identity !== null && isPrivateToken(peer.instance) ? () => this.contactsOnly.serverNameFor(peer.identity as string) ?? '' : null),
+    });
+    this.privateEndpoint = new PrivateEndpoint(tls, this.contactsOnly.gate, (socket, id) => void this.links.adopt(socket, id, false, 'incoming'), (id) => this.contacts.has(id));
+    this.epochClock = new EpochClock(this.contactsOnly.epochMs);
+    this.epochClock.on('epoch', () => this.newEpoch());
+    this.contactsOnly.on('rotated', () => this.readvertise());
+    this.contactsOnly.on('resolving', () => this.syncLinks());
+    this.contacts.on('change', () => this.contactsChanged());
+    this.links.on('change', () => this.scheduleState());
+    this.links.on('channel', (channel) => this.attachChannel(channel));
+    this.manualPeers = new ManualPeers(this.links, {
+      get: (address) => this.settings.get().pinnedIdentities?.[address] ?? null,
+      set: async (address, id) => {
+        await this.settings.update({ pinnedIdentities: { ...this.settings.get().pinnedIdentities, [address]: id } });
+      },
+    });
+    this.engine.on('peers', (peers) => this.syncLinks(peers));
     this.engine.on('warning', (w) => this.warn(w));
     this.libraries.on('change', () => this.readvertise());
     this.settings.on('change', () => this.scheduleState());
@@ -97,12 +155,15 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const identity = await loadOrCreateIdentity(opts.dataDir);
     const settings = await SettingsStore.load(opts.dataDir);
     const libraries = await LibraryStore.load(opts.dataDir);
-    const node = new NearbyNode(opts, identity, settings, libraries);
-    const patch: { name?: string; discovery?: DiscoveryMode } = {};
+    const contacts = await ContactStore.load(opts.dataDir);
+    const broadcastSecret = await BroadcastSecretStore.load(opts.dataDir);
+    const contactSecrets = await ContactSecretStore.load(opts.dataDir);
+    const node = new NearbyNode(opts, identity, settings, libraries, contacts, broadcastSecret, contactSecrets);
+    const patch: { name?: string; discovery?: DiscoveryMode; everyoneUntil?: null } = {};
     if (opts.name) patch.name = opts.name;
     if (opts.mode) {
-      node.assertModeAvailable(opts.mode);
       patch.discovery = opts.mode;
+      patch.everyoneUntil = null;
     }
     if (Object.keys(patch).length > 0) await settings.update(patch);
     for (const name of opts.libraries ?? []) {
@@ -124,27 +185,12 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   /** Binds the P2P port (advertised in SRV), then applies the saved discovery mode. */
   async start(): Promise<void> {
     const wanted = this.opts.port ?? this.settings.get().port ?? 0;
-    this.p2pServer = createServer((socket) => socket.destroy()); // the P2P protocol comes with the link (DESIGN §5)
-    const server = this.p2pServer;
-    const listen = (host: string) =>
-      new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ port: wanted, host, ipv6Only: false }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    try {
-      await listen('::').catch(async (err: NodeJS.ErrnoException) => {
-        // A host (or container) without IPv6: IPv4 only.
-        if (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL') await listen('0.0.0.0');
-        else throw err;
-      });
-    } catch (err) {
-      throw describeListenError(err as NodeJS.ErrnoException, wanted);
-    }
-    const address = server.address();
-    this.port = typeof address === 'object' && address ? address.port : wanted;
+    this.port = await this.links.listen(wanted);
+    // "Everyone for a while" that ended while the node was not running: Contacts only again.
+    const until = this.settings.get().everyoneUntil;
+    if (until && Date.parse(until) <= Date.now()) await this.settings.update({ discovery: 'contacts-only', everyoneUntil: null });
+    this.armTemporaryEveryone();
+    this.epochClock.start();
     await this.applyMode(this.settings.get().discovery);
     this.manualPeers.sync(this.settings.get().manualPeers);
   }
@@ -154,9 +200,14 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     if (this.closed) return;
     this.closed = true;
     await this.discoveryQueue;
+    this.pairing.close();
     this.manualPeers.stop();
+    this.epochClock.stop();
+    if (this.everyoneTimer) clearTimeout(this.everyoneTimer);
     await this.engine.stop();
-    await new Promise<void>((resolve) => (this.p2pServer ? this.p2pServer.close(() => resolve()) : resolve()));
+    this.contactsOnly.close();
+    await this.links.stop();
+    await this.privateEndpoint.close();
     if (this.stateTimer) clearTimeout(this.stateTimer);
   }
 
@@ -175,14 +226,10 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     }, STATE_EVENT_DELAY_MS);
   }
 
-  private assertModeAvailable(mode: DiscoveryMode): void {
-    if (mode === 'contacts-only') {
-      throw new CommandError('refused', 'Contacts only mode is not available yet (it comes with pairing); choose Everyone or Disabled');
-    }
-  }
-
   advertisement(): Advertisement {
     const s = this.settings.get();
+    // Contacts only: this epoch's token, host name and port; nothing about the device (docs/protocol.md).
+    if (s.discovery === 'contacts-only') return this.contactsOnly.advertisement(this.privateEndpoint.port);
     const encoded = encodeTxt({
       name: s.name,
       operatingSystem: currentOperatingSystem(),
@@ -202,9 +249,20 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private applyMode(mode: DiscoveryMode): Promise<void> {
     return this.enqueue(async () => {
       if (this.closed) return;
+      // Disabled: no links either (closed, none dialled, incoming refused); back on, they resume.
+      this.links.setEnabled(mode !== 'disabled');
+      this.manualPeers.setEnabled(mode !== 'disabled');
+      // Contacts only: the fixed port would show our identity certificate to whoever connects, so
+      // it takes no one; contacts come through the gated per-epoch port (docs/protocol.md).
+      this.links.server.setAccepting(mode === 'everyone');
+      if (mode === 'contacts-only') {
+        if (!this.privateEndpoint.isOpen) await this.privateEndpoint.renew();
+      } else await this.privateEndpoint.close();
       if (mode === 'disabled') await this.engine.stop();
       else await this.engine.start(this.advertisement());
-      this.scheduleState();
+      if (mode === 'contacts-only') this.closeStrangerLinks();
+      this.links.broadcastMetadata();
+      this.syncLinks();
     });
   }
 
@@ -212,12 +270,120 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private readvertise(): void {
     void this.enqueue(async () => {
       if (this.engine.isRunning) this.engine.setAdvertisement(this.advertisement());
+      this.links.broadcastMetadata();
       this.scheduleState();
     });
   }
 
   peers(): Peer[] {
-    return this.engine.peers().sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    return this.peerView().peers;
+  }
+
+  /**
+   * The peer list, and how many private (Contacts only) devices are nearby that it does not show.
+   * A contact behind a token is shown once its link proved it, under a stable id.
+   */
+  private peerView(): { peers: Peer[]; privateDevices: number } {
+    const split = this.contactsOnly.split(this.engine.peers());
+    const resolved = new Set(split.resolved.map((p) => p.id));
+    const decorated = this.links.decoratePeers([...split.open, ...split.resolved], this.manualPeers.onlineIdentities());
+    const peers = decorated
+      .filter((p) => !resolved.has(p.id) || p.verified)
+      .map((p) => (resolved.has(p.id) ? { ...p, id: `contact:${p.identity}` } : p))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    const shownContacts = decorated.filter((p) => resolved.has(p.id) && p.verified).length;
+    return { peers, privateDevices: split.unresolved.length + split.resolved.length - shownContacts };
+  }
+
+  /** The links follow discovery. In Contacts only mode this device dials no stranger: a link would prove who it is. */
+  private syncLinks(discovered: Peer[] = this.engine.peers()): void {
+    const split = this.contactsOnly.split(discovered);
+    const contactsOnly = this.settings.get().discovery === 'contacts-only';
+    const open = contactsOnly ? split.open.filter((p) => p.identity !== null && this.contacts.has(p.identity)) : split.open;
+    this.links.syncDiscovered([...open, ...split.resolved]);
+    this.scheduleState();
+  }
+
+  /** Contacts only: links to devices that are not contacts (nor added by address) end. */
+  private closeStrangerLinks(): void {
+    const pinned = new Set(Object.values(this.settings.get().pinnedIdentities ?? {}));
+    for (const link of this.links.readyLinks()) if (!this.contacts.has(link.remoteIdentity) && !pinned.has(link.remoteIdentity)) link.close('local');
+  }
+
+  private contactsChanged(): void {
+    // A new contact gets our full metadata; a removed one, in Contacts only mode, loses its link.
+    if (this.settings.get().discovery === 'contacts-only') this.closeStrangerLinks();
+    this.links.broadcastMetadata();
+    this.syncLinks();
+  }
+
+  /** A new epoch: in Contacts only mode, a new token, host name and port (goodbye to the old ones). */
+  private newEpoch(): void {
+    void this.enqueue(async () => {
+      if (this.closed) return;
+      if (this.settings.get().discovery === 'contacts-only') {
+        await this.privateEndpoint.renew();
+        if (this.engine.isRunning) this.engine.setAdvertisement(this.advertisement());
+      }
+      this.syncLinks(); // our contacts' tokens changed too
+    });
+  }
+
+  /** Arms the return to Contacts only of "Everyone for a while" (setTemporaryEveryone). */
+  private armTemporaryEveryone(): void {
+    if (this.everyoneTimer) clearTimeout(this.everyoneTimer);
+    this.everyoneTimer = null;
+    const until = this.settings.get().everyoneUntil;
+    if (!until) return;
+    const left = Math.min(Math.max(0, Date.parse(until) - Date.now()), 2 ** 31 - 1);
+    this.everyoneTimer = setTimeout(() => {
+      this.everyoneTimer = null;
+      if (this.closed || !this.settings.get().everyoneUntil) return;
+      void this.settings
+        .update({ discovery: 'contacts-only', everyoneUntil: null })
+        .then(() => this.applyMode('contacts-only'))
+        .catch((err: unknown) => this.warn(`could not return to Contacts only: ${(err as Error).message}`));
+    }, left);
+  }
+
+  /** Everything we say about ourselves over a link: the full library list too. */
+  private fullMetadata(): LinkMetadata {
+    const s = this.settings.get();
+    return {
+      name: s.name,
+      operatingSystem: currentOperatingSystem(),
+      deviceModel: this.deviceModel === null ? null : this.deviceModel.slice(0, 128),
+      version: this.opts.version.slice(0, 64),
+      libraries: this.libraries.active().slice(0, 1000).map((l) => ({ uuid: l.uuid, identity: this.identity.identity })),
+    };
+  }
+
+  /** Our hello to a peer: our metadata (in Contacts only mode, to contacts only) and our P2P port. */
+  private linkHello(remoteIdentity: string): { metadata: LinkMetadata; port: number } {
+    return { metadata: this.contactsOnly.metadataFor(remoteIdentity, this.settings.get().discovery !== 'contacts-only'), port: this.port };
+  }
+
+  /**
+   * The verified link to a listed peer, as pairing sees it; null when there is none. Pairing runs
+   * only over a link whose TLS handshake proved the peer's identity (DESIGN §5).
+   */
+  private channelFor(peer: Peer): PeerChannel | null {
+    return peer.verified && peer.identity !== null ? this.links.channel(peer.identity) : null;
+  }
+
+  /** Hands a new authenticated link to pairing, so that the peer's requests reach it. */
+  attachChannel(channel: PeerChannel): void {
+    this.pairing.attach(channel);
+    this.contactsOnly.attach(channel);
+  }
+
+  /**
+   * The name a peer goes by: its verified entry in the list, else what its link says, else its
+   * contact name. Never an unverified entry's: an impostor claiming the identity would name it.
+   */
+  private peerNameOf(identity: string): string | null {
+    const verified = this.peers().find((p) => p.identity === identity && p.verified);
+    return verified?.name ?? this.links.linkTo(identity)?.remoteMetadata?.name ?? this.contacts.get(identity)?.name ?? null;
   }
 
   state(): NodeState {
@@ -228,6 +394,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     } else if (this.engine.isRunning && this.engine.interfaces().length === 0) {
       discoveryNote = 'No network connection: discovery starts when this device joins a network.';
     }
+    const view = this.peerView();
     return {
       self: {
         identity: this.identity.identity,
@@ -239,10 +406,14 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
         version: this.opts.version,
       },
       mode: s.discovery,
+      everyoneUntil: s.everyoneUntil ?? null,
+      privateDevices: s.discovery === 'disabled' ? 0 : view.privateDevices,
       discoveryNote,
       libraries: this.libraries.list(),
-      peers: s.discovery === 'disabled' ? [] : this.peers(),
+      peers: s.discovery === 'disabled' ? [] : view.peers,
       manualPeers: this.manualPeers.list(),
+      pairing: this.pairing.list(),
+      contacts: this.contacts.list(),
       warnings: [...this.warnings],
     };
   }
@@ -261,9 +432,17 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
         return this.state();
       case 'setMode': {
         const { mode } = p as CommandPayloads['setMode'];
-        this.assertModeAvailable(mode);
-        await this.settings.update({ discovery: mode });
+        await this.settings.update({ discovery: mode, everyoneUntil: null });
+        this.armTemporaryEveryone();
         await this.applyMode(mode);
+        return this.state();
+      }
+      case 'setTemporaryEveryone': {
+        const minutes = (p as CommandPayloads['setTemporaryEveryone']).minutes ?? TEMPORARY_EVERYONE_DEFAULT_MINUTES;
+        const until = new Date(Date.now() + Math.round(minutes * 60_000)).toISOString();
+        await this.settings.update({ discovery: 'everyone', everyoneUntil: until });
+        this.armTemporaryEveryone();
+        await this.applyMode('everyone');
         return this.state();
       }
       case 'setName': {
@@ -303,8 +482,27 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
         const key = parsed.ok ? parsed.value.text : raw.trim();
         const current = this.settings.get().manualPeers;
         if (!current.includes(key)) throw new CommandError('not-found', `${key} is not in the list of manual peers`);
-        await this.settings.update({ manualPeers: current.filter((a) => a !== key) });
+        // Its pinned identity goes with it: added again, the address pins whatever it proves then.
+        const pins = { ...this.settings.get().pinnedIdentities };
+        delete pins[key];
+        await this.settings.update({ manualPeers: current.filter((a) => a !== key), pinnedIdentities: pins });
         this.manualPeers.sync(this.settings.get().manualPeers);
+        return this.state();
+      }
+      case 'startPairing': {
+        const { peerId } = p as CommandPayloads['startPairing'];
+        const peer = this.peers().find((x) => x.id === peerId);
+        if (!peer) throw new CommandError('not-found', 'that device is not in the list any more');
+        const channel = this.channelFor(peer);
+        if (!channel) throw new CommandError('refused', `${peer.name} is not connected: a verified link is needed to pair`);
+        return this.pairing.start(channel);
+      }
+      case 'confirmPairing':
+        return this.pairing.confirm((p as CommandPayloads['confirmPairing']).sessionId);
+      case 'rejectPairing':
+        return this.pairing.reject((p as CommandPayloads['rejectPairing']).sessionId);
+      case 'removeContact': {
+        await this.contacts.remove((p as CommandPayloads['removeContact']).identity);
         return this.state();
       }
     }

@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { CommandError } from '../../src-shared/contract.js';
 import { toDisplayText } from '../../src-shared/displayText.js';
 import { DISCOVERY_MODES } from '../../src-shared/peer.js';
+import { isRemoteIdentity } from '../../src-shared/identity.js';
+import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { readJsonFile, writeJsonFileAtomic } from './jsonFile.js';
 
 export const SETTINGS_FILE = 'settings.json';
@@ -32,6 +34,13 @@ export const settingsSchema = z.object({
   manualPeers: z
     .array(z.string().max(MANUAL_PEER_MAX_CHARS, `a manual peer is at most ${MANUAL_PEER_MAX_CHARS} characters`))
     .max(MANUAL_PEERS_MAX, `at most ${MANUAL_PEERS_MAX} manual peers`),
+  /** While Everyone is temporary: when it reverts to Contacts only (ISO time); null otherwise. */
+  everyoneUntil: z.iso.datetime({ offset: true }).nullable().optional(),
+  /** Manual peer address -> the identity it proved the first time it connected (DESIGN §5: pinned). */
+  pinnedIdentities: z
+    .record(z.string().max(MANUAL_PEER_MAX_CHARS).refine((k) => parseManualPeer(k).ok, 'not a manual peer address'), z.string().refine(isRemoteIdentity, 'not a remote identity'))
+    .refine((r) => Object.keys(r).length <= MANUAL_PEERS_MAX, `at most ${MANUAL_PEERS_MAX} pinned identities`)
+    .optional(),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -67,7 +76,9 @@ function settingsFileSchema(defaults: Settings): z.ZodType<Settings> {
 const patchSchema = settingsSchema.partial().strict();
 
 function copy(settings: Settings): Settings {
-  return { ...settings, manualPeers: [...settings.manualPeers] };
+  const out: Settings = { ...settings, manualPeers: [...settings.manualPeers] };
+  if (settings.pinnedIdentities) out.pinnedIdentities = { ...settings.pinnedIdentities };
+  return out;
 }
 
 function describeIssues(error: z.ZodError): string {

@@ -40,6 +40,12 @@ function deviceModelFromEnv(): { deviceModel?: string | null } {
   return { deviceModel: model === '' ? null : model.slice(0, 64) };
 }
 
+/** SD_NEARBY_PAIRING_TIMEOUT_MS shortens the 60 s pairing timeout (tests); anything else is ignored. */
+function pairingTimeoutFromEnv(): { pairingTimeoutMs?: number } {
+  const ms = Number(process.env.SD_NEARBY_PAIRING_TIMEOUT_MS);
+  return Number.isSafeInteger(ms) && ms >= 1000 && ms <= 600_000 ? { pairingTimeoutMs: ms } : {};
+}
+
 function fail(message: string): never {
   process.stderr.write(`sd-nearby: ${message}\n`);
   process.exit(2);
@@ -76,7 +82,7 @@ async function serve(cmd: Extract<CliCommand, { kind: 'serve' }>): Promise<void>
   const dataDir = resolve(cmd.dataDir ?? defaultDataDir());
   let node: NearbyNode;
   try {
-    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries, ...deviceModelFromEnv() });
+    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries, ...deviceModelFromEnv(), ...pairingTimeoutFromEnv() });
     await node.start();
   } catch (err) {
     fail((err as Error).message);

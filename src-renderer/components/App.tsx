@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { useNearby } from '../store/StoreContext.js';
 import { DevicesView } from './devices/DevicesView.js';
 import { NavBar } from './NavBar.js';
+import { IncomingPairingDialog } from './pairing/IncomingPairingDialog.js';
 import { PairView } from './pairing/PairView.js';
 import { SettingsView } from './settings/SettingsView.js';
 import { StatusBanner } from './StatusBanner.js';
@@ -11,10 +12,12 @@ const MODE_LABELS = { everyone: 'visible to everyone', 'contacts-only': 'visible
 function SelfSummary() {
   const self = useNearby((s) => s.self);
   const mode = useNearby((s) => s.mode);
+  const temporary = useNearby((s) => s.everyoneUntil !== null);
   if (self === null) return null;
   return (
     <p className="self">
       This device: <span className="strong">{self.name}</span> · {MODE_LABELS[mode]}
+      {temporary ? ' for a while, then contacts only' : ''}
     </p>
   );
 }
@@ -50,6 +53,7 @@ export function App() {
       <main id="main" ref={mainRef} tabIndex={-1} className="app-main" aria-label={TITLES[view]}>
         {view === 'devices' ? <DevicesView /> : view === 'pair' ? <PairView /> : <SettingsView />}
       </main>
+      <IncomingPairingDialog />
     </>
   );
 }

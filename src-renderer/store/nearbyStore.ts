@@ -5,6 +5,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ManualPeerState, NodeState, SelfInfo } from '../../src-shared/contract.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
+import { isFinalPairingStage, type Contact, type PairingSessionState } from '../../src-shared/pairing.js';
 import type { DiscoveryMode, Library, Peer } from '../../src-shared/peer.js';
 import { reuseUnchanged, type SortKey } from '../model/peerView.js';
 import { userMessage } from '../model/userMessage.js';
@@ -13,24 +14,32 @@ import type { ConnectionStatus, NodeConnection } from '../transport/connectionTy
 export type View = 'devices' | 'pair' | 'settings';
 
 /** Where a form shows an error or a "saved" note: a field, or one library / manual peer. */
-export type FieldKey = 'mode' | 'name' | 'newLibrary' | 'manualPeer' | `library:${string}` | `manualPeer:${string}`;
-
-export const PAIRING_UNAVAILABLE_MESSAGE = 'Pairing comes with the P2P link';
-
-/** The pairing flow of DESIGN §5; only 'unavailable' exists until the node can pair. */
-export type PairingState =
-  | { status: 'idle' }
-  | { status: 'unavailable'; peerId: string; message: string }
-  | { status: 'comparing'; peerId: string; code: string };
+export type FieldKey =
+  | 'mode'
+  | 'name'
+  | 'newLibrary'
+  | 'manualPeer'
+  | 'pairing'
+  | `library:${string}`
+  | `manualPeer:${string}`
+  | `pairing:${string}`
+  | `contact:${string}`;
 
 export interface NodeFields {
   /** Null until the first state arrives. */
   self: SelfInfo | null;
   mode: DiscoveryMode;
+  /** While Everyone is temporary: when it returns to Contacts only (ISO time). */
+  everyoneUntil: string | null;
+  /** Contacts only devices nearby that this one does not recognise (a count, never who). */
+  privateDevices: number;
   discoveryNote: string | null;
   libraries: Library[];
   peers: readonly Peer[];
   manualPeers: ManualPeerState[];
+  /** Pairing sessions in progress and recently ended (DESIGN §5), as the node reports them. */
+  pairing: readonly PairingSessionState[];
+  contacts: readonly Contact[];
   warnings: string[];
 }
 
@@ -43,7 +52,12 @@ export interface UiFields {
   selectedPeerId: string | null;
   /** Peer chosen in the pairing device picker. */
   pairingPeerId: string | null;
-  pairing: PairingState;
+  /** The session this UI started from the picker (shown beside it), until closed. */
+  outgoingPairingId: string | null;
+  /** The incoming request shown in the dialog, until closed (it stays to show how it ended). */
+  incomingPairingId: string | null;
+  /** Incoming sessions the user closed: never shown again. */
+  dismissedPairingIds: readonly string[];
   errors: Partial<Record<FieldKey, string>>;
   /** Short confirmations ("Saved") by field. */
   notes: Partial<Record<FieldKey, string>>;
@@ -70,6 +84,8 @@ export interface Actions {
   /** Opens the pairing view with this device chosen. */
   pairWith(id: string): void;
   setMode(mode: DiscoveryMode): Promise<boolean>;
+  /** Everyone for `minutes` (default 10), then Contacts only again by itself. */
+  setTemporaryEveryone(minutes?: number): Promise<boolean>;
   setName(name: string): Promise<boolean>;
   createLibrary(name: string): Promise<boolean>;
   renameLibrary(uuid: string, name: string): Promise<boolean>;
@@ -77,8 +93,13 @@ export interface Actions {
   deleteLibrary(uuid: string): Promise<boolean>;
   addManualPeer(address: string): Promise<boolean>;
   removeManualPeer(address: string): Promise<boolean>;
-  startPairing(): void;
-  cancelPairing(): void;
+  /** Asks the node to pair with the chosen device; its refusal shows at 'pairing'. */
+  startPairing(): Promise<boolean>;
+  confirmPairing(sessionId: string): Promise<boolean>;
+  rejectPairing(sessionId: string): Promise<boolean>;
+  /** Closes the panel or dialog of a session (an ended one; an active one is rejected first). */
+  closePairing(sessionId: string): Promise<void>;
+  removeContact(identity: string): Promise<boolean>;
 }
 
 export type NearbyState = NodeFields & UiFields & Actions;
@@ -87,12 +108,22 @@ export type NearbyStore = StoreApi<NearbyState>;
 const initialNode: NodeFields = {
   self: null,
   mode: 'everyone',
+  everyoneUntil: null,
+  privateDevices: 0,
   discoveryNote: null,
   libraries: [],
   peers: [],
   manualPeers: [],
+  pairing: [],
+  contacts: [],
   warnings: [],
 };
+
+/** The incoming request the dialog should show: the current one while it is listed, else the oldest new one in progress. */
+function nextIncoming(sessions: readonly PairingSessionState[], current: string | null, dismissed: readonly string[]): string | null {
+  if (current !== null && sessions.some((s) => s.id === current)) return current;
+  return sessions.find((s) => s.direction === 'incoming' && !isFinalPairingStage(s.stage) && !dismissed.includes(s.id))?.id ?? null;
+}
 
 export function createNearbyStore(connection: Pick<NodeConnection, 'call'>, nowMs = Date.now()): NearbyStore {
   return createStore<NearbyState>()((set, get) => {
@@ -115,6 +146,21 @@ export function createNearbyStore(connection: Pick<NodeConnection, 'call'>, nowM
       }
     };
     const applyState = (state: NodeState) => get().applyState(state);
+    /** The node's list of sessions, and which of them the panel and the dialog show. */
+    const pairingFields = (s: NearbyState, pairing: readonly PairingSessionState[]) => {
+      const list = reuseUnchanged(s.pairing, pairing, (p) => p.id);
+      return {
+        pairing: list,
+        outgoingPairingId: s.outgoingPairingId !== null && list.some((p) => p.id === s.outgoingPairingId) ? s.outgoingPairingId : null,
+        incomingPairingId: nextIncoming(list, s.incomingPairingId, s.dismissedPairingIds),
+      };
+    };
+    /** A session as a command returned it, before the next state says the same. */
+    const upsertSession = (session: PairingSessionState) =>
+      set((s) => {
+        const i = s.pairing.findIndex((p) => p.id === session.id);
+        return pairingFields(s, i < 0 ? [...s.pairing, session] : s.pairing.map((p) => (p.id === session.id ? session : p)));
+      });
     const upsertLibrary = (library: Library) =>
       set((s) => {
         const i = s.libraries.findIndex((l) => l.uuid === library.uuid);
@@ -130,7 +176,9 @@ export function createNearbyStore(connection: Pick<NodeConnection, 'call'>, nowM
       sort: 'name',
       selectedPeerId: null,
       pairingPeerId: null,
-      pairing: { status: 'idle' },
+      outgoingPairingId: null,
+      incomingPairingId: null,
+      dismissedPairingIds: [],
       errors: {},
       notes: {},
       busy: {},
@@ -142,10 +190,14 @@ export function createNearbyStore(connection: Pick<NodeConnection, 'call'>, nowM
           loaded: true,
           self: state.self,
           mode: state.mode,
+          everyoneUntil: state.everyoneUntil ?? null,
+          privateDevices: state.privateDevices ?? 0,
           discoveryNote: state.discoveryNote,
           libraries: reuseUnchanged(s.libraries, state.libraries, (l) => l.uuid) as Library[],
           peers: reuseUnchanged(s.peers, state.peers, (p) => p.id),
           manualPeers: reuseUnchanged(s.manualPeers, state.manualPeers, (m) => m.address) as ManualPeerState[],
+          ...pairingFields(s, state.pairing),
+          contacts: reuseUnchanged(s.contacts, state.contacts, (c) => c.identity),
           warnings: state.warnings,
         })),
       setConnection: (connection) => set({ connection }),
@@ -153,14 +205,15 @@ export function createNearbyStore(connection: Pick<NodeConnection, 'call'>, nowM
       setFilter: (filter) => set({ filter }),
       setSort: (sort) => set({ sort }),
       selectPeer: (selectedPeerId) => set({ selectedPeerId }),
-      choosePairingPeer: (pairingPeerId) => set((s) => ({ pairingPeerId, pairing: s.pairing.status !== 'idle' && s.pairing.peerId !== pairingPeerId ? { status: 'idle' } : s.pairing })),
+      choosePairingPeer: (pairingPeerId) => set((s) => ({ pairingPeerId, errors: without(s.errors, 'pairing') })),
       tick: (nowMs) => set({ nowMs }),
       clearFocusRequest: () => set({ focusRequest: null }),
       clearFeedback: (key) => set((s) => ({ errors: without(s.errors, key), notes: without(s.notes, key) })),
       goToAddByAddress: () => set({ view: 'settings', focusRequest: 'manualPeer' }),
-      pairWith: (id) => set({ view: 'pair', pairingPeerId: id, pairing: { status: 'idle' } }),
+      pairWith: (id) => set((s) => ({ view: 'pair', pairingPeerId: id, errors: without(s.errors, 'pairing') })),
 
       setMode: (mode) => run('mode', () => connection.call('setMode', { mode }), applyState),
+      setTemporaryEveryone: (minutes) => run('mode', () => connection.call('setTemporaryEveryone', minutes === undefined ? {} : { minutes }), applyState),
       setName: (name) => run('name', () => connection.call('setName', { name }), applyState, 'Saved'),
       createLibrary: (name) => run('newLibrary', () => connection.call('createLibrary', { name }), upsertLibrary),
       renameLibrary: (uuid, name) => run(`library:${uuid}`, () => connection.call('renameLibrary', { uuid, name }), upsertLibrary),
@@ -178,12 +231,30 @@ export function createNearbyStore(connection: Pick<NodeConnection, 'call'>, nowM
         return run('manualPeer', () => connection.call('addManualPeer', { address: parsed.value.text }), applyState, `Added ${parsed.value.text}`);
       },
       removeManualPeer: (address) => run(`manualPeer:${address}`, () => connection.call('removeManualPeer', { address }), applyState),
-      startPairing: () => {
-        const id = get().pairingPeerId;
-        if (id === null) return;
-        set({ pairing: { status: 'unavailable', peerId: id, message: PAIRING_UNAVAILABLE_MESSAGE } });
+      startPairing: async () => {
+        const peerId = get().pairingPeerId;
+        if (peerId === null) return false;
+        return run('pairing', () => connection.call('startPairing', { peerId }), (session) => {
+          upsertSession(session);
+          set({ outgoingPairingId: session.id });
+        });
       },
-      cancelPairing: () => set({ pairing: { status: 'idle' } }),
+      confirmPairing: (sessionId) => run(`pairing:${sessionId}`, () => connection.call('confirmPairing', { sessionId }), upsertSession),
+      rejectPairing: (sessionId) => run(`pairing:${sessionId}`, () => connection.call('rejectPairing', { sessionId }), upsertSession),
+      closePairing: async (sessionId) => {
+        const session = get().pairing.find((p) => p.id === sessionId);
+        if (session !== undefined && !isFinalPairingStage(session.stage)) await get().rejectPairing(sessionId);
+        set((s) => {
+          const dismissedPairingIds = [...s.dismissedPairingIds.filter((id) => s.pairing.some((p) => p.id === id)), sessionId];
+          return {
+            dismissedPairingIds,
+            outgoingPairingId: s.outgoingPairingId === sessionId ? null : s.outgoingPairingId,
+            incomingPairingId: nextIncoming(s.pairing, s.incomingPairingId === sessionId ? null : s.incomingPairingId, dismissedPairingIds),
+            errors: without(s.errors, `pairing:${sessionId}`),
+          };
+        });
+      },
+      removeContact: (identity) => run(`contact:${identity}`, () => connection.call('removeContact', { identity }), applyState),
     };
   });
 }

@@ -31,10 +31,14 @@
   const state = {
     self: { identity: `${'Z'.repeat(42)}A`, name: 'This one', hostname: 'sd-self.local', port: 7373, operatingSystem: 'linux', deviceModel: null, version: '0.1.0' },
     mode: 'everyone',
+    everyoneUntil: null,
+    privateDevices: 0,
     discoveryNote: null,
     libraries: [{ uuid: lib, name: 'Photos', active: true, createdAt: new Date(base).toISOString() }],
     peers,
     manualPeers: [],
+    pairing: [],
+    contacts: [],
     warnings: [],
   };
 

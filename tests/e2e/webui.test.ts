@@ -11,6 +11,8 @@ import type { Browser, Page } from 'playwright-core';
 import { browserSkipReason, launchBrowserIn, saveScreenshot, seriousA11yViolations } from '../support/browser.js';
 import { Lan, type Host } from '../support/lan.js';
 import { startNode, tempDataDir, type NearbyProcess } from '../support/nearby.js';
+import { sendMdns } from '../support/mdnsInjector.js';
+import type { PairingSessionState } from '../../src-shared/pairing.js';
 
 const skip = browserSkipReason();
 const UI_ADDRESS = '127.0.0.1:7380';
@@ -72,8 +74,16 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     await lan?.destroy();
   });
 
-  test('the list shows both other nodes with their names, OS and model icons, and the library in common', async () => {
-    await page.waitForFunction(() => document.querySelectorAll('[role="listbox"] [role="option"]').length === 2, null, { timeout: STEP_TIMEOUT_MS });
+  test('the list shows both other nodes with their names, OS and model icons, the library in common, verified', async () => {
+    // Verified once the P2P link proved each identity (a moment after discovery).
+    await page.waitForFunction(
+      () => {
+        const rows = document.querySelectorAll('[role="listbox"] [role="option"]');
+        return rows.length === 2 && [...rows].every((r) => r.querySelector('.badge')?.textContent === 'Verified');
+      },
+      null,
+      { timeout: STEP_TIMEOUT_MS },
+    );
     const rows = await page.$$eval('[role="option"]', (els) =>
       els.map((el) => ({
         name: el.querySelector('.device-name')?.textContent,
@@ -86,8 +96,8 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
       })),
     );
     assert.deepEqual(rows, [
-      { name: 'Build box', os: 'linux', osLabel: 'Linux', device: 'generic', deviceLabel: 'Unknown model', sub: 'No libraries in common', badge: 'Not verified' },
-      { name: 'Living room NAS', os: 'linux', osLabel: 'Linux', device: 'nas', deviceLabel: 'NAS', sub: 'Libraries in common: Family photos', badge: 'Not verified' },
+      { name: 'Build box', os: 'linux', osLabel: 'Linux', device: 'generic', deviceLabel: 'Unknown model', sub: 'No libraries in common', badge: 'Verified' },
+      { name: 'Living room NAS', os: 'linux', osLabel: 'Linux', device: 'nas', deviceLabel: 'NAS', sub: 'Libraries in common: Family photos', badge: 'Verified' },
     ]);
   });
 
@@ -133,13 +143,28 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     assert.equal((await nodeA.state()).mode, 'everyone');
   });
 
-  test('Contacts only is refused: the node’s reason shows inline and the mode stays', async () => {
+  test('Contacts only and “Everyone for 10 minutes” in the UI: a non-contact loses A, then sees it again with the time left shown', async () => {
     await openView('settings');
     await page.click('input[name="discovery-mode"][value="contacts-only"]');
-    const error = await page.waitForSelector('#mode-feedback[role="alert"]');
-    assert.match((await error.textContent()) ?? '', /Contacts only mode is not available yet/);
-    assert.equal((await nodeA.state()).mode, 'everyone');
-    assert.ok(await page.isChecked('input[name="discovery-mode"][value="everyone"]'), 'the radio group shows the real mode');
+    await peerSeesA(nodeB, false, 'A gone from B (not a contact) after Contacts only');
+    assert.equal((await nodeA.state()).mode, 'contacts-only');
+    assert.match((await page.textContent('#mode-help-contacts-only')) ?? '', /anonymous token/);
+    await page.click('input[name="discovery-mode"][value="everyone-temporarily"]');
+    await peerSeesA(nodeB, true, 'A back on B for a while');
+    const state = await nodeA.state();
+    assert.equal(state.mode, 'everyone');
+    assert.ok(state.everyoneUntil !== null && Date.parse(state.everyoneUntil) - Date.now() > 9 * 60_000, String(state.everyoneUntil));
+    assert.match((await (await page.waitForSelector('#everyone-time-left')).textContent()) ?? '', /^(10:00|9:\d\d) left, then Contacts only\.$/);
+    assert.ok(await page.isChecked('input[name="discovery-mode"][value="everyone-temporarily"]'));
+    await page.click('input[name="discovery-mode"][value="everyone"]');
+    await page.waitForSelector('#everyone-time-left', { state: 'detached' });
+    assert.equal((await nodeA.state()).everyoneUntil, null);
+    // A device in Contacts only mode nearby is counted, never named.
+    assert.equal((await nodeB.command('setMode', { mode: 'contacts-only' })).status, 200);
+    await openView('devices');
+    await page.waitForSelector('.private-devices:has-text("1 private device nearby")');
+    assert.equal((await nodeB.command('setMode', { mode: 'everyone' })).status, 200);
+    await page.waitForSelector('.private-devices', { state: 'detached', timeout: STEP_TIMEOUT_MS });
   });
 
   test('invalid manual addresses show an inline error and save nothing', async () => {
@@ -164,7 +189,7 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     await page.fill('#manual-address', address);
     await page.click('form:has(#manual-address) button[type="submit"]');
     const item = await page.waitForSelector(`.manual-peer[data-address="${address}"]`);
-    assert.match((await item.textContent()) ?? '', /Connecting|Reachable|Unreachable/);
+    assert.match((await item.textContent()) ?? '', /Connecting|Online|Unreachable/);
     assert.deepEqual((await nodeA.state()).manualPeers.map((m) => m.address), [address]);
     assert.equal(await page.inputValue('#manual-address'), '', 'the field is cleared after adding');
     await page.click(`.manual-peer[data-address="${address}"] button:has-text("Remove")`);
@@ -195,12 +220,83 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     await nodeB.waitForState((s) => s.peers.some((p) => p.identity === identityA && p.name === 'Desk upstairs'), STEP_TIMEOUT_MS, 'B sees the new name');
   });
 
-  test('pairing: pick a device, Pair explains that pairing comes with the P2P link', async () => {
+  /** Waits until `node` lists `identity` as verified (its link is up); returns the peer's list id. */
+  const verifiedPeerId = async (node: NearbyProcess, identity: string): Promise<string> => {
+    const { state } = await node.waitForState((s) => s.peers.some((p) => p.identity === identity && p.verified), STEP_TIMEOUT_MS, 'a verified link');
+    return state.peers.find((p) => p.identity === identity && p.verified)!.id;
+  };
+  const sessionOf = async (node: NearbyProcess, identity: string, predicate: (p: PairingSessionState) => boolean, what: string) => {
+    const { state } = await node.waitForState((s) => s.pairing.some((p) => p.peerIdentity === identity && predicate(p)), STEP_TIMEOUT_MS, what);
+    return state.pairing.filter((p) => p.peerIdentity === identity && predicate(p)).at(-1)!;
+  };
+  /** The other node asks this one to pair, through its API. */
+  const requestFrom = async (node: NearbyProcess) => {
+    const r = await node.command<PairingSessionState>('startPairing', { peerId: await verifiedPeerId(node, identityA) });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body;
+  };
+
+  test('pairing from the picker: the code shows beside it, the same as on the other device; both confirm and each is the other’s contact', async () => {
+    const identityB = (await nodeB.state()).self.identity;
+    await verifiedPeerId(nodeA, identityB);
     await openView('pair');
-    await page.click('input[name="pair-device"] >> nth=1');
+    await page.click('.picker-option:has-text("Living room NAS") input[name="pair-device"]');
     await page.click('.pair button.button-primary');
-    const note = await page.waitForSelector('.pairing-panel [role="status"]');
-    assert.match((await note.textContent()) ?? '', /Pairing comes with the P2P link/);
+    const codeOnPage = (await (await page.waitForSelector('.pairing-panel .pairing-code')).textContent()) ?? '';
+    assert.match(codeOnPage, /^\d{6}$/);
+    const atB = await sessionOf(nodeB, identityA, (p) => p.code !== null, 'the request on B');
+    assert.equal(atB.code, codeOnPage, 'both screens show the same code');
+    assert.equal((await nodeB.command('confirmPairing', { sessionId: atB.id })).status, 200);
+    await page.waitForSelector('.pairing-panel [role="status"]:has-text("Living room NAS confirmed")');
+    await page.click('.pairing-panel button:has-text("Confirm")');
+    await page.waitForSelector('.pairing-panel [data-stage="done"]');
+    await nodeA.waitForState((s) => s.contacts.some((c) => c.identity === identityB), STEP_TIMEOUT_MS, 'B in A’s contacts');
+    await nodeB.waitForState((s) => s.contacts.some((c) => c.identity === identityA), STEP_TIMEOUT_MS, 'A in B’s contacts');
+    await page.click('.pairing-panel button:has-text("Close")');
+    await page.waitForSelector('.pairing-panel', { state: 'detached' });
+
+    // The contact is listed in Settings, and removed only after a confirmation.
+    await openView('settings');
+    const item = `.contact[data-identity="${identityB}"]`;
+    assert.match((await page.textContent(item)) ?? '', /Living room NAS/);
+    await page.click(`${item} button:has-text("Remove")`);
+    await page.waitForSelector('dialog[open]:has-text("Remove Living room NAS?")');
+    await page.click('dialog[open] button:has-text("Cancel")');
+    assert.equal((await nodeA.state()).contacts.length, 1, 'Cancel keeps it');
+    await page.click(`${item} button:has-text("Remove")`);
+    await page.click('dialog[open] button.button-danger');
+    await page.waitForSelector(item, { state: 'detached' });
+    assert.deepEqual((await nodeA.state()).contacts, []);
+  });
+
+  test('an incoming request opens a dialog that holds the focus and shows the code; Reject tells the other device', async () => {
+    await openView('devices');
+    await requestFrom(nodeC);
+    const dialog = await page.waitForSelector('dialog.pairing-dialog[open]');
+    assert.match((await dialog.textContent()) ?? '', /Build box wants to pair/);
+    const code = (await (await page.waitForSelector('dialog.pairing-dialog .pairing-code')).textContent()) ?? '';
+    const atC = await sessionOf(nodeC, identityA, (p) => p.code !== null, 'the code on C');
+    assert.equal(code, atC.code);
+    assert.ok(await page.evaluate(() => document.querySelector('dialog.pairing-dialog')?.contains(document.activeElement) ?? false), 'the focus is in the dialog');
+    assert.equal(await page.getAttribute('dialog.pairing-dialog', 'aria-labelledby') !== null, true);
+    await page.click('dialog.pairing-dialog button:has-text("Reject")');
+    await page.waitForSelector('dialog.pairing-dialog [role="status"]:has-text("You rejected the pairing")');
+    await sessionOf(nodeC, identityA, (p) => p.stage === 'rejected', 'C learns of the reject');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog.pairing-dialog[open]', { state: 'detached' });
+    assert.deepEqual([(await nodeA.state()).contacts, (await nodeC.state()).contacts], [[], []]);
+  });
+
+  test('pairing with a device without a verified link: the node’s reason shows inline', async () => {
+    // An advertisement nobody can prove: listed, never verified.
+    const claimed = 'Q'.repeat(42) + 'A';
+    await sendMdns(lan.hosts[2]!, [{ kind: 'service', instance: claimed, hostname: 'nobody.local', port: 9, txt: ['name=Nobody here', 'os=linux'] }]);
+    await nodeA.waitForState((s) => s.peers.some((p) => p.identity === claimed), STEP_TIMEOUT_MS, 'the unverified device listed');
+    await openView('pair');
+    await page.click('.picker-option:has-text("Nobody here") input[name="pair-device"]');
+    await page.click('.pair button.button-primary');
+    const error = await page.waitForSelector('#pair-feedback[role="alert"]');
+    assert.match((await error.textContent()) ?? '', /Nobody here is not connected: a verified link is needed to pair/);
   });
 
   test('accessibility (axe) of the list, details, settings and pairing, light and dark; screenshots', async () => {
@@ -227,9 +323,16 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
         }],
         ['pairing', async () => {
           await openView('pair');
-          await page.click('input[name="pair-device"] >> nth=1');
-          await page.click('.pair button.button-primary');
-          await page.waitForSelector('.pairing-panel');
+          if ((await page.$('.pairing-panel')) === null) {
+            await page.click('.picker-option:has-text("Living room NAS") input[name="pair-device"]');
+            await page.click('.pair button.button-primary');
+          }
+          await page.waitForSelector('.pairing-panel .pairing-code');
+        }],
+        ['pairing request', async () => {
+          // With the dialog test, C asks A three times within a minute: the most A accepts from one peer.
+          await requestFrom(nodeC);
+          await page.waitForSelector('dialog.pairing-dialog .pairing-code');
         }],
       ];
       for (const [name, show] of views) {
@@ -237,6 +340,11 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
         await page.mouse.move(0, 0);
         await saveScreenshot(page, `${name}-${scheme}`);
         for (const v of await seriousA11yViolations(page)) problems.push(`${name} (${scheme}): ${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(' ')}`);
+        if (name === 'pairing request') {
+          await page.click('dialog.pairing-dialog button:has-text("Reject")');
+          await page.click('dialog.pairing-dialog button:has-text("Close")');
+          await page.waitForSelector('dialog.pairing-dialog[open]', { state: 'detached' });
+        }
       }
     }
     await page.emulateMedia({ colorScheme: 'light' });

@@ -1,5 +1,6 @@
 // Issue 2, point 3: Disabled sends goodbyes, then nothing at all; Everyone is back at once; the
-// mode survives a restart. Contacts only is refused with a reason until it is built.
+// mode survives a restart. Contacts only (issue 5) hides the node from a non-contact at once; its
+// own tests are in contactsOnly.test.ts.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,11 +36,17 @@ describe('discovery modes', { skip }, () => {
     await lan?.destroy();
   });
 
-  test('Contacts only is refused with a reason until pairing exists', async () => {
-    const r = await subject.command<{ error: { code: string; message: string } }>('setMode', { mode: 'contacts-only' });
-    assert.equal(r.status, 409);
-    assert.match(r.body.error.message, /Contacts only mode is not available yet/);
-    assert.equal((await subject.state()).mode, 'everyone');
+  test('Contacts only: a non-contact stops listing the node within 1 s and sees only a private device; Everyone brings it back', async () => {
+    const r = await subject.command<NodeState>('setMode', { mode: 'contacts-only' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.mode, 'contacts-only');
+    assert.equal(r.body.everyoneUntil, null);
+    const gone = await observer.waitForState((s) => !s.peers.some((p) => p.identity === identity || p.name === 'Subject'), 1000, 'subject hidden');
+    assert.ok(gone.elapsedMs <= 1000);
+    await observer.waitForState((s) => s.privateDevices === 1 && s.peers.length === 0, 3000, 'one private device, no device listed');
+    assert.ok((await subject.state()).peers.some((p) => p.name === 'Observer'), 'a Contacts only node still lists the others');
+    assert.equal((await subject.command('setMode', { mode: 'everyone' })).status, 200);
+    await observer.waitForState((s) => s.peers.some((p) => p.identity === identity), 2000, 'subject back');
   });
 
   test('Disabled: peers see the node leave within 1 s, then it sends nothing for 30 s', async () => {

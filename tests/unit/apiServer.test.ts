@@ -31,10 +31,14 @@ function makeState(name = 'Test node'): NodeState {
       version: '0.1.0',
     },
     mode: 'everyone',
+    everyoneUntil: null,
+    privateDevices: 0,
     discoveryNote: null,
     libraries: [],
     peers: [],
     manualPeers: [],
+    pairing: [],
+    contacts: [],
     warnings: [],
   };
 }

@@ -28,10 +28,14 @@ function makeState(name = 'Test node'): NodeState {
   return {
     self: { identity: 'test-identity', name, hostname: 'test-host.local', port: 7373, operatingSystem: 'linux', deviceModel: null, version: '0.1.0' },
     mode: 'disabled',
+    everyoneUntil: null,
+    privateDevices: 0,
     discoveryNote: null,
     libraries: [],
     peers: [],
     manualPeers: [],
+    pairing: [],
+    contacts: [],
     warnings: [],
   };
 }

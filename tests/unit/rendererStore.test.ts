@@ -5,17 +5,36 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CommandError, type CommandName, type NodeState } from '../../src-shared/contract.js';
-import { createNearbyStore, PAIRING_UNAVAILABLE_MESSAGE } from '../../src-renderer/store/nearbyStore.js';
+import type { PairingSessionState } from '../../src-shared/pairing.js';
+import { createNearbyStore } from '../../src-renderer/store/nearbyStore.js';
 
 function state(extra: Partial<NodeState> = {}): NodeState {
   return {
     self: { identity: 'me', name: 'Desk', hostname: 'sd-me.local', port: 7373, operatingSystem: 'linux', deviceModel: null, version: '0.1.0' },
     mode: 'everyone',
+    everyoneUntil: null,
+    privateDevices: 0,
     discoveryNote: null,
     libraries: [],
     peers: [],
     manualPeers: [],
+    pairing: [],
+    contacts: [],
     warnings: [],
+    ...extra,
+  };
+}
+
+function session(extra: Partial<PairingSessionState> & Pick<PairingSessionState, 'id' | 'direction'>): PairingSessionState {
+  return {
+    peerIdentity: 'kitchen-identity',
+    peerName: 'Kitchen',
+    stage: 'waiting-for-peer',
+    code: null,
+    peerConfirmed: false,
+    reason: null,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    expiresAt: '2025-01-01T00:01:00.000Z',
     ...extra,
   };
 }
@@ -77,7 +96,7 @@ describe('renderer store', () => {
 
   test('a valid manual address is sent in its canonical form', async () => {
     const conn = new FakeConnection();
-    conn.answers.set('addManualPeer', () => state({ manualPeers: [{ address: 'nas.local:7373', status: 'connecting', reason: null, lastAttempt: null }] }));
+    conn.answers.set('addManualPeer', () => state({ manualPeers: [{ address: 'nas.local:7373', status: 'connecting', reason: null, lastAttempt: null, name: null, identity: null }] }));
     const store = createNearbyStore(conn);
     assert.equal(await store.getState().addManualPeer('  NAS.local '), true);
     assert.deepEqual(conn.calls, [{ command: 'addManualPeer', payload: { address: 'nas.local:7373' } }]);
@@ -105,15 +124,83 @@ describe('renderer store', () => {
     assert.deepEqual(store.getState().libraries, []);
   });
 
-  test('Pair explains that pairing comes with the P2P link', () => {
-    const store = createNearbyStore(new FakeConnection());
-    store.getState().startPairing();
-    assert.equal(store.getState().pairing.status, 'idle', 'nothing happens without a chosen device');
+  test('Pair asks the node; its refusal (no verified link) shows at the picker', async () => {
+    const conn = new FakeConnection();
+    conn.answers.set('startPairing', () => {
+      throw new CommandError('refused', 'Kitchen is not connected: a verified link is needed to pair');
+    });
+    const store = createNearbyStore(conn);
+    assert.equal(await store.getState().startPairing(), false, 'nothing happens without a chosen device');
+    assert.deepEqual(conn.calls, []);
     store.getState().pairWith('peer-1');
     assert.equal(store.getState().view, 'pair');
-    store.getState().startPairing();
-    assert.deepEqual(store.getState().pairing, { status: 'unavailable', peerId: 'peer-1', message: PAIRING_UNAVAILABLE_MESSAGE });
+    assert.equal(await store.getState().startPairing(), false);
+    assert.deepEqual(conn.calls, [{ command: 'startPairing', payload: { peerId: 'peer-1' } }]);
+    assert.equal(store.getState().errors.pairing, 'Kitchen is not connected: a verified link is needed to pair');
     store.getState().choosePairingPeer('peer-2');
-    assert.equal(store.getState().pairing.status, 'idle', 'another device starts over');
+    assert.equal(store.getState().errors.pairing, undefined, 'another device starts over');
+  });
+
+  test('an outgoing pairing: the panel follows the node’s session to the code, confirm, done; Close hides it', async () => {
+    const conn = new FakeConnection();
+    const waiting = session({ id: 'out-1', direction: 'outgoing' });
+    conn.answers.set('startPairing', () => waiting);
+    conn.answers.set('confirmPairing', () => ({ ...waiting, stage: 'waiting-for-peer-confirmation', code: '042917' }));
+    const store = createNearbyStore(conn);
+    store.getState().applyState(state());
+    store.getState().pairWith('peer-1');
+    assert.equal(await store.getState().startPairing(), true);
+    assert.equal(store.getState().outgoingPairingId, 'out-1');
+    assert.deepEqual(store.getState().pairing, [waiting], 'shown at once, before the next state');
+    store.getState().applyState(state({ pairing: [{ ...waiting, stage: 'confirm-code', code: '042917' }] }));
+    assert.equal(store.getState().pairing[0]?.code, '042917');
+    assert.equal(await store.getState().confirmPairing('out-1'), true);
+    assert.equal(store.getState().pairing[0]?.stage, 'waiting-for-peer-confirmation');
+    const contact = { identity: 'kitchen-identity', name: 'Kitchen', addedAt: '2025-01-01T00:00:00.000Z' };
+    store.getState().applyState(state({ pairing: [{ ...waiting, stage: 'done', code: '042917' }], contacts: [contact] }));
+    assert.deepEqual(store.getState().contacts, [contact]);
+    assert.equal(store.getState().incomingPairingId, null, 'an outgoing session never opens the incoming dialog');
+    await store.getState().closePairing('out-1');
+    assert.equal(store.getState().outgoingPairingId, null);
+    assert.deepEqual(conn.calls.map((c) => c.command), ['startPairing', 'confirmPairing'], 'closing an ended session sends nothing');
+  });
+
+  test('an incoming request opens the dialog, which stays to show the outcome until closed; a closed one never comes back', async () => {
+    const conn = new FakeConnection();
+    conn.answers.set('rejectPairing', () => ({ ...incoming, stage: 'rejected', reason: 'You rejected the pairing.' }));
+    const incoming = session({ id: 'in-1', direction: 'incoming' });
+    const store = createNearbyStore(conn);
+    store.getState().applyState(state({ pairing: [session({ id: 'old', direction: 'incoming', stage: 'timed-out' })] }));
+    assert.equal(store.getState().incomingPairingId, null, 'an ended request from before does not pop up');
+    store.getState().applyState(state({ pairing: [incoming] }));
+    assert.equal(store.getState().incomingPairingId, 'in-1');
+    store.getState().applyState(state({ pairing: [{ ...incoming, stage: 'timed-out', reason: 'The pairing was not confirmed on both devices within 60 s.' }] }));
+    assert.equal(store.getState().incomingPairingId, 'in-1', 'the outcome stays on screen');
+    await store.getState().closePairing('in-1');
+    assert.equal(store.getState().incomingPairingId, null);
+    assert.deepEqual(conn.calls, []);
+    // Closing a request in progress rejects it first.
+    const second = session({ id: 'in-2', direction: 'incoming', stage: 'confirm-code', code: '123456' });
+    store.getState().applyState(state({ pairing: [second] }));
+    assert.equal(store.getState().incomingPairingId, 'in-2');
+    await store.getState().closePairing('in-2');
+    assert.deepEqual(conn.calls, [{ command: 'rejectPairing', payload: { sessionId: 'in-2' } }]);
+    store.getState().applyState(state({ pairing: [{ ...second, stage: 'rejected' }] }));
+    assert.equal(store.getState().incomingPairingId, null, 'closed for good');
+  });
+
+  test('removing a contact updates the list from the node’s answer; a failure shows at that contact', async () => {
+    const conn = new FakeConnection();
+    const contact = { identity: 'kitchen-identity', name: 'Kitchen', addedAt: '2025-01-01T00:00:00.000Z' };
+    conn.answers.set('removeContact', () => state({ contacts: [] }));
+    const store = createNearbyStore(conn);
+    store.getState().applyState(state({ contacts: [contact] }));
+    assert.equal(await store.getState().removeContact(contact.identity), true);
+    assert.deepEqual(store.getState().contacts, []);
+    conn.answers.set('removeContact', () => {
+      throw new CommandError('not-found', 'no contact with identity x');
+    });
+    assert.equal(await store.getState().removeContact('x'), false);
+    assert.equal(store.getState().errors['contact:x'], 'No contact with identity x');
   });
 });

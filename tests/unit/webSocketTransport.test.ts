@@ -15,10 +15,14 @@ function makeState(name: string): NodeState {
   return {
     self: { identity: 'test-identity', name, hostname: 'test-host', port: 7373, operatingSystem: 'linux', deviceModel: null, version: '0.1.0' },
     mode: 'everyone',
+    everyoneUntil: null,
+    privateDevices: 0,
     discoveryNote: null,
     libraries: [],
     peers: [],
     manualPeers: [],
+    pairing: [],
+    contacts: [],
     warnings: [],
   };
 }

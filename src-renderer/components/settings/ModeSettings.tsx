@@ -1,41 +1,75 @@
+import { useEffect, useState } from 'react';
+import { TEMPORARY_EVERYONE_DEFAULT_MINUTES } from '../../../src-shared/contract.js';
 import type { DiscoveryMode } from '../../../src-shared/peer.js';
 import { useNearby } from '../../store/StoreContext.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 
-const MODES: Array<{ mode: DiscoveryMode; label: string; help: string }> = [
+type ModeChoice = DiscoveryMode | 'everyone-temporarily';
+
+const MODES: Array<{ mode: ModeChoice; label: string; help: string }> = [
   { mode: 'everyone', label: 'Everyone', help: 'Announces this device to the network and lists every device it hears.' },
   {
     mode: 'contacts-only',
     label: 'Contacts only',
-    help: 'Only your paired contacts can recognise this device; others see an anonymous token that changes over time. Needs pairing, which is not available yet.',
+    help:
+      'Only your paired contacts can recognise and reach this device. Everyone else sees an anonymous token that changes every 15 minutes: ' +
+      'no name, model, system or libraries, and nothing that ties one token to the next. You still see the devices around you.',
+  },
+  {
+    mode: 'everyone-temporarily',
+    label: `Everyone for ${TEMPORARY_EVERYONE_DEFAULT_MINUTES} minutes`,
+    help: 'Visible to everyone for a while (for example to pair with a new device), then back to Contacts only by itself.',
   },
   { mode: 'disabled', label: 'Disabled', help: 'Says goodbye and goes silent: this device is invisible and lists no one.' },
 ];
 
+/** "9:05" for a number of seconds left. */
+export function formatTimeLeft(seconds: number): string {
+  const s = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
 export function ModeSettings() {
-  const current = useNearby((s) => s.mode);
+  const mode = useNearby((s) => s.mode);
+  const everyoneUntil = useNearby((s) => s.everyoneUntil);
   const setMode = useNearby((s) => s.setMode);
+  const setTemporaryEveryone = useNearby((s) => s.setTemporaryEveryone);
   const error = useNearby((s) => s.errors.mode);
   const busy = useNearby((s) => s.busy.mode === true);
+  const current: ModeChoice = mode === 'everyone' && everyoneUntil !== null ? 'everyone-temporarily' : mode;
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (everyoneUntil === null) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [everyoneUntil]);
+  const secondsLeft = everyoneUntil === null ? null : (Date.parse(everyoneUntil) - now) / 1000;
+  const choose = (choice: ModeChoice) => void (choice === 'everyone-temporarily' ? setTemporaryEveryone() : setMode(choice));
   return (
     <fieldset className="card" aria-describedby="mode-feedback" aria-busy={busy}>
       <legend className="card-title">Who can see this device</legend>
       <div className="radio-group">
-        {MODES.map(({ mode, label, help }) => (
-          <label key={mode} className="radio">
+        {MODES.map(({ mode: choice, label, help }) => (
+          <label key={choice} className="radio">
             <input
               type="radio"
               name="discovery-mode"
-              value={mode}
-              checked={current === mode}
-              onChange={() => void setMode(mode)}
-              aria-describedby={`mode-help-${mode}`}
+              value={choice}
+              checked={current === choice}
+              onChange={() => choose(choice)}
+              aria-describedby={`mode-help-${choice}`}
             />
             <span>
               <span className="radio-label">{label}</span>
-              <span id={`mode-help-${mode}`} className="help">
+              <span id={`mode-help-${choice}`} className="help">
                 {help}
               </span>
+              {choice === 'everyone-temporarily' && secondsLeft !== null ? (
+                <span className="help countdown" role="timer" aria-live="off" id="everyone-time-left">
+                  {formatTimeLeft(secondsLeft)} left, then Contacts only.
+                </span>
+              ) : null}
             </span>
           </label>
         ))}

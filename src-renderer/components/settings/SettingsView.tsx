@@ -1,3 +1,4 @@
+import { ContactSettings } from './ContactSettings.js';
 import { DeviceNameSettings } from './DeviceNameSettings.js';
 import { LibrarySettings } from './LibrarySettings.js';
 import { ManualPeerSettings } from './ManualPeerSettings.js';
@@ -10,6 +11,7 @@ export function SettingsView() {
       <DeviceNameSettings />
       <LibrarySettings />
       <ManualPeerSettings />
+      <ContactSettings />
     </div>
   );
 }
