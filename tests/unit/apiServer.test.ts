@@ -18,29 +18,10 @@ import {
   type NodeState,
 } from '../../src-shared/contract.js';
 import { CONTENT_SECURITY_POLICY, isLoopbackHost, requiresToken, startApiServer, type ApiServer } from '../../src-main/server/apiServer.js';
+import { emptyNodeState } from '../support/nodeStateFixture.js';
 
 function makeState(name = 'Test node'): NodeState {
-  return {
-    self: {
-      identity: 'test-identity',
-      name,
-      hostname: 'test-host',
-      port: 7373,
-      operatingSystem: 'linux',
-      deviceModel: null,
-      version: '0.1.0',
-    },
-    mode: 'everyone',
-    everyoneUntil: null,
-    privateDevices: 0,
-    discoveryNote: null,
-    libraries: [],
-    peers: [],
-    manualPeers: [],
-    pairing: [],
-    contacts: [],
-    warnings: [],
-  };
+  return emptyNodeState({ self: { name, hostname: 'test-host' } });
 }
 
 type Behaviour = (payload: unknown) => Promise<unknown>;

@@ -93,7 +93,7 @@ describe('loadOrCreateIdentity', () => {
     assert.equal(loaded.identity, identityOfKey(publicKey));
   });
 
-  test('a key file readable by others is narrowed to 0600 and still used', { skip: !posix }, async () => {
+  test('a key file readable by others is narrowed to 0600 and still used', { skip: !posix ? 'needs POSIX file modes' : false }, async () => {
     const dir = freshDir();
     const first = await loadOrCreateIdentity(dir);
     const file = path.join(dir, IDENTITY_KEY_FILE);
@@ -148,7 +148,7 @@ describe('loadOrCreateIdentity', () => {
     assert.equal((await corruptCopies(dir)).length, 1);
   });
 
-  test('a key file that cannot be opened (symlink loop) is set aside', { skip: !posix }, async () => {
+  test('a key file that cannot be opened (symlink loop) is set aside', { skip: !posix ? 'needs POSIX file modes' : false }, async () => {
     const dir = freshDir();
     await fsp.mkdir(dir, { recursive: true });
     await fsp.symlink(IDENTITY_KEY_FILE, path.join(dir, IDENTITY_KEY_FILE));

@@ -20,24 +20,13 @@ import { createIpcBridge, isAppPageUrl, isTrustedSender, REQUESTS_IN_FLIGHT_MAX,
 import { REQUEST_MAX_BYTES, RPC_CHANNEL, toWireRequest } from '../../src-main/electron/ipcProtocol.js';
 import { launchOptionsFromEnv } from '../../src-main/electron/launchOptions.js';
 import { defaultDataDir } from '../../src-main/core/dataDir.js';
+import { emptyNodeState } from '../support/nodeStateFixture.js';
 
 const INDEX_URL = pathToFileURL(path.resolve('/opt/Nearby/resources/app.asar/dist/renderer/index.html')).href;
 const OUR_WINDOW = 7;
 
 function makeState(name = 'Test node'): NodeState {
-  return {
-    self: { identity: 'test-identity', name, hostname: 'test-host.local', port: 7373, operatingSystem: 'linux', deviceModel: null, version: '0.1.0' },
-    mode: 'disabled',
-    everyoneUntil: null,
-    privateDevices: 0,
-    discoveryNote: null,
-    libraries: [],
-    peers: [],
-    manualPeers: [],
-    pairing: [],
-    contacts: [],
-    warnings: [],
-  };
+  return emptyNodeState({ self: { name }, mode: 'disabled' });
 }
 
 class FakeNode implements NodeApi {

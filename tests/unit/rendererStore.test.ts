@@ -7,22 +7,10 @@ import { describe, test } from 'node:test';
 import { CommandError, type CommandName, type NodeState } from '../../src-shared/contract.js';
 import type { PairingSessionState } from '../../src-shared/pairing.js';
 import { createNearbyStore } from '../../src-renderer/store/nearbyStore.js';
+import { emptyNodeState } from '../support/nodeStateFixture.js';
 
 function state(extra: Partial<NodeState> = {}): NodeState {
-  return {
-    self: { identity: 'me', name: 'Desk', hostname: 'sd-me.local', port: 7373, operatingSystem: 'linux', deviceModel: null, version: '0.1.0' },
-    mode: 'everyone',
-    everyoneUntil: null,
-    privateDevices: 0,
-    discoveryNote: null,
-    libraries: [],
-    peers: [],
-    manualPeers: [],
-    pairing: [],
-    contacts: [],
-    warnings: [],
-    ...extra,
-  };
+  return emptyNodeState({ self: { identity: 'me', name: 'Desk', hostname: 'sd-me.local' }, ...extra });
 }
 
 function session(extra: Partial<PairingSessionState> & Pick<PairingSessionState, 'id' | 'direction'>): PairingSessionState {

@@ -10,21 +10,10 @@ import { CommandError, PAYLOAD_MAX_BYTES, type CommandName, type CommandPayloads
 import type { RpcResponse, RpcServerMessage } from '../../src-shared/rpc.js';
 import { startApiServer, type ApiServer } from '../../src-main/server/apiServer.js';
 import { WS_IN_FLIGHT_MAX } from '../../src-main/server/webSocketTransport.js';
+import { emptyNodeState } from '../support/nodeStateFixture.js';
 
 function makeState(name: string): NodeState {
-  return {
-    self: { identity: 'test-identity', name, hostname: 'test-host', port: 7373, operatingSystem: 'linux', deviceModel: null, version: '0.1.0' },
-    mode: 'everyone',
-    everyoneUntil: null,
-    privateDevices: 0,
-    discoveryNote: null,
-    libraries: [],
-    peers: [],
-    manualPeers: [],
-    pairing: [],
-    contacts: [],
-    warnings: [],
-  };
+  return emptyNodeState({ self: { name, hostname: 'test-host' } });
 }
 
 class FakeNode implements NodeApi {
