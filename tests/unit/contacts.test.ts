@@ -3,26 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CommandError } from '../../src-shared/contract.js';
 import { CONTACTS_FILE, CONTACTS_MAX, ContactStore } from '../../src-main/core/contacts.js';
 import { identityFromSeed } from '../support/memoryChannel.js';
+import { useTempDirs } from '../support/tempDirs.js';
 
-let root: string;
-let counter = 0;
-before(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'sd-nearby-contacts-'));
-});
-after(async () => {
-  await fsp.rm(root, { recursive: true, force: true });
-});
-async function freshDir(): Promise<string> {
-  const dir = path.join(root, `t${++counter}`);
-  await fsp.mkdir(dir);
-  return dir;
-}
+/** A fresh directory per test. */
+const freshDir = useTempDirs('contacts');
 
 const alice = identityFromSeed('alice');
 const bob = identityFromSeed('bob');

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { z } from 'zod';
 import {
   JSON_FILE_MAX_BYTES,
@@ -13,24 +12,12 @@ import {
   writeFileAtomic,
   writeJsonFileAtomic,
 } from '../../src-main/core/jsonFile.js';
+import { useTempDirs } from '../support/tempDirs.js';
 
 const posix = process.platform !== 'win32';
 
-let root: string;
-let counter = 0;
-before(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'sd-nearby-jsonfile-'));
-});
-after(async () => {
-  await fsp.rm(root, { recursive: true, force: true });
-});
-
 /** A fresh directory per test. */
-async function freshDir(): Promise<string> {
-  const dir = path.join(root, `t${++counter}`);
-  await fsp.mkdir(dir);
-  return dir;
-}
+const freshDir = useTempDirs('jsonfile');
 
 const schema = z.object({ name: z.string(), count: z.number().int() });
 type Value = z.infer<typeof schema>;

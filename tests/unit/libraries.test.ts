@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { promises as fsp, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CommandError, type CommandErrorCode } from '../../src-shared/contract.js';
 import type { Library } from '../../src-shared/peer.js';
 import { LIBRARIES_FILE, LIBRARIES_MAX, LibraryStore, validateLibraryName } from '../../src-main/core/libraries.js';
+import { useTempDirs } from '../support/tempDirs.js';
 
 const posix = process.platform !== 'win32';
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-let root: string;
-let counter = 0;
-before(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'sd-nearby-libraries-'));
-});
-after(async () => {
-  await fsp.rm(root, { recursive: true, force: true });
-});
-async function freshDir(): Promise<string> {
-  const dir = path.join(root, `t${++counter}`);
-  await fsp.mkdir(dir);
-  return dir;
-}
+/** A fresh directory per test. */
+const freshDir = useTempDirs('libraries');
 function fileOf(dir: string): string {
   return path.join(dir, LIBRARIES_FILE);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CommandError } from '../../src-shared/contract.js';
 import {
   FALLBACK_DEVICE_NAME,
@@ -13,22 +13,12 @@ import {
   settingsSchema,
   type Settings,
 } from '../../src-main/core/settings.js';
+import { useTempDirs } from '../support/tempDirs.js';
 
 const posix = process.platform !== 'win32';
 
-let root: string;
-let counter = 0;
-before(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'sd-nearby-settings-'));
-});
-after(async () => {
-  await fsp.rm(root, { recursive: true, force: true });
-});
-async function freshDir(): Promise<string> {
-  const dir = path.join(root, `t${++counter}`);
-  await fsp.mkdir(dir);
-  return dir;
-}
+/** A fresh directory per test. */
+const freshDir = useTempDirs('settings');
 async function writeSettingsFile(dir: string, content: unknown): Promise<string> {
   const file = path.join(dir, SETTINGS_FILE);
   await fsp.writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));

@@ -14,6 +14,9 @@ import { Browser } from './browser.js';
 import type { Transport } from './transport.js';
 import type { Peer } from '../../../src-shared/peer.js';
 
+/** SD_NEARBY_DEBUG_MDNS=1 logs every packet in and out to stderr (read once: packets are a hot path). */
+const DEBUG_MDNS = Boolean(process.env.SD_NEARBY_DEBUG_MDNS);
+
 export interface DiscoveryEngineEvents {
   peers: [Peer[]];
   warning: [string];
@@ -232,7 +235,7 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
       const iface = interfaceForSource(rinfo.address, this.current);
       if (!iface) return; // off-link source: RFC 6762 §11
       const msg = decodeMessage(buffer);
-      if (process.env.SD_NEARBY_DEBUG_MDNS) console.error(Date.now() % 100000, 'mdns <-', rinfo.address, rinfo.port, viaDirectQuery ? 'direct' : '', JSON.stringify(msg));
+      if (DEBUG_MDNS) console.error(Date.now() % 100000, 'mdns <-', rinfo.address, rinfo.port, viaDirectQuery ? 'direct' : '', JSON.stringify(msg));
       if (!msg) return;
       if (msg.isResponse) {
         // RFC 6762 §6: multicast responses come from port 5353; others are not trusted as such.
@@ -260,7 +263,7 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
   }
 
   async multicast(interfaceName: string, packet: Buffer): Promise<void> {
-    if (process.env.SD_NEARBY_DEBUG_MDNS) console.error(Date.now() % 100000, 'mdns ->', interfaceName, JSON.stringify(decodeMessage(packet)).slice(0, 200));
+    if (DEBUG_MDNS) console.error(Date.now() % 100000, 'mdns ->', interfaceName, JSON.stringify(decodeMessage(packet)).slice(0, 200));
     this.noteSent(packet);
     await Promise.all([4, 6].map((f) => this.sockets.get(`${interfaceName}/${f}`)?.send(packet)));
   }
