@@ -1,15 +1,15 @@
 // The peer table under a flood (issue 6, found by tests/net/hardening-flood.test.ts): host names
 // of departed entries do not keep newcomers' addresses out, peers something answers for are
 // evicted last, the queries start again once a flood is over, and a query with many known answers
-// still fits in one packet.
+// goes out as a few frames (TC set on all but the last, RFC 6762 §7.2), never as IP fragments.
 
 import { describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { decodeMessage, encodeQuery, knownAnswersThatFit, type MdnsRecord } from '../../src-main/core/discovery/dnsMessage.js';
+import { decodeMessage, encodeQuery, encodeQueryPackets, knownAnswersThatFit, type MdnsRecord } from '../../src-main/core/discovery/dnsMessage.js';
 import { PeerCache } from '../../src-main/core/discovery/peerCache.js';
 import { Browser } from '../../src-main/core/discovery/browser.js';
-import { PACKET_SEND_MAX_BYTES } from '../../src-main/core/discovery/constants.js';
+import { KNOWN_ANSWER_PACKETS_MAX, PACKET_SEND_MAX_BYTES } from '../../src-main/core/discovery/constants.js';
 import type { MulticastInterface } from '../../src-main/core/discovery/networkInterfaces.js';
 import type { Transport } from '../../src-main/core/discovery/transport.js';
 import { encodeRemoteIdentity } from '../../src-shared/identity.js';
@@ -64,6 +64,28 @@ describe('the peer table under a flood', () => {
     assert.deepEqual(knownAnswersThatFit([question], known.slice(0, 3)), known.slice(0, 3), 'a few all fit');
   });
 
+  test('30 known answers: the question and the first ones, then the rest, TC on all but the last', () => {
+    const known: MdnsRecord[] = Array.from({ length: 30 }, () => ({ name: '_sd._udp.local', type: 'PTR', ttl: 4500, flush: false, data: instance(newIdentity()) }));
+    const question = { name: '_sd._udp.local', type: 'PTR' as const, unicastResponse: false };
+    const packets = encodeQueryPackets([question], known);
+    assert.ok(packets.length >= 2, `${packets.length} packets`);
+    const msgs = packets.map((p) => decodeMessage(p)!);
+    packets.forEach((p) => assert.ok(p.length <= PACKET_SEND_MAX_BYTES, `${p.length} bytes`));
+    assert.deepEqual(msgs.map((m) => m.truncated), [...msgs.slice(1).map(() => true), false]);
+    assert.deepEqual(msgs.map((m) => m.questions.length), [1, ...msgs.slice(1).map(() => 0)]);
+    assert.deepEqual(msgs.flatMap((m) => m.knownAnswers.map((r) => r.data)), known.map((r) => r.data), 'every known answer, once, in order');
+    const one = encodeQueryPackets([question], known.slice(0, 3));
+    assert.equal(one.length, 1);
+    assert.equal(decodeMessage(one[0]!)!.truncated, false, 'a query that fits has no TC');
+  });
+
+  test(`500 known answers: at most ${KNOWN_ANSWER_PACKETS_MAX} packets, the last without TC`, () => {
+    const known: MdnsRecord[] = Array.from({ length: 500 }, () => ({ name: '_sd._udp.local', type: 'PTR', ttl: 4500, flush: false, data: instance(newIdentity()) }));
+    const packets = encodeQueryPackets([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: false }], known);
+    assert.equal(packets.length, KNOWN_ANSWER_PACKETS_MAX);
+    assert.equal(decodeMessage(packets.at(-1)!)!.truncated, false);
+  });
+
   test('when a flood is over, the queries start again (the peers it pushed out are found again)', () => {
     mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1_000_000 });
     try {
@@ -85,7 +107,7 @@ describe('the peer table under a flood', () => {
       for (let i = 0; i < 2000; i++) mock.timers.tick(100); // 200 s: the backoff is long by now, the next query minutes away
       const before = queries.length;
       for (let i = 0; i < 40; i++) {
-        browser.handleResponse({ id: 0, isResponse: true, questions: [], records: service(newIdentity(), `f${i}.local`, `10.0.0.${10 + i}`), knownAnswers: [] }, `10.0.0.${10 + i}`, 'eth0', false);
+        browser.handleResponse({ id: 0, isResponse: true, questions: [], records: service(newIdentity(), `f${i}.local`, `10.0.0.${10 + i}`), knownAnswers: [], truncated: false }, `10.0.0.${10 + i}`, 'eth0', false);
         mock.timers.tick(50);
       }
       for (let i = 0; i < 3; i++) mock.timers.tick(100);

@@ -12,6 +12,7 @@ import { Browser } from '../../src-main/core/discovery/browser.js';
 import { buildOwnRecords, type Advertisement } from '../../src-main/core/discovery/ownRecords.js';
 import { interfaceForSource, type MulticastInterface } from '../../src-main/core/discovery/networkInterfaces.js';
 import type { Transport } from '../../src-main/core/discovery/transport.js';
+import { TRUNCATED_QUERIES_PENDING_MAX } from '../../src-main/core/discovery/constants.js';
 import { encodeRemoteIdentity } from '../../src-shared/identity.js';
 import { encodeTxt } from '../../src-shared/txtCodec.js';
 
@@ -183,6 +184,44 @@ describe('Responder', () => {
     assert.equal(t.sent.length, 0);
     r.handleQuery(query([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: true }], [{ ...own.ptr, ttl: 100 }]), { address: '10.0.0.2', port: 5353 }, eth0);
     assert.equal(t.sent.length, 1, 'a known answer close to expiry is refreshed');
+  });
+
+  test('a truncated query waits 400-500 ms for the rest of its known answers (RFC 6762 §7.2)', async () => {
+    const t = new RecordingTransport();
+    const r = new Responder(t);
+    const ad = advertisement();
+    r.setAdvertisement(ad);
+    const own = buildOwnRecords(ad, eth0);
+    const ptrQuestion = { name: '_sd._udp.local', type: 'PTR' as const, unicastResponse: false };
+    const tc = (known: MdnsRecord[] = []) => decodeMessage(encodeQuery([ptrQuestion], known, true))!;
+    const rest = (known: MdnsRecord[]) => decodeMessage(encodeQuery([], known))!;
+    const from = (address: string) => ({ address, port: 5353 });
+
+    // Querier A lists our PTR in its second packet: we stay silent.
+    r.handleQuery(tc(), from('10.0.0.2'), eth0);
+    // Querier B's second packet lists only someone else; C sent a continuation without a first packet.
+    r.handleQuery(tc(), from('10.0.0.3'), eth0);
+    r.handleQuery(rest([{ ...own.ptr, ttl: 4000 }]), from('10.0.0.2'), eth0);
+    r.handleQuery(rest([{ name: '_sd._udp.local', type: 'PTR', flush: false, data: `${newIdentity()}._sd._udp.local`, ttl: 4000 }]), from('10.0.0.3'), eth0);
+    r.handleQuery(rest([{ ...own.ptr, ttl: 4000 }]), from('10.0.0.4'), eth0);
+    await new Promise((res) => setTimeout(res, 350));
+    assert.equal(t.sent.length, 0, 'nothing before 400 ms');
+    await new Promise((res) => setTimeout(res, 250));
+    assert.equal(t.sent.length, 1, 'B is answered once, A is not');
+    const msg = decodeMessage(t.sent[0]!.packet)!;
+    assert.ok(msg.records.some((x) => x.type === 'PTR'));
+  });
+
+  test('truncated queries held at once are capped; past the cap a query is answered as if whole', async () => {
+    const t = new RecordingTransport();
+    const r = new Responder(t);
+    r.setAdvertisement(advertisement());
+    const q = decodeMessage(encodeQuery([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: true }], [], true))!;
+    for (let i = 0; i < TRUNCATED_QUERIES_PENDING_MAX; i++) r.handleQuery(q, { address: `10.0.${i >> 8}.${i & 255}`, port: 5353 }, eth0);
+    assert.equal(t.sent.length, 0);
+    r.handleQuery(q, { address: '10.1.0.1', port: 5353 }, eth0);
+    assert.equal(t.sent.length, 1, 'the one over the cap is answered at once (QU)');
+    r.cancelTimers();
   });
 
   test('legacy unicast: answered to the source port, id and question echoed, TTL at most 10 s', () => {

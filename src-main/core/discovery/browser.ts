@@ -8,7 +8,7 @@ import {
   OVERFLOW_QUIET_MS, OVERFLOW_REQUERY_MIN_INTERVAL_MS, PEERS_MAX, QUERY_FIRST_DELAY_MAX_MS, QUERY_FIRST_DELAY_MIN_MS, REQUERY_JITTER_FRACTION, REQUERY_MAX_MS,
   REQUERY_MIN_MS, SERVICE_TYPE,
 } from './constants.js';
-import { encodeQuery, knownAnswersThatFit, sameName, type MdnsMessage } from './dnsMessage.js';
+import { encodeQuery, encodeQueryPackets, sameName, type MdnsMessage } from './dnsMessage.js';
 import { PeerCache, type CacheEntry } from './peerCache.js';
 import type { Transport } from './transport.js';
 import type { Peer } from '../../../src-shared/peer.js';
@@ -95,8 +95,8 @@ export class Browser extends EventEmitter<BrowserEvents> {
       // multicast their records a moment ago answer us at once instead of waiting a second.
       const first = this.queryIntervalMs === REQUERY_MIN_MS;
       const question = { name: SERVICE_TYPE, type: 'PTR' as const, unicastResponse: first };
-      const packet = encodeQuery([question], knownAnswersThatFit([question], this.cache.knownPtrAnswers(now)));
-      for (const iface of this.transport.interfaces()) void this.transport.multicast(iface.name, packet);
+      const packets = encodeQueryPackets([question], this.cache.knownPtrAnswers(now));
+      for (const iface of this.transport.interfaces()) for (const packet of packets) void this.transport.multicast(iface.name, packet);
     }
     this.lastQueryAt = now;
     const interval = this.queryIntervalMs;

@@ -31,6 +31,16 @@ export const REQUERY_JITTER_FRACTION = 0.1;
 /** RFC 6762 §6: answers to shared (PTR) questions wait 20-120 ms, to aggregate. */
 export const SHARED_ANSWER_DELAY_MIN_MS = 20;
 export const SHARED_ANSWER_DELAY_MAX_MS = 120;
+/** RFC 6762 §7.2: a query with TC set is answered after 400-500 ms, with the known answers
+ *  of the packets that follow it from the same sender. */
+export const TRUNCATED_QUERY_DELAY_MIN_MS = 400;
+export const TRUNCATED_QUERY_DELAY_MAX_MS = 500;
+/** Senders whose truncated queries we hold at once, and the known answers kept for one: a flood
+ *  of TC queries costs bounded memory (past these, a query is answered without waiting). */
+export const TRUNCATED_QUERIES_PENDING_MAX = 64;
+export const TRUNCATED_QUERY_KNOWN_ANSWERS_MAX = 1024;
+/** Packets one of our queries may take with its known answers (~16 each): 8 carry ~128 peers. */
+export const KNOWN_ANSWER_PACKETS_MAX = 8;
 /** RFC 6762 §6: a record is not multicast again within one second (probe defence aside). */
 export const MULTICAST_RECORD_MIN_INTERVAL_MS = 1000;
 

@@ -2,7 +2,7 @@
 // sends passes through `decodeMessage`, which never throws and keeps only well-formed records.
 
 import dnsPacket from 'dns-packet';
-import { PACKET_MAX_BYTES, PACKET_SEND_MAX_BYTES, SERVICE_TYPE } from './constants.js';
+import { KNOWN_ANSWER_PACKETS_MAX, PACKET_MAX_BYTES, PACKET_SEND_MAX_BYTES, SERVICE_TYPE } from './constants.js';
 
 export type RecordType = 'PTR' | 'SRV' | 'TXT' | 'A' | 'AAAA';
 
@@ -24,9 +24,12 @@ export interface MdnsMessage {
   records: MdnsRecord[];
   /** For queries: the known answers (the answer section). */
   knownAnswers: MdnsRecord[];
+  /** TC: for a query, more known answers follow in the next packets (RFC 6762 §7.2). */
+  truncated: boolean;
 }
 
 const QU_BIT = 0x8000;
+const TC_FLAG = 0x0200;
 const QUESTION_TYPES = new Set(['PTR', 'SRV', 'TXT', 'A', 'AAAA', 'ANY']);
 const TXT_STRINGS_MAX = 128;
 
@@ -101,6 +104,7 @@ export function decodeMessage(buffer: Buffer): MdnsMessage | null {
     questions,
     records: isResponse ? [...answers, ...others] : [],
     knownAnswers: isResponse ? [] : answers,
+    truncated: ((packet.flags ?? 0) & TC_FLAG) !== 0,
   };
 }
 
@@ -170,12 +174,32 @@ export function knownAnswersThatFit(questions: MdnsQuestion[], knownAnswers: Mdn
   return out;
 }
 
+/**
+ * A query with more known answers than one packet holds (RFC 6762 §7.2): the question and the
+ * first known answers, then packets of known answers alone, each but the last with TC set, so
+ * that responders wait for the rest before they answer. At most `maxPackets` (a flood-filled
+ * table would otherwise make every query dozens of packets): known answers past those only cost
+ * a few answers.
+ */
+export function encodeQueryPackets(questions: MdnsQuestion[], knownAnswers: MdnsRecord[], maxPackets = KNOWN_ANSWER_PACKETS_MAX): Buffer[] {
+  const groups: MdnsRecord[][] = [];
+  let rest = knownAnswers;
+  for (let i = 0; i < maxPackets; i++) {
+    const fit = knownAnswersThatFit(i === 0 ? questions : [], rest);
+    if (fit.length === 0 && i > 0) break;
+    groups.push(fit);
+    rest = rest.slice(fit.length);
+    if (rest.length === 0 || fit.length === 0) break;
+  }
+  return groups.map((group, i) => encodeQuery(i === 0 ? questions : [], group, i < groups.length - 1));
+}
+
 /** Encodes a query; questions with `unicastResponse` get the QU bit (dns-packet cannot set it). */
-export function encodeQuery(questions: MdnsQuestion[], knownAnswers: MdnsRecord[] = []): Buffer {
+export function encodeQuery(questions: MdnsQuestion[], knownAnswers: MdnsRecord[] = [], truncated = false): Buffer {
   const buffer = dnsPacket.encode({
     type: 'query',
     id: 0,
-    flags: 0,
+    flags: truncated ? TC_FLAG : 0,
     questions: questions.map(toPacketQuestion),
     answers: knownAnswers.map(toPacketAnswer),
   });

@@ -1,6 +1,6 @@
 // Answers questions about our instance and announces it (RFC 6762 §6, §8.3, §10.1).
 
-import { ANNOUNCE_COUNT, ANNOUNCE_INTERVAL_MS, LEGACY_UNICAST_TTL_S, MDNS_PORT, MULTICAST_RECORD_MIN_INTERVAL_MS, SERVICE_ENUMERATION_NAME, SERVICE_TYPE, SHARED_ANSWER_DELAY_MAX_MS, SHARED_ANSWER_DELAY_MIN_MS } from './constants.js';
+import { ANNOUNCE_COUNT, ANNOUNCE_INTERVAL_MS, LEGACY_UNICAST_TTL_S, MDNS_PORT, MULTICAST_RECORD_MIN_INTERVAL_MS, SERVICE_ENUMERATION_NAME, SERVICE_TYPE, SHARED_ANSWER_DELAY_MAX_MS, SHARED_ANSWER_DELAY_MIN_MS, TRUNCATED_QUERIES_PENDING_MAX, TRUNCATED_QUERY_DELAY_MAX_MS, TRUNCATED_QUERY_DELAY_MIN_MS, TRUNCATED_QUERY_KNOWN_ANSWERS_MAX } from './constants.js';
 import { encodeResponses, sameName, type MdnsMessage, type MdnsRecord } from './dnsMessage.js';
 import { buildOwnRecords, hostFullName, recordKey, type Advertisement, type OwnRecords } from './ownRecords.js';
 import type { MulticastInterface } from './networkInterfaces.js';
@@ -17,6 +17,8 @@ export class Responder {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Records waiting for their one-second multicast interval to pass: `${iface}|${recordKey}`. */
   private readonly deferred = new Set<string>();
+  /** Truncated queries held for the rest of their known answers: `${iface}|${address}|${port}`. */
+  private readonly truncated = new Map<string, { msg: MdnsMessage }>();
 
   constructor(private readonly transport: Transport) {}
 
@@ -75,6 +77,7 @@ export class Responder {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.deferred.clear();
+    this.truncated.clear();
   }
 
   /**
@@ -112,8 +115,36 @@ export class Responder {
     for (const p of encodeResponses(ready, additionals.filter((r) => !answerKeys.has(recordKey(r))))) void this.transport.multicast(iface.name, p);
   }
 
-  /** Answers a query that arrived on `iface` from `source`. */
+  /**
+   * A query that arrived on `iface` from `source`. One with TC set is held for 400-500 ms, and
+   * the known answers of the packets that follow from the same sender are added to it (RFC 6762
+   * §7.2): a querier that knows 30 peers lists them over two packets, and without waiting, the
+   * peers in the second would all answer.
+   */
   handleQuery(msg: MdnsMessage, source: { address: string; port: number }, iface: MulticastInterface): void {
+    if (!this.ad) return;
+    const key = `${iface.name}|${source.address}|${source.port}`;
+    const pending = this.truncated.get(key);
+    if (pending) {
+      const room = TRUNCATED_QUERY_KNOWN_ANSWERS_MAX - pending.msg.knownAnswers.length;
+      pending.msg.knownAnswers.push(...msg.knownAnswers.slice(0, Math.max(0, room)));
+      pending.msg.questions.push(...msg.questions.slice(0, Math.max(0, 16 - pending.msg.questions.length)));
+      return;
+    }
+    if (msg.truncated && msg.questions.length > 0 && source.port === MDNS_PORT && this.truncated.size < TRUNCATED_QUERIES_PENDING_MAX) {
+      const held = { msg: { ...msg, questions: [...msg.questions], knownAnswers: msg.knownAnswers.slice(0, TRUNCATED_QUERY_KNOWN_ANSWERS_MAX) } };
+      this.truncated.set(key, held);
+      this.later(randomBetween(TRUNCATED_QUERY_DELAY_MIN_MS, TRUNCATED_QUERY_DELAY_MAX_MS), () => {
+        this.truncated.delete(key);
+        this.answer(held.msg, source, iface, false);
+      });
+      return;
+    }
+    this.answer(msg, source, iface, true);
+  }
+
+  /** Answers a (whole) query; `delayShared`: shared answers still wait their 20-120 ms. */
+  private answer(msg: MdnsMessage, source: { address: string; port: number }, iface: MulticastInterface, delayShared: boolean): void {
     const ad = this.ad;
     if (!ad || msg.questions.length === 0) return;
     const own = buildOwnRecords(ad, iface);
@@ -157,7 +188,7 @@ export class Responder {
       for (const p of encodeResponses(toSend, extra)) void this.transport.unicast(source.address, source.port, p);
       return;
     }
-    if (shared) {
+    if (shared && delayShared) {
       this.later(randomBetween(SHARED_ANSWER_DELAY_MIN_MS, SHARED_ANSWER_DELAY_MAX_MS), () => {
         if (this.ad === ad) this.multicast(iface, toSend, extra);
       });
