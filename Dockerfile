@@ -10,6 +10,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.node.json tsconfig.web.json vite.config.ts ./
 COPY bin ./bin
+COPY scripts/build-cli.mjs ./scripts/
 COPY src-shared ./src-shared
 COPY src-main ./src-main
 COPY src-renderer ./src-renderer
