@@ -1,4 +1,4 @@
-// `npm run bench [-- --long] [-- --only NAME[,NAME]] [-- --impl ours,avahi,zeroconf] [-- --sequential]`
+// `npm run bench [-- --long] [-- --only NAME[,NAME]] [-- --impl ours,avahi,zeroconf] [-- --sizes 2,10,30] [-- --sequential]`
 //
 // Runs the same scenarios for our node (`sd-nearby serve`), avahi-daemon and python3-zeroconf,
 // each inside namespace LANs created here (tests/support/lan.ts; nothing runs in the root network
@@ -19,12 +19,16 @@ import { runPackets, type PacketResult } from './scenarios/packets.js';
 import { TimingRun, type TimingConfig, type TimingResult } from './scenarios/timing.js';
 
 const SCENARIOS = ['publish-to-seen', 'browser-start-to-list', 'sigterm', 'sigkill', 'packets'] as const;
+/** Packet-rate LANs up to this many hosts run alongside the timing scenarios; larger ones after. */
+const SMALL_LAN_MAX = 10;
 type ScenarioName = (typeof SCENARIOS)[number];
 
-const USAGE = `usage: npm run bench -- [--long] [--only NAME[,NAME...]] [--impl ours,avahi,zeroconf] [--sequential] [--out FILE]
-  scenarios (--only): ${SCENARIOS.join(', ')}
+const USAGE = `usage: npm run bench -- [--long] [--only NAME[,NAME...]] [--impl ours,avahi,zeroconf] [--sizes N,N...] [--sequential] [--out FILE]
+  scenarios (--only): ${SCENARIOS.join(', ')} (packets: packets/min, the boot storm and idle cost)
   --long        more repetitions, SIGKILL waits up to 180 s, packet counts up to minute 10
-  --sequential  run the packet-rate LANs after the timing scenarios instead of alongside them
+  --sizes       hosts per packet-rate LAN (default 2,10,30); LANs over ${SMALL_LAN_MAX} hosts start one
+                implementation at a time, after the timing scenarios, so their boot storms do not overlap
+  --sequential  run the small packet-rate LANs after the timing scenarios instead of alongside them
   --out FILE    also write the JSON there (bench/results/latest.json is always written)`;
 
 interface Options {
@@ -32,11 +36,12 @@ interface Options {
   only: Set<ScenarioName>;
   impls: ImplName[];
   sequential: boolean;
+  sizes: number[];
   out: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { long: false, only: new Set(SCENARIOS), impls: [...IMPLS], sequential: false, out: null };
+  const o: Options = { long: false, only: new Set(SCENARIOS), impls: [...IMPLS], sequential: false, sizes: [2, 10, 30], out: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -54,6 +59,10 @@ function parseArgs(argv: string[]): Options {
       const names = value().split(',').filter(Boolean);
       for (const n of names) if (!(IMPLS as string[]).includes(n)) throw new Error(`unknown implementation ${n}\n${USAGE}`);
       o.impls = IMPLS.filter((x) => names.includes(x));
+    } else if (a === '--sizes' || a.startsWith('--sizes=')) {
+      const sizes = value().split(',').filter(Boolean).map(Number);
+      if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 2 || n > 60)) throw new Error(`--sizes takes whole numbers from 2 to 60\n${USAGE}`);
+      o.sizes = [...new Set(sizes)].sort((x, y) => x - y);
     } else if (a === '--out' || a.startsWith('--out=')) o.out = value();
     else if (a === '-h' || a === '--help') {
       console.log(USAGE);
@@ -134,7 +143,34 @@ function buildRows(opts: Options, timing: Partial<Record<ImplName, Record<string
   }
   if (opts.only.has('packets')) {
     const sizes = [...new Set(packets.map((p) => p.nodes))].sort((a, b) => a - b);
-    for (const kind of ['multicast', 'unicast'] as const) {
+    const of = (impl: ImplName, size: number) => packets.find((x) => x.impl === impl && x.nodes === size);
+    const row = (scenario: string, unit: Cell['unit'], get: (p: PacketResult) => number | null | undefined, size: number) => {
+      const cells: Row['cells'] = {};
+      for (const impl of opts.impls) {
+        const p = of(impl, size);
+        const v = p ? get(p) : undefined;
+        cells[impl] = { value: v ?? null, unit };
+      }
+      rows.push({ scenario, cells });
+    };
+    const big = sizes.at(-1);
+    if (big !== undefined && big > SMALL_LAN_MAX) {
+      const capped = (p: PacketResult, v: number | null | undefined) => (p.storm && v === null ? null : v);
+      row(`boot storm, ${big} nodes: everyone lists everyone, from start`, 'ms', (p) => capped(p, p.storm?.allListedFromStartMs), big);
+      row(`boot storm, ${big} nodes: from the last node's ready mark`, 'ms', (p) => capped(p, p.storm?.allListedFromLastReadyMs), big);
+      row(`boot storm, ${big} nodes: last node ready (start-up on ${os.availableParallelism()} cores)`, 'ms', (p) => p.storm?.lastReadyMs, big);
+      row(`boot storm, ${big} nodes: multicast packets until then`, 'count', (p) => p.storm?.multicast, big);
+      row(`boot storm, ${big} nodes: unicast mDNS packets until then`, 'count', (p) => p.storm?.unicast, big);
+      row(`boot storm, ${big} nodes: TCP (link) packets until then`, 'count', (p) => p.storm?.tcp, big);
+      const median = (xs: number[]) => (xs.length === 0 ? null : [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!);
+      const max = (xs: number[]) => (xs.length === 0 ? null : Math.max(...xs));
+      const last = reportMinutes.at(-1);
+      row(`idle with ${big - 1} peers (minute ${last}): CPU per node, median`, 'percent', (p) => median(p.idle.map((x) => x.cpuPercent)), big);
+      row(`idle with ${big - 1} peers (minute ${last}): CPU per node, max`, 'percent', (p) => max(p.idle.map((x) => x.cpuPercent)), big);
+      row(`idle with ${big - 1} peers (minute ${last}): memory (RSS) per node, median`, 'MB', (p) => median(p.idle.map((x) => x.rssMB)), big);
+      row(`idle with ${big - 1} peers (minute ${last}): memory (RSS) per node, max`, 'MB', (p) => max(p.idle.map((x) => x.rssMB)), big);
+    }
+    for (const kind of ['multicast', 'unicast', 'tcp'] as const) {
       for (const size of sizes) {
         for (const m of reportMinutes) {
           const cells: Row['cells'] = {};
@@ -143,7 +179,7 @@ function buildRows(opts: Options, timing: Partial<Record<ImplName, Record<string
             const c = p?.minutes.find((x) => x.minute === m);
             cells[impl] = { value: c ? c[kind] : null, unit: 'count' };
           }
-          rows.push({ scenario: `${kind} packets/min, ${size} nodes, minute ${m}`, cells });
+          rows.push({ scenario: `${kind === 'tcp' ? 'TCP (link)' : kind} packets/min, ${size} nodes, minute ${m}`, cells });
         }
       }
     }
@@ -177,7 +213,7 @@ async function main(): Promise<void> {
     console.error('bench: needs root (it creates network namespaces; nothing runs in the root namespace)');
     process.exit(2);
   }
-  const cli = join(REPO_ROOT, 'dist/src-main/server/cli.js');
+  const cli = join(REPO_ROOT, 'dist/src-main/server/cli.bundle.mjs'); // what bin/sd-nearby.js runs
   if (!existsSync(cli)) {
     console.error('bench: the node is not built; run `npm run build:node` first');
     process.exit(2);
@@ -202,7 +238,9 @@ async function main(): Promise<void> {
   const killReps = (impl: ImplName) => (impl === 'ours' ? (opts.long ? 20 : 10) : opts.long ? 10 : 5);
   const packetMinutes = opts.long ? 10 : 2;
   const reportMinutes = opts.long ? [1, 2, 10] : [1, 2];
-  const packetSizes = [2, 10];
+  const smallSizes = opts.sizes.filter((n) => n <= SMALL_LAN_MAX);
+  const bigSizes = opts.sizes.filter((n) => n > SMALL_LAN_MAX);
+  const stormCapMs = opts.long ? 120_000 : 60_000;
 
   const started = new Date();
   const t0 = Date.now();
@@ -216,33 +254,38 @@ async function main(): Promise<void> {
   const wantTiming = cfg.want.s1 || cfg.want.s2 || cfg.want.term || cfg.want.kill;
   const wantPackets = opts.only.has('packets');
 
-  // Packet-rate LANs: one per implementation and size, all at once (mostly idle processes).
-  let packetsDone: Promise<PacketResult[]> = Promise.resolve([]);
-  const startPackets = async (): Promise<void> => {
-    let up = 0;
-    const total = opts.impls.length * packetSizes.length;
-    let allUp: () => void = () => undefined;
-    const allUpP = new Promise<void>((r) => (allUp = r));
-    packetsDone = Promise.all(
-      opts.impls.flatMap((impl) =>
-        packetSizes.map((n) =>
-          runPackets(impl, n, packetMinutes, (m) => {
-            log(m);
-            if (m.includes('all started') && ++up === total) allUp();
-          }).catch((e: unknown) => {
-            if (++up === total) allUp();
-            return { impl, nodes: n, minutes: [], startupSeconds: 0, listedAtEnd: [], errors: [(e as Error).message] } satisfies PacketResult;
-          }),
-        ),
-      ),
+  // Packet-rate LANs: one per implementation and size. The small ones all at once (mostly idle
+  // processes once up); each large one alone until its boot storm is over, so that one storm's
+  // start-up does not slow another's on this machine's few cores.
+  const packetRuns: Array<Promise<PacketResult>> = [];
+  const packetOpts = (onStormOver?: () => void) => ({ minutes: packetMinutes, stormCapMs, log, ...(onStormOver ? { onStormOver } : {}) });
+  const startSmallPackets = async (): Promise<void> => {
+    const storms = opts.impls.flatMap((impl) =>
+      smallSizes.map((n) => {
+        let over: () => void = () => undefined;
+        const stormOver = new Promise<void>((r) => (over = r));
+        packetRuns.push(runPackets(impl, n, packetOpts(over)));
+        return stormOver;
+      }),
     );
-    await Promise.race([allUpP, packetsDone]);
+    await Promise.all(storms);
+  };
+  const startBigPackets = async (): Promise<void> => {
+    for (const n of bigSizes) {
+      for (const impl of opts.impls) {
+        let over: () => void = () => undefined;
+        const stormOver = new Promise<void>((r) => (over = r));
+        log(`packets: ${impl} x${n}: all ${n} hosts at once (boot storm), then ${packetMinutes} min idle`);
+        packetRuns.push(runPackets(impl, n, packetOpts(over)));
+        await stormOver;
+      }
+    }
   };
 
   let cpuDuringTiming: number | null = null;
-  if (wantPackets && !opts.sequential) {
-    log(`packets: starting ${opts.impls.length * packetSizes.length} LANs (${packetSizes.join(' and ')} hosts per implementation), ${packetMinutes} min each, alongside the timing scenarios`);
-    await startPackets();
+  if (wantPackets && !opts.sequential && smallSizes.length > 0) {
+    log(`packets: starting ${opts.impls.length * smallSizes.length} LANs (${smallSizes.join(' and ')} hosts per implementation), ${packetMinutes} min each, alongside the timing scenarios`);
+    await startSmallPackets();
     if (wantTiming) await sleep(5000); // let the start-up burst of all those stacks pass
   }
 
@@ -281,12 +324,13 @@ async function main(): Promise<void> {
     cpuDuringTiming = Math.round((1 - idleMs / (wallMs * os.cpus().length)) * 1000) / 10;
   }
 
-  if (wantPackets && opts.sequential) {
-    log(`packets: starting ${opts.impls.length * packetSizes.length} LANs, ${packetMinutes} min each`);
-    await startPackets();
+  if (wantPackets && opts.sequential && smallSizes.length > 0) {
+    log(`packets: starting ${opts.impls.length * smallSizes.length} LANs, ${packetMinutes} min each`);
+    await startSmallPackets();
   }
+  if (wantPackets && bigSizes.length > 0) await startBigPackets();
   if (wantPackets) log('packets: waiting for the capture windows to end...');
-  const packets = await packetsDone;
+  const packets = await Promise.all(packetRuns);
   for (const p of packets) for (const e of p.errors) errors.push(`packets ${p.impl} x${p.nodes}: ${e}`);
 
   // ------------------------------------------------------------------------------------------
@@ -319,7 +363,7 @@ async function main(): Promise<void> {
       distBuiltAt: new Date(distBuiltAt).toISOString(),
       sourcesNewerThanDist: stale,
     },
-    config: { ...cfg, log: undefined, killReps: Object.fromEntries(opts.impls.map((i) => [i, killReps(i)])), packetMinutes, packetSizes, batch: 5 },
+    config: { ...cfg, log: undefined, killReps: Object.fromEntries(opts.impls.map((i) => [i, killReps(i)])), packetMinutes, packetSizes: opts.sizes, smallLanMax: SMALL_LAN_MAX, stormCapMs, batch: 5 },
     definitions: {
       start: 'spawn of the process that publishes/browses. ours: `sd-nearby serve` (node start-up included); avahi publisher: avahi-publish -s with the daemon already running; avahi fresh browser: the avahi-daemon spawn (a new daemon each repetition, private D-Bus already up); zeroconf: the python3 process.',
       ready: "ours: the `api ...` stdout line (after the discovery engine started and announced); avahi publisher: 'Established under name' (after probing); avahi fresh browser: avahi-browse spawn, just after the new daemon logged 'Server startup complete'; zeroconf publisher: READY (register_service returned, i.e. after probing and announcing); zeroconf browser: the watcher's first line (ServiceBrowser created).",
@@ -327,7 +371,9 @@ async function main(): Promise<void> {
       dropped: "ours `- NAME`; avahi the '-' line that removes the last interface/protocol entry; zeroconf 'removed' (ServiceBrowser remove_service).",
       sigterm: 'ours: SIGTERM to the node; avahi: SIGTERM to avahi-publish (the daemon withdraws the service); zeroconf: SIGTERM to the python publisher (unregister_service).',
       sigkill: 'ours: SIGKILL to the node; avahi: SIGKILL to the publishing host\'s avahi-daemon (and avahi-publish): killing only the client lets the daemon say goodbye; zeroconf: SIGKILL to the python publisher. Batches of 5 crashed at once; each drop timed from its own kill.',
-      packets: 'tcpdump on the LAN bridge, udp port 5353, every frame once; multicast = dst 224.0.0.251/ff02::fb, unicast = the rest (direct questions and their answers, QU answers). Minute k = [t0+(k-1) min, t0+k min), t0 = just before the hosts start. Each host: ours one serve; avahi daemon + avahi-publish + a running avahi-browse -r; zeroconf a publisher that also browses and resolves. LANs carry IPv4 and IPv6 (link-local).',
+      packets: 'tcpdump on the LAN bridge, udp port 5353 or tcp, every frame once; multicast = UDP to 224.0.0.251/ff02::fb, unicast = the other port-5353 packets (direct questions and their answers, QU answers), TCP = our P2P links (the references have none). Minute k = [t0+(k-1) min, t0+k min), t0 = just before the hosts start. Each host: ours one serve; avahi daemon + avahi-browse -r + avahi-publish; zeroconf a publisher that also browses and resolves. LANs carry IPv4 and IPv6 (link-local).',
+      bootStorm: 'the packet-rate LAN of the largest size: every host started at once at t0; "everyone lists everyone" = the first moment each host\'s own browser output lists all the others (events as they arrive); also from the last host\'s ready mark, which takes out the start-up of N stacks on this machine\'s cores; packets = everything captured from t0 until then. Large LANs start one implementation at a time, each after the previous storm is over.',
+      idle: 'CPU time (utime + stime from /proc/PID/stat) and VmRSS of each host\'s processes, summed per host, over the last minute of the packet window (from 5 s into it to 1 s before its end); ours: the serve process; avahi: avahi-daemon + avahi-publish + avahi-browse (its private dbus-daemon not counted); zeroconf: the python process. CPU in % of one core.',
     },
     timing,
     timingNotes: Object.fromEntries(runs.map((r) => [r.result.impl, r.result.notes])),
@@ -353,7 +399,10 @@ async function main(): Promise<void> {
 
   console.log('');
   console.log(`Nearby bench (${mode}), ${started.toISOString()}, ${json.wallSeconds} s wall; ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, kernel ${machine.kernel}; ${machine.avahi}, python-zeroconf ${machine.pythonZeroconf}`);
-  if (wantPackets && wantTiming) console.log(opts.sequential ? 'packet-rate LANs ran after the timing scenarios' : `packet-rate LANs ran alongside the timing scenarios (CPU busy during timing: ${cpuDuringTiming}% of ${machine.nproc} cores)`);
+  if (wantPackets && wantTiming) {
+    if (smallSizes.length > 0) console.log(opts.sequential ? `packet-rate LANs of ${smallSizes.join(', ')} hosts ran after the timing scenarios` : `packet-rate LANs of ${smallSizes.join(', ')} hosts ran alongside the timing scenarios (CPU busy during timing: ${cpuDuringTiming}% of ${machine.nproc} cores)`);
+    if (bigSizes.length > 0) console.log(`LANs of ${bigSizes.join(', ')} hosts ran after them, one implementation's boot storm at a time`);
+  }
   console.log('');
   console.log(table);
   console.log('');

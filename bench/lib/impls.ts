@@ -45,11 +45,32 @@ export interface Publisher {
   cleanup(): Promise<void>;
 }
 
-/** A host in the packet-rate scenario: publishes and browses, like an app would. */
+/** A host in the packet-rate and boot-storm scenario: publishes and browses, like an app would. */
 export interface Peer {
+  /** What the other hosts' observers report this one as (see Publisher.key). */
+  key: string;
+  /** Its own browser's listed/dropped events, from its start on. */
+  events: EventLog;
+  /** performance.now() at the spawn of its first process, and at its ready mark. */
+  startedAt: number;
+  readyAt: number;
+  /** The processes that make up the stack on this host, for CPU and memory (avahi: daemon,
+   *  avahi-publish, avahi-browse; its private D-Bus is not counted). */
+  pids(): number[];
   /** How many other instances it lists now. */
   seen(): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** The instances `events` lists at the end of it, without `own`. */
+export function listedNow(events: EventLog, own: string): Set<string> {
+  const names = new Set<string>();
+  for (const e of events.events) {
+    if (e.kind === 'listed') names.add(e.key);
+    else names.delete(e.key);
+  }
+  names.delete(own);
+  return names;
 }
 
 export interface Impl {
@@ -90,14 +111,25 @@ async function nodeReady(proc: Watched, timeoutMs = 20000): Promise<number> {
   return l.t;
 }
 
-/** `+ NAME (os...) address` and `- NAME` lines of `sd-nearby serve`. */
+/** `+ NAME (os...) address` and `- NAME` lines of `sd-nearby serve`: one per list entry, so a
+ *  name is listed while it has entries (a device that linked to us before we heard its mDNS
+ *  answer changes entry: `+ NAME` for the new one comes before `- NAME` for the old). */
 function oursEvents(proc: Watched): EventLog {
   const log = new EventLog();
+  const entries = new Map<string, number>();
   proc.on('line', (l) => {
     if (l.stream !== 'stdout') return;
     const add = /^\+ (.+?) \((.*)$/.exec(l.text);
-    if (add) log.push({ t: l.t, kind: 'listed', key: add[1]!, detail: add[2]! });
-    else if (l.text.startsWith('- ')) log.push({ t: l.t, kind: 'dropped', key: l.text.slice(2) });
+    if (add) {
+      const n = (entries.get(add[1]!) ?? 0) + 1;
+      entries.set(add[1]!, n);
+      if (n === 1) log.push({ t: l.t, kind: 'listed', key: add[1]!, detail: add[2]! });
+    } else if (l.text.startsWith('- ')) {
+      const key = l.text.slice(2);
+      const n = (entries.get(key) ?? 0) - 1;
+      if (n > 0) entries.set(key, n);
+      else if (entries.delete(key)) log.push({ t: l.t, kind: 'dropped', key });
+    }
   });
   return log;
 }
@@ -133,9 +165,16 @@ class Ours implements Impl {
   }
 
   async startPeer(host: Host, tag: string): Promise<Peer> {
-    const { proc, api } = spawnNode(host, `bench-${tag}`);
-    await nodeReady(proc);
+    const key = `bench-${tag}`;
+    const { proc, api } = spawnNode(host, key);
+    const events = oursEvents(proc);
+    const readyAt = await nodeReady(proc);
     return {
+      key,
+      events,
+      startedAt: proc.spawnedAt,
+      readyAt,
+      pids: () => (proc.alive && proc.child.pid !== undefined ? [proc.child.pid] : []),
       seen: async () => (await api.state()).peers.length,
       stop: () => proc.stop('SIGTERM'),
     };
@@ -246,18 +285,21 @@ class AvahiImpl implements Impl {
   }
 
   async startPeer(host: Host, tag: string): Promise<Peer> {
+    const t0 = now();
     const a = await this.daemon(host);
     const instance = randomIdentity();
-    await a.publish(instance, TYPE, nextPort(), [`name=bench-${tag}`, 'operating_system=linux', 'version=0.4.2']);
+    // Browsing starts with the daemon, as an app's browser would; then the service is published.
     const proc = this.browse(host, a);
     const events = avahiEvents(proc);
+    const publisher = await a.publish(instance, TYPE, nextPort(), [`name=bench-${tag}`, 'operating_system=linux', 'version=0.4.2']);
+    const readyAt = now();
     return {
-      seen: async () => {
-        const names = new Set(events.events.filter((e) => e.kind === 'listed').map((e) => e.key));
-        for (const e of events.events) if (e.kind === 'dropped') names.delete(e.key);
-        names.delete(instance);
-        return names.size;
-      },
+      key: instance,
+      events,
+      startedAt: t0,
+      readyAt,
+      pids: () => [a.daemon, publisher, proc.child].filter((c) => c.exitCode === null && c.signalCode === null && c.pid !== undefined).map((c) => c.pid!),
+      seen: async () => listedNow(events, instance).size,
       stop: async () => {
         await proc.stop('SIGTERM', 1000);
         await a.stop();
@@ -275,18 +317,23 @@ class AvahiImpl implements Impl {
 // ---------------------------------------------------------------------------------------------
 // python-zeroconf
 
+/** One line of zeroconf_peer.py: `{"ev": "resolved" | "removed", "name": ...}` becomes an event. */
+function pushZeroconfEvent(log: EventLog, text: string, t: number): void {
+  if (!text.startsWith('{')) return;
+  let ev: { ev?: string; name?: string; addresses?: string[] };
+  try {
+    ev = JSON.parse(text) as typeof ev;
+  } catch {
+    return;
+  }
+  if (!ev.name) return;
+  if (ev.ev === 'resolved') log.push({ t, kind: 'listed', key: ev.name, detail: (ev.addresses ?? []).join(' ') });
+  else if (ev.ev === 'removed') log.push({ t, kind: 'dropped', key: ev.name });
+}
+
 function zeroconfEvents(proc: Watched, log = new EventLog()): EventLog {
   proc.on('line', (l) => {
-    if (l.stream !== 'stdout' || !l.text.startsWith('{')) return;
-    let ev: { ev?: string; name?: string; addresses?: string[] };
-    try {
-      ev = JSON.parse(l.text) as typeof ev;
-    } catch {
-      return;
-    }
-    if (!ev.name) return;
-    if (ev.ev === 'resolved') log.push({ t: l.t, kind: 'listed', key: ev.name, detail: (ev.addresses ?? []).join(' ') });
-    else if (ev.ev === 'removed') log.push({ t: l.t, kind: 'dropped', key: ev.name });
+    if (l.stream === 'stdout') pushZeroconfEvent(log, l.text, l.t);
   });
   return log;
 }
@@ -312,13 +359,21 @@ class ZeroconfImpl implements Impl {
     return { events, proc, startedAt: t0, readyAt: ready.t, stop: () => proc.stop('SIGTERM', 3000) };
   }
 
-  private async publish(host: Host, tag: string, browse: boolean): Promise<{ pub: ZeroconfPublisher; instance: string; t0: number; readyAt: number }> {
+  private async publish(host: Host, tag: string, browse: boolean, events?: EventLog): Promise<{ pub: ZeroconfPublisher; instance: string; t0: number; readyAt: number }> {
     const addresses = await this.addresses(host);
     const instance = randomIdentity();
     const t0 = now();
     const pub = await startZeroconfPublisher(
       host,
-      { instance, port: nextPort(), txt: { name: `bench-${tag}`, operating_system: 'linux', version: '0.4.2' }, addresses, interfaces: addresses, browse },
+      {
+        instance,
+        port: nextPort(),
+        txt: { name: `bench-${tag}`, operating_system: 'linux', version: '0.4.2' },
+        addresses,
+        interfaces: addresses,
+        browse,
+        ...(events ? { onLine: (text: string, t: number) => pushZeroconfEvent(events, text, t) } : {}),
+      },
       20000,
     );
     return { pub, instance, t0, readyAt: now() };
@@ -343,21 +398,16 @@ class ZeroconfImpl implements Impl {
   }
 
   async startPeer(host: Host, tag: string): Promise<Peer> {
-    const { pub, instance } = await this.publish(host, tag, true);
+    const events = new EventLog();
+    const { pub, instance, t0, readyAt } = await this.publish(host, tag, true, events);
     const own = `${instance}.${FQ_TYPE}`;
     return {
-      seen: async () => {
-        const names = new Set<string>();
-        for (const line of pub.log().split('\n')) {
-          const m = /^\{.*"ev": "(resolved|removed)".*\}$/.exec(line);
-          if (!m) continue;
-          const ev = JSON.parse(line) as { ev: string; name: string };
-          if (ev.ev === 'resolved') names.add(ev.name);
-          else names.delete(ev.name);
-        }
-        names.delete(own);
-        return names.size;
-      },
+      key: own,
+      events,
+      startedAt: t0,
+      readyAt,
+      pids: () => (pub.process.exitCode === null && pub.process.signalCode === null && pub.process.pid !== undefined ? [pub.process.pid] : []),
+      seen: async () => listedNow(events, own).size,
       stop: () => pub.stop(),
     };
   }

@@ -63,7 +63,7 @@ export interface Cell {
   value: number | null;
   /** The true value is above `value` (a timeout cap). */
   above?: boolean;
-  unit: 'ms' | 'count';
+  unit: 'ms' | 'count' | 'percent' | 'MB';
   note?: string;
 }
 
@@ -78,7 +78,8 @@ export function cellOf(s: Summary | undefined, which: 'median' | 'max'): Cell {
 export function fmtCell(c: Cell): string {
   if (c.value === null) return 'n/a';
   if (c.above) return `not within ${fmtMs(c.value)}${c.note ? ` (${c.note})` : ''}`;
-  const base = c.unit === 'ms' ? fmtMs(c.value) : String(Math.round(c.value * 10) / 10);
+  const num = String(Math.round(c.value * 10) / 10);
+  const base = c.unit === 'ms' ? fmtMs(c.value) : c.unit === 'percent' ? `${Math.round(c.value * 100) / 100}%` : c.unit === 'MB' ? `${num} MB` : num;
   return c.note ? `${base} (${c.note})` : base;
 }
 

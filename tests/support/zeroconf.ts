@@ -31,6 +31,8 @@ export interface ZeroconfPublishOptions {
   server?: string;
   /** Also browse `type` and resolve what is found, as an app would (benchmarks). Default false. */
   browse?: boolean;
+  /** Called with each stdout line and performance.now() at its arrival, from the spawn on (benchmarks). */
+  onLine?: (text: string, t: number) => void;
 }
 
 export interface ZeroconfPublisher {
@@ -98,6 +100,16 @@ export async function startZeroconfPublisher(
   });
   const child = host.spawn(PYTHON, ['-u', PEER_SCRIPT, 'publish', json]);
   let out = '';
+  let partial = '';
+  const onLine = opts.onLine;
+  if (onLine) {
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      const t = performance.now();
+      const parts = (partial + d).split('\n');
+      partial = parts.pop() ?? '';
+      for (const text of parts) onLine(text, t);
+    });
+  }
   const name = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
