@@ -291,7 +291,8 @@ class AvahiImpl implements Impl {
     // Browsing starts with the daemon, as an app's browser would; then the service is published.
     const proc = this.browse(host, a);
     const events = avahiEvents(proc);
-    const publisher = await a.publish(instance, TYPE, nextPort(), [`name=bench-${tag}`, 'operating_system=linux', 'version=0.4.2']);
+    // In a boot storm of 30 daemons, probing can take well over the usual 10 s allowance.
+    const publisher = await a.publish(instance, TYPE, nextPort(), [`name=bench-${tag}`, 'operating_system=linux', 'version=0.4.2'], { timeoutMs: 60_000 });
     const readyAt = now();
     return {
       key: instance,

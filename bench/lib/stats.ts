@@ -76,7 +76,7 @@ export function cellOf(s: Summary | undefined, which: 'median' | 'max'): Cell {
 }
 
 export function fmtCell(c: Cell): string {
-  if (c.value === null) return 'n/a';
+  if (c.value === null) return c.note ? `n/a (${c.note})` : 'n/a';
   if (c.above) return `not within ${fmtMs(c.value)}${c.note ? ` (${c.note})` : ''}`;
   const num = String(Math.round(c.value * 10) / 10);
   const base = c.unit === 'ms' ? fmtMs(c.value) : c.unit === 'percent' ? `${Math.round(c.value * 100) / 100}%` : c.unit === 'MB' ? `${num} MB` : num;
