@@ -122,6 +122,108 @@ describe('the peer table under a flood', () => {
   });
 });
 
+describe('cache maintenance (RFC 6762 §5.2)', () => {
+  const eth0: MulticastInterface = { name: 'eth0', ipv4: [{ address: '10.0.0.1', netmask: '255.255.255.0' }], ipv6: [] };
+  /** A browser on mocked timers whose multicast questions are recorded; the peers answer its
+   *  direct (liveness) questions while `alive`, with legacy-unicast TTLs of 10 s. */
+  function recordingBrowser() {
+    const asked: Array<{ at: number; name: string; type: string; qu: boolean }> = [];
+    const alive = new Map<string, { address: string; host: string }>();
+    const transport: Transport = {
+      interfaces: () => [eth0],
+      multicast: async (_iface, packet) => {
+        const msg = decodeMessage(packet);
+        if (msg && !msg.isResponse) for (const q of msg.questions) asked.push({ at: Date.now(), name: q.name, type: q.type, qu: q.unicastResponse });
+      },
+      unicast: async () => {},
+      directQuery: async (address, packet) => {
+        const name = decodeMessage(packet)?.questions[0]?.name ?? '';
+        const peer = alive.get(name);
+        if (peer?.address !== address) return;
+        const srv: MdnsRecord = { name, type: 'SRV', ttl: 10, flush: true, data: { target: peer.host, port: 7373, priority: 0, weight: 0 } };
+        setTimeout(() => browser.handleResponse({ id: 0, isResponse: true, questions: [], records: [srv], knownAnswers: [], truncated: false }, address, 'eth0', true), 5); // the answer a moment later (mocked timers)
+      },
+    };
+    const browser = new Browser(transport, () => null);
+    /** PTR, SRV, TXT and A of a live peer, as it announces them. */
+    const announce = (id: string, host: string, address: string, records = [...service(id, host, address), txt(id)]) => {
+      alive.set(instance(id), { address, host });
+      browser.handleResponse({ id: 0, isResponse: true, questions: [], records, knownAnswers: [], truncated: false }, address, 'eth0', false);
+    };
+    return { browser, asked, announce };
+  }
+  const txt = (id: string): MdnsRecord => ({ name: instance(id), type: 'TXT', ttl: 4500, flush: true, data: [Buffer.from('name=Quiet')] });
+  const seconds = (s: number) => {
+    for (let i = 0; i < s * 4; i++) mock.timers.tick(250);
+  };
+
+  test('a quiet peer is asked for its SRV at 80-97 % of its lifetime; answered, its port and address stay', () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1_000_000 });
+    try {
+      const { browser, asked, announce } = recordingBrowser();
+      browser.start();
+      const id = newIdentity();
+      const t0 = Date.now();
+      announce(id, 'quiet.local', '10.0.0.7');
+      const srvQuestions = () => asked.filter((q) => q.type === 'SRV' && q.name === instance(id));
+      seconds(95);
+      assert.equal(srvQuestions().length, 0, 'nothing before 80 %');
+      seconds(2.5); // 97.5 s: past 80 % + 2 %
+      assert.equal(srvQuestions().length, 1);
+      assert.ok(srvQuestions()[0]!.at - t0 >= 96_000, `${srvQuestions()[0]!.at - t0} ms`);
+      assert.equal(srvQuestions()[0]!.qu, false, 'by multicast: one answer refreshes every cache');
+      // Its answer: the same records, fresh.
+      announce(id, 'quiet.local', '10.0.0.7', service(id, 'quiet.local', '10.0.0.7').slice(1));
+      seconds(60);
+      assert.equal(srvQuestions().length, 1, 'no more questions until its next 80 %');
+      const peer = browser.peers().find((p) => p.identity === id);
+      assert.equal(peer?.port, 7373);
+      assert.deepEqual(peer?.addresses, ['10.0.0.7']);
+      browser.stop();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  test('unanswered, the SRV is asked for at 80, 85, 90 and 95 % and then runs out', () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1_000_000 });
+    try {
+      const { browser, asked, announce } = recordingBrowser();
+      browser.start();
+      const id = newIdentity();
+      announce(id, 'gone.local', '10.0.0.8'); // answers direct questions, never a refresh
+      seconds(121);
+      assert.equal(asked.filter((q) => q.type === 'SRV' && q.name === instance(id)).length, 4);
+      assert.equal(browser.peers().find((p) => p.identity === id)?.port ?? null, null, 'no port after its lifetime');
+      browser.stop();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  test('a peer the P2P link vouches for keeps its records without questions; when the link goes, they are asked for again', () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1_000_000 });
+    try {
+      const { browser, asked, announce } = recordingBrowser();
+      browser.start();
+      const id = newIdentity();
+      announce(id, 'linked.local', '10.0.0.9');
+      browser.setMonitored(key(id), true);
+      seconds(600);
+      assert.equal(asked.filter((q) => q.name === instance(id)).length, 0, 'no refresh while linked');
+      const peer = browser.peers().find((p) => p.identity === id);
+      assert.equal(peer?.port, 7373, 'its port is still known after 10 min');
+      assert.deepEqual(peer?.addresses, ['10.0.0.9']);
+      browser.setMonitored(key(id), false);
+      seconds(0.5); // its direct question is answered: alive, but the SRV ran out long ago
+      assert.ok(asked.some((q) => q.name === instance(id) && q.type === 'SRV' && q.qu), 'asked for its SRV again');
+      browser.stop();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
+
 describe('questions about the names peers sent', () => {
   test('a name with a line break next to a dot does not make encodeQuery throw, and the QU bits land on their questions', () => {
     // dns-packet drops a dot next to a line break when it writes a name; the QU bits used to be

@@ -5,8 +5,8 @@
 import { EventEmitter } from 'node:events';
 import {
   ASK_MISSING_MIN_INTERVAL_MS, GOODBYE_VERIFY_ATTEMPTS, GOODBYE_VERIFY_TIMEOUT_MS, LIVENESS_ATTEMPTS, LIVENESS_INTERVAL_MS, LIVENESS_TIMEOUT_MS,
-  OVERFLOW_QUIET_MS, OVERFLOW_REQUERY_MIN_INTERVAL_MS, PEERS_MAX, QUERY_FIRST_DELAY_MAX_MS, QUERY_FIRST_DELAY_MIN_MS, REQUERY_JITTER_FRACTION, REQUERY_MAX_MS,
-  REQUERY_MIN_MS, SERVICE_TYPE,
+  OVERFLOW_QUIET_MS, OVERFLOW_REQUERY_MIN_INTERVAL_MS, PEERS_MAX, QUERY_FIRST_DELAY_MAX_MS, QUERY_FIRST_DELAY_MIN_MS, REFRESH_JITTER, REFRESH_POINTS,
+  REFRESH_QUESTIONS_PER_PACKET, REFRESH_TTL_MIN_MS, REQUERY_JITTER_FRACTION, REQUERY_MAX_MS, REQUERY_MIN_MS, SERVICE_TYPE,
 } from './constants.js';
 import { encodeQuery, encodeQueryPackets, sameName, type MdnsMessage } from './dnsMessage.js';
 import { PeerCache, type CacheEntry } from './peerCache.js';
@@ -38,6 +38,9 @@ export class Browser extends EventEmitter<BrowserEvents> {
   private readonly monitored = new Set<string>();
   /** When we last asked a peer for records it left out. */
   private readonly askedAt = new Map<string, number>();
+  /** Cache maintenance per record (`${key}|SRV`, `${key}|TXT`): the record's expiry it is for,
+   *  the refresh points already passed, and its random extra. */
+  private readonly refresh = new Map<string, { expiresAt: number; step: number; jitter: number }>();
   private tickTimer: NodeJS.Timeout | null = null;
   private running = false;
   private overflowReported = 0;
@@ -66,6 +69,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
     this.checks.clear();
     this.nextCheckAt.clear();
     this.askedAt.clear();
+    this.refresh.clear();
     this.monitored.clear();
     const hadPeers = this.cache.size > 0;
     this.cache.clear();
@@ -131,6 +135,10 @@ export class Browser extends EventEmitter<BrowserEvents> {
           if (entry) {
             entry.vouched = true;
             this.confirmAlive(entry, now);
+            // Alive, but its records may have run out meanwhile (held while a link vouched for
+            // it, or refreshes that went unanswered): ask for them again.
+            const heard = [...entry.heardOn.values()].sort((a, b) => b.at - a.at)[0];
+            if (heard) this.askForMissing(entry, heard.source);
           }
         }
       }
@@ -228,6 +236,40 @@ export class Browser extends EventEmitter<BrowserEvents> {
     }
   }
 
+  /**
+   * Cache maintenance (RFC 6762 §5.2): SRV and TXT records of peers that no link vouches for are
+   * asked for again, by multicast (one answer refreshes every cache on the LAN), at 80, 85, 90
+   * and 95 % of their lifetime. Without it a quiet peer's port and addresses (120 s records)
+   * were gone two minutes after its last announcement. Due questions go out together.
+   */
+  private refreshRecords(now: number): void {
+    const due = new Map<string, Array<{ name: string; type: 'SRV' | 'TXT'; unicastResponse: false }>>();
+    for (const entry of this.cache.values()) {
+      if (this.monitored.has(entry.key)) continue;
+      for (const [type, record] of [['SRV', entry.srv], ['TXT', entry.txt]] as const) {
+        if (!record || record.ttlMs < REFRESH_TTL_MIN_MS) continue;
+        const id = `${entry.key}|${type}`;
+        let r = this.refresh.get(id);
+        if (!r || r.expiresAt !== record.expiresAt) this.refresh.set(id, (r = { expiresAt: record.expiresAt, step: 0, jitter: Math.random() * REFRESH_JITTER }));
+        const point = REFRESH_POINTS[r.step];
+        if (point === undefined) continue;
+        const elapsed = 1 - (record.expiresAt - now) / record.ttlMs;
+        if (elapsed < point + r.jitter) continue;
+        while (r.step < REFRESH_POINTS.length && elapsed >= (REFRESH_POINTS[r.step] ?? 1) + r.jitter) r.step++;
+        const heard = [...entry.heardOn.entries()].sort((a, b) => b[1].at - a[1].at)[0];
+        if (!heard) continue;
+        let list = due.get(heard[0]);
+        if (!list) due.set(heard[0], (list = []));
+        list.push({ name: `${entry.label}._sd._udp.local`, type, unicastResponse: false });
+      }
+    }
+    for (const [iface, questions] of due) {
+      for (let i = 0; i < questions.length; i += REFRESH_QUESTIONS_PER_PACKET) {
+        void this.transport.multicast(iface, encodeQuery(questions.slice(i, i + REFRESH_QUESTIONS_PER_PACKET)));
+      }
+    }
+  }
+
   private drop(key: string): void {
     if (this.cache.delete(key)) {
       this.nextCheckAt.delete(key);
@@ -238,7 +280,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
 
   private tick(): void {
     const now = Date.now();
-    const gone = this.cache.expire(now);
+    const gone = this.cache.expire(now, this.monitored);
     for (const key of gone) {
       this.nextCheckAt.delete(key);
       this.askedAt.delete(key);
@@ -251,6 +293,8 @@ export class Browser extends EventEmitter<BrowserEvents> {
     for (const key of this.nextCheckAt.keys()) if (!this.cache.get(key)) this.nextCheckAt.delete(key);
     for (const key of this.askedAt.keys()) if (!this.cache.get(key)) this.askedAt.delete(key);
     for (const key of this.monitored) if (!this.cache.get(key)) this.monitored.delete(key);
+    for (const key of this.refresh.keys()) if (!this.cache.get(key.slice(0, key.lastIndexOf('|')))) this.refresh.delete(key);
+    this.refreshRecords(now);
     if (this.cache.overflowed > this.overflowReported) {
       this.overflowReported = this.cache.overflowed;
       this.lastOverflowAt = now;

@@ -54,6 +54,18 @@ export const GOODBYE_VERIFY_ATTEMPTS = 2;
 
 /** A peer that announced part of its records is asked for the rest at most this often. */
 export const ASK_MISSING_MIN_INTERVAL_MS = 1000;
+/**
+ * RFC 6762 §5.2 cache maintenance: a record we still want is asked for again at 80, 85, 90 and
+ * 95 % of its lifetime (plus up to 2 % at random, so that one querier goes first and its answer
+ * refreshes everyone else's cache). Not for peers the P2P link vouches for: their records are
+ * held while the link lives.
+ */
+export const REFRESH_POINTS = [0.8, 0.85, 0.9, 0.95] as const;
+export const REFRESH_JITTER = 0.02;
+/** Records with shorter lifetimes (legacy-unicast style 10 s) are not worth refreshing. */
+export const REFRESH_TTL_MIN_MS = 20_000;
+/** Questions in one refresh query (about 60 bytes each: well within one frame). */
+export const REFRESH_QUESTIONS_PER_PACKET = 16;
 
 /** How often the interface list is read again (address or link changes). */
 export const INTERFACE_POLL_MS = 1000;

@@ -204,9 +204,19 @@ export class PeerCache {
   }
 
   /** Drops records past their TTL; returns true when an entry went away entirely. */
-  expire(now: number): string[] {
+  /**
+   * Drops the records whose TTL ran out, and the entries left with none; returns their keys.
+   * `held`: entries whose records stay however old (the P2P link proves them alive), with the
+   * addresses of the host names their SRV points to.
+   */
+  expire(now: number, held: ReadonlySet<string> = new Set()): string[] {
     const gone: string[] = [];
+    const heldHosts = new Set<string>();
     for (const entry of this.entries.values()) {
+      if (held.has(entry.key)) {
+        if (entry.srv) heldHosts.add(entry.srv.target.toLowerCase());
+        continue;
+      }
       if (entry.ptr && entry.ptr.expiresAt <= now) entry.ptr = null;
       if (entry.srv && entry.srv.expiresAt <= now) entry.srv = null;
       if (entry.txt && entry.txt.expiresAt <= now) entry.txt = null;
@@ -214,6 +224,7 @@ export class PeerCache {
     }
     for (const key of gone) this.delete(key);
     for (const [host, h] of this.hosts) {
+      if (heldHosts.has(host)) continue;
       for (const [iface, addrs] of h.byInterface) {
         for (const [a, exp] of addrs) if (exp <= now) addrs.delete(a);
         if (addrs.size === 0) h.byInterface.delete(iface);
