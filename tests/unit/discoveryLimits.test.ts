@@ -217,8 +217,12 @@ describe('cache maintenance (RFC 6762 §5.2)', () => {
       assert.equal(peer?.port, 7373, 'its port is still known after 10 min');
       assert.deepEqual(peer?.addresses, ['10.0.0.9']);
       browser.setMonitored(key(id), false);
-      seconds(0.5); // its direct question is answered: alive, but the SRV ran out long ago
-      assert.ok(asked.some((q) => q.name === instance(id) && q.type === 'SRV' && q.qu), 'asked for its SRV again');
+      seconds(0.5);
+      assert.equal(browser.peers().find((p) => p.identity === id)?.port, 7373, 'the link ended: its port stays known for the re-dial');
+      seconds(3);
+      assert.ok(asked.some((q) => q.name === instance(id) && q.type === 'SRV'), 'and its SRV is asked for again (refresh)');
+      seconds(120);
+      assert.equal(browser.peers().find((p) => p.identity === id)?.port ?? null, null, 'unanswered, it runs out');
       browser.stop();
     } finally {
       mock.timers.reset();

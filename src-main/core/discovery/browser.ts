@@ -232,6 +232,10 @@ export class Browser extends EventEmitter<BrowserEvents> {
         this.checks.delete(key);
       }
     } else if (this.monitored.delete(key)) {
+      // Its records were held while the link vouched; now they get what a refresh would leave
+      // them (the 80 % point comes at once), rather than vanishing with the link: the port and
+      // addresses are what the re-dial that settles whether the peer is gone needs.
+      this.cache.renew(key, Date.now(), 1 - REFRESH_POINTS[0]);
       this.nextCheckAt.set(key, 0);
     }
   }

@@ -205,6 +205,20 @@ export class PeerCache {
 
   /** Drops records past their TTL; returns true when an entry went away entirely. */
   /**
+   * Gives an entry's records (and its host's addresses) at least `fraction` of their lifetime
+   * from now: when a link that held them ends, what the entry says (port, addresses) stays true
+   * long enough for a re-dial to settle whether the peer is gone, and for a refresh to renew it.
+   */
+  renew(key: string, now: number, fraction: number): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    for (const r of [entry.ptr, entry.srv, entry.txt]) if (r) r.expiresAt = Math.max(r.expiresAt, now + r.ttlMs * fraction);
+    const host = entry.srv ? this.hosts.get(entry.srv.target.toLowerCase()) : undefined;
+    if (!host || !entry.srv) return;
+    for (const addrs of host.byInterface.values()) for (const [a, exp] of addrs) addrs.set(a, Math.max(exp, entry.srv.expiresAt));
+  }
+
+  /**
    * Drops the records whose TTL ran out, and the entries left with none; returns their keys.
    * `held`: entries whose records stay however old (the P2P link proves them alive), with the
    * addresses of the host names their SRV points to.
