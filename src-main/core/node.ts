@@ -141,7 +141,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.manualPeers = new ManualPeers(this.links, {
       get: (address) => this.settings.get().pinnedIdentities?.[address] ?? null,
       set: async (address, id) => {
-        await this.settings.update({ pinnedIdentities: { ...this.settings.get().pinnedIdentities, [address]: id } });
+        await this.settings.modify((current) => ({ pinnedIdentities: { ...current.pinnedIdentities, [address]: id } }));
       },
     });
     this.engine.on('peers', (peers) => this.syncLinks(peers));
@@ -469,10 +469,12 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       case 'addManualPeer': {
         const parsed = parseManualPeer((p as CommandPayloads['addManualPeer']).address);
         if (!parsed.ok) throw new CommandError('invalid-payload', parsed.reason);
-        const current = this.settings.get().manualPeers;
-        if (current.includes(parsed.value.text)) throw new CommandError('refused', `${parsed.value.text} is already in the list`);
-        if (current.length >= MANUAL_PEERS_MAX) throw new CommandError('refused', `at most ${MANUAL_PEERS_MAX} manual peers; remove one first`);
-        await this.settings.update({ manualPeers: [...current, parsed.value.text] });
+        const text = parsed.value.text;
+        await this.settings.modify(({ manualPeers: current }) => {
+          if (current.includes(text)) throw new CommandError('refused', `${text} is already in the list`);
+          if (current.length >= MANUAL_PEERS_MAX) throw new CommandError('refused', `at most ${MANUAL_PEERS_MAX} manual peers; remove one first`);
+          return { manualPeers: [...current, text] };
+        });
         this.manualPeers.sync(this.settings.get().manualPeers);
         return this.state();
       }
@@ -480,12 +482,13 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
         const raw = (p as CommandPayloads['removeManualPeer']).address;
         const parsed = parseManualPeer(raw);
         const key = parsed.ok ? parsed.value.text : raw.trim();
-        const current = this.settings.get().manualPeers;
-        if (!current.includes(key)) throw new CommandError('not-found', `${key} is not in the list of manual peers`);
-        // Its pinned identity goes with it: added again, the address pins whatever it proves then.
-        const pins = { ...this.settings.get().pinnedIdentities };
-        delete pins[key];
-        await this.settings.update({ manualPeers: current.filter((a) => a !== key), pinnedIdentities: pins });
+        await this.settings.modify(({ manualPeers: current, pinnedIdentities }) => {
+          if (!current.includes(key)) throw new CommandError('not-found', `${key} is not in the list of manual peers`);
+          // Its pinned identity goes with it: added again, the address pins whatever it proves then.
+          const pins = { ...pinnedIdentities };
+          delete pins[key];
+          return { manualPeers: current.filter((a) => a !== key), pinnedIdentities: pins };
+        });
         this.manualPeers.sync(this.settings.get().manualPeers);
         return this.state();
       }

@@ -123,7 +123,17 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
    * Updates run one at a time, in call order.
    */
   update(patch: Partial<Settings>): Promise<Settings> {
-    const run = this.queue.then(() => this.apply(patch));
+    return this.modify(() => patch);
+  }
+
+  /**
+   * Read-modify-write, in turn with every other update: `change` sees the settings as the updates
+   * before it left them. (A patch computed from an earlier read loses what was written meanwhile:
+   * two clients adding and removing manual peers at once brought a removed address back.)
+   * What `change` throws rejects this call and writes nothing.
+   */
+  modify(change: (current: Settings) => Partial<Settings>): Promise<Settings> {
+    const run = this.queue.then(() => this.apply(change(copy(this.value))));
     this.queue = run.catch(() => {});
     return run;
   }

@@ -251,6 +251,27 @@ describe('SettingsStore', () => {
     assert.deepEqual(await readSettingsFile(dir), expected);
   });
 
+  test('concurrent read-modify-writes (modify) each see the others: none lost, none brought back', async () => {
+    const dir = await freshDir();
+    const store = await SettingsStore.load(dir);
+    await store.update({ manualPeers: ['gone.invalid:1'] });
+    const add = (a: string) => store.modify(({ manualPeers }) => ({ manualPeers: [...manualPeers, a] }));
+    // Two clients at once: one removes an address while others add theirs.
+    await Promise.all([
+      add('h1.invalid:1'),
+      store.modify(({ manualPeers }) => ({ manualPeers: manualPeers.filter((a) => a !== 'gone.invalid:1') })),
+      add('h2.invalid:2'),
+      add('h3.invalid:3'),
+    ]);
+    assert.deepEqual(store.get().manualPeers, ['h1.invalid:1', 'h2.invalid:2', 'h3.invalid:3']);
+    assert.deepEqual(((await readSettingsFile(dir)) as { manualPeers: string[] }).manualPeers, ['h1.invalid:1', 'h2.invalid:2', 'h3.invalid:3']);
+    // What the change function throws rejects the call and writes nothing.
+    await assert.rejects(store.modify(() => {
+      throw new CommandError('refused', 'no');
+    }), /no/);
+    assert.equal(store.get().manualPeers.length, 3);
+  });
+
   test('a failed update does not block the next one', async () => {
     const store = await SettingsStore.load(await freshDir());
     const bad = store.update({ port: -1 });
