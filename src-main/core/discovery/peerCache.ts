@@ -203,7 +203,6 @@ export class PeerCache {
     for (const host of this.hosts.keys()) if (!wanted.has(host) && !keep.has(host)) this.hosts.delete(host);
   }
 
-  /** Drops records past their TTL; returns true when an entry went away entirely. */
   /**
    * Gives an entry's records (and its host's addresses) at least `fraction` of their lifetime
    * from now: when a link that held them ends, what the entry says (port, addresses) stays true
