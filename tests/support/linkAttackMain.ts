@@ -9,6 +9,8 @@ import { encodeFrame } from '../../src-main/core/p2p/frames.js';
 import type { Attack, AttackResult } from './linkAttack.js';
 
 const attack = JSON.parse(process.argv[2] ?? '{}') as Attack;
+// The runner tells a process that never got this far (tsx start-up) from an attack that hung.
+process.stderr.write('attacker started\n');
 const id = createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
 const hello = encodeFrame({ type: 'hello', version: 1, metadata: { name: 'Attacker', operatingSystem: 'linux', deviceModel: null, version: '1', libraries: [] } });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -38,8 +40,18 @@ function tcp(): Socket {
 function tls(): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const s = tlsConnect({ ...tlsOptions(id), host: attack.host, port: attack.port, checkServerIdentity: () => undefined });
-    s.once('secureConnect', () => resolve(s));
-    s.once('error', reject);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error('the TLS handshake with the node did not finish within 10 s'));
+    }, 10_000);
+    s.once('secureConnect', () => {
+      clearTimeout(timer);
+      resolve(s);
+    });
+    s.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
   });
 }
 
