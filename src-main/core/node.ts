@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { CommandError, parsePayload, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeState } from '../../src-shared/contract.js';
 import { encodeTxt } from '../../src-shared/txtCodec.js';
 import type { DiscoveryMode, OperatingSystem, Peer } from '../../src-shared/peer.js';
+import { SERVICE_TYPE } from './discovery/constants.js';
 import { loadOrCreateIdentity, type LoadedIdentity } from './identityKey.js';
 import { SettingsStore } from './settings.js';
 import { LibraryStore } from './libraries.js';
@@ -72,6 +73,19 @@ function detectDeviceModel(): string | null {
     // Not readable (container, other OS): no model is advertised.
   }
   return null;
+}
+
+/**
+ * The listed device a command names by its list id. A verified device's id changes once: from
+ * `link:<identity>` (it linked to us before its mDNS answer arrived) to its instance name (when it
+ * did), or back when the mDNS entry goes. A user who picked it a moment before still means it,
+ * so an id of either form also finds the verified device with that identity.
+ */
+export function findPeer(peers: readonly Peer[], peerId: string): Peer | undefined {
+  const exact = peers.find((x) => x.id === peerId);
+  if (exact) return exact;
+  const id = peerId.toLowerCase();
+  return peers.find((x) => x.verified && x.identity !== null && (peerId === `link:${x.identity}` || id === `${x.identity}.${SERVICE_TYPE}`.toLowerCase()));
 }
 
 export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements NodeApi {
@@ -494,7 +508,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       }
       case 'startPairing': {
         const { peerId } = p as CommandPayloads['startPairing'];
-        const peer = this.peers().find((x) => x.id === peerId);
+        const peer = findPeer(this.peers(), peerId);
         if (!peer) throw new CommandError('not-found', 'that device is not in the list any more');
         const channel = this.channelFor(peer);
         if (!channel) throw new CommandError('refused', `${peer.name} is not connected: a verified link is needed to pair`);
