@@ -1,6 +1,7 @@
 // A modal question (native <dialog>: focus is trapped inside and Escape cancels).
 
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useId, type ReactNode } from 'react';
+import { useModalDialog } from './useModalDialog.js';
 
 interface Props {
   open: boolean;
@@ -12,14 +13,8 @@ interface Props {
 }
 
 export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, onCancel }: Props) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModalDialog(open);
   const titleId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog === null) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
   return (
     <dialog
       ref={ref}

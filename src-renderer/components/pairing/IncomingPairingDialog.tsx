@@ -2,26 +2,19 @@
 // code once both devices know it, with Confirm and Reject, and stays to show how it ended until
 // closed. Escape rejects a request in progress, or closes an ended one.
 
-import { useEffect, useId, useRef } from 'react';
+import { useEffect, useId } from 'react';
 import { isFinalPairingStage } from '../../../src-shared/pairing.js';
 import { useNearby } from '../../store/StoreContext.js';
 import { PairingSteps } from './PairingSteps.js';
+import { useModalDialog } from '../common/useModalDialog.js';
 
 export function IncomingPairingDialog() {
   const session = useNearby((s) => (s.incomingPairingId === null ? null : (s.pairing.find((p) => p.id === s.incomingPairingId) ?? null)));
   const closePairing = useNearby((s) => s.closePairing);
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModalDialog(session !== null);
   const titleId = useId();
   const stepId = useId();
-  const open = session !== null;
   const stage = session?.stage;
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog === null) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
 
   // A new step replaces the buttons: the focus goes to the first one, never to the page behind.
   useEffect(() => {
