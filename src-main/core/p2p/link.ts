@@ -3,6 +3,13 @@
 // acts on it; a hello each way first (metadata with the full library list, and the sender's P2P
 // port); pings keep it alive and prove the peer is; timeouts on everything. A peer that breaks
 // the rules (bad frame, invalid message, flood, no hello, silence, not reading) is dropped.
+//
+// Keepalive (issue 9: links are for relationships, and a laptop must not wake for every ping):
+// each side pings when it has heard nothing for its own ping interval, and gives up after its
+// silence limit. The pace is each side's own: at rest a ping after 30 s of quiet (about three
+// packets a minute per idle link, ACKs included); while someone looks at this node's list, the
+// attentive pace notices a host gone silent within the silence limit. A crashed process is
+// noticed at once either way: its kernel resets the connection.
 
 import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
@@ -12,9 +19,9 @@ import { LINK_PROTOCOL_VERSION, linkMessageSchema, type LinkMessage, type LinkMe
 export interface LinkTiming {
   /** The peer's hello must arrive within this after the TLS handshake. */
   helloTimeoutMs: number;
-  /** The dialer pings this often; the acceptor pings when it heard nothing for this long. */
+  /** A ping goes out when nothing was heard for this long (and none went out meanwhile). */
   pingIntervalMs: number;
-  /** No complete frame for this long: the peer is gone (crashed, cable pulled) or stalling. */
+  /** No complete frame for this long: the peer is gone (host off, cable pulled) or stalling. */
   silenceLimitMs: number;
   /** Token bucket for incoming messages: sustained rate and burst. */
   messagesPerSecond: number;
@@ -23,17 +30,28 @@ export interface LinkTiming {
   writeBufferMaxBytes: number;
 }
 
+/** The keepalive of a link nobody is watching: fit for an idle laptop. */
+export const LINK_PACE_AT_REST: LinkPace = { pingIntervalMs: 30_000, silenceLimitMs: 95_000 };
+/** While someone looks at the list: a host gone silent leaves it within about 8 s. */
+export const LINK_PACE_ATTENTIVE: LinkPace = { pingIntervalMs: 2500, silenceLimitMs: 7500 };
+
+export type LinkPace = Pick<LinkTiming, 'pingIntervalMs' | 'silenceLimitMs'>;
+
 export const DEFAULT_LINK_TIMING: LinkTiming = {
   helloTimeoutMs: 5000,
-  pingIntervalMs: 2000,
-  silenceLimitMs: 6000,
+  ...LINK_PACE_AT_REST,
   messagesPerSecond: 20,
   messageBurst: 60,
   writeBufferMaxBytes: 1024 * 1024,
 };
 
-/** How often a link checks its peer's silence (and whether a ping is due). */
-const LINK_TICK_MS = 500;
+/** A link checks its peer's silence (and whether a ping is due) five times per ping interval, within these bounds. */
+const LINK_TICK_MIN_MS = 100;
+const LINK_TICK_MAX_MS = 5000;
+
+function tickMsFor(timing: LinkTiming): number {
+  return Math.min(LINK_TICK_MAX_MS, Math.max(LINK_TICK_MIN_MS, Math.round(timing.pingIntervalMs / 5)));
+}
 
 export type LinkCloseReason =
   | 'closed' // the peer closed the connection
@@ -80,13 +98,13 @@ export class PeerLink extends EventEmitter implements PeerChannel {
   closeReason: LinkCloseReason | null = null;
 
   private readonly socket: TLSSocket;
-  private readonly timing: LinkTiming;
+  private timing: LinkTiming;
   private readonly decoder = new FrameDecoder();
-  private lastSentAt = 0;
+  private lastPingAt = 0;
   private pingCounter = 0;
   private tokens: number;
   private tokensAt = Date.now();
-  private readonly tickTimer: NodeJS.Timeout;
+  private tickTimer: NodeJS.Timeout;
   private readonly helloTimer: NodeJS.Timeout;
 
   constructor(opts: PeerLinkOptions) {
@@ -106,7 +124,7 @@ export class PeerLink extends EventEmitter implements PeerChannel {
     this.helloTimer = setTimeout(() => {
       if (!this.ready) this.close('no-hello');
     }, this.timing.helloTimeoutMs);
-    this.tickTimer = setInterval(() => this.tick(), LINK_TICK_MS);
+    this.tickTimer = setInterval(() => this.tick(), tickMsFor(this.timing));
     this.write({ type: 'hello', version: LINK_PROTOCOL_VERSION, metadata: opts.hello.metadata, port: opts.hello.port });
   }
 
@@ -127,6 +145,16 @@ export class PeerLink extends EventEmitter implements PeerChannel {
   /** Our metadata changed (name, libraries): tell the peer. */
   sendMetadata(metadata: LinkMetadata): void {
     if (this.ready) this.write({ type: 'metadata', metadata });
+  }
+
+  /** Changes the keepalive pace (at rest, or attentive while someone looks); takes effect at once. */
+  setPace(pace: LinkPace): void {
+    if (this.closeReason !== null) return;
+    if (pace.pingIntervalMs === this.timing.pingIntervalMs && pace.silenceLimitMs === this.timing.silenceLimitMs) return;
+    this.timing = { ...this.timing, ...pace };
+    clearInterval(this.tickTimer);
+    this.tickTimer = setInterval(() => this.tick(), tickMsFor(this.timing));
+    this.tick();
   }
 
   close(reason: LinkCloseReason = 'local'): void {
@@ -163,7 +191,6 @@ export class PeerLink extends EventEmitter implements PeerChannel {
     }
     try {
       this.socket.write(encodeFrame(message));
-      this.lastSentAt = Date.now();
     } catch {
       // A message of ours over the frame limit is a bug of ours, not the peer's: drop the message.
     }
@@ -176,9 +203,12 @@ export class PeerLink extends EventEmitter implements PeerChannel {
       return;
     }
     if (!this.ready) return;
-    // The dialer keeps the link alive; the acceptor pings only when it has heard nothing lately.
-    const quiet = this.outgoing ? now - this.lastSentAt : now - this.lastReceivedAt;
-    if (quiet >= this.timing.pingIntervalMs) this.write({ type: 'ping', n: this.pingCounter++ % 1_000_000 });
+    // Either side pings when it has heard nothing for its own interval: the other side's pong (or
+    // any message) answers it, so on an idle link one side's timer does the work for both.
+    if (now - this.lastReceivedAt >= this.timing.pingIntervalMs && now - this.lastPingAt >= this.timing.pingIntervalMs) {
+      this.lastPingAt = now;
+      this.write({ type: 'ping', n: this.pingCounter++ % 1_000_000 });
+    }
   }
 
   private takeToken(): boolean {

@@ -7,7 +7,7 @@ import { connect as netConnect } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { createServer, connect as tlsConnect, type Server, type TlsOptions, type TLSSocket } from 'node:tls';
 import { plainAddress } from './link.js';
-import { provenIdentity, tlsClientOptions, tlsOptions, type TlsIdentity } from './tlsIdentity.js';
+import { provenIdentity, tlsClientOptions, tlsOptions, tlsVerifyClientOptions, VERIFY_ALPN, type TlsIdentity } from './tlsIdentity.js';
 
 export interface LinkServerLimits {
   /** TCP connections at once, authenticated or not. */
@@ -42,6 +42,8 @@ export interface LinkServerStats {
   handshakes: number;
   refused: number;
   failedHandshakes: number;
+  /** Verifications answered: handshakes that ended there, with no link. */
+  verifications: number;
 }
 
 export class LinkServer {
@@ -52,7 +54,7 @@ export class LinkServer {
   private readonly pendingByAddress = new Map<string, number>();
   private accepting = true;
   private port = 0;
-  readonly stats: LinkServerStats = { connections: 0, handshakes: 0, refused: 0, failedHandshakes: 0 };
+  readonly stats: LinkServerStats = { connections: 0, handshakes: 0, refused: 0, failedHandshakes: 0, verifications: 0 };
 
   /** `tlsOverrides`: e.g. the Contacts only gate's decoy certificate and SNICallback (contactsOnly/sniGate.ts). */
   constructor(id: TlsIdentity, private readonly onPeer: (socket: TLSSocket, identity: string) => void, limits: Partial<LinkServerLimits> = {}, tlsOverrides: TlsOptions = {}) {
@@ -78,6 +80,12 @@ export class LinkServer {
       this.handshakeOver(`${plainAddress(socket.remoteAddress)}|${socket.remotePort ?? 0}`);
       this.stats.handshakes++;
       socket.on('error', () => socket.destroy());
+      if (socket.alpnProtocol === VERIFY_ALPN) {
+        // A verification: the handshake proved our identity to the client; nothing more is said.
+        this.stats.verifications++;
+        socket.end();
+        return;
+      }
       const identity = provenIdentity(socket);
       if (!this.accepting || identity === null) {
         socket.destroy();
@@ -193,12 +201,16 @@ function classify(err: NodeJS.ErrnoException): DialFailure {
   }
 }
 
+/** What a dial is for: a standing link (we show our identity), or a verification (we show none, and close after the handshake). */
+export type DialPurpose = 'link' | 'verify';
+
 /** One address: TCP, then TLS 1.3, then the proven identity; within `timeoutMs`. `servername`: a fresh SNI per attempt (Contacts only). */
-function dialAddress(id: TlsIdentity, address: string, port: number, timeoutMs: number, servername?: () => string): Promise<DialResult> {
+function dialAddress(id: TlsIdentity, address: string, port: number, timeoutMs: number, servername: (() => string) | undefined, purpose: DialPurpose): Promise<DialResult> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const raw = netConnect({ host: address, port });
-    const socket = tlsConnect({ ...tlsClientOptions(id), socket: raw, ...(servername ? { servername: servername() } : {}) });
+    const options = purpose === 'verify' ? tlsVerifyClientOptions() : tlsClientOptions(id);
+    const socket = tlsConnect({ ...options, socket: raw, ...(servername ? { servername: servername() } : {}) });
     const finish = (err: DialError | null) => {
       if (settled) return;
       settled = true;
@@ -237,7 +249,7 @@ function dialAddress(id: TlsIdentity, address: string, port: number, timeoutMs: 
  * DNS) on `port`, trying each address in turn, and returns the first TLS socket whose peer proved
  * an identity. The error of the last address is thrown when none works.
  */
-export async function dialLink(id: TlsIdentity, hosts: string | string[], port: number, timeoutMs = LINK_DIAL_TIMEOUT_MS, servername?: () => string): Promise<DialResult> {
+export async function dialLink(id: TlsIdentity, hosts: string | string[], port: number, timeoutMs = LINK_DIAL_TIMEOUT_MS, servername?: () => string, purpose: DialPurpose = 'link'): Promise<DialResult> {
   const deadline = Date.now() + timeoutMs;
   let addresses: string[] = [];
   for (const host of Array.isArray(hosts) ? hosts : [hosts]) {
@@ -258,7 +270,7 @@ export async function dialLink(id: TlsIdentity, hosts: string | string[], port: 
     const left = deadline - Date.now();
     if (left <= 0) break;
     try {
-      return await dialAddress(id, address, port, left, servername);
+      return await dialAddress(id, address, port, left, servername, purpose);
     } catch (err) {
       last = err instanceof DialError ? err : new DialError('other', (err as Error).message);
     }

@@ -88,6 +88,7 @@ export function tlsOptions(id: TlsIdentity) {
     rejectUnauthorized: false,
     // Identities are ed25519 keys: offer and accept nothing else for the handshake signatures.
     sigalgs: 'ed25519',
+    ALPNProtocols: [LINK_ALPN, VERIFY_ALPN],
   };
 }
 
@@ -101,7 +102,25 @@ export function tlsClientOptions(id: TlsIdentity) {
     contexts.set(id, secureContext);
   }
   const { minVersion, maxVersion, rejectUnauthorized } = tlsOptions(id);
-  return { secureContext, minVersion, maxVersion, rejectUnauthorized, checkServerIdentity: () => undefined };
+  return { secureContext, minVersion, maxVersion, rejectUnauthorized, checkServerIdentity: () => undefined, ALPNProtocols: [LINK_ALPN] };
+}
+
+/**
+ * ALPN (RFC 7301) says what a connection to a P2P port is for: a standing link (hello, pings,
+ * pairing ...), or a verification that ends with the handshake (issue 9: a listed device is
+ * verified by a short handshake, not by a link). The server closes a verification at once, with
+ * no hello and no link; the verifying client shows no certificate of its own, so it learns the
+ * server's identity without telling its own (which a Contacts only node must not).
+ */
+export const LINK_ALPN = 'sd-nearby/1';
+export const VERIFY_ALPN = 'sd-nearby-verify/1';
+
+let anonymousContext: SecureContext | null = null;
+
+/** Client options of a verification: no certificate of ours, TLS 1.3 and Ed25519 only, ALPN VERIFY_ALPN. */
+export function tlsVerifyClientOptions() {
+  anonymousContext ??= createSecureContext({ minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', sigalgs: 'ed25519' });
+  return { secureContext: anonymousContext, minVersion: 'TLSv1.3' as const, maxVersion: 'TLSv1.3' as const, rejectUnauthorized: false, checkServerIdentity: () => undefined, ALPNProtocols: [VERIFY_ALPN] };
 }
 
 /**
