@@ -1,0 +1,15 @@
+// Disabled (DESIGN §2): goodbyes, then nothing at all: sockets closed, no links, nobody listed.
+
+import { WITHHELD_METADATA, type ModePolicy } from './modePolicy.js';
+
+export const disabledPolicy: ModePolicy = {
+  mode: 'disabled',
+  discovers: false,
+  acceptsOnPublicPort: false,
+  privateEndpoint: false,
+  rotatesEachEpoch: false,
+  note: 'Discovery is off: this device is invisible and sees no one. Choose Everyone to find nearby devices.',
+  advertisement: () => null,
+  helloMetadata: () => WITHHELD_METADATA,
+  linksWith: () => false,
+};

@@ -1,0 +1,57 @@
+// A discovery mode (DESIGN §2) as one policy object (issue 10): what the node advertises, who may
+// link with it, whom it links with, and what it lists. The node holds the policy of the current
+// mode and asks it; nothing else tests a mode's name. Adding a mode: its policy file here, its
+// entry in POLICIES below, and its label in the UI (src-renderer/components/settings/ModeSettings.tsx).
+
+import type { DiscoveryMode } from '../../../src-shared/peer.js';
+import type { Advertisement } from '../discovery/ownRecords.js';
+import type { LinkMetadata } from '../p2p/messages.js';
+import { contactsOnlyPolicy } from './contactsOnly.js';
+import { disabledPolicy } from './disabled.js';
+import { everyonePolicy } from './everyone.js';
+
+/** What a policy may ask of the node. */
+export interface ModeContext {
+  /** Our advertisement with everything in it (Everyone). */
+  openAdvertisement(): Advertisement;
+  /** This epoch's token, host name and port, nothing else (Contacts only). */
+  privateAdvertisement(): Advertisement;
+  /** Everything we say about ourselves over a link. */
+  fullMetadata(): LinkMetadata;
+  isContact(identity: string): boolean;
+  /** An identity an address the user added proved (a manual peer). */
+  isPinned(identity: string): boolean;
+}
+
+export interface ModePolicy {
+  readonly mode: DiscoveryMode;
+  /** Whether discovery (mDNS), links and manual peers run at all. */
+  readonly discovers: boolean;
+  /** Whether the fixed P2P port takes links (a Contacts only node would show its identity there). */
+  readonly acceptsOnPublicPort: boolean;
+  /** Whether the gated per-epoch port of Contacts only is open (docs/protocol.md). */
+  readonly privateEndpoint: boolean;
+  /** Whether a new epoch changes what we advertise (a new token, host name and port). */
+  readonly rotatesEachEpoch: boolean;
+  /** Why the list is empty by choice, in words for the user; null when the mode lists peers. */
+  readonly note: string | null;
+  /** What we advertise; null: nothing. */
+  advertisement(ctx: ModeContext): Advertisement | null;
+  /** Our metadata in a hello to `remote` (proven by the handshake). */
+  helloMetadata(remote: string, ctx: ModeContext): LinkMetadata;
+  /** Whether a standing link with `identity` may exist (one we dial, or one it opened). */
+  linksWith(identity: string, ctx: ModeContext): boolean;
+}
+
+/** The metadata a non-contact gets in a hello from a Contacts only node: nothing. */
+export const WITHHELD_METADATA: LinkMetadata = { name: '', operatingSystem: 'other', deviceModel: null, version: null, libraries: [] };
+
+export const POLICIES: Readonly<Record<DiscoveryMode, ModePolicy>> = {
+  everyone: everyonePolicy,
+  'contacts-only': contactsOnlyPolicy,
+  disabled: disabledPolicy,
+};
+
+export function policyFor(mode: DiscoveryMode): ModePolicy {
+  return POLICIES[mode];
+}
