@@ -14,7 +14,14 @@ import { LibraryStore } from './libraries.js';
 import { DiscoveryEngine, hostnameForIdentity } from './discovery/engine.js';
 import { ManualPeers } from './manualPeers.js';
 import { LinkManager } from './p2p/linkManager.js';
-import { createTlsIdentity } from './p2p/tlsIdentity.js';
+import { createTlsIdentity, type TlsIdentity } from './p2p/tlsIdentity.js';
+import { dialLink } from './p2p/linkServer.js';
+import { Attention } from './peers/attention.js';
+import { PeerDirectory } from './peers/peerDirectory.js';
+import { Presence } from './peers/presence.js';
+import { Verifier, VERIFY_TIMEOUT_MS } from './peers/verifier.js';
+import { policyFor, type ModeContext, type ModePolicy } from './modes/modePolicy.js';
+import { isFinalPairingStage } from '../../src-shared/pairing.js';
 import type { LinkMetadata } from './p2p/messages.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { MANUAL_PEERS_MAX } from './settings.js';
@@ -31,6 +38,8 @@ import { epochMsFrom, isPrivateToken } from './contactsOnly/broadcastTokens.js';
 import { TEMPORARY_EVERYONE_DEFAULT_MINUTES } from '../../src-shared/contract.js';
 
 const STATE_EVENT_DELAY_MS = 30;
+/** How long startPairing waits for a link to a device it had none with. */
+const PAIRING_LINK_WAIT_MS = 6000;
 const WARNINGS_MAX = 10;
 
 export interface NodeOptions {
@@ -90,9 +99,14 @@ export function findPeer(peers: readonly Peer[], peerId: string): Peer | undefin
 
 export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements NodeApi {
   private readonly engine = new DiscoveryEngine();
-  /** The P2P links (DESIGN §5): the TLS server on our port, links to every peer, what they prove. */
+  /** The standing links (DESIGN §5): the TLS server on our port, and the links relationships want. */
   private readonly links: LinkManager;
   private readonly manualPeers: ManualPeers;
+  /** Who is listed, how sure we are of each, and what that costs (issue 9). */
+  private readonly presence: Presence;
+  private readonly directory: PeerDirectory;
+  /** Whether anyone looks at this node's list (sessions subscribed, a recent getState). */
+  readonly attention = new Attention();
   private port = 0;
   private readonly warnings: string[] = [];
   private stateTimer: NodeJS.Timeout | null = null;
@@ -106,6 +120,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private readonly privateEndpoint: PrivateEndpoint;
   private readonly epochClock: EpochClock;
   private everyoneTimer: NodeJS.Timeout | null = null;
+  /** What a discovery mode decides (modes/), asked by everything below. */
+  private readonly modeContext: ModeContext;
 
   private constructor(
     private readonly opts: NodeOptions,
@@ -123,8 +139,6 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       timeoutMs: opts.pairingTimeoutMs,
       log: (message) => this.warn(message),
     });
-    this.pairing.on('change', () => this.scheduleState());
-    this.contacts.on('change', () => this.scheduleState());
     this.deviceModel = opts.deviceModel === undefined ? detectDeviceModel() : opts.deviceModel;
     for (const problem of [identity.problem, settings.problem, libraries.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem]) if (problem) this.warn(problem);
     const tls = createTlsIdentity(identity.privateKey);
@@ -137,32 +151,89 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       epochMs: opts.epochMs ?? epochMsFrom(process.env.SD_NEARBY_EPOCH_MS),
       log: (message) => this.warn(message),
     });
-    this.links = new LinkManager({
-      tls,
-      hello: (remoteIdentity) => this.linkHello(remoteIdentity),
-      setMonitored: (peerId, monitored) => this.engine.setMonitored(peerId, monitored),
-      // A contact behind a Contacts only token: dialled with a server name only its secret makes.
-      serverNameFor: (peer) => (peer.identity !== null && isPrivateToken(peer.instance) ? () => this.contactsOnly.serverNameFor(peer.identity as string) ?? '' : null),
-    });
+    this.modeContext = {
+      openAdvertisement: () => this.openAdvertisement(),
+      privateAdvertisement: () => this.contactsOnly.advertisement(this.privateEndpoint.port),
+      fullMetadata: () => this.fullMetadata(),
+      isContact: (id) => this.contacts.has(id),
+      isPinned: (id) => Object.values(this.settings.get().pinnedIdentities ?? {}).includes(id),
+    };
+    this.links = new LinkManager({ tls, hello: (remote) => ({ metadata: this.policy.helloMetadata(remote, this.modeContext), port: this.port }) });
     this.privateEndpoint = new PrivateEndpoint(tls, this.contactsOnly.gate, (socket, id) => void this.links.adopt(socket, id, false, 'incoming'), (id) => this.contacts.has(id));
     this.epochClock = new EpochClock(this.contactsOnly.epochMs);
-    this.epochClock.on('epoch', () => this.newEpoch());
-    this.contactsOnly.on('rotated', () => this.readvertise());
-    this.contactsOnly.on('resolving', () => this.syncLinks());
-    this.contacts.on('change', () => this.contactsChanged());
-    this.links.on('change', () => this.scheduleState());
-    this.links.on('channel', (channel) => this.attachChannel(channel));
     this.manualPeers = new ManualPeers(this.links, {
       get: (address) => this.settings.get().pinnedIdentities?.[address] ?? null,
       set: async (address, id) => {
         await this.settings.modify((current) => ({ pinnedIdentities: { ...current.pinnedIdentities, [address]: id } }));
       },
     });
-    this.engine.on('peers', (peers) => this.syncLinks(peers));
+    const verifier = this.createVerifier(tls);
+    this.directory = new PeerDirectory({
+      split: (discovered) => this.contactsOnly.split(discovered),
+      links: () => this.links.readyLinks().map((l) => ({ identity: l.remoteIdentity, address: l.remoteAddress, listenPort: l.remoteListenPort, metadata: l.remoteMetadata as LinkMetadata, origin: this.links.originOf(l), establishedAt: l.establishedAt, lastReceivedAt: l.lastReceivedAt })),
+      lostAt: (id) => this.links.lostAt(id),
+      verdict: (target) => verifier.verdictFor(target),
+      manual: () => this.manualPeers.onlineIdentities(),
+    });
+    this.presence = this.createPresence(verifier);
+    this.wire();
+  }
+
+  /** Verifications dial without showing our identity and close after the handshake (peers/verifier.ts). */
+  private createVerifier(tls: TlsIdentity): Verifier {
+    return new Verifier({
+      dial: async (addresses, port) => {
+        const { socket, identity, address } = await dialLink(tls, [...addresses], port, VERIFY_TIMEOUT_MS, undefined, 'verify');
+        socket.end();
+        return { identity, address };
+      },
+    });
+  }
+
+  private createPresence(verifier: Verifier): Presence {
+    return new Presence({
+      discovery: this.engine,
+      directory: this.directory,
+      verifier,
+      links: this.links,
+      attention: this.attention,
+      policy: () => this.policy,
+      modeContext: this.modeContext,
+      libraryUuids: () => new Set(this.libraries.list().map((l) => l.uuid)),
+      pairingWith: () => new Set(this.pairing.list().filter((s) => !isFinalPairingStage(s.stage)).map((s) => s.peerIdentity)),
+      // A contact behind a Contacts only token: dialled with a server name only its secret makes.
+      serverNameFor: (peer) => (peer.identity !== null && isPrivateToken(peer.instance) ? () => this.contactsOnly.serverNameFor(peer.identity as string) ?? '' : null),
+    });
+  }
+
+  /** Who listens to whom. */
+  private wire(): void {
+    this.pairing.on('change', () => {
+      this.presence.schedule();
+      this.scheduleState();
+    });
+    this.contacts.on('change', () => this.contactsChanged());
+    this.epochClock.on('epoch', () => this.newEpoch());
+    this.contactsOnly.on('rotated', () => this.readvertise());
+    this.contactsOnly.on('resolving', () => this.presence.schedule());
+    this.links.on('channel', (channel) => this.attachChannel(channel));
+    this.presence.on('change', () => this.scheduleState());
+    this.engine.on('peers', (peers) => {
+      this.directory.setDiscovered(peers);
+      this.presence.schedule();
+    });
     this.engine.on('warning', (w) => this.warn(w));
-    this.libraries.on('change', () => this.readvertise());
+    this.libraries.on('change', () => {
+      this.readvertise();
+      this.presence.schedule();
+    });
     this.settings.on('change', () => this.scheduleState());
     this.manualPeers.on('change', () => this.scheduleState());
+  }
+
+  /** The policy of the mode the settings hold now (modes/). */
+  private get policy(): ModePolicy {
+    return policyFor(this.settings.get().discovery);
   }
 
   static async open(opts: NodeOptions): Promise<NearbyNode> {
@@ -205,7 +276,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     if (until && Date.parse(until) <= Date.now()) await this.settings.update({ discovery: 'contacts-only', everyoneUntil: null });
     this.armTemporaryEveryone();
     this.epochClock.start();
-    await this.applyMode(this.settings.get().discovery);
+    await this.applyMode();
     this.manualPeers.sync(this.settings.get().manualPeers);
   }
 
@@ -214,6 +285,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     if (this.closed) return;
     this.closed = true;
     await this.discoveryQueue;
+    this.presence.close();
     this.pairing.close();
     this.manualPeers.stop();
     this.epochClock.stop();
@@ -240,10 +312,13 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     }, STATE_EVENT_DELAY_MS);
   }
 
-  advertisement(): Advertisement {
+  /** What we advertise in the current mode (Contacts only: this epoch's token, host name and port; docs/protocol.md). */
+  advertisement(): Advertisement | null {
+    return this.policy.advertisement(this.modeContext);
+  }
+
+  private openAdvertisement(): Advertisement {
     const s = this.settings.get();
-    // Contacts only: this epoch's token, host name and port; nothing about the device (docs/protocol.md).
-    if (s.discovery === 'contacts-only') return this.contactsOnly.advertisement(this.privateEndpoint.port);
     const encoded = encodeTxt({
       name: s.name,
       operatingSystem: currentOperatingSystem(),
@@ -260,23 +335,22 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     return run;
   }
 
-  private applyMode(mode: DiscoveryMode): Promise<void> {
+  /** Applies the current mode's policy: sockets, ports, links and what is advertised. */
+  private applyMode(): Promise<void> {
     return this.enqueue(async () => {
       if (this.closed) return;
+      const policy = this.policy;
       // Disabled: no links either (closed, none dialled, incoming refused); back on, they resume.
-      this.links.setEnabled(mode !== 'disabled');
-      this.manualPeers.setEnabled(mode !== 'disabled');
-      // Contacts only: the fixed port would show our identity certificate to whoever connects, so
-      // it takes no one; contacts come through the gated per-epoch port (docs/protocol.md).
-      this.links.server.setAccepting(mode === 'everyone');
-      if (mode === 'contacts-only') {
+      this.links.setEnabled(policy.discovers);
+      this.manualPeers.setEnabled(policy.discovers);
+      this.links.server.setAccepting(policy.acceptsOnPublicPort);
+      if (policy.privateEndpoint) {
         if (!this.privateEndpoint.isOpen) await this.privateEndpoint.renew();
       } else await this.privateEndpoint.close();
-      if (mode === 'disabled') await this.engine.stop();
-      else await this.engine.start(this.advertisement());
-      if (mode === 'contacts-only') this.closeStrangerLinks();
+      if (policy.discovers) await this.engine.start(this.advertisement());
+      else await this.engine.stop();
       this.links.broadcastMetadata();
-      this.syncLinks();
+      this.presence.refresh();
     });
   }
 
@@ -290,56 +364,25 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   }
 
   peers(): Peer[] {
-    return this.peerView().peers;
-  }
-
-  /**
-   * The peer list, and how many private (Contacts only) devices are nearby that it does not show.
-   * A contact behind a token is shown once its link proved it, under a stable id.
-   */
-  private peerView(): { peers: Peer[]; privateDevices: number } {
-    const split = this.contactsOnly.split(this.engine.peers());
-    const resolved = new Set(split.resolved.map((p) => p.id));
-    const decorated = this.links.decoratePeers([...split.open, ...split.resolved], this.manualPeers.onlineIdentities());
-    const peers = decorated
-      .filter((p) => !resolved.has(p.id) || p.verified)
-      .map((p) => (resolved.has(p.id) ? { ...p, id: `contact:${p.identity}` } : p))
-      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-    const shownContacts = decorated.filter((p) => resolved.has(p.id) && p.verified).length;
-    return { peers, privateDevices: split.unresolved.length + split.resolved.length - shownContacts };
-  }
-
-  /** The links follow discovery. In Contacts only mode this device dials no stranger: a link would prove who it is. */
-  private syncLinks(discovered: Peer[] = this.engine.peers()): void {
-    const split = this.contactsOnly.split(discovered);
-    const contactsOnly = this.settings.get().discovery === 'contacts-only';
-    const open = contactsOnly ? split.open.filter((p) => p.identity !== null && this.contacts.has(p.identity)) : split.open;
-    this.links.syncDiscovered([...open, ...split.resolved]);
-    this.scheduleState();
-  }
-
-  /** Contacts only: links to devices that are not contacts (nor added by address) end. */
-  private closeStrangerLinks(): void {
-    const pinned = new Set(Object.values(this.settings.get().pinnedIdentities ?? {}));
-    for (const link of this.links.readyLinks()) if (!this.contacts.has(link.remoteIdentity) && !pinned.has(link.remoteIdentity)) link.close('local');
+    return this.presence.view.peers;
   }
 
   private contactsChanged(): void {
-    // A new contact gets our full metadata; a removed one, in Contacts only mode, loses its link.
-    if (this.settings.get().discovery === 'contacts-only') this.closeStrangerLinks();
+    // A new contact gets our full metadata; a removed one, in Contacts only mode, loses its link (presence closes it).
     this.links.broadcastMetadata();
-    this.syncLinks();
+    this.presence.refresh();
+    this.scheduleState();
   }
 
   /** A new epoch: in Contacts only mode, a new token, host name and port (goodbye to the old ones). */
   private newEpoch(): void {
     void this.enqueue(async () => {
       if (this.closed) return;
-      if (this.settings.get().discovery === 'contacts-only') {
+      if (this.policy.rotatesEachEpoch) {
         await this.privateEndpoint.renew();
         if (this.engine.isRunning) this.engine.setAdvertisement(this.advertisement());
       }
-      this.syncLinks(); // our contacts' tokens changed too
+      this.presence.schedule(); // our contacts' tokens changed too
     });
   }
 
@@ -355,7 +398,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       if (this.closed || !this.settings.get().everyoneUntil) return;
       void this.settings
         .update({ discovery: 'contacts-only', everyoneUntil: null })
-        .then(() => this.applyMode('contacts-only'))
+        .then(() => this.applyMode())
         .catch((err: unknown) => this.warn(`could not return to Contacts only: ${(err as Error).message}`));
     }, left);
   }
@@ -372,23 +415,34 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     };
   }
 
-  /** Our hello to a peer: our metadata (in Contacts only mode, to contacts only) and our P2P port. */
-  private linkHello(remoteIdentity: string): { metadata: LinkMetadata; port: number } {
-    return { metadata: this.contactsOnly.metadataFor(remoteIdentity, this.settings.get().discovery !== 'contacts-only'), port: this.port };
-  }
-
-  /**
-   * The verified link to a listed peer, as pairing sees it; null when there is none. Pairing runs
-   * only over a link whose TLS handshake proved the peer's identity (DESIGN §5).
-   */
-  private channelFor(peer: Peer): PeerChannel | null {
-    return peer.verified && peer.identity !== null ? this.links.channel(peer.identity) : null;
-  }
-
   /** Hands a new authenticated link to pairing, so that the peer's requests reach it. */
   attachChannel(channel: PeerChannel): void {
     this.pairing.attach(channel);
     this.contactsOnly.attach(channel);
+  }
+
+  /**
+   * The link to a listed device, for pairing: the one there is, or one dialled now (a pairing in
+   * progress is a relationship). Pairing runs only over a link whose TLS handshake proved the
+   * device's identity (DESIGN §5).
+   */
+  private async channelFor(peer: Peer): Promise<PeerChannel> {
+    const identity = peer.identity;
+    if (identity === null) throw new CommandError('refused', `${peer.name} does not claim a valid identity: it cannot be paired with`);
+    const existing = this.links.channel(identity);
+    if (existing) return existing;
+    this.presence.wantLink(identity, true);
+    try {
+      const deadline = Date.now() + PAIRING_LINK_WAIT_MS;
+      while (Date.now() < deadline && !this.closed) {
+        const channel = this.links.channel(identity);
+        if (channel) return channel;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      this.presence.wantLink(identity, false);
+    }
+    throw new CommandError('refused', `${peer.name} is not connected: could not open a verified link to it within ${PAIRING_LINK_WAIT_MS / 1000} s`);
   }
 
   /**
@@ -402,13 +456,12 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
 
   state(): NodeState {
     const s = this.settings.get();
-    let discoveryNote: string | null = null;
-    if (s.discovery === 'disabled') {
-      discoveryNote = 'Discovery is off: this device is invisible and sees no one. Choose Everyone to find nearby devices.';
-    } else if (this.engine.isRunning && this.engine.interfaces().length === 0) {
+    const policy = this.policy;
+    let discoveryNote = policy.note;
+    if (discoveryNote === null && this.engine.isRunning && this.engine.interfaces().length === 0) {
       discoveryNote = 'No network connection: discovery starts when this device joins a network.';
     }
-    const view = this.peerView();
+    const view = this.presence.view;
     return {
       self: {
         identity: this.identity.identity,
@@ -421,10 +474,10 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       },
       mode: s.discovery,
       everyoneUntil: s.everyoneUntil ?? null,
-      privateDevices: s.discovery === 'disabled' ? 0 : view.privateDevices,
+      privateDevices: policy.discovers ? view.privateDevices : 0,
       discoveryNote,
       libraries: this.libraries.list(),
-      peers: s.discovery === 'disabled' ? [] : view.peers,
+      peers: policy.discovers ? view.peers : [],
       manualPeers: this.manualPeers.list(),
       pairing: this.pairing.list(),
       contacts: this.contacts.list(),
@@ -443,12 +496,13 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private async run(command: CommandName, p: CommandPayloads[CommandName]): Promise<CommandResults[CommandName]> {
     switch (command) {
       case 'getState':
+        this.attention.noteGetState();
         return this.state();
       case 'setMode': {
         const { mode } = p as CommandPayloads['setMode'];
         await this.settings.update({ discovery: mode, everyoneUntil: null });
         this.armTemporaryEveryone();
-        await this.applyMode(mode);
+        await this.applyMode();
         return this.state();
       }
       case 'setTemporaryEveryone': {
@@ -456,7 +510,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
         const until = new Date(Date.now() + Math.round(minutes * 60_000)).toISOString();
         await this.settings.update({ discovery: 'everyone', everyoneUntil: until });
         this.armTemporaryEveryone();
-        await this.applyMode('everyone');
+        await this.applyMode();
         return this.state();
       }
       case 'setName': {
@@ -510,9 +564,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
         const { peerId } = p as CommandPayloads['startPairing'];
         const peer = findPeer(this.peers(), peerId);
         if (!peer) throw new CommandError('not-found', 'that device is not in the list any more');
-        const channel = this.channelFor(peer);
-        if (!channel) throw new CommandError('refused', `${peer.name} is not connected: a verified link is needed to pair`);
-        return this.pairing.start(channel);
+        return this.pairing.start(await this.channelFor(peer));
       }
       case 'confirmPairing':
         return this.pairing.confirm((p as CommandPayloads['confirmPairing']).sessionId);

@@ -83,10 +83,9 @@ describe('PeerLink', () => {
     assert.equal(link.remoteListenPort, b.port);
     link.send({ type: 'pair-request', requestId: 'abcdefgh', commitment: `${'A'.repeat(43)}=` });
     assert.deepEqual(await received, { type: 'pair-request', requestId: 'abcdefgh', commitment: `${'A'.repeat(43)}=` });
-    const [peer] = a.m.decoratePeers([], new Map());
-    assert.equal(peer?.identity, b.id.identity);
-    assert.equal(peer?.verified, true);
-    assert.equal(peer?.libraries.length, 50);
+    const [ready] = a.m.readyLinks();
+    assert.equal(ready?.remoteIdentity, b.id.identity);
+    assert.equal(ready?.remoteMetadata?.libraries.length, 50);
   });
 
   test('pings keep a quiet link alive past the silence limit', async () => {

@@ -70,6 +70,12 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     return this.browser.peers();
   }
 
+  /** Whether someone looks at the list (issue 9): placeholder until the engine branch lands. */
+  setLooking(_looking: boolean): void {}
+
+  /** Asks the LAN for an instance's records again: placeholder until the engine branch lands. */
+  askFor(_instanceName: string): void {}
+
   /** The P2P link vouches for a peer's liveness (by Peer.id): mDNS stops asking it directly. */
   setMonitored(peerId: string, monitored: boolean): void {
     this.browser.setMonitored(peerId, monitored);

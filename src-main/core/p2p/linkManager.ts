@@ -1,145 +1,97 @@
-// The node's links (DESIGN §5): one per peer identity, to every discovered peer that claims a
-// valid identity and gives an address and port, plus those the user added by address and those
-// that connect to us. What a link proves turns into what the user sees:
+// The node's standing links (DESIGN §5): one per peer identity, kept only where a relationship
+// earns its cost (issue 9): contacts, devices that share a library with us, manual peers, a
+// pairing in progress, and, while someone looks, the device whose details are open. The node
+// says which identities it wants linked (setWanted); this module dials them, keeps them, re-dials
+// them when they drop, and closes the ones it dialled once they are no longer wanted. Links other
+// nodes open to us are kept while they keep them (their relationship), within the caps.
+// What a link proves is its own: the identity the TLS handshake proved. Turning that into the
+// list the user sees is the peer directory's job (core/peers/).
 //
-// - verified: the key proven in the TLS handshake equals the identity the peer advertises (its
-//   mDNS instance) or that was pinned (manual peers). Nothing else ever sets `verified`.
-// - impostor: an advertisement whose address answered with another key is never verified and
-//   carries a warning; the real owner of that identity, linked elsewhere, stays verified.
-// - liveness: a linked peer whose link dies and cannot be re-dialled leaves the list at once
-//   (a SIGKILLed node's port refuses; a host gone silent is noticed within the link's silence
-//   limit), instead of waiting for mDNS to notice.
-//
-// Who dials (one link per pair of identities): the lower identity (plain string order of the
-// identity texts) dials a discovered peer at once; the higher waits HIGHER_DIAL_GRACE_MS and
-// dials only when no link came (the lower may not hear or reach it). Manual peers are always
-// dialled. When two links to one identity exist anyway, both sides keep the same one: the one
-// dialled by the lower identity; between two dialled the same way, the newer.
+// Who dials when both sides want the link (contacts, a shared library): the lower identity (plain
+// string order) at once, the higher after HIGHER_DIAL_GRACE_MS if no link came (the lower may not
+// hear or reach it). When two links to one identity exist anyway, both sides keep the same one:
+// the one dialled by the lower identity; between two dialled the same way, the newer.
 
 import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
-import { isRemoteIdentity, shortIdentity } from '../../../src-shared/identity.js';
-import { toDisplayText } from '../../../src-shared/displayText.js';
-import { canonicalDeviceModel, isUuid } from '../../../src-shared/txtCodec.js';
-import type { Peer, PeerLibrary } from '../../../src-shared/peer.js';
-import { PeerLink, plainAddress, type LinkCloseReason, type LinkTiming } from './link.js';
+import { Backoff } from '../../../src-shared/backoff.js';
+import { LINK_PACE_AT_REST, LINK_PACE_ATTENTIVE, PeerLink, plainAddress, type LinkCloseReason, type LinkTiming } from './link.js';
 import { DialError, LinkServer, dialLink, type DialResult, type LinkServerLimits } from './linkServer.js';
 import type { LinkMetadata, PeerChannel } from './messages.js';
 import type { TlsIdentity } from './tlsIdentity.js';
-import { PEERS_MAX } from '../discovery/constants.js';
 
-/** The higher identity of a pair dials a discovered peer only if no link came within this. */
+/** The higher identity of a pair that both want a link dials only if no link came within this. */
 export const HIGHER_DIAL_GRACE_MS = 3000;
 /** After an unexpected link loss, the peer is dialled again after this (a duplicate's winner may be on its way). */
 export const REDIAL_DELAY_MS = 250;
 export const DIAL_RETRY_MIN_MS = 1000;
 export const DIAL_RETRY_MAX_MS = 60_000;
-/** An address that answered with another identity is checked again this often. */
-export const IMPOSTOR_RECHECK_MS = 60_000;
+/** A link we dialled that is no longer wanted closes after this (a details panel closed and opened again keeps it). */
+export const LINK_LINGER_MS = 10_000;
 /** Authenticated links at once; more are refused. */
 export const LINKS_MAX = 128;
 /** Authenticated links at once from one address (a host runs one node, a NAS with containers a few). */
 export const LINKS_PER_ADDRESS_MAX = 16;
-/** Discovered peers we keep links to (the peer table may hold more). */
-export const LINK_TARGETS_MAX = 256;
 /** Outgoing dials in progress at once, and started per second (a flood of fake advertisements costs little). */
 export const DIALS_CONCURRENT_MAX = 16;
 export const DIALS_PER_SECOND_MAX = 10;
-/** Changes of the discovered list are taken at most this often (the first at once). */
-export const SYNC_MIN_INTERVAL_MS = 100;
-/** The list shows at most this many devices (the discovery table's cap): linked ones first. */
-export const LISTED_PEERS_MAX = PEERS_MAX;
 
 /** How a link came to be, for the peer list's `source`. */
 export type LinkOrigin = 'mdns' | 'manual' | 'incoming';
 
-interface MdnsTarget {
-  /** `${claimed}|${hostname}|${port}`: one advertised endpoint of one claimed identity. */
-  key: string;
-  peerId: string;
-  claimed: string;
+/** A link the node wants, and where to dial it. */
+export interface LinkWant {
+  identity: string;
   addresses: string[];
   port: number;
-  /** What the last dial of this endpoint proved (null: not dialled yet, or failed). */
-  proven: string | null;
+  /** A Contacts only peer: a fresh TLS server name for each dial (contactsOnly/sniGate.ts); else null. */
+  serverName: (() => string) | null;
+  /** Both sides want this link (contacts, a shared library): the higher identity lets the lower dial first. */
+  mutual: boolean;
+  /** When discovery last heard from it (ms); a sign of life after a loss dials it again at once. */
+  heardAt: number;
+}
+
+interface Target {
+  want: LinkWant;
   dialing: boolean;
   timer: NodeJS.Timeout | null;
-  retryMs: number;
+  backoff: Backoff;
   /** Dialled at least once. */
   tried: boolean;
-  /** A verified link to it existed. */
+  /** A link to it was up once. */
   wasLinked: boolean;
-  /** When its link was lost for good (redial failed, or silence): hidden until a sign of life. */
-  lostAt: number | null;
-  /** A Contacts only peer: the TLS server name to dial it with (fresh each time); else null. */
-  serverName: (() => string) | null;
 }
 
 export interface LinkManagerOptions {
   tls: TlsIdentity;
   /** Our hello to `remoteIdentity` (proven): metadata and our own P2P port. In Contacts only mode a non-contact gets no metadata. */
   hello: (remoteIdentity: string) => { metadata: LinkMetadata; port: number };
-  /**
-   * For a discovered peer reached through a Contacts only token: a fresh TLS server name for each
-   * dial (contactsOnly/sniGate.ts); null for an ordinary peer. Such peers are dialled at once.
-   */
-  serverNameFor?: (peer: Peer) => (() => string) | null;
-  /** mDNS stops (or resumes) its own liveness questions for a peer the link vouches for. */
-  setMonitored?: (peerId: string, monitored: boolean) => void;
   serverLimits?: Partial<LinkServerLimits>;
   linkTiming?: Partial<LinkTiming>;
 }
 
 export interface LinkManagerEvents {
-  /** Something the peer list shows changed (a link up or down, metadata, a verdict). */
+  /** Something the peer list shows changed (a link up or down, metadata, a loss). */
   change: [];
   /** A link became ready (hello received): what pairing and contacts use. */
   channel: [PeerChannel];
-}
-
-/** Text a peer sent, as the user may see it: cleaned, capped. */
-function cleanMetadata(m: LinkMetadata): Pick<Peer, 'name' | 'operatingSystem' | 'deviceModel' | 'version' | 'libraries' | 'librariesOmitted'> {
-  const model = m.deviceModel === null ? '' : toDisplayText(m.deviceModel);
-  const version = m.version === null ? '' : toDisplayText(m.version, 32);
-  const libraries: PeerLibrary[] = [];
-  for (const l of m.libraries) {
-    const uuid = l.uuid.toLowerCase();
-    if (isUuid(uuid) && isRemoteIdentity(l.identity) && !libraries.some((x) => x.uuid === uuid)) libraries.push({ uuid, identity: l.identity });
-  }
-  return {
-    name: toDisplayText(m.name),
-    operatingSystem: m.operatingSystem,
-    deviceModel: model === '' ? null : canonicalDeviceModel(model),
-    version: version === '' ? null : version,
-    libraries,
-    librariesOmitted: 0,
-  };
-}
-
-/** One advertised endpoint of one claimed identity (a discovered peer's identity, SRV target and port). */
-function targetKey(p: Pick<Peer, 'identity' | 'hostname' | 'port'>): string {
-  return `${p.identity ?? ''}|${(p.hostname ?? '').toLowerCase()}|${p.port ?? 0}`;
-}
-
-export function impostorWarning(name: string, claimed: string): string {
-  return `claims to be ${name} (${shortIdentity(claimed)}) but could not prove it`;
 }
 
 export class LinkManager extends EventEmitter<LinkManagerEvents> {
   readonly server: LinkServer;
   private readonly links = new Map<string, PeerLink>();
   private readonly origins = new WeakMap<PeerLink, LinkOrigin>();
-  private readonly targets = new Map<string, MdnsTarget>();
+  private readonly targets = new Map<string, Target>();
+  /** Identities whose link was lost for good (re-dial failed, or silence), and when. */
+  private readonly lost = new Map<string, number>();
+  private readonly lingering = new Map<string, NodeJS.Timeout>();
   private dialsInFlight = 0;
   private nextDialAt = 0;
-  private pendingSync: readonly Peer[] | null = null;
-  private syncTimer: NodeJS.Timeout | null = null;
   private readonly dialQueue: Array<() => void> = [];
   private enabled = true;
   private stopped = false;
-  private readonly startedAt = Date.now();
-  /** Identities a discovered advertisement was proven to belong to (for `source` once mDNS forgets them). */
-  private readonly discoveredIdentities = new Set<string>();
+  private attentive = false;
 
   constructor(private readonly opts: LinkManagerOptions) {
     super();
@@ -167,19 +119,30 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     this.enabled = enabled && !this.stopped;
     this.server.setAccepting(this.enabled);
     if (!this.enabled) {
-      if (this.syncTimer) clearTimeout(this.syncTimer);
-      this.syncTimer = null;
-      this.pendingSync = null;
       for (const t of this.targets.values()) if (t.timer) clearTimeout(t.timer);
       this.targets.clear();
+      for (const timer of this.lingering.values()) clearTimeout(timer);
+      this.lingering.clear();
       for (const link of [...this.links.values()]) link.close('local');
       this.links.clear();
+      this.lost.clear();
     }
     this.emit('change');
   }
 
   get isEnabled(): boolean {
     return this.enabled;
+  }
+
+  /** While someone looks at the list, links keep the attentive pace (a silent host noticed in seconds). */
+  setAttentive(attentive: boolean): void {
+    if (this.attentive === attentive) return;
+    this.attentive = attentive;
+    for (const link of this.links.values()) link.setPace(this.pace());
+  }
+
+  private pace() {
+    return { ...(this.attentive ? LINK_PACE_ATTENTIVE : LINK_PACE_AT_REST), ...pick(this.opts.linkTiming) };
   }
 
   /** The ready link to `identity`, if any. */
@@ -197,12 +160,21 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     return [...this.links.values()].filter((l) => l.ready);
   }
 
+  originOf(link: PeerLink): LinkOrigin {
+    return this.origins.get(link) ?? 'incoming';
+  }
+
+  /** When the link to `identity` was lost for good (its re-dial failed, or it went silent); null otherwise. */
+  lostAt(identity: string): number | null {
+    return this.lost.get(identity) ?? null;
+  }
+
   /** Tells every linked peer our new metadata (name, libraries). */
   broadcastMetadata(): void {
     for (const link of this.links.values()) link.sendMetadata(this.opts.hello(link.remoteIdentity).metadata);
   }
 
-  /** Dials `hosts` on `port` (at most DIALS_CONCURRENT_MAX at once, with the others waiting). */
+  /** Dials `hosts` on `port` for a link (at most DIALS_CONCURRENT_MAX at once, the others waiting). */
   async dial(hosts: string | string[], port: number, servername?: () => string): Promise<DialResult> {
     if (this.dialsInFlight >= DIALS_CONCURRENT_MAX) await new Promise<void>((resolve) => this.dialQueue.push(resolve));
     this.dialsInFlight++;
@@ -230,7 +202,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       socket.destroy();
       return null;
     }
-    const link = new PeerLink({ socket, localIdentity: this.localIdentity, remoteIdentity: identity, outgoing, hello: this.opts.hello(identity), ...(this.opts.linkTiming ? { timing: this.opts.linkTiming } : {}) });
+    const link = new PeerLink({ socket, localIdentity: this.localIdentity, remoteIdentity: identity, outgoing, hello: this.opts.hello(identity), timing: { ...this.opts.linkTiming, ...this.pace() } });
     this.origins.set(link, origin);
     const existing = this.links.get(identity);
     if (existing && !existing.closed) {
@@ -243,7 +215,14 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       this.links.set(identity, link);
     }
     link.on('ready', () => {
-      this.refreshTargets(identity);
+      this.lost.delete(identity);
+      const t = this.targets.get(identity);
+      if (t) {
+        t.wasLinked = true;
+        t.backoff.reset();
+        if (t.timer) clearTimeout(t.timer);
+        t.timer = null;
+      }
       this.emit('change');
       if (this.links.get(identity) === link) this.emit('channel', link);
     });
@@ -265,101 +244,71 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     if (this.links.get(identity) !== link) return; // a duplicate that lost
     this.links.delete(identity);
     if (!this.enabled) return;
-    for (const t of this.targets.values()) {
-      if (t.claimed !== identity) continue;
-      this.opts.setMonitored?.(t.peerId, false);
-      if (t.wasLinked && reason === 'silent') t.lostAt = Date.now(); // it went quiet: gone now
-      t.retryMs = DIAL_RETRY_MIN_MS;
+    const t = this.targets.get(identity);
+    if (t) {
+      // Still wanted: dial again at once; a peer that went silent is gone now (no re-dial reaches a host that is off).
+      if (reason === 'silent') this.lost.set(identity, Date.now());
+      t.backoff.reset();
       this.schedule(t, REDIAL_DELAY_MS);
     }
     this.emit('change');
   }
 
   // -------------------------------------------------------------------------------------------
-  // discovered peers
+  // the links the node wants
 
-  /** The discovered peers changed: keep a link to each that claims an identity and gives an endpoint. */
-  syncDiscovered(peers: readonly Peer[]): void {
+  /** The identities the node wants linked now, with where to reach them. The others we dialled close after LINK_LINGER_MS. */
+  setWanted(wants: ReadonlyMap<string, LinkWant>): void {
     if (!this.enabled) return;
-    // At most every SYNC_MIN_INTERVAL_MS: the first change at once, a burst (a flood) coalesced.
-    this.pendingSync = peers;
-    if (this.syncTimer) return;
-    this.applySync();
-    this.syncTimer = setTimeout(() => {
-      this.syncTimer = null;
-      if (this.pendingSync) this.applySync();
-    }, SYNC_MIN_INTERVAL_MS);
-  }
-
-  private applySync(): void {
-    const peers = this.pendingSync;
-    this.pendingSync = null;
-    if (!peers || !this.enabled) return;
-    const wanted = new Map<string, { peer: Peer; claimed: string; port: number }>();
-    for (const p of peers) {
-      if (p.identity === null || !isRemoteIdentity(p.identity) || p.identity === this.localIdentity) continue;
-      if (p.port === null || p.port === 0 || p.addresses.length === 0) continue;
-      const key = targetKey(p);
-      if (!wanted.has(key) && wanted.size < LINK_TARGETS_MAX) wanted.set(key, { peer: p, claimed: p.identity, port: p.port });
-    }
-    for (const [key, t] of this.targets) {
-      if (wanted.has(key)) continue;
+    for (const [identity, t] of this.targets) {
+      if (wants.has(identity)) continue;
       if (t.timer) clearTimeout(t.timer);
-      this.targets.delete(key);
+      this.targets.delete(identity);
+      this.lost.delete(identity);
+      this.linger(identity);
     }
-    for (const [key, w] of wanted) {
-      let t = this.targets.get(key);
+    for (const [identity, want] of wants) {
+      if (identity === this.localIdentity) continue;
+      const lingering = this.lingering.get(identity);
+      if (lingering) clearTimeout(lingering);
+      this.lingering.delete(identity);
+      let t = this.targets.get(identity);
       if (!t) {
-        t = { key, peerId: w.peer.id, claimed: w.claimed, addresses: [], port: w.port, proven: null, dialing: false, timer: null, retryMs: DIAL_RETRY_MIN_MS, tried: false, wasLinked: false, lostAt: null, serverName: null };
-        this.targets.set(key, t);
+        t = { want, dialing: false, timer: null, backoff: new Backoff({ minMs: DIAL_RETRY_MIN_MS, maxMs: DIAL_RETRY_MAX_MS }), tried: false, wasLinked: false };
+        this.targets.set(identity, t);
       }
-      t.peerId = w.peer.id;
-      t.addresses = w.peer.addresses;
-      t.serverName = this.opts.serverNameFor?.(w.peer) ?? null;
-      // A sign of life from mDNS after the link was lost: shown again (unverified) and re-dialled.
-      if (t.lostAt !== null && Date.parse(w.peer.lastSeen) > t.lostAt) {
-        t.lostAt = null;
+      t.want = want;
+      // A sign of life after a loss: dial it now.
+      const lostAt = this.lost.get(identity);
+      if (lostAt !== undefined && want.heardAt > lostAt) {
+        this.lost.delete(identity);
         this.schedule(t, 0);
       }
       this.evaluate(t);
     }
   }
 
-  private refreshTargets(identity: string): void {
-    for (const t of this.targets.values()) if (t.claimed === identity) this.evaluate(t);
+  /** A link we dialled and no longer want closes after a while; one the other side opened stays theirs to close. */
+  private linger(identity: string): void {
+    const link = this.links.get(identity);
+    if (!link?.outgoing || this.lingering.has(identity)) return;
+    this.lingering.set(
+      identity,
+      setTimeout(() => {
+        this.lingering.delete(identity);
+        if (!this.targets.has(identity) && this.links.get(identity) === link) link.close('local');
+      }, LINK_LINGER_MS),
+    );
   }
 
-  /** Whether the ready link to the claimed identity vouches for this endpoint. */
-  private vouches(t: MdnsTarget, link: PeerLink): boolean {
-    if (t.proven === t.claimed) return true;
-    // A link from the same address (it dialled us) is that endpoint's owner.
-    return t.addresses.some((a) => plainAddress(a.replace(/%.*$/, '')) === link.remoteAddress.replace(/%.*$/, ''));
-  }
-
-  private evaluate(t: MdnsTarget): void {
-    if (!this.enabled) return;
-    const link = this.linkTo(t.claimed);
-    if (link && this.vouches(t, link)) {
-      t.proven = t.claimed;
-      t.wasLinked = true;
-      if (this.discoveredIdentities.size >= LINK_TARGETS_MAX * 4) this.discoveredIdentities.clear();
-      this.discoveredIdentities.add(t.claimed);
-      t.lostAt = null;
-      t.retryMs = DIAL_RETRY_MIN_MS;
-      if (t.timer) clearTimeout(t.timer);
-      t.timer = null;
-      this.opts.setMonitored?.(t.peerId, true);
-      return;
-    }
-    if (t.dialing || t.timer) return;
-    if (t.proven !== null && t.proven !== t.claimed) return; // an impostor: rechecked on its own timer
-    if (this.links.has(t.claimed) && !link) return; // a link to it is being set up
+  private evaluate(t: Target): void {
+    if (!this.enabled || this.links.has(t.want.identity) || t.dialing || t.timer || this.lost.has(t.want.identity)) return;
     // The higher identity gives the lower one a moment to dial first.
-    const delay = !t.tried && !link && this.localIdentity > t.claimed && t.serverName === null ? HIGHER_DIAL_GRACE_MS : 0;
+    const delay = !t.tried && t.want.mutual && t.want.serverName === null && this.localIdentity > t.want.identity ? HIGHER_DIAL_GRACE_MS : 0;
     this.schedule(t, delay);
   }
 
-  private schedule(t: MdnsTarget, delayMs: number): void {
+  private schedule(t: Target, delayMs: number): void {
     if (t.timer) clearTimeout(t.timer);
     t.timer = setTimeout(() => {
       t.timer = null;
@@ -367,132 +316,43 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     }, delayMs);
   }
 
-  private async dialTarget(t: MdnsTarget): Promise<void> {
-    if (!this.enabled || this.targets.get(t.key) !== t || t.dialing) return;
-    const existing = this.linkTo(t.claimed);
-    if (existing && this.vouches(t, existing)) return this.evaluate(t);
+  private async dialTarget(t: Target): Promise<void> {
+    const identity = t.want.identity;
+    if (!this.enabled || this.targets.get(identity) !== t || t.dialing || this.linkTo(identity)) return;
     t.dialing = true;
     t.tried = true;
     let result: DialResult | null = null;
-    let failure: DialError | null = null;
     try {
-      result = await this.dial(t.addresses, t.port, t.serverName ?? undefined);
+      result = await this.dial(t.want.addresses, t.want.port, t.want.serverName ?? undefined);
     } catch (err) {
-      failure = err instanceof DialError ? err : new DialError('other', (err as Error).message);
+      if (!(err instanceof DialError)) result = null;
     }
     t.dialing = false;
-    if (this.targets.get(t.key) !== t || !this.enabled) {
+    if (this.targets.get(identity) !== t || !this.enabled) {
       result?.socket.destroy();
       return;
     }
-    if (result) {
-      t.proven = result.identity;
-      if (result.identity === t.claimed) {
-        // The endpoint is the claimed identity's. Keep the link unless one already serves it.
-        if (this.linkTo(t.claimed)) result.socket.destroy();
-        else this.adopt(result.socket, result.identity, true, 'mdns');
-        this.evaluate(t);
-      } else {
-        // Someone else's key at this endpoint: an impostor (or a stale advertisement).
-        result.socket.destroy();
-        this.opts.setMonitored?.(t.peerId, false);
-        this.schedule(t, IMPOSTOR_RECHECK_MS);
-      }
-      this.emit('change');
+    if (result && result.identity === identity) {
+      if (this.linkTo(identity)) result.socket.destroy();
+      else this.adopt(result.socket, identity, true, 'mdns');
       return;
     }
-    // Unreachable. A peer that was linked and cannot be re-dialled is gone now.
-    if (t.proven !== null && t.proven !== t.claimed) t.proven = null; // the impostor left
-    if (t.wasLinked && !this.linkTo(t.claimed) && t.lostAt === null) {
-      t.lostAt = Date.now();
+    // Unreachable, or someone else's key at that endpoint (the verifier tells the user which).
+    result?.socket.destroy();
+    if (t.wasLinked && !this.linkTo(identity) && !this.lost.has(identity)) {
+      // A peer that was linked and cannot be re-dialled is gone now (a killed node's port refuses).
+      this.lost.set(identity, Date.now());
       this.emit('change');
     }
-    const delay = t.retryMs * (0.8 + Math.random() * 0.4);
-    t.retryMs = Math.min(t.retryMs * 2, DIAL_RETRY_MAX_MS);
-    if (failure) this.schedule(t, delay);
+    this.schedule(t, t.backoff.next());
   }
+}
 
-  // -------------------------------------------------------------------------------------------
-  // the peer list
-
-  /**
-   * The peers to show: the discovered ones with what their links proved (verified, impostor
-   * warnings, hidden when their link died), then every linked peer no discovered entry stands for
-   * (added by address, or connected to us). `manual` maps pinned identities to their address.
-   */
-  decoratePeers(discovered: readonly Peer[], manual: ReadonlyMap<string, string>): Peer[] {
-    const out: Peer[] = [];
-    const shown = new Set<string>();
-    for (const p of discovered) {
-      // Only what was learned about the endpoint the peer advertises now counts (the cache may
-      // have changed since the targets were last synced: an impostor's SRV just replaced the real one).
-      const target = p.identity !== null ? this.targets.get(targetKey(p)) : undefined;
-      const targets = target ? [target] : [];
-      const claimed = p.identity;
-      const link = claimed ? this.linkTo(claimed) : null;
-      // An entry with no endpoint of its own (no SRV yet) is the linked device when it was heard from the link's address.
-      const sameHost = !!link && (p.port === null || p.hostname === null) && p.addresses.some((a) => plainAddress(a.replace(/%.*$/, '')) === link.remoteAddress.replace(/%.*$/, ''));
-      const verified = !!link && (sameHost || targets.some((t) => t.proven === t.claimed && this.vouches(t, link)));
-      const impostor = targets.some((t) => t.proven !== null && t.proven !== t.claimed);
-      const lost = !link && targets.some((t) => t.lostAt !== null);
-      if (lost) continue;
-      if (verified && link && claimed && !shown.has(claimed)) {
-        shown.add(claimed);
-        out.push(this.merge(p, link));
-      } else if (verified) {
-        continue; // a second entry for a device already shown
-      } else if (impostor && claimed) {
-        out.push({ ...p, verified: false, warning: impostorWarning(p.name, claimed) });
-      } else {
-        out.push(p);
-      }
-    }
-    for (const link of this.links.values()) {
-      if (!link.ready || shown.has(link.remoteIdentity)) continue;
-      shown.add(link.remoteIdentity);
-      const address = manual.get(link.remoteIdentity);
-      const origin = this.origins.get(link) ?? 'incoming';
-      const source = address !== undefined ? 'manual' : origin === 'mdns' || this.discoveredIdentities.has(link.remoteIdentity) ? 'mdns' : origin === 'manual' ? 'manual' : 'link';
-      out.push(this.linkPeer(link, source));
-    }
-    if (out.length > LISTED_PEERS_MAX) {
-      // Over the cap (a flood filled the discovery table and linked devices come on top): the
-      // unverified that were heard from least recently make room; verified devices stay.
-      const unverified = out.filter((p) => !p.verified).sort((a, b) => Date.parse(a.lastSeen) - Date.parse(b.lastSeen));
-      const drop = new Set(unverified.slice(0, out.length - LISTED_PEERS_MAX));
-      return out.filter((p) => !drop.has(p));
-    }
-    return out;
-  }
-
-  private merge(p: Peer, link: PeerLink): Peer {
-    const meta = link.remoteMetadata ? cleanMetadata(link.remoteMetadata) : null;
-    const lastSeen = Math.max(Date.parse(p.lastSeen) || 0, link.lastReceivedAt);
-    return {
-      ...p,
-      ...(meta ?? {}),
-      name: meta && meta.name !== '' ? meta.name : p.name,
-      verified: true,
-      lastSeen: new Date(lastSeen).toISOString(),
-    };
-  }
-
-  private linkPeer(link: PeerLink, source: Peer['source']): Peer {
-    const meta = cleanMetadata(link.remoteMetadata as LinkMetadata);
-    return {
-      id: `link:${link.remoteIdentity}`,
-      identity: link.remoteIdentity,
-      instance: link.remoteIdentity,
-      verified: true,
-      ...meta,
-      name: meta.name !== '' ? meta.name : shortIdentity(link.remoteIdentity),
-      addresses: link.remoteAddress ? [link.remoteAddress] : [],
-      port: link.remoteListenPort,
-      hostname: null,
-      interfaces: [],
-      firstSeen: new Date(Math.max(link.establishedAt, this.startedAt)).toISOString(),
-      lastSeen: new Date(link.lastReceivedAt).toISOString(),
-      source,
-    };
-  }
+/** The pace fields of a timing override (tests shorten them), if any. */
+function pick(timing: Partial<LinkTiming> | undefined): Partial<LinkTiming> {
+  if (!timing) return {};
+  const out: Partial<LinkTiming> = {};
+  if (timing.pingIntervalMs !== undefined) out.pingIntervalMs = timing.pingIntervalMs;
+  if (timing.silenceLimitMs !== undefined) out.silenceLimitMs = timing.silenceLimitMs;
+  return out;
 }

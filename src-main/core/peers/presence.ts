@@ -1,0 +1,175 @@
+// Presence (issue 9): who is listed, how sure we are of each, and what that costs the network.
+// It joins the parts that each know one thing: discovery (what mDNS heard), the peer directory
+// (the list), the verifier (short handshakes), the links (relationships) and the attention
+// registry (whether anyone is looking). The rules it carries out:
+//
+// - Links are for relationships, not for presence: a standing link to contacts, devices that
+//   share a library with us, a pairing in progress, and, while someone looks, the device whose
+//   details are open (manual peers keep theirs through ManualPeers).
+// - Verification without a mesh: while someone looks, every listed device that claims an identity
+//   is verified by a short handshake, what is on screen first (verifier.ts paces them).
+// - Liveness by attention: while someone looks, discovery checks the listed devices and links
+//   keep their attentive pace; nobody looking, no per-peer traffic at all.
+
+import { EventEmitter } from 'node:events';
+import type { Peer } from '../../../src-shared/peer.js';
+import type { ModeContext, ModePolicy } from '../modes/modePolicy.js';
+import type { LinkManager, LinkWant } from '../p2p/linkManager.js';
+import type { Attention } from './attention.js';
+import type { DirectoryView, PeerDirectory } from './peerDirectory.js';
+import type { Verifier, VerifyTarget } from './verifier.js';
+
+/** Changes are taken together when they come within this (a burst of announcements, links coming up). */
+export const PRESENCE_REFRESH_DELAY_MS = 20;
+/** While an impostor holds a device's records, the real device is asked to answer again at most this often. */
+export const HIJACK_REQUERY_MIN_INTERVAL_MS = 10_000;
+
+/** What presence needs of the discovery engine. */
+export interface DiscoveryControl {
+  setLooking(looking: boolean): void;
+  setMonitored(entryId: string, monitored: boolean): void;
+  /** Asks the LAN for an instance's records again (the owner answers, its records replace an impostor's). */
+  askFor(instanceName: string): void;
+}
+
+export interface PresenceOptions {
+  discovery: DiscoveryControl;
+  directory: PeerDirectory;
+  verifier: Verifier;
+  links: LinkManager;
+  attention: Attention;
+  policy: () => ModePolicy;
+  modeContext: ModeContext;
+  /** The uuids of our libraries (a peer announcing one shares it with us). */
+  libraryUuids: () => ReadonlySet<string>;
+  /** Identities we are pairing with right now. */
+  pairingWith: () => ReadonlySet<string>;
+  /** For a contact behind a Contacts only token: a fresh TLS server name per dial; else null. */
+  serverNameFor: (peer: Peer) => (() => string) | null;
+}
+
+export class Presence extends EventEmitter<{ change: [] }> {
+  private timer: NodeJS.Timeout | null = null;
+  private monitored = new Set<string>();
+  private readonly askedAt = new Map<string, number>();
+  /** Identities a command wants linked for a moment (a pairing about to start). */
+  private readonly extraWants = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly opts: PresenceOptions) {
+    super();
+    opts.attention.on('change', () => this.attentionChanged());
+    opts.attention.on('focus', () => this.schedule());
+    opts.links.on('change', () => this.schedule());
+    opts.verifier.on('change', () => this.schedule());
+    this.attentionChanged();
+  }
+
+  get looking(): boolean {
+    return this.opts.attention.isLooking;
+  }
+
+  /** The list as last built. */
+  get view(): DirectoryView {
+    return this.opts.directory.current;
+  }
+
+  /** Something the list depends on changed: rebuild soon (changes coming together are taken together). */
+  schedule(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.refresh();
+    }, PRESENCE_REFRESH_DELAY_MS);
+  }
+
+  /** Rebuilds the list now and acts on it: links wanted, verifications, discovery's checks. */
+  refresh(): DirectoryView {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const view = this.opts.directory.rebuild();
+    if (this.closed) return view;
+    this.syncMonitored(view);
+    this.syncLinks(view);
+    if (this.looking) {
+      this.opts.verifier.request(this.byPriority(view.unverified));
+      this.askAgainFor(view.hijacked);
+    }
+    this.emit('change');
+    return view;
+  }
+
+  /** Wants a link to `identity` for a moment (pairing is about to start over it). */
+  wantLink(identity: string, wanted: boolean): void {
+    if (wanted) this.extraWants.add(identity);
+    else this.extraWants.delete(identity);
+    this.refresh();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private attentionChanged(): void {
+    const looking = this.looking;
+    this.opts.discovery.setLooking(looking);
+    this.opts.links.setAttentive(looking);
+    this.opts.verifier.setActive(looking);
+    this.schedule();
+  }
+
+  private syncMonitored(view: DirectoryView): void {
+    for (const id of this.monitored) if (!view.vouched.has(id)) this.opts.discovery.setMonitored(id, false);
+    for (const id of view.vouched) if (!this.monitored.has(id)) this.opts.discovery.setMonitored(id, true);
+    this.monitored = new Set(view.vouched);
+  }
+
+  /** Standing links follow relationships (see the top); the mode says with whom a link may exist at all. */
+  private syncLinks(view: DirectoryView): void {
+    const policy = this.opts.policy();
+    const ctx = this.opts.modeContext;
+    for (const link of this.opts.links.readyLinks()) if (!policy.linksWith(link.remoteIdentity, ctx)) link.close('local');
+    if (!policy.discovers) return;
+    const libraries = this.opts.libraryUuids();
+    const pairing = this.opts.pairingWith();
+    const open = new Set(this.looking ? this.opts.attention.openPeerIds() : []);
+    const wants = new Map<string, LinkWant>();
+    for (const [identity, entry] of view.reachable) {
+      if (entry.port === null || entry.port === 0 || entry.addresses.length === 0 || !policy.linksWith(identity, ctx)) continue;
+      const mutual = ctx.isContact(identity) || entry.libraries.some((l) => libraries.has(l.uuid));
+      const asked = pairing.has(identity) || this.extraWants.has(identity) || open.has(identity);
+      if (!mutual && !asked) continue;
+      wants.set(identity, { identity, addresses: entry.addresses, port: entry.port, serverName: this.opts.serverNameFor(entry), mutual, heardAt: Date.parse(entry.lastSeen) });
+    }
+    this.opts.links.setWanted(wants);
+  }
+
+  /** What is on screen first: the open details, then the visible rows, then the rest in list order. */
+  private byPriority(unverified: ReadonlyMap<string, VerifyTarget>): VerifyTarget[] {
+    const out: VerifyTarget[] = [];
+    const taken = new Set<string>();
+    const take = (id: string) => {
+      const t = unverified.get(id);
+      if (t && !taken.has(id)) {
+        taken.add(id);
+        out.push(t);
+      }
+    };
+    for (const id of this.opts.attention.openPeerIds()) take(id);
+    for (const id of this.opts.attention.visiblePeerIds()) take(id);
+    for (const id of unverified.keys()) take(id);
+    return out;
+  }
+
+  private askAgainFor(identities: readonly string[]): void {
+    const now = Date.now();
+    for (const identity of identities) {
+      if ((this.askedAt.get(identity) ?? 0) > now - HIJACK_REQUERY_MIN_INTERVAL_MS) continue;
+      this.askedAt.set(identity, now);
+      this.opts.discovery.askFor(`${identity}._sd._udp.local`);
+    }
+    if (this.askedAt.size > 1024) for (const [id, at] of this.askedAt) if (at <= now - HIJACK_REQUERY_MIN_INTERVAL_MS) this.askedAt.delete(id);
+  }
+}
