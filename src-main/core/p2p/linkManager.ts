@@ -274,7 +274,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       this.lingering.delete(identity);
       let t = this.targets.get(identity);
       if (!t) {
-        t = { want, dialing: false, timer: null, backoff: new Backoff({ minMs: DIAL_RETRY_MIN_MS, maxMs: DIAL_RETRY_MAX_MS }), tried: false, wasLinked: false };
+        t = { want, dialing: false, timer: null, backoff: new Backoff({ minMs: DIAL_RETRY_MIN_MS, maxMs: DIAL_RETRY_MAX_MS, jitter: [0.8, 1.2] }), tried: false, wasLinked: false };
         this.targets.set(identity, t);
       }
       t.want = want;

@@ -177,7 +177,7 @@ export class Verifier extends EventEmitter<{ change: [] }> {
     } catch (err) {
       this.stats.unreachable++;
       const at = this.now();
-      const u = this.unreachable.get(key) ?? { entry: null as unknown as Entry, backoff: new Backoff({ minMs: UNREACHABLE_RETRY_MIN_MS, maxMs: UNREACHABLE_RETRY_MAX_MS, random: this.random }) };
+      const u = this.unreachable.get(key) ?? { entry: null as unknown as Entry, backoff: new Backoff({ minMs: UNREACHABLE_RETRY_MIN_MS, maxMs: UNREACHABLE_RETRY_MAX_MS, jitter: [0.8, 1.2], random: this.random }) };
       u.entry = { verdict: { kind: 'unreachable', reason: (err as Error).message, at }, advertisement: target.advertisement, dueAt: at + u.backoff.next() };
       this.unreachable.set(key, u);
       if (this.unreachable.size > VERDICTS_MAX) this.unreachable.delete(this.unreachable.keys().next().value as string);
