@@ -97,10 +97,77 @@ export class NearbyProcess {
     return (await this.state()).self.identity;
   }
 
+  /** The identity the node printed when it started (reading it from stdout is not a look at its state). */
+  get printedIdentity(): string {
+    const m = /identity (\S+)/.exec(this.out);
+    if (!m?.[1]) throw new Error(`no identity line on ${this.host.name}'s stdout:\n${this.out}`);
+    return m[1];
+  }
+
+  /** Subscribes to the node's state (GET /api/events, Server-Sent Events): someone is looking while it is open. */
+  subscribe(): StateSubscription {
+    return new StateSubscription(this.socketPath);
+  }
+
   /** Sends a signal and waits for the process to end. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
+  }
+}
+
+/** A client subscribed to a node's state through /api/events; keeps every state it was sent. */
+export class StateSubscription {
+  readonly states: Array<{ at: number; state: NodeState }> = [];
+  private readonly req: ReturnType<typeof request>;
+  private listeners = new Set<() => void>();
+
+  constructor(socketPath: string) {
+    let buffer = '';
+    this.req = request({ socketPath, path: '/api/events', method: 'GET', headers: { host: 'localhost' } }, (res) => {
+      res.setEncoding('utf8').on('data', (d: string) => {
+        buffer += d;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          if (!/^event: state$/m.test(block) || data === '') continue;
+          this.states.push({ at: Date.now(), state: JSON.parse(data) as NodeState });
+          for (const l of this.listeners) l();
+        }
+      });
+    });
+    this.req.on('error', () => {});
+    this.req.end();
+  }
+
+  get last(): NodeState | null {
+    return this.states.at(-1)?.state ?? null;
+  }
+
+  /** Resolves with the first state (pushed from now on, or the last one) for which `predicate` holds. */
+  waitFor(predicate: (s: NodeState) => boolean, timeoutMs: number, what: string): Promise<NodeState> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const last = this.last;
+        if (last && predicate(last)) {
+          clearTimeout(timer);
+          this.listeners.delete(check);
+          resolve(last);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last peers: ${JSON.stringify(this.last?.peers.map((p) => [p.name, p.verified]))}`));
+      }, timeoutMs);
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  close(): void {
+    this.req.destroy();
   }
 }
 
