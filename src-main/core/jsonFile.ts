@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { SerialQueue } from '../../src-shared/serialQueue.js';
 
 /** Files larger than this are not read (they are not ours, or something went badly wrong). */
 export const JSON_FILE_MAX_BYTES = 1024 * 1024;
@@ -14,8 +15,8 @@ export const DIR_MODE = 0o700;
 
 const isWindows = process.platform === 'win32';
 
-/** Pending writes per absolute path; each write waits for the previous one on the same path. */
-const writeQueues = new Map<string, Promise<void>>();
+/** Writes in flight per absolute path; each write waits for the previous one on the same path. */
+const writeQueues = new Map<string, SerialQueue>();
 
 /** `.name.<pid>-<random>.tmp` in the target's directory. */
 function tempPathFor(file: string): string {
@@ -75,14 +76,22 @@ async function writeNow(file: string, data: string | Uint8Array): Promise<void> 
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const key = path.resolve(file);
-  const previous = writeQueues.get(key) ?? Promise.resolve();
-  const run = previous.then(() => writeNow(key, data));
-  const tail = run.catch(() => {});
-  writeQueues.set(key, tail);
-  void tail.then(() => {
-    if (writeQueues.get(key) === tail) writeQueues.delete(key);
+  const queue = writeQueueFor(key);
+  const written = queue.run(() => writeNow(key, data));
+  // Forgotten once it runs dry: cleanStaleTempFiles then knows no write of ours is in flight.
+  void queue.idle().then(() => {
+    if (queue.size === 0 && writeQueues.get(key) === queue) writeQueues.delete(key);
   });
-  return run;
+  return written;
+}
+
+function writeQueueFor(key: string): SerialQueue {
+  let queue = writeQueues.get(key);
+  if (queue === undefined) {
+    queue = new SerialQueue();
+    writeQueues.set(key, queue);
+  }
+  return queue;
 }
 
 /**
@@ -246,7 +255,7 @@ export async function readJsonFile<T>(
   options: { maxBytes?: number } = {},
 ): Promise<ReadResult<T>> {
   const key = path.resolve(file);
-  await writeQueues.get(key); // never read a file this process is replacing
+  await writeQueues.get(key)?.idle(); // never read a file this process is replacing
   await cleanStaleTempFiles(key);
   const read = await readCapped(key, options.maxBytes ?? JSON_FILE_MAX_BYTES);
   if ('missing' in read) return { value: defaults(), problem: null };
