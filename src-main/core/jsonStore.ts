@@ -97,13 +97,13 @@ export abstract class JsonStore<T, Events extends Record<keyof Events, unknown[]
 export type ListFile<K extends string, Item> = { version: 1 } & { [P in K]: Item[] };
 
 export interface ListFileRules<Item> {
-  /** At most this many records, */
+  /** The most records the file may hold. */
   max: number;
-  /** ... and the message when there are more. */
+  /** The message when it holds more. */
   tooMany: string;
-  /** The field no two records may share, */
+  /** The field no two records may share (an id). */
   uniqueField: keyof Item & string;
-  /** ... and the message when two do. */
+  /** The message when two records share it. */
   duplicate: (value: string) => string;
 }
 
