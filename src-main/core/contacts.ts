@@ -2,14 +2,12 @@
 // is written atomically first and announced ('change') after; a file that cannot be understood is
 // set aside (never deleted) and the node starts with no contacts, and says so.
 
-import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import { z } from 'zod';
 import { CommandError, DEVICE_NAME_MAX_CHARS } from '../../src-shared/contract.js';
 import { toDisplayText } from '../../src-shared/displayText.js';
 import { isRemoteIdentity, shortIdentity } from '../../src-shared/identity.js';
 import type { Contact } from '../../src-shared/pairing.js';
-import { readJsonFile, writeJsonFileAtomic } from './jsonFile.js';
+import { JsonListStore, listFileSchema, loadJsonFile, type ListStoreEvents } from './jsonStore.js';
 
 export const CONTACTS_FILE = 'contacts.json';
 export const CONTACTS_MAX = 1000;
@@ -25,24 +23,14 @@ const contactSchema = z.object({
   addedAt: z.iso.datetime({ offset: true }),
 });
 
-export const contactsFileSchema = z
-  .object({
-    version: z.literal(1),
-    contacts: z.array(contactSchema).max(CONTACTS_MAX, `at most ${CONTACTS_MAX} contacts`),
-  })
-  .superRefine((file, ctx) => {
-    const seen = new Set<string>();
-    file.contacts.forEach((c, index) => {
-      if (seen.has(c.identity)) ctx.addIssue({ code: 'custom', path: ['contacts', index, 'identity'], message: `duplicate contact ${c.identity}` });
-      seen.add(c.identity);
-    });
-  });
+export const contactsFileSchema = listFileSchema('contacts', contactSchema, {
+  max: CONTACTS_MAX,
+  tooMany: `at most ${CONTACTS_MAX} contacts`,
+  uniqueField: 'identity',
+  duplicate: (identity) => `duplicate contact ${identity}`,
+});
 
 export type ContactsFile = z.output<typeof contactsFileSchema>;
-
-function copy(contact: Contact): Contact {
-  return { ...contact };
-}
 
 /** A name safe to show; a short form of the identity when the device gave none. */
 export function contactName(raw: string, identity: string): string {
@@ -50,42 +38,22 @@ export function contactName(raw: string, identity: string): string {
   return name === '' ? shortIdentity(identity) : name;
 }
 
-export interface ContactStoreEvents {
-  change: [contacts: Contact[]];
-}
+export type ContactStoreEvents = ListStoreEvents<Contact>;
 
-export class ContactStore extends EventEmitter<ContactStoreEvents> {
-  /** One sentence for the user when the contacts file was bad and set aside; null otherwise. */
-  readonly problem: string | null;
-  readonly file: string;
-  private contacts: Contact[];
-  private queue: Promise<unknown> = Promise.resolve();
-
-  private constructor(file: string, contacts: Contact[], problem: string | null) {
-    super();
-    this.file = file;
-    this.contacts = contacts;
-    this.problem = problem;
-  }
-
+/** The contacts, in the order they were added. */
+export class ContactStore extends JsonListStore<'contacts', Contact> {
   static async load(dataDir: string): Promise<ContactStore> {
-    const file = path.join(dataDir, CONTACTS_FILE);
-    const { value, problem } = await readJsonFile(file, contactsFileSchema, () => ({ version: 1 as const, contacts: [] }), CONTACTS_FILE);
-    return new ContactStore(file, value.contacts, problem);
-  }
-
-  /** All contacts, in the order they were added (copies). */
-  list(): Contact[] {
-    return this.contacts.map(copy);
+    const loaded = await loadJsonFile(dataDir, { fileName: CONTACTS_FILE, schema: contactsFileSchema, defaults: () => ({ version: 1 as const, contacts: [] }) });
+    return new ContactStore(loaded, 'contacts');
   }
 
   get(identity: string): Contact | undefined {
-    const found = this.contacts.find((c) => c.identity === identity);
-    return found ? copy(found) : undefined;
+    const found = this.items.find((c) => c.identity === identity);
+    return found ? { ...found } : undefined;
   }
 
   has(identity: string): boolean {
-    return this.contacts.some((c) => c.identity === identity);
+    return this.items.some((c) => c.identity === identity);
   }
 
   /**
@@ -93,7 +61,7 @@ export class ContactStore extends EventEmitter<ContactStoreEvents> {
    * Refused when the identity is malformed or the list is full.
    */
   add(identity: string, name: string, addedAt: Date = new Date()): Promise<Contact> {
-    return this.mutate((contacts) => {
+    return this.changeList((contacts) => {
       if (!isRemoteIdentity(identity)) throw new CommandError('invalid-payload', 'not an identity (43 characters of base64)');
       const contact: Contact = { identity, name: contactName(name, identity), addedAt: addedAt.toISOString() };
       const index = contacts.findIndex((c) => c.identity === identity);
@@ -107,24 +75,10 @@ export class ContactStore extends EventEmitter<ContactStoreEvents> {
 
   /** Removes a contact; resolves to the removed one. */
   remove(identity: string): Promise<Contact> {
-    return this.mutate((contacts) => {
+    return this.changeList((contacts) => {
       const index = contacts.findIndex((c) => c.identity === identity);
       if (index < 0) throw new CommandError('not-found', `no contact with identity ${toDisplayText(String(identity), 64)}`);
       return { next: contacts.filter((_, i) => i !== index), result: contacts[index] as Contact };
     });
-  }
-
-  /** Runs one change at a time: compute, write, commit in memory, then emit 'change'. */
-  private mutate(change: (contacts: Contact[]) => { next: Contact[]; result: Contact }): Promise<Contact> {
-    const run = this.queue.then(async () => {
-      const { next, result } = change(this.contacts);
-      const file: ContactsFile = { version: 1, contacts: next };
-      await writeJsonFileAtomic(this.file, file);
-      this.contacts = next;
-      this.emit('change', this.list());
-      return copy(result);
-    });
-    this.queue = run.catch(() => {});
-    return run;
   }
 }

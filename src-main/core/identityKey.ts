@@ -5,7 +5,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { encodeRemoteIdentity } from '../../src-shared/identity.js';
-import { DIR_MODE, FILE_MODE, cleanStaleTempFiles, setAside, writeFileAtomic } from './jsonFile.js';
+import { DIR_MODE, cleanStaleTempFiles, readSmallFile, setAside, writeFileAtomic } from './jsonFile.js';
 
 export const IDENTITY_KEY_FILE = 'identity.key';
 /** A PKCS#8 PEM ed25519 key is about 120 bytes; anything far larger is not ours. */
@@ -22,12 +22,6 @@ export interface LoadedIdentity {
   problem: string | null;
 }
 
-const isWindows = process.platform === 'win32';
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-}
-
 /** The remote identity of an ed25519 public (or private) key. */
 export function identityOfKey(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
@@ -40,26 +34,10 @@ export function identityOfKey(key: KeyObject): string {
 type ReadOutcome = { missing: true } | { key: KeyObject } | { reason: string };
 
 async function readKeyFile(file: string): Promise<ReadOutcome> {
-  let handle: fsp.FileHandle;
-  try {
-    handle = await fsp.open(file, 'r');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return { missing: true };
-    return { reason: `it is not readable: ${errorCode(error) ?? String(error)}` };
-  }
-  let pem: string;
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) return { reason: 'it is not a regular file' };
-    if (stat.size > KEY_FILE_MAX_BYTES) return { reason: `it is too large to be a key (${stat.size} bytes)` };
-    // Never leave the private key readable by others.
-    if (!isWindows && (stat.mode & 0o077) !== 0) await handle.chmod(FILE_MODE);
-    pem = await handle.readFile('utf8');
-  } catch (error) {
-    return { reason: `it is not readable: ${errorCode(error) ?? String(error)}` };
-  } finally {
-    await handle.close().catch(() => {});
-  }
+  // Never leave the private key readable by others.
+  const read = await readSmallFile(file, { maxBytes: KEY_FILE_MAX_BYTES, tooLarge: 'it is too large to be a key', ownerOnly: true });
+  if (!('bytes' in read)) return read;
+  const pem = read.bytes.toString('utf8');
   if (pem.trim() === '') return { reason: 'it is empty' };
   let key: KeyObject;
   try {

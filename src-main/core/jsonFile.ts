@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { SerialQueue } from '../../src-shared/serialQueue.js';
 
 /** Files larger than this are not read (they are not ours, or something went badly wrong). */
 export const JSON_FILE_MAX_BYTES = 1024 * 1024;
@@ -14,8 +15,8 @@ export const DIR_MODE = 0o700;
 
 const isWindows = process.platform === 'win32';
 
-/** Pending writes per absolute path; each write waits for the previous one on the same path. */
-const writeQueues = new Map<string, Promise<void>>();
+/** Writes in flight per absolute path; each write waits for the previous one on the same path. */
+const writeQueues = new Map<string, SerialQueue>();
 
 /** `.name.<pid>-<random>.tmp` in the target's directory. */
 function tempPathFor(file: string): string {
@@ -75,14 +76,22 @@ async function writeNow(file: string, data: string | Uint8Array): Promise<void> 
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const key = path.resolve(file);
-  const previous = writeQueues.get(key) ?? Promise.resolve();
-  const run = previous.then(() => writeNow(key, data));
-  const tail = run.catch(() => {});
-  writeQueues.set(key, tail);
-  void tail.then(() => {
-    if (writeQueues.get(key) === tail) writeQueues.delete(key);
+  const queue = writeQueueFor(key);
+  const written = queue.run(() => writeNow(key, data));
+  // Forgotten once it runs dry: cleanStaleTempFiles then knows no write of ours is in flight.
+  void queue.idle().then(() => {
+    if (queue.size === 0 && writeQueues.get(key) === queue) writeQueues.delete(key);
   });
-  return run;
+  return written;
+}
+
+function writeQueueFor(key: string): SerialQueue {
+  let queue = writeQueues.get(key);
+  if (queue === undefined) {
+    queue = new SerialQueue();
+    writeQueues.set(key, queue);
+  }
+  return queue;
 }
 
 /**
@@ -188,8 +197,20 @@ function describeSchemaError(error: z.ZodError): string {
   return `unexpected content: ${text.length > 200 ? text.slice(0, 199) + '…' : text}`;
 }
 
-/** The reason a file cannot be used, or the bytes when it can be read. */
-async function readCapped(file: string, maxBytes: number): Promise<{ bytes: Buffer } | { missing: true } | { reason: string }> {
+export interface SmallFileOptions {
+  maxBytes: number;
+  /** Why a larger file is not read, e.g. "it is too large to be a key"; by default the limit in words. */
+  tooLarge?: string;
+  /** Narrow the file to 0600 first when others may read it (a private key). */
+  ownerOnly?: boolean;
+}
+
+export type SmallFileOutcome = { bytes: Buffer } | { missing: true } | { reason: string };
+
+/** The bytes of a small state file; `missing` when there is none; else the reason it cannot be used. */
+export async function readSmallFile(file: string, options: SmallFileOptions): Promise<SmallFileOutcome> {
+  const { maxBytes } = options;
+  const tooLarge = options.tooLarge ?? `it is larger than ${formatBytes(maxBytes)}`;
   let handle: fsp.FileHandle;
   try {
     handle = await fsp.open(file, 'r');
@@ -200,7 +221,8 @@ async function readCapped(file: string, maxBytes: number): Promise<{ bytes: Buff
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) return { reason: 'it is not a regular file' };
-    if (stat.size > maxBytes) return { reason: `it is larger than ${formatBytes(maxBytes)} (${stat.size} bytes)` };
+    if (stat.size > maxBytes) return { reason: `${tooLarge} (${stat.size} bytes)` };
+    if (options.ownerOnly && !isWindows && (stat.mode & 0o077) !== 0) await handle.chmod(FILE_MODE);
     // Read at most one byte more than allowed, in case it grows meanwhile.
     const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
@@ -208,7 +230,7 @@ async function readCapped(file: string, maxBytes: number): Promise<{ bytes: Buff
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > maxBytes) return { reason: `it is larger than ${formatBytes(maxBytes)}` };
+      if (length > maxBytes) return { reason: tooLarge };
     }
     return { bytes: buffer.subarray(0, length) };
   } catch (error) {
@@ -246,9 +268,9 @@ export async function readJsonFile<T>(
   options: { maxBytes?: number } = {},
 ): Promise<ReadResult<T>> {
   const key = path.resolve(file);
-  await writeQueues.get(key); // never read a file this process is replacing
+  await writeQueues.get(key)?.idle(); // never read a file this process is replacing
   await cleanStaleTempFiles(key);
-  const read = await readCapped(key, options.maxBytes ?? JSON_FILE_MAX_BYTES);
+  const read = await readSmallFile(key, { maxBytes: options.maxBytes ?? JSON_FILE_MAX_BYTES });
   if ('missing' in read) return { value: defaults(), problem: null };
 
   let reason: string;

@@ -4,6 +4,7 @@
 // proves another key is refused with "identity changed". Its state says how it goes, in words.
 
 import { EventEmitter } from 'node:events';
+import { Backoff } from '../../src-shared/backoff.js';
 import type { ManualPeerState } from '../../src-shared/contract.js';
 import { shortIdentity } from '../../src-shared/identity.js';
 import { toDisplayText } from '../../src-shared/displayText.js';
@@ -13,6 +14,8 @@ import type { LinkManager } from './p2p/linkManager.js';
 
 export const MANUAL_RETRY_MIN_MS = 1000;
 export const MANUAL_RETRY_MAX_MS = 60_000;
+/** Each retry waits 80 % to 120 % of its step, so that peers restarted together do not dial in step. */
+export const MANUAL_RETRY_JITTER: readonly [number, number] = [0.8, 1.2];
 /** After an online peer's link drops, it is dialled again this soon. */
 export const MANUAL_REDIAL_DELAY_MS = 250;
 const DISABLED_REASON = 'discovery is off on this device: choose Everyone to connect';
@@ -26,7 +29,7 @@ export interface PinStore {
 interface Entry {
   address: ManualPeerAddress;
   state: ManualPeerState;
-  retryMs: number;
+  retry: Backoff;
   timer: NodeJS.Timeout | null;
   attempting: boolean;
 }
@@ -81,7 +84,7 @@ export class ManualPeers extends EventEmitter<{ change: [] }> {
       const entry: Entry = {
         address,
         state: { address: key, status: this.enabled ? 'connecting' : 'unreachable', reason: this.enabled ? null : DISABLED_REASON, lastAttempt: null, name: null, identity: pin },
-        retryMs: MANUAL_RETRY_MIN_MS,
+        retry: new Backoff({ minMs: MANUAL_RETRY_MIN_MS, maxMs: MANUAL_RETRY_MAX_MS, jitter: MANUAL_RETRY_JITTER }),
         timer: null,
         attempting: false,
       };
@@ -110,7 +113,7 @@ export class ManualPeers extends EventEmitter<{ change: [] }> {
     for (const e of this.entries.values()) {
       if (e.timer) clearTimeout(e.timer);
       e.timer = null;
-      e.retryMs = MANUAL_RETRY_MIN_MS;
+      e.retry.reset();
       if (enabled) {
         e.state = { ...e.state, status: 'connecting', reason: null };
         this.schedule(e, 0);
@@ -137,9 +140,7 @@ export class ManualPeers extends EventEmitter<{ change: [] }> {
   }
 
   private retryLater(entry: Entry): void {
-    const delay = entry.retryMs * (0.8 + Math.random() * 0.4);
-    entry.retryMs = Math.min(entry.retryMs * 2, MANUAL_RETRY_MAX_MS);
-    this.schedule(entry, delay);
+    this.schedule(entry, entry.retry.next());
   }
 
   private isCurrent(entry: Entry): boolean {
@@ -158,7 +159,7 @@ export class ManualPeers extends EventEmitter<{ change: [] }> {
           e.state = { ...e.state, status: 'online', reason: null, name };
           changed = true;
         }
-        e.retryMs = MANUAL_RETRY_MIN_MS;
+        e.retry.reset();
         if (e.timer) clearTimeout(e.timer);
         e.timer = null;
       } else if (e.state.status === 'online') {

@@ -1,16 +1,15 @@
 // The node's settings, kept in `<dataDir>/settings.json`. Read leniently (unknown keys dropped,
 // missing keys from the defaults); a file that cannot be understood is set aside, never deleted.
 
-import { EventEmitter } from 'node:events';
 import os from 'node:os';
-import path from 'node:path';
 import { z } from 'zod';
 import { CommandError } from '../../src-shared/contract.js';
 import { toDisplayText } from '../../src-shared/displayText.js';
 import { DISCOVERY_MODES } from '../../src-shared/peer.js';
 import { isRemoteIdentity } from '../../src-shared/identity.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
-import { readJsonFile, writeJsonFileAtomic } from './jsonFile.js';
+import { describeSchemaIssues } from '../../src-shared/schemaIssues.js';
+import { JsonStore, loadJsonFile } from './jsonStore.js';
 
 export const SETTINGS_FILE = 'settings.json';
 export const SETTINGS_NAME_MAX_CHARS = 64;
@@ -81,35 +80,18 @@ function copy(settings: Settings): Settings {
   return out;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => (i.path.length > 0 ? `${i.path.map(String).join('.')}: ${i.message}` : i.message))
-    .join('; ');
-}
-
 export interface SettingsStoreEvents {
   change: [settings: Settings];
 }
 
-export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
-  /** One sentence for the user when the settings file was bad and set aside; null otherwise. */
-  readonly problem: string | null;
-  readonly file: string;
-  private value: Settings;
-  private queue: Promise<unknown> = Promise.resolve();
-
-  private constructor(file: string, value: Settings, problem: string | null) {
-    super();
-    this.file = file;
-    this.value = value;
-    this.problem = problem;
+export class SettingsStore extends JsonStore<Settings, SettingsStoreEvents> {
+  static async load(dataDir: string): Promise<SettingsStore> {
+    const defaults = defaultSettings();
+    return new SettingsStore(await loadJsonFile(dataDir, { fileName: SETTINGS_FILE, schema: settingsFileSchema(defaults), defaults: () => copy(defaults) }));
   }
 
-  static async load(dataDir: string): Promise<SettingsStore> {
-    const file = path.join(dataDir, SETTINGS_FILE);
-    const defaults = defaultSettings();
-    const { value, problem } = await readJsonFile(file, settingsFileSchema(defaults), () => copy(defaults), SETTINGS_FILE);
-    return new SettingsStore(file, value, problem);
+  protected override announce(settings: Settings): void {
+    this.emit('change', copy(settings));
   }
 
   /** A copy of the current settings. */
@@ -133,26 +115,24 @@ export class SettingsStore extends EventEmitter<SettingsStoreEvents> {
    * What `change` throws rejects this call and writes nothing.
    */
   modify(change: (current: Settings) => Partial<Settings>): Promise<Settings> {
-    const run = this.queue.then(() => this.apply(change(copy(this.value))));
-    this.queue = run.catch(() => {});
-    return run;
+    return this.mutate((current) => {
+      const next = merge(current, change(copy(current)));
+      return { next, result: copy(next) };
+    });
   }
+}
 
-  private async apply(patch: Partial<Settings>): Promise<Settings> {
-    const checkedPatch = patchSchema.safeParse(patch);
-    if (!checkedPatch.success) {
-      throw new CommandError('invalid-payload', `invalid settings: ${describeIssues(checkedPatch.error)}`);
-    }
-    const merged = settingsSchema.safeParse({ ...this.value, ...stripUndefined(checkedPatch.data) });
-    if (!merged.success) {
-      throw new CommandError('invalid-payload', `invalid settings: ${describeIssues(merged.error)}`);
-    }
-    const next = merged.data;
-    await writeJsonFileAtomic(this.file, next);
-    this.value = next;
-    this.emit('change', copy(next));
-    return copy(next);
+/** `patch` over `current`, checked: CommandError('invalid-payload') naming the field when it does not fit. */
+function merge(current: Settings, patch: Partial<Settings>): Settings {
+  const checkedPatch = patchSchema.safeParse(patch);
+  if (!checkedPatch.success) {
+    throw new CommandError('invalid-payload', `invalid settings: ${describeSchemaIssues(checkedPatch.error)}`);
   }
+  const merged = settingsSchema.safeParse({ ...current, ...stripUndefined(checkedPatch.data) });
+  if (!merged.success) {
+    throw new CommandError('invalid-payload', `invalid settings: ${describeSchemaIssues(merged.error)}`);
+  }
+  return merged.data;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

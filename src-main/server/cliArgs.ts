@@ -1,7 +1,10 @@
 // Argument parsing for the `sd-nearby` command line (pure: no I/O, no process access).
 // `argv` is what follows the script (process.argv.slice(2)); `env` is process.env.
+// node:util parseArgs splits the options (`--opt value`, `--opt=value`); this file keeps what is
+// ours: which options each command takes, their values, and messages that say what to change.
 
 import { isIPv4, isIPv6 } from 'node:net';
+import { parseArgs } from 'node:util';
 import { DEVICE_NAME_MAX_CHARS, LIBRARY_NAME_MAX_CHARS } from '../../src-shared/contract.js';
 import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/peer.js';
 
@@ -92,29 +95,34 @@ Examples:
   sd-nearby serve --api 127.0.0.1:7374
   sd-nearby browse --timeout 10 --json`;
 
-type OptionKind = 'value' | 'repeat' | 'flag';
 interface OptionSpec {
-  kind: OptionKind;
+  /** 'string' takes a value, 'boolean' is a flag (parseArgs' types). */
+  type: 'string' | 'boolean';
+  /** May be given more than once; the values are kept in order. */
+  multiple?: boolean;
+  /** How the option is written, shown when its value is missing. */
   example: string;
 }
 
 const SERVE_OPTIONS: Record<string, OptionSpec> = {
-  '--data-dir': { kind: 'value', example: '--data-dir /var/lib/sd-nearby' },
-  '--name': { kind: 'value', example: '--name "Living room NAS"' },
-  '--mode': { kind: 'value', example: '--mode everyone' },
-  '--port': { kind: 'value', example: `--port ${DOCKER_PORT}` },
-  '--api': { kind: 'value', example: '--api 127.0.0.1:7374' },
-  '--api-token': { kind: 'value', example: '--api-token <a long random string>' },
-  '--library': { kind: 'repeat', example: '--library Photos' },
-  '--ui': { kind: 'value', example: '--ui 127.0.0.1:8080' },
+  '--data-dir': { type: 'string', example: '--data-dir /var/lib/sd-nearby' },
+  '--name': { type: 'string', example: '--name "Living room NAS"' },
+  '--mode': { type: 'string', example: '--mode everyone' },
+  '--port': { type: 'string', example: `--port ${DOCKER_PORT}` },
+  '--api': { type: 'string', example: '--api 127.0.0.1:7374' },
+  '--api-token': { type: 'string', example: '--api-token <a long random string>' },
+  '--library': { type: 'string', multiple: true, example: '--library Photos' },
+  '--ui': { type: 'string', example: '--ui 127.0.0.1:8080' },
 };
 
 const BROWSE_OPTIONS: Record<string, OptionSpec> = {
-  '--timeout': { kind: 'value', example: '--timeout 5' },
-  '--json': { kind: 'flag', example: '--json' },
+  '--timeout': { type: 'string', example: '--timeout 5' },
+  '--json': { type: 'boolean', example: '--json' },
 };
 
-const COMMAND_OPTIONS: Record<'serve' | 'browse', Record<string, OptionSpec>> = {
+type CommandWithOptions = 'serve' | 'browse';
+
+const COMMAND_OPTIONS: Record<CommandWithOptions, Record<string, OptionSpec>> = {
   serve: SERVE_OPTIONS,
   browse: BROWSE_OPTIONS,
 };
@@ -253,119 +261,115 @@ function parseTimeout(raw: string): number {
   return n;
 }
 
-/** Splits the options after the command into name -> values, checking names and arity. */
-function collectOptions(command: 'serve' | 'browse', args: string[]): Map<string, string[]> {
+/** The option as the user typed it: `--name` of `--name=x`; a short or odd one whole (`-abc`). */
+function typedOptionName(arg: string): string {
+  return arg.startsWith('--') ? (arg.split('=')[0] ?? arg) : arg;
+}
+
+function unknownOption(command: CommandWithOptions, name: string): CliUsageError {
+  const other: CommandWithOptions = command === 'serve' ? 'browse' : 'serve';
+  if (Object.hasOwn(COMMAND_OPTIONS[other], name)) return new CliUsageError(`${name} is an option of ${other}, not of ${command}`);
+  const names = Object.keys(COMMAND_OPTIONS[command]);
+  const guess = suggest(name, names);
+  return new CliUsageError(guess !== null ? `unknown option ${name} (did you mean ${guess}?)` : `unknown option ${name}; ${command} accepts ${names.join(', ')}`);
+}
+
+/** The value parseArgs found for option `name`, checked against its spec ('' for a flag). */
+function optionValue(name: string, spec: OptionSpec, token: { value: string | undefined; inlineValue: boolean | undefined }): string {
+  if (spec.type === 'boolean') {
+    if (token.inlineValue) throw new CliUsageError(`${name} takes no value; write just ${name}`);
+    return '';
+  }
+  // A value of its own that starts with "--" is the next option: this one was given none.
+  if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) {
+    throw new CliUsageError(`${name} needs a value, e.g. ${spec.example}`);
+  }
+  return token.value;
+}
+
+/** The options after the command, name -> values, checked: known to this command, with their values, once unless repeatable. */
+function collectOptions(command: CommandWithOptions, args: string[]): Map<string, string[]> {
   const specs = COMMAND_OPTIONS[command];
-  const names = Object.keys(specs);
-  const other = command === 'serve' ? 'browse' : 'serve';
+  const known = Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name.slice(2), { type: spec.type, multiple: spec.multiple === true }]));
+  // Not strict: an unknown option or a missing value becomes our message, not parseArgs'.
+  const { tokens } = parseArgs({ args, options: known, strict: false, allowPositionals: true, tokens: true });
   const found = new Map<string, string[]>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (!arg.startsWith('-') || arg === '-') {
-      throw new CliUsageError(`unexpected argument ${quote(arg)}; ${command} takes only options (see sd-nearby --help)`);
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      throw new CliUsageError(`unexpected argument ${quote(token.value)}; ${command} takes only options (see sd-nearby --help)`);
     }
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const spec = specs[name];
-    if (spec === undefined) {
-      if (COMMAND_OPTIONS[other][name] !== undefined) {
-        throw new CliUsageError(`${name} is an option of ${other}, not of ${command}`);
-      }
-      const guess = suggest(name, names);
-      throw new CliUsageError(
-        guess !== null
-          ? `unknown option ${name} (did you mean ${guess}?)`
-          : `unknown option ${name}; ${command} accepts ${names.join(', ')}`,
-      );
-    }
-    let value: string;
-    if (spec.kind === 'flag') {
-      if (inline !== undefined) throw new CliUsageError(`${name} takes no value; write just ${name}`);
-      value = '';
-    } else if (inline !== undefined) {
-      value = inline;
-    } else {
-      const next = args[i + 1];
-      if (next === undefined || next.startsWith('--')) {
-        throw new CliUsageError(`${name} needs a value, e.g. ${spec.example}`);
-      }
-      value = next;
-      i++;
-    }
-    const list = found.get(name);
-    if (list === undefined) found.set(name, [value]);
-    else if (spec.kind === 'repeat') list.push(value);
-    else throw new CliUsageError(`${name} is given more than once; give it once`);
+    const spec = token.kind === 'option' && Object.hasOwn(specs, token.rawName) ? specs[token.rawName] : undefined;
+    if (token.kind !== 'option' || spec === undefined) throw unknownOption(command, typedOptionName(args[token.index] ?? ''));
+    const value = optionValue(token.rawName, spec, token);
+    const list = found.get(token.rawName);
+    if (list === undefined) found.set(token.rawName, [value]);
+    else if (spec.multiple) list.push(value);
+    else throw new CliUsageError(`${token.rawName} is given more than once; give it once`);
   }
   return found;
 }
 
-function helpCommand(): CliCommand {
-  return { kind: 'help', text: USAGE };
-}
-
-export function parseCliArgs(argv: string[], env: Record<string, string | undefined>): CliCommand {
-  if (argv.length === 0) return helpCommand();
-  if (argv.some((a) => a === '-h' || a === '--help')) return helpCommand();
+/** help, version, or a mistake before the options; null when `argv` starts with serve or browse. */
+function commandBeforeOptions(argv: string[]): CliCommand | null {
+  if (argv.length === 0 || argv.some((a) => a === '-h' || a === '--help')) return { kind: 'help', text: USAGE };
   if (argv.includes('--version')) return { kind: 'version' };
-
-  const [command, ...rest] = argv;
-  if (command === undefined || command === 'help') return helpCommand();
+  const command = argv[0] ?? 'help';
+  if (command === 'help') return { kind: 'help', text: USAGE };
   if (command === 'version') return { kind: 'version' };
+  if (command === 'serve' || command === 'browse') return null;
   if (command.startsWith('-')) {
     const guess = suggest(command.split('=')[0] ?? command, GENERAL_OPTIONS);
     if (guess !== null && guess !== command) throw new CliUsageError(`unknown option ${command} (did you mean ${guess}?)`);
     throw new CliUsageError(`the command comes first: sd-nearby serve ${command} … or sd-nearby browse ${command} …`);
   }
-  if (command !== 'serve' && command !== 'browse') {
-    const guess = suggest(command, COMMANDS);
-    throw new CliUsageError(
-      guess !== null
-        ? `unknown command ${quote(command)} (did you mean ${guess}?)`
-        : `unknown command ${quote(command)}; the commands are ${COMMANDS.join(', ')}`,
-    );
-  }
+  const guess = suggest(command, COMMANDS);
+  throw new CliUsageError(
+    guess !== null
+      ? `unknown command ${quote(command)} (did you mean ${guess}?)`
+      : `unknown command ${quote(command)}; the commands are ${COMMANDS.join(', ')}`,
+  );
+}
 
-  const options = collectOptions(command, rest);
+function browseCommand(options: Map<string, string[]>): CliCommand {
+  const timeout = options.get('--timeout')?.[0];
+  return {
+    kind: 'browse',
+    timeoutSeconds: timeout === undefined ? DEFAULT_BROWSE_TIMEOUT_SECONDS : parseTimeout(timeout),
+    json: options.has('--json'),
+  };
+}
+
+function serveCommand(options: Map<string, string[]>, env: Record<string, string | undefined>): CliCommand {
   const one = (name: string): string | undefined => options.get(name)?.[0];
-
-  if (command === 'browse') {
-    const timeout = one('--timeout');
-    return {
-      kind: 'browse',
-      timeoutSeconds: timeout === undefined ? DEFAULT_BROWSE_TIMEOUT_SECONDS : parseTimeout(timeout),
-      json: options.has('--json'),
-    };
-  }
-
-  const dataDirRaw = one('--data-dir');
-  if (dataDirRaw !== undefined && dataDirRaw.trim() === '') {
-    throw new CliUsageError('--data-dir expects a folder, got an empty value');
-  }
-  const nameRaw = one('--name');
-  const modeRaw = one('--mode');
-  const portRaw = one('--port');
-  const apiRaw = one('--api');
-  const tokenRaw = one('--api-token');
-  const uiRaw = one('--ui');
+  const dataDir = one('--data-dir');
+  if (dataDir !== undefined && dataDir.trim() === '') throw new CliUsageError('--data-dir expects a folder, got an empty value');
+  const name = one('--name');
+  const mode = one('--mode');
+  const port = one('--port');
+  const api = one('--api');
+  const token = one('--api-token');
+  const ui = one('--ui');
   const envToken = env[API_TOKEN_ENV];
-
   let apiToken: string | null = null;
-  if (tokenRaw !== undefined) apiToken = parseToken('--api-token', tokenRaw);
+  if (token !== undefined) apiToken = parseToken('--api-token', token);
   else if (envToken !== undefined && envToken !== '') apiToken = parseToken(`$${API_TOKEN_ENV}`, envToken);
-
-  const api = apiRaw === undefined ? { ...DEFAULT_API } : parseHostPort('--api', apiRaw);
-
   return {
     kind: 'serve',
-    dataDir: dataDirRaw ?? null,
-    name: nameRaw === undefined ? null : parseName('--name', nameRaw, DEVICE_NAME_MAX_CHARS, 'a device name'),
-    mode: modeRaw === undefined ? null : parseMode(modeRaw),
-    port: portRaw !== undefined ? parsePort('--port', portRaw) : env.SD_DOCKER === 'true' ? DOCKER_PORT : null,
-    api,
+    dataDir: dataDir ?? null,
+    name: name === undefined ? null : parseName('--name', name, DEVICE_NAME_MAX_CHARS, 'a device name'),
+    mode: mode === undefined ? null : parseMode(mode),
+    port: port !== undefined ? parsePort('--port', port) : env.SD_DOCKER === 'true' ? DOCKER_PORT : null,
+    api: api === undefined ? { ...DEFAULT_API } : parseHostPort('--api', api),
     apiToken,
     libraries: (options.get('--library') ?? []).map((n) => parseName('--library', n, LIBRARY_NAME_MAX_CHARS, 'a library name')),
-    ui: uiRaw === undefined ? null : parseHostPort('--ui', uiRaw),
+    ui: ui === undefined ? null : parseHostPort('--ui', ui),
   };
+}
+
+export function parseCliArgs(argv: string[], env: Record<string, string | undefined>): CliCommand {
+  const early = commandBeforeOptions(argv);
+  if (early !== null) return early;
+  const [command, ...rest] = argv as [CommandWithOptions, ...string[]];
+  const options = collectOptions(command, rest);
+  return command === 'browse' ? browseCommand(options) : serveCommand(options, env);
 }

@@ -3,6 +3,7 @@
 // page opens a WebSocket to its own server at /api/ws. Either way the messages are the contract's
 // (src-shared/rpc.ts) and RpcClient makes the typed calls; the rest of the UI sees NodeConnection.
 
+import { Backoff } from '../../src-shared/backoff.js';
 import { CommandError } from '../../src-shared/contract.js';
 import { RpcClient, type RpcRequest, type RpcServerMessage } from '../../src-shared/rpc.js';
 import type { ConnectionStatus, NodeConnection } from './connectionTypes.js';
@@ -67,7 +68,7 @@ function connectThroughBridge(bridge: NearbyBridge): NodeConnection {
 function connectThroughWebSocket(url: string): NodeConnection {
   const status = new StatusHub();
   let socket: WebSocket | null = null;
-  let delayMs = RECONNECT_MIN_MS;
+  const reconnect = new Backoff({ minMs: RECONNECT_MIN_MS, maxMs: RECONNECT_MAX_MS });
   const client = new RpcClient((request) => {
     if (socket === null || socket.readyState !== WebSocket.OPEN) {
       throw new CommandError('internal', 'Not connected to the node; trying again in a moment');
@@ -82,7 +83,7 @@ function connectThroughWebSocket(url: string): NodeConnection {
     let opened = false;
     ws.addEventListener('open', () => {
       opened = true;
-      delayMs = RECONNECT_MIN_MS;
+      reconnect.reset();
       status.set({ state: 'open' });
     });
     ws.addEventListener('message', (event: MessageEvent) => {
@@ -102,8 +103,7 @@ function connectThroughWebSocket(url: string): NodeConnection {
         ? `The connection to the node was lost${event.reason ? ` (${event.reason})` : ''}`
         : 'Cannot reach the node. Is `sd-nearby serve --ui` still running? If it listens beyond this machine, open the address it printed, with its #token=';
       client.close(reason);
-      const wait = delayMs;
-      delayMs = Math.min(delayMs * 2, RECONNECT_MAX_MS);
+      const wait = reconnect.next();
       status.set({ state: 'closed', reason, retryAt: Date.now() + wait });
       setTimeout(open, wait);
     });

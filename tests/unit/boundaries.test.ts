@@ -1,7 +1,9 @@
 // The layout's boundaries (DESIGN §3), checked on the sources: src-shared runs anywhere (no
 // electron, no Node builtins), src-main/core and src-main/server are plain Node (no electron), the
 // renderer only knows the browser (no Node builtins, no electron), and only src-main/electron
-// imports electron; there, only the two entry points load it at runtime.
+// imports electron; there, only the two entry points load it at runtime. Between our own folders
+// the arrows go one way: the renderer never imports src-main, core imports no shell (electron,
+// server) and no renderer, the server no electron, and src-shared only src-shared.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -16,6 +18,8 @@ const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 interface ImportSite {
   file: string;
+  /** 1-based line of the import in `file`. */
+  line: number;
   specifier: string;
   /** `import type` / `export type`: erased at compile time, loads nothing. */
   typeOnly: boolean;
@@ -40,9 +44,14 @@ function sourceFiles(dir: string): string[] {
 
 /** Every module a file refers to: import/export declarations, import(), require(), import x = require(). */
 function importsOf(file: string): ImportSite[] {
-  const text = readFileSync(path.join(ROOT, file), 'utf8');
+  return importsOfText(file, readFileSync(path.join(ROOT, file), 'utf8'));
+}
+
+function importsOfText(file: string, text: string): ImportSite[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith('x') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
   const sites: ImportSite[] = [];
+  const add = (node: ts.Node, specifier: string, typeOnly: boolean) =>
+    sites.push({ file, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, specifier, typeOnly });
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause;
@@ -53,23 +62,55 @@ function importsOf(file: string): ImportSite[] {
         ts.isNamedImports(clause.namedBindings) &&
         clause.namedBindings.elements.length > 0 &&
         clause.namedBindings.elements.every((e) => e.isTypeOnly);
-      sites.push({ file, specifier: node.moduleSpecifier.text, typeOnly: clause?.isTypeOnly === true || allTypeNamed });
+      add(node, node.moduleSpecifier.text, clause?.isTypeOnly === true || allTypeNamed);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      sites.push({ file, specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly });
+      add(node, node.moduleSpecifier.text, node.isTypeOnly);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
-      sites.push({ file, specifier: node.moduleReference.expression.text, typeOnly: node.isTypeOnly });
+      add(node, node.moduleReference.expression.text, node.isTypeOnly);
     } else if (ts.isCallExpression(node) && node.arguments.length > 0) {
       const arg = node.arguments[0]!;
       const isImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
-      if ((isImport || isRequire) && ts.isStringLiteralLike(arg)) sites.push({ file, specifier: arg.text, typeOnly: false });
+      if ((isImport || isRequire) && ts.isStringLiteralLike(arg)) add(node, arg.text, false);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
-      sites.push({ file, specifier: node.argument.literal.text, typeOnly: true });
+      add(node, node.argument.literal.text, true);
     }
     ts.forEachChild(node, visit);
   };
   visit(source);
   return sites;
+}
+
+/** The folder of ours (`src-main/core/...`, '/'-separated, from the root) a relative import lands in; null for a package. */
+function importTarget(site: ImportSite): string | null {
+  if (!site.specifier.startsWith('.')) return null;
+  return path.posix.normalize(path.posix.join(path.posix.dirname(toPosix(site.file)), site.specifier));
+}
+
+const toPosix = (p: string) => p.split(path.sep).join('/');
+const within = (target: string, folder: string) => target === folder || target.startsWith(`${folder}/`);
+
+/** The arrows between our folders that are refused, types included: a type import couples too. */
+const REFUSED_ARROWS: Array<{ from: string; refuses: (target: string) => boolean; rule: string }> = [
+  { from: 'src-renderer', refuses: (t) => within(t, 'src-main'), rule: 'the renderer reaches the node only through the contract in src-shared, never src-main' },
+  {
+    from: 'src-main/core',
+    refuses: (t) => ['src-main/electron', 'src-main/server', 'src-renderer'].some((folder) => within(t, folder)),
+    rule: 'the node (src-main/core) runs under any shell: it imports neither src-main/electron, src-main/server nor src-renderer',
+  },
+  { from: 'src-main/server', refuses: (t) => within(t, 'src-main/electron'), rule: 'the headless shell (src-main/server) runs without Electron: no import of src-main/electron' },
+  { from: 'src-shared', refuses: (t) => !within(t, 'src-shared'), rule: 'src-shared runs on both sides: it imports only src-shared' },
+];
+
+/** Each import in `sites` that takes a refused arrow, as `file:line: 'specifier' (rule)`. */
+function refusedArrows(sites: ImportSite[]): string[] {
+  const bad: string[] = [];
+  for (const site of sites) {
+    const target = importTarget(site);
+    const arrow = REFUSED_ARROWS.find((a) => within(toPosix(site.file), a.from));
+    if (target !== null && arrow !== undefined && arrow.refuses(target)) bad.push(`${toPosix(site.file)}:${site.line}: '${site.specifier}' (${arrow.rule})`);
+  }
+  return bad;
 }
 
 const isElectron = (s: string) => s === 'electron' || s.startsWith('electron/');
@@ -85,6 +126,29 @@ describe('the boundaries of the layout', () => {
     assert.ok(sites.some((s) => s.specifier === 'typescript'));
     assert.ok(sourceFiles('src-shared').length > 0 && sourceFiles('src-main/core').length > 0 && sourceFiles('src-main/electron').length > 0);
   });
+
+  test('the arrow check refuses a bad import, static or dynamic, and names its line (a self-check)', () => {
+    const text = [
+      "import { ok } from '../../src-shared/peer.js';",
+      "import { NearbyNode } from '../../src-main/core/node.js';",
+      'export async function later() {',
+      "  return import('../../src-main/server/cli.js');",
+      '}',
+    ].join('\n');
+    const bad = refusedArrows(importsOfText(path.join('src-renderer', 'store', 'scratch.ts'), text));
+    assert.deepEqual(bad.map((b) => b.split(': ')[0]), ['src-renderer/store/scratch.ts:2', 'src-renderer/store/scratch.ts:4']);
+    assert.deepEqual(refusedArrows(importsOfText(path.join('src-main', 'core', 'scratch.ts'), "import type { X } from '../electron/ipc.js';")).length, 1, 'types too');
+    assert.deepEqual(refusedArrows(importsOfText(path.join('src-shared', 'scratch.ts'), "import { z } from 'zod';\nimport { y } from './peer.js';")), [], 'packages and src-shared itself are fine');
+  });
+
+  for (const arrow of REFUSED_ARROWS) {
+    test(`between our folders: ${arrow.rule}`, () => {
+      const files = sourceFiles(arrow.from);
+      assert.ok(files.length > 0, `no source files under ${arrow.from}: was it moved?`);
+      const bad = refusedArrows(files.flatMap(importsOf));
+      assert.equal(bad.length, 0, `refused imports:\n${bad.join('\n')}`);
+    });
+  }
 
   test('src-shared imports neither electron nor any Node builtin', () => {
     const bad = sourceFiles('src-shared').flatMap(importsOf).filter((s) => isElectron(s.specifier) || isNodeBuiltin(s.specifier));

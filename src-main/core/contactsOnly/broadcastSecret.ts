@@ -4,10 +4,8 @@
 // the broadcasts that follow. A file that cannot be read is set aside and a new secret made: the
 // contacts then get it the next time a link to them is up (`contact-secret`), as after a rotation.
 
-import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import { z } from 'zod';
-import { readJsonFile, writeJsonFileAtomic } from '../jsonFile.js';
+import { JsonStore, loadJsonFile } from '../jsonStore.js';
 import { BROADCAST_SECRET_BYTES, newBroadcastSecret } from './broadcastTokens.js';
 
 export const BROADCAST_SECRET_FILE = 'broadcast-secret.json';
@@ -29,46 +27,47 @@ export interface BroadcastSecretEvents {
   rotated: [secret: Buffer];
 }
 
-export class BroadcastSecretStore extends EventEmitter<BroadcastSecretEvents> {
-  private constructor(
-    readonly file: string,
-    private value: Buffer,
-    private created: string,
-    /** One sentence for the user when the file was bad and a new secret was made; null otherwise. */
-    readonly problem: string | null,
-  ) {
-    super();
+export class BroadcastSecretStore extends JsonStore<SecretFile, BroadcastSecretEvents> {
+  static async load(dataDir: string): Promise<BroadcastSecretStore> {
+    let fresh = false;
+    const loaded = await loadJsonFile(dataDir, {
+      fileName: BROADCAST_SECRET_FILE,
+      schema: fileSchema,
+      defaults: () => {
+        fresh = true;
+        return newSecretFile();
+      },
+      whenSetAside: 'a new broadcast secret was made, so contacts recognise this device in Contacts only mode again once it has met them',
+    });
+    const store = new BroadcastSecretStore(loaded);
+    // A secret made just now is saved before anything is derived from it (a copy of the value
+    // counts as a change, so it is written).
+    if (fresh) await store.mutate((current) => ({ next: { ...current }, result: undefined }));
+    return store;
   }
 
-  static async load(dataDir: string): Promise<BroadcastSecretStore> {
-    const file = path.join(dataDir, BROADCAST_SECRET_FILE);
-    let fresh: SecretFile | null = null;
-    const makeFresh = (): SecretFile => (fresh = { version: 1, secret: newBroadcastSecret().toString('base64'), createdAt: new Date().toISOString() });
-    const { value, problem } = await readJsonFile(file, fileSchema, makeFresh, BROADCAST_SECRET_FILE);
-    if (fresh) await writeJsonFileAtomic(file, fresh);
-    const sentence = problem
-      ? `${problem}; a new broadcast secret was made, so contacts recognise this device in Contacts only mode again once it has met them`
-      : null;
-    return new BroadcastSecretStore(file, Buffer.from(value.secret, 'base64'), value.createdAt, sentence);
+  protected override announce(value: SecretFile): void {
+    this.emit('rotated', Buffer.from(value.secret, 'base64'));
   }
 
   /** A copy of the current secret. */
   get secret(): Buffer {
-    return Buffer.from(this.value);
+    return Buffer.from(this.value.secret, 'base64');
   }
 
   get createdAt(): string {
-    return this.created;
+    return this.value.createdAt;
   }
 
   /** A new secret, written before it is used; then 'rotated'. */
-  async rotate(): Promise<Buffer> {
-    const next = newBroadcastSecret();
-    const createdAt = new Date().toISOString();
-    await writeJsonFileAtomic(this.file, { version: 1, secret: next.toString('base64'), createdAt } satisfies SecretFile);
-    this.value = next;
-    this.created = createdAt;
-    this.emit('rotated', Buffer.from(next));
-    return Buffer.from(next);
+  rotate(): Promise<Buffer> {
+    return this.mutate(() => {
+      const next = newSecretFile();
+      return { next, result: Buffer.from(next.secret, 'base64') };
+    });
   }
+}
+
+function newSecretFile(): SecretFile {
+  return { version: 1, secret: newBroadcastSecret().toString('base64'), createdAt: new Date().toISOString() };
 }

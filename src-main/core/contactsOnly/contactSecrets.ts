@@ -4,10 +4,9 @@
 // contact list goes to the UI in NodeState, secrets never leave the node's data directory except
 // over an authenticated link to the contact they belong to.
 
-import path from 'node:path';
 import { z } from 'zod';
 import { isRemoteIdentity } from '../../../src-shared/identity.js';
-import { readJsonFile, writeJsonFileAtomic } from '../jsonFile.js';
+import { JsonStore, loadJsonFile } from '../jsonStore.js';
 import { BROADCAST_SECRET_BYTES } from './broadcastTokens.js';
 import { secretText } from './broadcastSecret.js';
 
@@ -21,36 +20,36 @@ const entrySchema = z.object({
 });
 const fileSchema = z.object({ version: z.literal(1), secrets: z.array(entrySchema).max(CONTACT_SECRETS_MAX) });
 type Entry = z.output<typeof entrySchema>;
+type SecretsFile = z.output<typeof fileSchema>;
 
-export class ContactSecretStore {
-  private queue: Promise<unknown> = Promise.resolve();
-
-  private constructor(
-    readonly file: string,
-    private entries: Map<string, Entry>,
-    readonly problem: string | null,
-  ) {}
+export class ContactSecretStore extends JsonStore<SecretsFile> {
+  /** The file's entries by identity, for the file value it was made from. */
+  private index: { of: SecretsFile; entries: Map<string, Entry> } | null = null;
 
   static async load(dataDir: string): Promise<ContactSecretStore> {
-    const file = path.join(dataDir, CONTACT_SECRETS_FILE);
-    const { value, problem } = await readJsonFile(file, fileSchema, () => ({ version: 1 as const, secrets: [] }), CONTACT_SECRETS_FILE);
-    const sentence = problem ? `${problem}; contacts in Contacts only mode are recognised again once each has met this device` : null;
-    return new ContactSecretStore(file, new Map(value.secrets.map((e) => [e.identity, e])), sentence);
+    return new ContactSecretStore(
+      await loadJsonFile(dataDir, {
+        fileName: CONTACT_SECRETS_FILE,
+        schema: fileSchema,
+        defaults: () => ({ version: 1 as const, secrets: [] }),
+        whenSetAside: 'contacts in Contacts only mode are recognised again once each has met this device',
+      }),
+    );
   }
 
   /** The secret `identity` gave us, or null. */
   get(identity: string): Buffer | null {
-    const e = this.entries.get(identity);
+    const e = this.entries().get(identity);
     return e ? Buffer.from(e.secret, 'base64') : null;
   }
 
   /** Every (identity, secret) pair, for the token resolver. */
   all(): Array<{ identity: string; secret: Buffer }> {
-    return [...this.entries.values()].map((e) => ({ identity: e.identity, secret: Buffer.from(e.secret, 'base64') }));
+    return [...this.entries().values()].map((e) => ({ identity: e.identity, secret: Buffer.from(e.secret, 'base64') }));
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries().size;
   }
 
   /** Stores (or replaces) a contact's secret. Resolves to true when something changed. */
@@ -58,7 +57,7 @@ export class ContactSecretStore {
     if (!isRemoteIdentity(identity)) return Promise.reject(new Error('not an identity'));
     if (secret.length !== BROADCAST_SECRET_BYTES) return Promise.reject(new Error(`a broadcast secret is ${BROADCAST_SECRET_BYTES} bytes`));
     const text = Buffer.from(secret).toString('base64');
-    return this.mutate((next) => {
+    return this.changeEntries((next) => {
       if (next.get(identity)?.secret === text) return false;
       if (!next.has(identity) && next.size >= CONTACT_SECRETS_MAX) throw new Error(`at most ${CONTACT_SECRETS_MAX} contact secrets`);
       next.set(identity, { identity, secret: text, receivedAt: at.toISOString() });
@@ -69,22 +68,29 @@ export class ContactSecretStore {
   /** Forgets the secrets of every identity not in `keep` (removed contacts). */
   retainOnly(keep: Iterable<string>): Promise<boolean> {
     const wanted = new Set(keep);
-    return this.mutate((next) => {
+    return this.changeEntries((next) => {
       let changed = false;
       for (const id of [...next.keys()]) if (!wanted.has(id)) changed = next.delete(id) || changed;
       return changed;
     });
   }
 
-  private mutate(change: (next: Map<string, Entry>) => boolean): Promise<boolean> {
-    const run = this.queue.then(async () => {
-      const next = new Map(this.entries);
-      if (!change(next)) return false;
-      await writeJsonFileAtomic(this.file, { version: 1, secrets: [...next.values()] });
-      this.entries = next;
-      return true;
-    });
-    this.queue = run.catch(() => {});
-    return run;
+  private entries(): Map<string, Entry> {
+    const file = this.value;
+    if (this.index?.of !== file) this.index = { of: file, entries: entriesOf(file) };
+    return this.index.entries;
   }
+
+  /** `change` edits a copy of the entries and says whether it changed anything. */
+  private changeEntries(change: (next: Map<string, Entry>) => boolean): Promise<boolean> {
+    return this.mutate((file) => {
+      const next = entriesOf(file);
+      if (!change(next)) return { next: file, result: false };
+      return { next: { version: 1, secrets: [...next.values()] }, result: true };
+    });
+  }
+}
+
+function entriesOf(file: SecretsFile): Map<string, Entry> {
+  return new Map(file.secrets.map((e) => [e.identity, e]));
 }

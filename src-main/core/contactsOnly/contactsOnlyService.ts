@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { isRemoteIdentity } from '../../../src-shared/identity.js';
 import type { Peer } from '../../../src-shared/peer.js';
+import { SerialQueue } from '../../../src-shared/serialQueue.js';
 import type { Advertisement } from '../discovery/ownRecords.js';
 import type { LinkMessage, LinkMetadata, PeerChannel } from '../p2p/messages.js';
 import type { TlsIdentity } from '../p2p/tlsIdentity.js';
@@ -72,7 +73,8 @@ export class ContactsOnlyService extends EventEmitter<ContactsOnlyEvents> {
   private readonly pending = new Map<string, { secret: Buffer; at: number }>();
   private known: Set<string>;
   private readonly onContactsChange = () => void this.contactsChanged();
-  private work: Promise<void> = Promise.resolve();
+  /** Secret and contact bookkeeping, one step at a time. */
+  private readonly work = new SerialQueue();
   private closed = false;
 
   constructor(private readonly opts: ContactsOnlyOptions) {
@@ -95,7 +97,7 @@ export class ContactsOnlyService extends EventEmitter<ContactsOnlyEvents> {
 
   /** Waits for the secret and contact bookkeeping in progress (tests, shutdown). */
   settled(): Promise<void> {
-    return this.work;
+    return this.work.idle();
   }
 
   close(): void {
@@ -249,6 +251,6 @@ export class ContactsOnlyService extends EventEmitter<ContactsOnlyEvents> {
   }
 
   private enqueue(task: () => Promise<void>): void {
-    this.work = this.work.then(task).catch((err: unknown) => this.opts.log?.(`contacts only: ${(err as Error).message}`));
+    this.work.run(task).catch((err: unknown) => this.opts.log?.(`contacts only: ${(err as Error).message}`));
   }
 }
