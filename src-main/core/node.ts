@@ -22,6 +22,7 @@ import { Presence } from './peers/presence.js';
 import { Verifier, VERIFY_TIMEOUT_MS } from './peers/verifier.js';
 import { policyFor, type ModeContext, type ModePolicy } from './modes/modePolicy.js';
 import { isFinalPairingStage } from '../../src-shared/pairing.js';
+import { SerialQueue } from '../../src-shared/serialQueue.js';
 import type { LinkMetadata } from './p2p/messages.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { MANUAL_PEERS_MAX } from './settings.js';
@@ -111,7 +112,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private readonly warnings: string[] = [];
   private stateTimer: NodeJS.Timeout | null = null;
   /** Mode changes and advertisement updates run one at a time, in order. */
-  private discoveryQueue: Promise<void> = Promise.resolve();
+  private readonly discoveryQueue = new SerialQueue();
   private closed = false;
   private readonly deviceModel: string | null;
   private readonly pairing: PairingService;
@@ -284,7 +285,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.discoveryQueue;
+    await this.discoveryQueue.idle();
     this.presence.close();
     this.pairing.close();
     this.manualPeers.stop();
@@ -330,9 +331,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.discoveryQueue.then(task);
-    this.discoveryQueue = run.catch(() => {});
-    return run;
+    return this.discoveryQueue.run(task);
   }
 
   /** Applies the current mode's policy: sockets, ports, links and what is advertised. */
@@ -516,7 +515,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       case 'setName': {
         await this.settings.update({ name: (p as CommandPayloads['setName']).name });
         this.readvertise();
-        await this.discoveryQueue;
+        await this.discoveryQueue.idle();
         return this.state();
       }
       case 'createLibrary':
