@@ -1,23 +1,17 @@
 // The HTTP API over loopback only, against a small fake NodeApi.
 
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  CommandError,
-  PAYLOAD_MAX_BYTES,
-  type CommandName,
-  type CommandPayloads,
-  type CommandResults,
-  type NodeApi,
-  type NodeState,
-} from '../../src-shared/contract.js';
-import { CONTENT_SECURITY_POLICY, isLoopbackHost, requiresToken, startApiServer, type ApiServer } from '../../src-main/server/apiServer.js';
+import { CommandError, PAYLOAD_MAX_BYTES, type CommandName, type CommandPayloads, type CommandResults, type NodeState } from '../../src-shared/contract.js';
+import { startApiServer, type ApiServer } from '../../src-main/server/apiServer.js';
+import { isLoopbackHost, requiresToken } from '../../src-main/server/httpGuards.js';
+import { CONTENT_SECURITY_POLICY } from '../../src-main/server/staticFiles.js';
+import { FakeNodeApi } from '../support/fakeNodeApi.js';
 import { emptyNodeState } from '../support/nodeStateFixture.js';
 
 function makeState(name = 'Test node'): NodeState {
@@ -26,11 +20,10 @@ function makeState(name = 'Test node'): NodeState {
 
 type Behaviour = (payload: unknown) => Promise<unknown>;
 
-class FakeNode implements NodeApi {
-  state = makeState();
+class FakeNode extends FakeNodeApi {
+  override state = makeState();
   calls: Array<{ command: CommandName; payload: unknown }> = [];
   overrides = new Map<CommandName, Behaviour>();
-  private emitter = new EventEmitter();
 
   async invoke<K extends CommandName>(command: K, payload: CommandPayloads[K]): Promise<CommandResults[K]> {
     this.calls.push({ command, payload });
@@ -45,15 +38,6 @@ class FakeNode implements NodeApi {
       this.emitter.emit('state', this.state);
     }
     return this.state as CommandResults[K];
-  }
-  on(event: 'state', listener: (state: NodeState) => void): void {
-    this.emitter.on(event, listener);
-  }
-  off(event: 'state', listener: (state: NodeState) => void): void {
-    this.emitter.off(event, listener);
-  }
-  listenerCount(): number {
-    return this.emitter.listenerCount('state');
   }
 }
 
@@ -373,6 +357,14 @@ describe('API server on 127.0.0.1 without a token', () => {
     // The listener goes away once the client disconnects.
     for (let i = 0; i < 50 && node.listenerCount() > before; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(node.listenerCount(), before);
+    assert.equal(node.openSessions, 0, 'the stream was a session; it ended with the stream');
+  });
+
+  test('each request is a session of its own, which ends with its answer and never listens to the state', async () => {
+    const answers = await Promise.all([request(api.port, { path: '/api/state' }), postJson(api.port, 'setName', { name: 'Session' })]);
+    assert.deepEqual(answers.map((a) => a.status), [200, 200]);
+    assert.equal(node.openSessions, 0);
+    assert.equal(node.listenerCount(), 0);
   });
 
   test('the address in use gives a readable error', async () => {
