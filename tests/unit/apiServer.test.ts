@@ -478,6 +478,37 @@ describe('closing', () => {
   });
 });
 
+describe('a slow reader of the event stream', () => {
+  test('gets the newest state, not a backlog: states that could not be sent meanwhile are skipped', async () => {
+    const node = new FakeNode();
+    const api = await startApiServer({ node, host: '127.0.0.1', port: 0 });
+    const socket = net.connect(api.port, '127.0.0.1');
+    try {
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      socket.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${api.port}\r\n\r\n`);
+      socket.pause(); // reads nothing: the socket's buffers fill up
+      for (let i = 0; i < 50 && node.listenerCount() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const EMITTED = 400;
+      const padding = 'x'.repeat(64 * 1024); // 400 states of 64 KiB: far more than the socket buffers hold
+      for (let i = 1; i <= EMITTED; i++) {
+        node.emitter.emit('state', { ...makeState(i === EMITTED ? 'last' : `state ${i}`), warnings: [padding] });
+        await new Promise((r) => setImmediate(r)); // time for each send to finish, if it can
+      }
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.resume();
+      for (let i = 0; i < 200 && !text.includes('"name":"last"'); i++) await new Promise((r) => setTimeout(r, 25));
+      const received = text.split('event: state\n').length - 1;
+      assert.ok(text.includes('"name":"last"'), 'the newest state arrives');
+      assert.ok(received < EMITTED / 2, `${received} of ${EMITTED + 1} states were sent to a reader that did not read`);
+    } finally {
+      socket.destroy();
+      await api.close();
+    }
+  });
+});
+
 describe('static files', () => {
   const node = new FakeNode();
   let dir: string;
