@@ -1,6 +1,7 @@
-// The contract between the node and its user interfaces (DESIGN §3): one list of commands
-// (request -> response) and events (node -> UI). Transports (HTTP API, WebSocket, Electron IPC)
-// are generated from this list; every payload is validated at runtime with these schemas.
+// The contract between the node and its user interfaces (DESIGN §3): one map of commands
+// (request -> response), each declared once with its payload schema and its result type, and the
+// events (node -> UI). The transports (HTTP API, WebSocket, Electron IPC) serve this map through
+// one contract server (contractServer.ts); every payload is validated at runtime with its schema.
 
 import { z } from 'zod';
 import { MANUAL_PEER_MAX_CHARS } from './manualPeer.js';
@@ -10,6 +11,10 @@ import type { Contact, PairingSessionState } from './pairing.js';
 export const PAYLOAD_MAX_BYTES = 64 * 1024;
 export const DEVICE_NAME_MAX_CHARS = 64;
 export const LIBRARY_NAME_MAX_CHARS = 64;
+/** A Peer.id as a command names it (startPairing, setAttention). */
+export const PEER_ID_MAX_CHARS = 300;
+/** setAttention: the most rows one screen reports as visible. */
+export const ATTENTION_VISIBLE_PEERS_MAX = 500;
 /** "Everyone for 10 minutes" (DESIGN §2): the default and the longest such window. */
 export const TEMPORARY_EVERYONE_DEFAULT_MINUTES = 10;
 export const TEMPORARY_EVERYONE_MAX_MINUTES = 24 * 60;
@@ -19,30 +24,8 @@ const libraryName = z.string().trim().min(1, 'a library name cannot be empty').m
 const libraryUuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'not a library id (a UUID)');
 const empty = z.object({}).strict();
 const pairingSessionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a pairing session id');
-
-/** The commands; each has a payload schema. Their results are typed in CommandResults. */
-export const commandSchemas = {
-  getState: empty,
-  setMode: z.object({ mode: z.enum(DISCOVERY_MODES) }).strict(),
-  /** Everyone for a while, then back to Contacts only by itself (default 10 minutes; fractions allowed, for tests). */
-  setTemporaryEveryone: z.object({ minutes: z.number().min(0.05, 'at least 3 seconds').max(TEMPORARY_EVERYONE_MAX_MINUTES, `at most ${TEMPORARY_EVERYONE_MAX_MINUTES} minutes`).optional() }).strict(),
-  setName: z.object({ name: deviceName }).strict(),
-  createLibrary: z.object({ name: libraryName }).strict(),
-  renameLibrary: z.object({ uuid: libraryUuid, name: libraryName }).strict(),
-  activateLibrary: z.object({ uuid: libraryUuid }).strict(),
-  deactivateLibrary: z.object({ uuid: libraryUuid }).strict(),
-  deleteLibrary: z.object({ uuid: libraryUuid }).strict(),
-  addManualPeer: z.object({ address: z.string().max(MANUAL_PEER_MAX_CHARS * 2) }).strict(),
-  removeManualPeer: z.object({ address: z.string().max(MANUAL_PEER_MAX_CHARS * 2) }).strict(),
-  /** Pairing (DESIGN §5): `peerId` is Peer.id from the list; the node pairs over its verified link. */
-  startPairing: z.object({ peerId: z.string().min(1, 'choose a device').max(300) }).strict(),
-  confirmPairing: z.object({ sessionId: pairingSessionId }).strict(),
-  rejectPairing: z.object({ sessionId: pairingSessionId }).strict(),
-  removeContact: z.object({ identity: z.string().max(64) }).strict(),
-} as const;
-
-export type CommandName = keyof typeof commandSchemas;
-export type CommandPayloads = { [K in CommandName]: z.infer<(typeof commandSchemas)[K]> };
+const manualAddress = z.string().max(MANUAL_PEER_MAX_CHARS * 2);
+const peerIdText = z.string().max(PEER_ID_MAX_CHARS, `a device id is at most ${PEER_ID_MAX_CHARS} characters`);
 
 export interface SelfInfo {
   identity: string;
@@ -89,23 +72,68 @@ export interface NodeState {
   warnings: string[];
 }
 
-export interface CommandResults {
-  getState: NodeState;
-  setMode: NodeState;
-  setTemporaryEveryone: NodeState;
-  setName: NodeState;
-  createLibrary: Library;
-  renameLibrary: Library;
-  activateLibrary: Library;
-  deactivateLibrary: Library;
-  deleteLibrary: { deleted: string };
-  addManualPeer: NodeState;
-  removeManualPeer: NodeState;
-  startPairing: PairingSessionState;
-  confirmPairing: PairingSessionState;
-  rejectPairing: PairingSessionState;
-  removeContact: NodeState;
+/** What setAttention answers: whether the node counts this session as looking now. */
+export interface AttentionAnswer {
+  looking: boolean;
 }
+
+/**
+ * A command's declaration: its payload schema (checked at runtime) and its result type (a type
+ * only: nothing of it exists at runtime). Written `command<Result>()(payloadSchema)`.
+ */
+declare const resultType: unique symbol;
+export interface CommandSpec<Payload extends z.ZodType, Result> {
+  readonly payload: Payload;
+  readonly [resultType]?: Result;
+}
+export function command<Result>() {
+  return <Payload extends z.ZodType>(payload: Payload): CommandSpec<Payload, Result> => ({ payload });
+}
+
+/**
+ * The commands (DESIGN §3), each declared once: payload schema and result. Every transport
+ * (HTTP POST /api/<name>, the WebSocket, Electron IPC) and the validation follow from this map;
+ * the node's handlers (src-main/core/commands.ts) are typed from it.
+ */
+export const commands = {
+  getState: command<NodeState>()(empty),
+  setMode: command<NodeState>()(z.object({ mode: z.enum(DISCOVERY_MODES) }).strict()),
+  /** Everyone for a while, then back to Contacts only by itself (default 10 minutes; fractions allowed, for tests). */
+  setTemporaryEveryone: command<NodeState>()(z.object({ minutes: z.number().min(0.05, 'at least 3 seconds').max(TEMPORARY_EVERYONE_MAX_MINUTES, `at most ${TEMPORARY_EVERYONE_MAX_MINUTES} minutes`).optional() }).strict()),
+  setName: command<NodeState>()(z.object({ name: deviceName }).strict()),
+  createLibrary: command<Library>()(z.object({ name: libraryName }).strict()),
+  renameLibrary: command<Library>()(z.object({ uuid: libraryUuid, name: libraryName }).strict()),
+  activateLibrary: command<Library>()(z.object({ uuid: libraryUuid }).strict()),
+  deactivateLibrary: command<Library>()(z.object({ uuid: libraryUuid }).strict()),
+  deleteLibrary: command<{ deleted: string }>()(z.object({ uuid: libraryUuid }).strict()),
+  addManualPeer: command<NodeState>()(z.object({ address: manualAddress }).strict()),
+  removeManualPeer: command<NodeState>()(z.object({ address: manualAddress }).strict()),
+  /** Pairing (DESIGN §5): `peerId` is Peer.id from the list; the node pairs over its verified link. */
+  startPairing: command<PairingSessionState>()(z.object({ peerId: z.string().min(1, 'choose a device').max(PEER_ID_MAX_CHARS) }).strict()),
+  confirmPairing: command<PairingSessionState>()(z.object({ sessionId: pairingSessionId }).strict()),
+  rejectPairing: command<PairingSessionState>()(z.object({ sessionId: pairingSessionId }).strict()),
+  removeContact: command<NodeState>()(z.object({ identity: z.string().max(64) }).strict()),
+  /**
+   * Who looks at this session's screen (issue 9, liveness by attention): `looking` false for a
+   * hidden window or a background tab; the device whose details are open; the devices whose rows
+   * are on screen. Fields left out keep their last value. Per session: a one-shot HTTP request
+   * ends its session at once, so this command only means something on a WebSocket or in the window.
+   */
+  setAttention: command<AttentionAnswer>()(
+    z
+      .object({
+        looking: z.boolean(),
+        openPeerId: peerIdText.nullable().optional(),
+        visiblePeerIds: z.array(peerIdText).max(ATTENTION_VISIBLE_PEERS_MAX, `at most ${ATTENTION_VISIBLE_PEERS_MAX} visible devices`).optional(),
+      })
+      .strict(),
+  ),
+} as const;
+
+export type CommandName = keyof typeof commands;
+export const COMMAND_NAMES = Object.keys(commands) as CommandName[];
+export type CommandPayloads = { [K in CommandName]: z.infer<(typeof commands)[K]['payload']> };
+export type CommandResults = { [K in CommandName]: (typeof commands)[K] extends CommandSpec<z.ZodType, infer Result> ? Result : never };
 
 /** Events from the node to its UIs. */
 export interface EventPayloads {
@@ -114,7 +142,7 @@ export interface EventPayloads {
 export type EventName = keyof EventPayloads;
 
 export function isCommandName(name: unknown): name is CommandName {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(commandSchemas, name);
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(commands, name);
 }
 
 export type CommandErrorCode = 'unknown-command' | 'invalid-payload' | 'not-found' | 'refused' | 'internal';
@@ -129,7 +157,7 @@ export class CommandError extends Error {
 
 /** Validates a payload for `command`; throws CommandError with a readable reason. */
 export function parsePayload<K extends CommandName>(command: K, payload: unknown): CommandPayloads[K] {
-  const result = commandSchemas[command].safeParse(payload ?? {});
+  const result = commands[command].payload.safeParse(payload ?? {});
   if (!result.success) {
     const reason = result.error.issues
       .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
@@ -139,9 +167,23 @@ export function parsePayload<K extends CommandName>(command: K, payload: unknown
   return result.data as CommandPayloads[K];
 }
 
-/** What a transport needs of the node. */
-export interface NodeApi {
+/**
+ * One client of the node (DESIGN §3): a WebSocket connection, the Electron window, an event
+ * stream, one HTTP request. Commands run on behalf of the session (setAttention is per session).
+ */
+export interface NodeSession {
   invoke<K extends CommandName>(command: K, payload: CommandPayloads[K]): Promise<CommandResults[K]>;
-  on(event: 'state', listener: (state: NodeState) => void): void;
-  off(event: 'state', listener: (state: NodeState) => void): void;
+  /**
+   * State events for this session: the current state at once (before subscribe returns), then
+   * every change. A subscribed session counts as someone looking at the node (issue 9) until it
+   * is closed or says otherwise (setAttention looking: false). Returns the unsubscribe.
+   */
+  subscribe(listener: (state: NodeState) => void): () => void;
+  /** Ends the session: no more events, and it stops counting as looking. Idempotent. */
+  close(): void;
+}
+
+/** What a transport needs of the node: a session per client. */
+export interface NodeApi {
+  openSession(): NodeSession;
 }

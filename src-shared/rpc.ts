@@ -1,8 +1,8 @@
-// The contract on the wire (DESIGN §3): one message shape for every transport (WebSocket,
-// Electron IPC). `serveRequest` is the node side: it validates everything a UI sends; `RpcClient`
-// is the UI side. Neither knows the transport.
+// The contract on the wire (DESIGN §3): one message shape for every transport, and the port a
+// transport gives the contract server (contractServer.ts) or client (contractClient.ts). Neither
+// side knows the transport: a WebSocket, Electron IPC, an HTTP request or an event stream is a port.
 
-import { CommandError, commandSchemas, isCommandName, parsePayload, PAYLOAD_MAX_BYTES, type CommandErrorCode, type CommandName, type CommandPayloads, type CommandResults, type EventName, type EventPayloads, type NodeApi } from './contract.js';
+import type { CommandErrorCode, EventName } from './contract.js';
 
 export interface RpcRequest {
   id: number;
@@ -21,7 +21,28 @@ export interface RpcEvent {
 
 export type RpcServerMessage = RpcResponse | RpcEvent;
 
-const REQUEST_ID_MAX = Number.MAX_SAFE_INTEGER;
+/**
+ * One end of a connection. `send` resolves when the transport has taken the message (written to
+ * its socket): a sender that waits for it does not pile messages up in front of a slow client.
+ */
+export interface ContractPort<In, Out> {
+  send(message: Out): Promise<void> | void;
+  onMessage(callback: (message: In) => void): void;
+  /** The other end went away (or the transport closed); `reason` in words for the user. */
+  onClose(callback: (reason: string) => void): void;
+  /** Ends the connection from this side; `reason` says why when it is a refusal. */
+  close(reason?: string): void;
+}
+
+/** The server's end: whatever arrived (already JSON-parsed, or unreadable) in, answers and events out. */
+export type ServerPort = ContractPort<unknown, RpcServerMessage>;
+/** The UI's end. */
+export type ClientPort = ContractPort<RpcServerMessage, RpcRequest>;
+
+/** A message the transport could not read (not JSON, binary): answered with a typed error at id -1. */
+export class UnreadableMessage {
+  constructor(readonly reason: string) {}
+}
 
 /** Roughly the bytes a value takes as JSON; refuses before a huge payload is walked twice. */
 export function jsonSize(value: unknown): number {
@@ -32,82 +53,12 @@ export function jsonSize(value: unknown): number {
   }
 }
 
-/**
- * Handles one request from a UI. `raw` is whatever arrived (already JSON-parsed): anything can be
- * wrong with it, and the answer is always a typed response, never a throw.
- */
-export async function serveRequest(node: NodeApi, raw: unknown): Promise<RpcResponse> {
-  const id = typeof raw === 'object' && raw !== null && Number.isSafeInteger((raw as { id?: unknown }).id) ? ((raw as { id: number }).id) : -1;
-  const fail = (code: CommandErrorCode, message: string): RpcResponse => ({ id, ok: false, error: { code, message } });
-  if (id < 0 || id > REQUEST_ID_MAX) return fail('invalid-payload', 'a request needs a numeric id');
-  const { command, payload } = raw as { command?: unknown; payload?: unknown };
-  if (!isCommandName(command)) {
-    return fail('unknown-command', `unknown command ${JSON.stringify(String(command)).slice(0, 80)}; known: ${Object.keys(commandSchemas).join(', ')}`);
-  }
-  if (jsonSize(payload) > PAYLOAD_MAX_BYTES) return fail('invalid-payload', `the ${command} request is larger than ${PAYLOAD_MAX_BYTES} bytes`);
-  try {
-    const parsed = parsePayload(command, payload);
-    const result = await node.invoke(command, parsed as never);
-    return { id, ok: true, result };
-  } catch (err) {
-    if (err instanceof CommandError) return fail(err.code, err.message);
-    return fail('internal', 'the node could not carry out this command; see its log');
-  }
+/** The id of a request as far as it can be read: a non-negative safe integer, else -1. */
+export function requestIdOf(raw: unknown): number {
+  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : -1;
 }
 
-/** The UI side: typed calls over any transport that can send a string and deliver messages. */
-export class RpcClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
-  private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
-
-  constructor(private readonly send: (request: RpcRequest) => void, private readonly timeoutMs = 15_000) {}
-
-  call<K extends CommandName>(command: K, payload: CommandPayloads[K]): Promise<CommandResults[K]> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new CommandError('internal', `no answer to ${command} within ${this.timeoutMs / 1000} s`));
-      }, this.timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      try {
-        this.send({ id, command, payload });
-      } catch (err) {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(err as Error);
-      }
-    });
-  }
-
-  on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (payload: never) => void);
-    return () => set.delete(listener as (payload: never) => void);
-  }
-
-  /** Feed every message from the node here. */
-  receive(message: RpcServerMessage): void {
-    if ('event' in message) {
-      for (const l of this.listeners.get(message.event) ?? []) l(message.payload as never);
-      return;
-    }
-    const p = this.pending.get(message.id);
-    if (!p) return;
-    clearTimeout(p.timer);
-    this.pending.delete(message.id);
-    if (message.ok) p.resolve(message.result);
-    else p.reject(new CommandError(message.error.code, message.error.message));
-  }
-
-  /** The transport closed: every pending call fails with a reason. */
-  close(reason: string): void {
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new CommandError('internal', reason));
-      this.pending.delete(id);
-    }
-  }
+export function errorResponse(id: number, code: CommandErrorCode, message: string): RpcResponse {
+  return { id, ok: false, error: { code, message } };
 }

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { platform } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { CommandError, parsePayload, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeState } from '../../src-shared/contract.js';
+import { CommandError, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeSession, type NodeState } from '../../src-shared/contract.js';
 import { encodeTxt } from '../../src-shared/txtCodec.js';
 import type { DiscoveryMode, OperatingSystem, Peer } from '../../src-shared/peer.js';
 import { SERVICE_TYPE } from './discovery/constants.js';
@@ -24,8 +24,6 @@ import { policyFor, type ModeContext, type ModePolicy } from './modes/modePolicy
 import { isFinalPairingStage } from '../../src-shared/pairing.js';
 import { SerialQueue } from '../../src-shared/serialQueue.js';
 import type { LinkMetadata } from './p2p/messages.js';
-import { parseManualPeer } from '../../src-shared/manualPeer.js';
-import { MANUAL_PEERS_MAX } from './settings.js';
 import type { Advertisement } from './discovery/ownRecords.js';
 import { ContactStore } from './contacts.js';
 import { PairingService } from './p2p/pairing.js';
@@ -36,7 +34,8 @@ import { ContactsOnlyService } from './contactsOnly/contactsOnlyService.js';
 import { PrivateEndpoint } from './contactsOnly/privateEndpoint.js';
 import { EpochClock } from './contactsOnly/epochClock.js';
 import { epochMsFrom, isPrivateToken } from './contactsOnly/broadcastTokens.js';
-import { TEMPORARY_EVERYONE_DEFAULT_MINUTES } from '../../src-shared/contract.js';
+import { createCommandHandlers, runCommand, type CommandHandlers } from './commands.js';
+import { openNodeSession } from './nodeSession.js';
 
 const STATE_EVENT_DELAY_MS = 30;
 /** How long startPairing waits for a link to a device it had none with. */
@@ -123,6 +122,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private everyoneTimer: NodeJS.Timeout | null = null;
   /** What a discovery mode decides (modes/), asked by everything below. */
   private readonly modeContext: ModeContext;
+  private readonly handlers: CommandHandlers;
 
   private constructor(
     private readonly opts: NodeOptions,
@@ -177,6 +177,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       manual: () => this.manualPeers.onlineIdentities(),
     });
     this.presence = this.createPresence(verifier);
+    this.handlers = this.createHandlers();
     this.wire();
   }
 
@@ -230,6 +231,27 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     });
     this.settings.on('change', () => this.scheduleState());
     this.manualPeers.on('change', () => this.scheduleState());
+  }
+
+  /** The contract's commands (commands.ts), over what the node holds. */
+  private createHandlers(): CommandHandlers {
+    return createCommandHandlers({
+      settings: this.settings,
+      libraries: this.libraries,
+      contacts: this.contacts,
+      pairing: this.pairing,
+      attention: this.attention,
+      state: () => this.state(),
+      applyMode: () => this.applyMode(),
+      armTemporaryEveryone: () => this.armTemporaryEveryone(),
+      readvertise: async () => {
+        this.readvertise();
+        await this.discoveryQueue.idle();
+      },
+      syncManualPeers: () => this.manualPeers.sync(this.settings.get().manualPeers),
+      peerById: (peerId) => findPeer(this.peers(), peerId),
+      channelFor: (peer) => this.channelFor(peer),
+    });
   }
 
   /** The policy of the mode the settings hold now (modes/). */
@@ -296,6 +318,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     await this.links.stop();
     await this.privateEndpoint.close();
     if (this.stateTimer) clearTimeout(this.stateTimer);
+    this.attention.stop();
   }
 
   private warn(message: string): void {
@@ -484,95 +507,29 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     };
   }
 
-  /** Runs one command of the contract; the payload is validated here whatever the transport did. */
-  async invoke<K extends CommandName>(command: K, payload: CommandPayloads[K]): Promise<CommandResults[K]> {
-    if (this.closed) throw new CommandError('refused', 'the node is shutting down');
-    const p = parsePayload(command, payload) as CommandPayloads[CommandName];
-    const result = await this.run(command, p);
-    return result as CommandResults[K];
+  /** A client of the node (a connection, the window, one request): see NodeSession. */
+  openSession(): NodeSession {
+    return openNodeSession({
+      run: (command, payload, session) => {
+        if (this.closed) return Promise.reject(new CommandError('refused', 'the node is shutting down'));
+        return runCommand(this.handlers, command, payload, session);
+      },
+      state: () => this.state(),
+      onState: (listener) => {
+        this.on('state', listener);
+        return () => this.off('state', listener);
+      },
+      attention: this.attention,
+    });
   }
 
-  private async run(command: CommandName, p: CommandPayloads[CommandName]): Promise<CommandResults[CommandName]> {
-    switch (command) {
-      case 'getState':
-        this.attention.noteGetState();
-        return this.state();
-      case 'setMode': {
-        const { mode } = p as CommandPayloads['setMode'];
-        await this.settings.update({ discovery: mode, everyoneUntil: null });
-        this.armTemporaryEveryone();
-        await this.applyMode();
-        return this.state();
-      }
-      case 'setTemporaryEveryone': {
-        const minutes = (p as CommandPayloads['setTemporaryEveryone']).minutes ?? TEMPORARY_EVERYONE_DEFAULT_MINUTES;
-        const until = new Date(Date.now() + Math.round(minutes * 60_000)).toISOString();
-        await this.settings.update({ discovery: 'everyone', everyoneUntil: until });
-        this.armTemporaryEveryone();
-        await this.applyMode();
-        return this.state();
-      }
-      case 'setName': {
-        await this.settings.update({ name: (p as CommandPayloads['setName']).name });
-        this.readvertise();
-        await this.discoveryQueue.idle();
-        return this.state();
-      }
-      case 'createLibrary':
-        return this.libraries.create((p as CommandPayloads['createLibrary']).name);
-      case 'renameLibrary': {
-        const { uuid, name } = p as CommandPayloads['renameLibrary'];
-        return this.libraries.rename(uuid, name);
-      }
-      case 'activateLibrary':
-        return this.libraries.activate((p as CommandPayloads['activateLibrary']).uuid);
-      case 'deactivateLibrary':
-        return this.libraries.deactivate((p as CommandPayloads['deactivateLibrary']).uuid);
-      case 'deleteLibrary': {
-        const { uuid } = p as CommandPayloads['deleteLibrary'];
-        await this.libraries.delete(uuid);
-        return { deleted: uuid };
-      }
-      case 'addManualPeer': {
-        const parsed = parseManualPeer((p as CommandPayloads['addManualPeer']).address);
-        if (!parsed.ok) throw new CommandError('invalid-payload', parsed.reason);
-        const text = parsed.value.text;
-        await this.settings.modify(({ manualPeers: current }) => {
-          if (current.includes(text)) throw new CommandError('refused', `${text} is already in the list`);
-          if (current.length >= MANUAL_PEERS_MAX) throw new CommandError('refused', `at most ${MANUAL_PEERS_MAX} manual peers; remove one first`);
-          return { manualPeers: [...current, text] };
-        });
-        this.manualPeers.sync(this.settings.get().manualPeers);
-        return this.state();
-      }
-      case 'removeManualPeer': {
-        const raw = (p as CommandPayloads['removeManualPeer']).address;
-        const parsed = parseManualPeer(raw);
-        const key = parsed.ok ? parsed.value.text : raw.trim();
-        await this.settings.modify(({ manualPeers: current, pinnedIdentities }) => {
-          if (!current.includes(key)) throw new CommandError('not-found', `${key} is not in the list of manual peers`);
-          // Its pinned identity goes with it: added again, the address pins whatever it proves then.
-          const pins = { ...pinnedIdentities };
-          delete pins[key];
-          return { manualPeers: current.filter((a) => a !== key), pinnedIdentities: pins };
-        });
-        this.manualPeers.sync(this.settings.get().manualPeers);
-        return this.state();
-      }
-      case 'startPairing': {
-        const { peerId } = p as CommandPayloads['startPairing'];
-        const peer = findPeer(this.peers(), peerId);
-        if (!peer) throw new CommandError('not-found', 'that device is not in the list any more');
-        return this.pairing.start(await this.channelFor(peer));
-      }
-      case 'confirmPairing':
-        return this.pairing.confirm((p as CommandPayloads['confirmPairing']).sessionId);
-      case 'rejectPairing':
-        return this.pairing.reject((p as CommandPayloads['rejectPairing']).sessionId);
-      case 'removeContact': {
-        await this.contacts.remove((p as CommandPayloads['removeContact']).identity);
-        return this.state();
-      }
+  /** Runs one command on a session of its own (for callers in this process). */
+  async invoke<K extends CommandName>(command: K, payload: CommandPayloads[K]): Promise<CommandResults[K]> {
+    const session = this.openSession();
+    try {
+      return await session.invoke(command, payload);
+    } finally {
+      session.close();
     }
   }
 }

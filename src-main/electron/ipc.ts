@@ -1,15 +1,18 @@
 // The contract over Electron IPC (DESIGN §3): one channel in (RPC_CHANNEL, an RpcRequest per
-// message, answered by serveRequest, which validates everything), one channel out
-// (MESSAGE_CHANNEL: answers to the sender, 'state' events to every window). Only our own windows,
-// showing our own page in their top frame, may ask; anything else gets a typed refusal and a log line.
+// message), one channel out (MESSAGE_CHANNEL: answers and 'state' events to that window). Each
+// window is a session of the contract server (src-shared/contractServer.ts), opened by its first
+// request and ended with the window (a reloaded page says its attention again and asks for the
+// state). Only our own windows, showing our own page in their top frame, may ask; anything else
+// gets a typed refusal and a log line.
 //
 // `createIpcBridge` is the logic and knows nothing of Electron (unit-tested with a fake node);
 // `attachIpcBridge` wires it to ipcMain. Electron is imported for types only: loading this file
 // does not load electron.
 
 import type { BrowserWindow, IpcMain, IpcMainEvent, WebContents } from 'electron';
-import type { CommandErrorCode, NodeApi, NodeState } from '../../src-shared/contract.js';
-import { jsonSize, serveRequest, type RpcResponse, type RpcServerMessage } from '../../src-shared/rpc.js';
+import type { NodeApi } from '../../src-shared/contract.js';
+import { serveContract, type ContractConnection } from '../../src-shared/contractServer.js';
+import { errorResponse, requestIdOf, type RpcResponse, type RpcServerMessage, type ServerPort } from '../../src-shared/rpc.js';
 import { MESSAGE_CHANNEL, REQUEST_MAX_BYTES, RPC_CHANNEL } from './ipcProtocol.js';
 
 /** Requests one window may have unanswered at once; more are refused, not queued. */
@@ -31,8 +34,6 @@ export interface IpcBridgeOptions {
   isTrustedSender(sender: IpcSender): boolean;
   /** Delivers a message to one window. */
   send(webContentsId: number, message: RpcServerMessage): void;
-  /** Delivers a message to all our windows. */
-  broadcast(message: RpcServerMessage): void;
   log?(line: string): void;
 }
 
@@ -41,7 +42,9 @@ export interface IpcBridge {
   handleRequest(sender: IpcSender, raw: unknown): Promise<RpcResponse>;
   /** A message on any other channel, or a synchronous one: refused and logged. */
   refuseChannel(channel: string, sender: IpcSender): RpcResponse;
-  /** Stops pushing state events. */
+  /** The window is gone: its session ends. */
+  endSession(webContentsId: number): void;
+  /** Ends every session; later requests are refused. */
   close(): void;
 }
 
@@ -53,85 +56,69 @@ function describeSender(sender: IpcSender): string {
   return `window ${sender.webContentsId}, ${sender.isMainFrame ? 'top frame' : 'subframe'} ${sender.frameUrl === null ? '(gone)' : clip(sender.frameUrl)}`;
 }
 
-function requestId(raw: unknown): number {
-  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
-  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : -1;
-}
-
 export function createIpcBridge(opts: IpcBridgeOptions): IpcBridge {
   const log = opts.log ?? ((line: string) => console.warn(`nearby: ${line}`));
-  const inFlight = new Map<number, number>();
+  const logError = (message: string, error: unknown) => log(`${message} ${error instanceof Error ? error.message : String(error)}`);
+  const sessions = new Map<number, ContractConnection>();
   let closed = false;
 
-  const deliver = (target: number, message: RpcServerMessage) => {
+  /** The port of one window: messages go to it alone (the requests come in through handleRequest). */
+  const windowPort = (webContentsId: number): ServerPort => ({
+    send(message) {
+      try {
+        opts.send(webContentsId, message);
+      } catch (err) {
+        log(`could not send to window ${webContentsId}: ${(err as Error).message}`);
+      }
+    },
+    onMessage() {},
+    onClose() {},
+    close: () => bridge.endSession(webContentsId),
+  });
+  const sessionOf = (webContentsId: number): ContractConnection => {
+    let session = sessions.get(webContentsId);
+    if (session === undefined) {
+      session = serveContract(opts.node, windowPort(webContentsId), { label: 'IPC', logError, inFlightMax: REQUESTS_IN_FLIGHT_MAX, pushState: true, requestMaxBytes: REQUEST_MAX_BYTES });
+      sessions.set(webContentsId, session);
+    }
+    return session;
+  };
+  const isTrusted = (sender: IpcSender): boolean => {
     try {
-      opts.send(target, message);
-    } catch (err) {
-      log(`could not answer window ${target}: ${(err as Error).message}`);
+      return opts.isTrustedSender(sender);
+    } catch {
+      return false;
     }
   };
-  const onState = (state: NodeState) => {
-    try {
-      opts.broadcast({ event: 'state', payload: state });
-    } catch (err) {
-      log(`could not push the state to the windows: ${(err as Error).message}`);
-    }
+  const refuse = (sender: IpcSender, response: RpcResponse): RpcResponse => {
+    windowPort(sender.webContentsId).send(response);
+    return response;
   };
-  opts.node.on('state', onState);
 
-  const refusal = (raw: unknown, code: CommandErrorCode, message: string): RpcResponse => ({ id: requestId(raw), ok: false, error: { code, message } });
-
-  async function answer(sender: IpcSender, raw: unknown): Promise<RpcResponse> {
-    if (closed) return refusal(raw, 'refused', 'the app is shutting down');
-    let trusted = false;
-    try {
-      trusted = opts.isTrustedSender(sender);
-    } catch {
-      trusted = false;
-    }
-    if (!trusted) {
-      log(`refused a request from an untrusted sender (${describeSender(sender)})`);
-      return refusal(raw, 'refused', 'only the Nearby window may talk to the node');
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      return refusal(raw, 'invalid-payload', 'a request is an object {id, command, payload}');
-    }
-    if (jsonSize(raw) > REQUEST_MAX_BYTES) {
-      return refusal(raw, 'invalid-payload', `the request is larger than ${REQUEST_MAX_BYTES} bytes`);
-    }
-    const pending = inFlight.get(sender.webContentsId) ?? 0;
-    if (pending >= REQUESTS_IN_FLIGHT_MAX) {
-      return refusal(raw, 'refused', `too many requests at once (at most ${REQUESTS_IN_FLIGHT_MAX}); wait for the answers`);
-    }
-    inFlight.set(sender.webContentsId, pending + 1);
-    try {
-      return await serveRequest(opts.node, raw);
-    } catch {
-      // serveRequest answers every failure itself; this is the last line for the unexpected.
-      return refusal(raw, 'internal', 'the node could not carry out this command; see its log');
-    } finally {
-      const left = (inFlight.get(sender.webContentsId) ?? 1) - 1;
-      if (left > 0) inFlight.set(sender.webContentsId, left);
-      else inFlight.delete(sender.webContentsId);
-    }
-  }
-
-  return {
+  const bridge: IpcBridge = {
     async handleRequest(sender, raw) {
-      const response = await answer(sender, raw);
-      deliver(sender.webContentsId, response);
-      return response;
+      if (closed) return refuse(sender, errorResponse(requestIdOf(raw), 'refused', 'the app is shutting down'));
+      if (!isTrusted(sender)) {
+        log(`refused a request from an untrusted sender (${describeSender(sender)})`);
+        return refuse(sender, errorResponse(requestIdOf(raw), 'refused', 'only the Nearby window may talk to the node'));
+      }
+      return sessionOf(sender.webContentsId).receive(raw);
     },
     refuseChannel(channel, sender) {
       log(`refused a message on unknown channel ${clip(String(channel))} (${describeSender(sender)})`);
-      return { id: -1, ok: false, error: { code: 'unknown-command', message: `there is no IPC channel ${clip(String(channel))}; use ${RPC_CHANNEL}` } };
+      return errorResponse(-1, 'unknown-command', `there is no IPC channel ${clip(String(channel))}; use ${RPC_CHANNEL}`);
+    },
+    endSession(webContentsId) {
+      sessions.get(webContentsId)?.close();
+      sessions.delete(webContentsId);
     },
     close() {
       if (closed) return;
       closed = true;
-      opts.node.off('state', onState);
+      for (const id of [...sessions.keys()]) bridge.endSession(id);
     },
   };
+  return bridge;
 }
 
 /**
@@ -191,9 +178,6 @@ export function attachIpcBridge(opts: { ipcMain: IpcMain; node: NodeApi; indexUr
     node: opts.node,
     isTrustedSender: (s) => isTrustedSender(s, windows, opts.indexUrl),
     send: (id, message) => sendTo(windows.get(id), message),
-    broadcast: (message) => {
-      for (const contents of windows.values()) sendTo(contents, message);
-    },
     ...(opts.log ? { log: opts.log } : {}),
   });
   const onRequest = (event: IpcMainEvent, raw: unknown) => {
@@ -214,7 +198,10 @@ export function attachIpcBridge(opts: { ipcMain: IpcMain; node: NodeApi; indexUr
         // Synchronous IPC would block the renderer; nothing here answers it but a refusal.
         event.returnValue = bridge.refuseChannel(channel, senderOf(event));
       });
-      contents.once('destroyed', () => windows.delete(id));
+      contents.once('destroyed', () => {
+        windows.delete(id);
+        bridge.endSession(id);
+      });
     },
     close() {
       opts.ipcMain.removeListener(RPC_CHANNEL, onRequest);

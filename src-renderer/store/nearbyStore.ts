@@ -46,6 +46,8 @@ export interface NodeFields {
 export interface UiFields {
   loaded: boolean;
   connection: ConnectionStatus;
+  /** Whether the page is on screen (document.visibilityState): a hidden page does not look. */
+  pageVisible: boolean;
   view: View;
   filter: string;
   sort: SortKey;
@@ -71,6 +73,7 @@ export interface UiFields {
 export interface Actions {
   applyState(state: NodeState): void;
   setConnection(status: ConnectionStatus): void;
+  setPageVisible(visible: boolean): void;
   setView(view: View): void;
   setFilter(filter: string): void;
   setSort(sort: SortKey): void;
@@ -125,138 +128,186 @@ function nextIncoming(sessions: readonly PairingSessionState[], current: string 
   return sessions.find((s) => s.direction === 'incoming' && !isFinalPairingStage(s.stage) && !dismissed.includes(s.id))?.id ?? null;
 }
 
-export function createNearbyStore(connection: Pick<NodeConnection, 'call'>, nowMs = Date.now()): NearbyStore {
-  return createStore<NearbyState>()((set, get) => {
-    const without = <T extends object>(record: T, key: FieldKey): T => {
-      const copy = { ...record } as Record<string, unknown>;
-      delete copy[key];
-      return copy as T;
-    };
-    /** Runs a command for `key`: busy while it runs, its error shown at `key`, `note` on success. */
-    const run = async <T>(key: FieldKey, task: () => Promise<T>, onDone: (result: T) => void, note?: string): Promise<boolean> => {
-      set((s) => ({ busy: { ...s.busy, [key]: true }, errors: without(s.errors, key), notes: without(s.notes, key) }));
-      try {
-        const result = await task();
-        onDone(result);
-        set((s) => ({ busy: without(s.busy, key), ...(note ? { notes: { ...s.notes, [key]: note } } : {}) }));
-        return true;
-      } catch (err) {
-        set((s) => ({ busy: without(s.busy, key), errors: { ...s.errors, [key]: userMessage(err) } }));
+type SetState = StoreApi<NearbyState>['setState'];
+type GetState = StoreApi<NearbyState>['getState'];
+
+function withoutKey<T extends object>(record: T, key: FieldKey): T {
+  const copy = { ...record } as Record<string, unknown>;
+  delete copy[key];
+  return copy as T;
+}
+
+/** The node's list of sessions, and which of them the panel and the dialog show. */
+function pairingFields(s: NearbyState, pairing: readonly PairingSessionState[]): Pick<NearbyState, 'pairing' | 'outgoingPairingId' | 'incomingPairingId'> {
+  const list = reuseUnchanged(s.pairing, pairing, (p) => p.id);
+  return {
+    pairing: list,
+    outgoingPairingId: s.outgoingPairingId !== null && list.some((p) => p.id === s.outgoingPairingId) ? s.outgoingPairingId : null,
+    incomingPairingId: nextIncoming(list, s.incomingPairingId, s.dismissedPairingIds),
+  };
+}
+
+function initialUi(nowMs: number): UiFields {
+  return {
+    loaded: false,
+    connection: { state: 'connecting' },
+    pageVisible: true,
+    view: 'devices',
+    filter: '',
+    sort: 'name',
+    selectedPeerId: null,
+    pairingPeerId: null,
+    outgoingPairingId: null,
+    incomingPairingId: null,
+    dismissedPairingIds: [],
+    errors: {},
+    notes: {},
+    busy: {},
+    focusRequest: null,
+    nowMs,
+  };
+}
+
+/** What only the UI knows: views, filter, selection, feedback; and the state as it arrives. */
+function uiActions(set: SetState): Omit<Actions, CommandActionName> {
+  return {
+    applyState: (state) =>
+      set((s) => ({
+        loaded: true,
+        self: state.self,
+        mode: state.mode,
+        everyoneUntil: state.everyoneUntil ?? null,
+        privateDevices: state.privateDevices ?? 0,
+        discoveryNote: state.discoveryNote,
+        libraries: reuseUnchanged(s.libraries, state.libraries, (l) => l.uuid) as Library[],
+        peers: reuseUnchanged(s.peers, state.peers, (p) => p.id),
+        manualPeers: reuseUnchanged(s.manualPeers, state.manualPeers, (m) => m.address) as ManualPeerState[],
+        ...pairingFields(s, state.pairing),
+        contacts: reuseUnchanged(s.contacts, state.contacts, (c) => c.identity),
+        warnings: state.warnings,
+      })),
+    setConnection: (connection) => set({ connection }),
+    setPageVisible: (pageVisible) => set({ pageVisible }),
+    setView: (view) => set({ view }),
+    setFilter: (filter) => set({ filter }),
+    setSort: (sort) => set({ sort }),
+    selectPeer: (selectedPeerId) => set({ selectedPeerId }),
+    choosePairingPeer: (pairingPeerId) => set((s) => ({ pairingPeerId, errors: withoutKey(s.errors, 'pairing') })),
+    tick: (nowMs) => set({ nowMs }),
+    clearFocusRequest: () => set({ focusRequest: null }),
+    clearFeedback: (key) => set((s) => ({ errors: withoutKey(s.errors, key), notes: withoutKey(s.notes, key) })),
+    goToAddByAddress: () => set({ view: 'settings', focusRequest: 'manualPeer' }),
+    pairWith: (id) => set((s) => ({ view: 'pair', pairingPeerId: id, errors: withoutKey(s.errors, 'pairing') })),
+  };
+}
+
+type CommandActionName =
+  | 'setMode'
+  | 'setTemporaryEveryone'
+  | 'setName'
+  | 'createLibrary'
+  | 'renameLibrary'
+  | 'setLibraryActive'
+  | 'deleteLibrary'
+  | 'addManualPeer'
+  | 'removeManualPeer'
+  | 'startPairing'
+  | 'confirmPairing'
+  | 'rejectPairing'
+  | 'closePairing'
+  | 'removeContact';
+
+/** Runs a command for `key`: busy while it runs, its error shown at `key`, `note` on success. */
+function runner(set: SetState) {
+  return async <T>(key: FieldKey, task: () => Promise<T>, onDone: (result: T) => void, note?: string): Promise<boolean> => {
+    set((s) => ({ busy: { ...s.busy, [key]: true }, errors: withoutKey(s.errors, key), notes: withoutKey(s.notes, key) }));
+    try {
+      const result = await task();
+      onDone(result);
+      set((s) => ({ busy: withoutKey(s.busy, key), ...(note ? { notes: { ...s.notes, [key]: note } } : {}) }));
+      return true;
+    } catch (err) {
+      set((s) => ({ busy: withoutKey(s.busy, key), errors: { ...s.errors, [key]: userMessage(err) } }));
+      return false;
+    }
+  };
+}
+
+/** Settings: mode, name, libraries, devices by address, contacts. */
+function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState, get: GetState): Pick<Actions, Exclude<CommandActionName, 'startPairing' | 'confirmPairing' | 'rejectPairing' | 'closePairing'>> {
+  const run = runner(set);
+  const applyState = (state: NodeState) => get().applyState(state);
+  const upsertLibrary = (library: Library) =>
+    set((s) => {
+      const i = s.libraries.findIndex((l) => l.uuid === library.uuid);
+      return { libraries: i < 0 ? [...s.libraries, library] : s.libraries.map((l) => (l.uuid === library.uuid ? library : l)) };
+    });
+  return {
+    setMode: (mode) => run('mode', () => connection.call('setMode', { mode }), applyState),
+    setTemporaryEveryone: (minutes) => run('mode', () => connection.call('setTemporaryEveryone', minutes === undefined ? {} : { minutes }), applyState),
+    setName: (name) => run('name', () => connection.call('setName', { name }), applyState, 'Saved'),
+    createLibrary: (name) => run('newLibrary', () => connection.call('createLibrary', { name }), upsertLibrary),
+    renameLibrary: (uuid, name) => run(`library:${uuid}`, () => connection.call('renameLibrary', { uuid, name }), upsertLibrary),
+    setLibraryActive: (uuid, active) => run(`library:${uuid}`, () => connection.call(active ? 'activateLibrary' : 'deactivateLibrary', { uuid }), upsertLibrary),
+    deleteLibrary: (uuid) => run(`library:${uuid}`, () => connection.call('deleteLibrary', { uuid }), () => set((s) => ({ libraries: s.libraries.filter((l) => l.uuid !== uuid) }))),
+    addManualPeer: async (address) => {
+      // The node applies the same rules; checking here shows the reason at once and sends nothing invalid.
+      const parsed = parseManualPeer(address);
+      if (!parsed.ok) {
+        set((s) => ({ errors: { ...s.errors, manualPeer: userMessage(parsed.reason) }, notes: withoutKey(s.notes, 'manualPeer') }));
         return false;
       }
-    };
-    const applyState = (state: NodeState) => get().applyState(state);
-    /** The node's list of sessions, and which of them the panel and the dialog show. */
-    const pairingFields = (s: NearbyState, pairing: readonly PairingSessionState[]) => {
-      const list = reuseUnchanged(s.pairing, pairing, (p) => p.id);
-      return {
-        pairing: list,
-        outgoingPairingId: s.outgoingPairingId !== null && list.some((p) => p.id === s.outgoingPairingId) ? s.outgoingPairingId : null,
-        incomingPairingId: nextIncoming(list, s.incomingPairingId, s.dismissedPairingIds),
-      };
-    };
-    /** A session as a command returned it, before the next state says the same. */
-    const upsertSession = (session: PairingSessionState) =>
-      set((s) => {
-        const i = s.pairing.findIndex((p) => p.id === session.id);
-        return pairingFields(s, i < 0 ? [...s.pairing, session] : s.pairing.map((p) => (p.id === session.id ? session : p)));
+      return run('manualPeer', () => connection.call('addManualPeer', { address: parsed.value.text }), applyState, `Added ${parsed.value.text}`);
+    },
+    removeManualPeer: (address) => run(`manualPeer:${address}`, () => connection.call('removeManualPeer', { address }), applyState),
+    removeContact: (identity) => run(`contact:${identity}`, () => connection.call('removeContact', { identity }), applyState),
+  };
+}
+
+/** Pairing (DESIGN §5): the picker's request, confirming or rejecting a code, closing a session. */
+function pairingActions(connection: Pick<NodeConnection, 'call'>, set: SetState, get: GetState): Pick<Actions, 'startPairing' | 'confirmPairing' | 'rejectPairing' | 'closePairing'> {
+  const run = runner(set);
+  /** A session as a command returned it, before the next state says the same. */
+  const upsertSession = (session: PairingSessionState) =>
+    set((s) => {
+      const i = s.pairing.findIndex((p) => p.id === session.id);
+      return pairingFields(s, i < 0 ? [...s.pairing, session] : s.pairing.map((p) => (p.id === session.id ? session : p)));
+    });
+  return {
+    startPairing: async () => {
+      const peerId = get().pairingPeerId;
+      if (peerId === null) return false;
+      return run('pairing', () => connection.call('startPairing', { peerId }), (session) => {
+        upsertSession(session);
+        set({ outgoingPairingId: session.id });
       });
-    const upsertLibrary = (library: Library) =>
+    },
+    confirmPairing: (sessionId) => run(`pairing:${sessionId}`, () => connection.call('confirmPairing', { sessionId }), upsertSession),
+    rejectPairing: (sessionId) => run(`pairing:${sessionId}`, () => connection.call('rejectPairing', { sessionId }), upsertSession),
+    closePairing: async (sessionId) => {
+      const session = get().pairing.find((p) => p.id === sessionId);
+      if (session !== undefined && !isFinalPairingStage(session.stage)) await get().rejectPairing(sessionId);
       set((s) => {
-        const i = s.libraries.findIndex((l) => l.uuid === library.uuid);
-        return { libraries: i < 0 ? [...s.libraries, library] : s.libraries.map((l) => (l.uuid === library.uuid ? library : l)) };
+        const dismissedPairingIds = [...s.dismissedPairingIds.filter((id) => s.pairing.some((p) => p.id === id)), sessionId];
+        return {
+          dismissedPairingIds,
+          outgoingPairingId: s.outgoingPairingId === sessionId ? null : s.outgoingPairingId,
+          incomingPairingId: nextIncoming(s.pairing, s.incomingPairingId === sessionId ? null : s.incomingPairingId, dismissedPairingIds),
+          errors: withoutKey(s.errors, `pairing:${sessionId}`),
+        };
       });
+    },
+  };
+}
 
-    return {
-      ...initialNode,
-      loaded: false,
-      connection: { state: 'connecting' },
-      view: 'devices',
-      filter: '',
-      sort: 'name',
-      selectedPeerId: null,
-      pairingPeerId: null,
-      outgoingPairingId: null,
-      incomingPairingId: null,
-      dismissedPairingIds: [],
-      errors: {},
-      notes: {},
-      busy: {},
-      focusRequest: null,
-      nowMs,
-
-      applyState: (state) =>
-        set((s) => ({
-          loaded: true,
-          self: state.self,
-          mode: state.mode,
-          everyoneUntil: state.everyoneUntil ?? null,
-          privateDevices: state.privateDevices ?? 0,
-          discoveryNote: state.discoveryNote,
-          libraries: reuseUnchanged(s.libraries, state.libraries, (l) => l.uuid) as Library[],
-          peers: reuseUnchanged(s.peers, state.peers, (p) => p.id),
-          manualPeers: reuseUnchanged(s.manualPeers, state.manualPeers, (m) => m.address) as ManualPeerState[],
-          ...pairingFields(s, state.pairing),
-          contacts: reuseUnchanged(s.contacts, state.contacts, (c) => c.identity),
-          warnings: state.warnings,
-        })),
-      setConnection: (connection) => set({ connection }),
-      setView: (view) => set({ view }),
-      setFilter: (filter) => set({ filter }),
-      setSort: (sort) => set({ sort }),
-      selectPeer: (selectedPeerId) => set({ selectedPeerId }),
-      choosePairingPeer: (pairingPeerId) => set((s) => ({ pairingPeerId, errors: without(s.errors, 'pairing') })),
-      tick: (nowMs) => set({ nowMs }),
-      clearFocusRequest: () => set({ focusRequest: null }),
-      clearFeedback: (key) => set((s) => ({ errors: without(s.errors, key), notes: without(s.notes, key) })),
-      goToAddByAddress: () => set({ view: 'settings', focusRequest: 'manualPeer' }),
-      pairWith: (id) => set((s) => ({ view: 'pair', pairingPeerId: id, errors: without(s.errors, 'pairing') })),
-
-      setMode: (mode) => run('mode', () => connection.call('setMode', { mode }), applyState),
-      setTemporaryEveryone: (minutes) => run('mode', () => connection.call('setTemporaryEveryone', minutes === undefined ? {} : { minutes }), applyState),
-      setName: (name) => run('name', () => connection.call('setName', { name }), applyState, 'Saved'),
-      createLibrary: (name) => run('newLibrary', () => connection.call('createLibrary', { name }), upsertLibrary),
-      renameLibrary: (uuid, name) => run(`library:${uuid}`, () => connection.call('renameLibrary', { uuid, name }), upsertLibrary),
-      setLibraryActive: (uuid, active) =>
-        run(`library:${uuid}`, () => connection.call(active ? 'activateLibrary' : 'deactivateLibrary', { uuid }), upsertLibrary),
-      deleteLibrary: (uuid) =>
-        run(`library:${uuid}`, () => connection.call('deleteLibrary', { uuid }), () => set((s) => ({ libraries: s.libraries.filter((l) => l.uuid !== uuid) }))),
-      addManualPeer: async (address) => {
-        // The node applies the same rules; checking here shows the reason at once and sends nothing invalid.
-        const parsed = parseManualPeer(address);
-        if (!parsed.ok) {
-          set((s) => ({ errors: { ...s.errors, manualPeer: userMessage(parsed.reason) }, notes: without(s.notes, 'manualPeer') }));
-          return false;
-        }
-        return run('manualPeer', () => connection.call('addManualPeer', { address: parsed.value.text }), applyState, `Added ${parsed.value.text}`);
-      },
-      removeManualPeer: (address) => run(`manualPeer:${address}`, () => connection.call('removeManualPeer', { address }), applyState),
-      startPairing: async () => {
-        const peerId = get().pairingPeerId;
-        if (peerId === null) return false;
-        return run('pairing', () => connection.call('startPairing', { peerId }), (session) => {
-          upsertSession(session);
-          set({ outgoingPairingId: session.id });
-        });
-      },
-      confirmPairing: (sessionId) => run(`pairing:${sessionId}`, () => connection.call('confirmPairing', { sessionId }), upsertSession),
-      rejectPairing: (sessionId) => run(`pairing:${sessionId}`, () => connection.call('rejectPairing', { sessionId }), upsertSession),
-      closePairing: async (sessionId) => {
-        const session = get().pairing.find((p) => p.id === sessionId);
-        if (session !== undefined && !isFinalPairingStage(session.stage)) await get().rejectPairing(sessionId);
-        set((s) => {
-          const dismissedPairingIds = [...s.dismissedPairingIds.filter((id) => s.pairing.some((p) => p.id === id)), sessionId];
-          return {
-            dismissedPairingIds,
-            outgoingPairingId: s.outgoingPairingId === sessionId ? null : s.outgoingPairingId,
-            incomingPairingId: nextIncoming(s.pairing, s.incomingPairingId === sessionId ? null : s.incomingPairingId, dismissedPairingIds),
-            errors: without(s.errors, `pairing:${sessionId}`),
-          };
-        });
-      },
-      removeContact: (identity) => run(`contact:${identity}`, () => connection.call('removeContact', { identity }), applyState),
-    };
-  });
+export function createNearbyStore(connection: Pick<NodeConnection, 'call'>, nowMs = Date.now()): NearbyStore {
+  return createStore<NearbyState>()((set, get) => ({
+    ...initialNode,
+    ...initialUi(nowMs),
+    ...uiActions(set),
+    ...settingsActions(connection, set, get),
+    ...pairingActions(connection, set, get),
+  }));
 }
 
 /** Feeds the store from the connection: states as they come, a fresh state at every (re)connect. */

@@ -1,11 +1,12 @@
 // The only module that knows how the renderer reaches the node (DESIGN §3). In the Electron
 // window the preload script exposes `window.nearby`; in a browser (`sd-nearby serve --ui`) the
-// page opens a WebSocket to its own server at /api/ws. Either way the messages are the contract's
-// (src-shared/rpc.ts) and RpcClient makes the typed calls; the rest of the UI sees NodeConnection.
+// page opens a WebSocket to its own server at /api/ws. Either is a port of the contract
+// (src-shared/rpc.ts) and ContractClient makes the typed calls; the rest of the UI sees NodeConnection.
 
 import { Backoff } from '../../src-shared/backoff.js';
-import { CommandError } from '../../src-shared/contract.js';
-import { RpcClient, type RpcRequest, type RpcServerMessage } from '../../src-shared/rpc.js';
+import { CommandError, type NodeState } from '../../src-shared/contract.js';
+import { ContractClient } from '../../src-shared/contractClient.js';
+import type { ClientPort, RpcRequest, RpcServerMessage } from '../../src-shared/rpc.js';
 import type { ConnectionStatus, NodeConnection } from './connectionTypes.js';
 
 export type { ConnectionStatus, NodeConnection };
@@ -25,6 +26,7 @@ declare global {
 export const WEBSOCKET_PATH = '/api/ws';
 export const RECONNECT_MIN_MS = 500;
 export const RECONNECT_MAX_MS = 8_000;
+const NOT_CONNECTED = 'Not connected to the node; trying again in a moment';
 
 /** `ws(s)://<host>/api/ws`, with `?token=` from the page's `#token=` fragment when present. */
 export function webSocketUrl(location: Pick<Location, 'protocol' | 'host' | 'hash'>): string {
@@ -33,23 +35,44 @@ export function webSocketUrl(location: Pick<Location, 'protocol' | 'host' | 'has
   return `${scheme}//${location.host}${WEBSOCKET_PATH}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 }
 
-class StatusHub {
-  private status: ConnectionStatus = { state: 'connecting' };
-  private readonly listeners = new Set<(s: ConnectionStatus) => void>();
-
-  set(status: ConnectionStatus): void {
-    this.status = status;
-    for (const l of this.listeners) l(status);
+/** Listeners of one kind of value, with the unsubscribe returned. */
+class Listeners<T> {
+  private readonly set = new Set<(value: T) => void>();
+  add(listener: (value: T) => void): () => void {
+    this.set.add(listener);
+    return () => this.set.delete(listener);
   }
-
-  subscribe(listener: (s: ConnectionStatus) => void): () => void {
-    this.listeners.add(listener);
-    listener(this.status);
-    return () => this.listeners.delete(listener);
+  emit(value: T): void {
+    for (const listener of [...this.set]) listener(value);
   }
 }
 
-function fromClient(client: RpcClient, status: StatusHub): NodeConnection {
+class StatusHub {
+  private status: ConnectionStatus = { state: 'connecting' };
+  private readonly listeners = new Listeners<ConnectionStatus>();
+
+  set(status: ConnectionStatus): void {
+    this.status = status;
+    this.listeners.emit(status);
+  }
+
+  subscribe(listener: (s: ConnectionStatus) => void): () => void {
+    const off = this.listeners.add(listener);
+    listener(this.status);
+    return off;
+  }
+}
+
+function connectThroughBridge(bridge: NearbyBridge): NodeConnection {
+  const port: ClientPort = {
+    send: (request) => bridge.send(request),
+    onMessage: (callback) => bridge.onMessage(callback),
+    onClose() {}, // the window and the node live and end together
+    close() {},
+  };
+  const client = new ContractClient(port);
+  const status = new StatusHub();
+  status.set({ state: 'open' });
   return {
     call: (command, payload) => client.call(command, payload),
     onState: (listener) => client.on('state', listener),
@@ -57,59 +80,66 @@ function fromClient(client: RpcClient, status: StatusHub): NodeConnection {
   };
 }
 
-function connectThroughBridge(bridge: NearbyBridge): NodeConnection {
-  const client = new RpcClient((request) => bridge.send(request));
-  bridge.onMessage((message) => client.receive(message));
-  const status = new StatusHub();
-  status.set({ state: 'open' });
-  return fromClient(client, status);
+/** One WebSocket as a port; `closeReason` says in words why it closed. */
+function webSocketPort(ws: WebSocket, closeReason: (event: CloseEvent) => string): ClientPort {
+  return {
+    send(request) {
+      if (ws.readyState !== WebSocket.OPEN) throw new CommandError('internal', NOT_CONNECTED);
+      ws.send(JSON.stringify(request));
+    },
+    onMessage(callback) {
+      ws.addEventListener('message', (event: MessageEvent) => {
+        if (typeof event.data !== 'string') return;
+        try {
+          callback(JSON.parse(event.data) as RpcServerMessage);
+        } catch {
+          // the node only sends JSON; anything else is not for us
+        }
+      });
+    },
+    onClose(callback) {
+      ws.addEventListener('close', (event: CloseEvent) => callback(closeReason(event)));
+    },
+    close: () => ws.close(),
+  };
 }
 
 function connectThroughWebSocket(url: string): NodeConnection {
   const status = new StatusHub();
-  let socket: WebSocket | null = null;
+  const states = new Listeners<NodeState>();
+  let client: ContractClient | null = null;
   const reconnect = new Backoff({ minMs: RECONNECT_MIN_MS, maxMs: RECONNECT_MAX_MS });
-  const client = new RpcClient((request) => {
-    if (socket === null || socket.readyState !== WebSocket.OPEN) {
-      throw new CommandError('internal', 'Not connected to the node; trying again in a moment');
-    }
-    socket.send(JSON.stringify(request));
-  });
 
   const open = () => {
     status.set({ state: 'connecting' });
     const ws = new WebSocket(url);
-    socket = ws;
     let opened = false;
+    const reasonOf = (event: CloseEvent) =>
+      opened
+        ? `The connection to the node was lost${event.reason ? ` (${event.reason})` : ''}`
+        : 'Cannot reach the node. Is `sd-nearby serve --ui` still running? If it listens beyond this machine, open the address it printed, with its #token=';
+    const current = new ContractClient(webSocketPort(ws, reasonOf));
+    current.on('state', (state) => states.emit(state));
+    client = current;
     ws.addEventListener('open', () => {
       opened = true;
       reconnect.reset();
       status.set({ state: 'open' });
     });
-    ws.addEventListener('message', (event: MessageEvent) => {
-      if (typeof event.data !== 'string') return;
-      let message: RpcServerMessage;
-      try {
-        message = JSON.parse(event.data) as RpcServerMessage;
-      } catch {
-        return; // the node only sends JSON; anything else is not for us
-      }
-      client.receive(message);
-    });
     ws.addEventListener('close', (event: CloseEvent) => {
-      if (socket !== ws) return;
-      socket = null;
-      const reason = opened
-        ? `The connection to the node was lost${event.reason ? ` (${event.reason})` : ''}`
-        : 'Cannot reach the node. Is `sd-nearby serve --ui` still running? If it listens beyond this machine, open the address it printed, with its #token=';
-      client.close(reason);
+      if (client !== current) return;
+      client = null;
       const wait = reconnect.next();
-      status.set({ state: 'closed', reason, retryAt: Date.now() + wait });
+      status.set({ state: 'closed', reason: reasonOf(event), retryAt: Date.now() + wait });
       setTimeout(open, wait);
     });
   };
   open();
-  return fromClient(client, status);
+  return {
+    call: (command, payload) => (client === null ? Promise.reject(new CommandError('internal', NOT_CONNECTED)) : client.call(command, payload)),
+    onState: (listener) => states.add(listener),
+    onStatus: (listener) => status.subscribe(listener),
+  };
 }
 
 /** Picks the transport of this window: the Electron preload when present, else the WebSocket. */

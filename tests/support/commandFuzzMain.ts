@@ -220,8 +220,9 @@ async function driveIpc(dataDir: string): Promise<DriverReport> {
   const bridge = createIpcBridge({
     node,
     isTrustedSender: (s) => s.webContentsId === TRUSTED && s.isMainFrame && s.frameUrl === 'file:///app/index.html',
-    send: (_id, message) => delivered.push(message),
-    broadcast: () => {},
+    send: (_id, message) => {
+      if ('id' in message) delivered.push(message); // answers; the window also gets state events
+    },
     log: (line) => logs.push(line),
   });
   const trusted = { webContentsId: TRUSTED, frameUrl: 'file:///app/index.html', isMainFrame: true };

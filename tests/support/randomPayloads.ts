@@ -3,16 +3,16 @@
 // 64 KiB), control and bidi characters, deep nesting, prototype-pollution keys, and now and then a
 // payload that is valid, so that the commands' real work runs between the refusals.
 
-import { commandSchemas, PAYLOAD_MAX_BYTES, type CommandName } from '../../src-shared/contract.js';
+import { COMMAND_NAMES, commands, PAYLOAD_MAX_BYTES, type CommandName } from '../../src-shared/contract.js';
 import { DISCOVERY_MODES } from '../../src-shared/peer.js';
 import type { Rng } from './prng.js';
 
-export const COMMANDS = Object.keys(commandSchemas) as CommandName[];
+export const COMMANDS = COMMAND_NAMES;
 
 /** The field names a command's payload schema declares (zod objects expose `shape`). */
 export function fieldsOf(command: string): string[] {
-  if (!Object.prototype.hasOwnProperty.call(commandSchemas, command)) return [];
-  const shape = (commandSchemas[command as CommandName] as unknown as { shape?: Record<string, unknown> }).shape;
+  if (!Object.prototype.hasOwnProperty.call(commands, command)) return [];
+  const shape = (commands[command as CommandName].payload as unknown as { shape?: Record<string, unknown> }).shape;
   return shape ? Object.keys(shape) : [];
 }
 
@@ -102,6 +102,14 @@ function fieldValue(rng: Rng, field: string, targets: Targets): unknown {
         : rng.pick(['10.0.0.1', '10.0.0.1:7373', '[fe80::1%eth0]:7373', '[::1]:0', 'host', 'host.local:65536', 'a'.repeat(300), ':7373', '999.1.1.1:1', `h${rng.int(0, 999)}.invalid:${rng.int(1, 65535)}`, randomString(rng)]);
     case 'sessionId':
       return rng.pick(['a', 'A'.repeat(64), 'A'.repeat(65), 'bad id', randomString(rng)]);
+    case 'looking':
+      return rng.chance(0.7) ? rng.chance(0.5) : rng.pick(['true', 1, 0, null]);
+    case 'openPeerId':
+      return rng.chance(0.5) && targets.peerIds.length > 0 ? rng.pick(targets.peerIds) : rng.pick([null, 'x'.repeat(301), randomString(rng)]);
+    case 'visiblePeerIds':
+      return rng.chance(0.6)
+        ? Array.from({ length: rng.pick([0, 1, 20, 500, 501]) }, () => (targets.peerIds.length > 0 && rng.chance(0.5) ? rng.pick(targets.peerIds) : randomString(rng, 40)))
+        : randomJson(rng, 2);
     default:
       return rng.chance(0.7) ? randomString(rng) : randomJson(rng, 2);
   }

@@ -1,23 +1,17 @@
 // The HTTP API over loopback only, against a small fake NodeApi.
 
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  CommandError,
-  PAYLOAD_MAX_BYTES,
-  type CommandName,
-  type CommandPayloads,
-  type CommandResults,
-  type NodeApi,
-  type NodeState,
-} from '../../src-shared/contract.js';
-import { CONTENT_SECURITY_POLICY, isLoopbackHost, requiresToken, startApiServer, type ApiServer } from '../../src-main/server/apiServer.js';
+import { CommandError, PAYLOAD_MAX_BYTES, type CommandName, type CommandPayloads, type CommandResults, type NodeState } from '../../src-shared/contract.js';
+import { startApiServer, type ApiServer } from '../../src-main/server/apiServer.js';
+import { isLoopbackHost, requiresToken } from '../../src-main/server/httpGuards.js';
+import { CONTENT_SECURITY_POLICY } from '../../src-main/server/staticFiles.js';
+import { FakeNodeApi } from '../support/fakeNodeApi.js';
 import { emptyNodeState } from '../support/nodeStateFixture.js';
 
 function makeState(name = 'Test node'): NodeState {
@@ -26,11 +20,10 @@ function makeState(name = 'Test node'): NodeState {
 
 type Behaviour = (payload: unknown) => Promise<unknown>;
 
-class FakeNode implements NodeApi {
-  state = makeState();
+class FakeNode extends FakeNodeApi {
+  override state = makeState();
   calls: Array<{ command: CommandName; payload: unknown }> = [];
   overrides = new Map<CommandName, Behaviour>();
-  private emitter = new EventEmitter();
 
   async invoke<K extends CommandName>(command: K, payload: CommandPayloads[K]): Promise<CommandResults[K]> {
     this.calls.push({ command, payload });
@@ -45,15 +38,6 @@ class FakeNode implements NodeApi {
       this.emitter.emit('state', this.state);
     }
     return this.state as CommandResults[K];
-  }
-  on(event: 'state', listener: (state: NodeState) => void): void {
-    this.emitter.on(event, listener);
-  }
-  off(event: 'state', listener: (state: NodeState) => void): void {
-    this.emitter.off(event, listener);
-  }
-  listenerCount(): number {
-    return this.emitter.listenerCount('state');
   }
 }
 
@@ -373,6 +357,14 @@ describe('API server on 127.0.0.1 without a token', () => {
     // The listener goes away once the client disconnects.
     for (let i = 0; i < 50 && node.listenerCount() > before; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(node.listenerCount(), before);
+    assert.equal(node.openSessions, 0, 'the stream was a session; it ended with the stream');
+  });
+
+  test('each request is a session of its own, which ends with its answer and never listens to the state', async () => {
+    const answers = await Promise.all([request(api.port, { path: '/api/state' }), postJson(api.port, 'setName', { name: 'Session' })]);
+    assert.deepEqual(answers.map((a) => a.status), [200, 200]);
+    assert.equal(node.openSessions, 0);
+    assert.equal(node.listenerCount(), 0);
   });
 
   test('the address in use gives a readable error', async () => {
@@ -483,6 +475,37 @@ describe('closing', () => {
     assert.match(text, /^event: state\ndata: /);
     assert.ok(Date.now() - started < 900, 'close does not wait for the stream');
     assert.equal(node.listenerCount(), 0);
+  });
+});
+
+describe('a slow reader of the event stream', () => {
+  test('gets the newest state, not a backlog: states that could not be sent meanwhile are skipped', async () => {
+    const node = new FakeNode();
+    const api = await startApiServer({ node, host: '127.0.0.1', port: 0 });
+    const socket = net.connect(api.port, '127.0.0.1');
+    try {
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      socket.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${api.port}\r\n\r\n`);
+      socket.pause(); // reads nothing: the socket's buffers fill up
+      for (let i = 0; i < 50 && node.listenerCount() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const EMITTED = 400;
+      const padding = 'x'.repeat(64 * 1024); // 400 states of 64 KiB: far more than the socket buffers hold
+      for (let i = 1; i <= EMITTED; i++) {
+        node.emitter.emit('state', { ...makeState(i === EMITTED ? 'last' : `state ${i}`), warnings: [padding] });
+        await new Promise((r) => setImmediate(r)); // time for each send to finish, if it can
+      }
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.resume();
+      for (let i = 0; i < 200 && !text.includes('"name":"last"'); i++) await new Promise((r) => setTimeout(r, 25));
+      const received = text.split('event: state\n').length - 1;
+      assert.ok(text.includes('"name":"last"'), 'the newest state arrives');
+      assert.ok(received < EMITTED / 2, `${received} of ${EMITTED + 1} states were sent to a reader that did not read`);
+    } finally {
+      socket.destroy();
+      await api.close();
+    }
   });
 });
 

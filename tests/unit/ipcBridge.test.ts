@@ -2,24 +2,16 @@
 // buggy renderer could send. Every bad message gets a typed answer and the node is not touched.
 
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
-import {
-  CommandError,
-  PAYLOAD_MAX_BYTES,
-  type CommandName,
-  type CommandPayloads,
-  type CommandResults,
-  type NodeApi,
-  type NodeState,
-} from '../../src-shared/contract.js';
+import { CommandError, PAYLOAD_MAX_BYTES, type CommandName, type CommandPayloads, type CommandResults, type NodeState } from '../../src-shared/contract.js';
 import type { RpcResponse, RpcServerMessage } from '../../src-shared/rpc.js';
 import { createIpcBridge, isAppPageUrl, isTrustedSender, REQUESTS_IN_FLIGHT_MAX, type IpcSender } from '../../src-main/electron/ipc.js';
 import { REQUEST_MAX_BYTES, RPC_CHANNEL, toWireRequest } from '../../src-main/electron/ipcProtocol.js';
 import { launchOptionsFromEnv } from '../../src-main/electron/launchOptions.js';
 import { defaultDataDir } from '../../src-main/core/dataDir.js';
+import { FakeNodeApi } from '../support/fakeNodeApi.js';
 import { emptyNodeState } from '../support/nodeStateFixture.js';
 
 const INDEX_URL = pathToFileURL(path.resolve('/opt/Nearby/resources/app.asar/dist/renderer/index.html')).href;
@@ -29,11 +21,10 @@ function makeState(name = 'Test node'): NodeState {
   return emptyNodeState({ self: { name }, mode: 'disabled' });
 }
 
-class FakeNode implements NodeApi {
-  state = makeState();
+class FakeNode extends FakeNodeApi {
+  override state = makeState();
   calls: Array<{ command: CommandName; payload: unknown }> = [];
   behaviour: ((command: CommandName, payload: unknown) => Promise<unknown>) | null = null;
-  readonly emitter = new EventEmitter();
 
   async invoke<K extends CommandName>(command: K, payload: CommandPayloads[K]): Promise<CommandResults[K]> {
     this.calls.push({ command, payload });
@@ -41,28 +32,30 @@ class FakeNode implements NodeApi {
     if (command === 'setName') this.state = { ...this.state, self: { ...this.state.self, name: (payload as { name: string }).name } };
     return this.state as CommandResults[K];
   }
-  on(_event: 'state', listener: (state: NodeState) => void): void {
-    this.emitter.on('state', listener);
-  }
-  off(_event: 'state', listener: (state: NodeState) => void): void {
-    this.emitter.off('state', listener);
-  }
 }
 
 function setup() {
   const node = new FakeNode();
   const sent: Array<{ to: number; message: RpcServerMessage }> = [];
-  const broadcasts: RpcServerMessage[] = [];
   const logs: string[] = [];
   const windows = new Set([OUR_WINDOW]);
   const bridge = createIpcBridge({
     node,
     isTrustedSender: (s) => isTrustedSender(s, windows, INDEX_URL),
     send: (to, message) => sent.push({ to, message }),
-    broadcast: (message) => broadcasts.push(message),
     log: (line) => logs.push(line),
   });
-  return { node, bridge, sent, broadcasts, logs };
+  return { node, bridge, sent, logs };
+}
+
+/** The answers among what was sent (the windows also get state events). */
+function answers(sent: Array<{ to: number; message: RpcServerMessage }>) {
+  return sent.filter((s) => 'id' in s.message);
+}
+
+/** The state events one window got. */
+function statesTo(sent: Array<{ to: number; message: RpcServerMessage }>, to: number) {
+  return sent.filter((s) => s.to === to && 'event' in s.message).map((s) => s.message);
 }
 
 const trusted: IpcSender = { webContentsId: OUR_WINDOW, frameUrl: INDEX_URL, isMainFrame: true };
@@ -81,7 +74,7 @@ describe('the IPC bridge answers our window', () => {
     const { bridge, sent, node } = setup();
     const response = await bridge.handleRequest(trusted, { id: 1, command: 'getState', payload: {} });
     assert.deepEqual(response, { id: 1, ok: true, result: node.state });
-    assert.deepEqual(sent, [{ to: OUR_WINDOW, message: response }]);
+    assert.deepEqual(answers(sent), [{ to: OUR_WINDOW, message: response }]);
   });
 
   test('a valid command reaches the node with the validated payload', async () => {
@@ -91,15 +84,42 @@ describe('the IPC bridge answers our window', () => {
     assert.deepEqual(node.calls, [{ command: 'setName', payload: { name: 'Desk' } }]);
   });
 
-  test('the node state is pushed to all windows as a state event, until the bridge closes', () => {
-    const { bridge, node, broadcasts } = setup();
+  test('the window that spoke gets the node state as state events, the current one first, until the bridge closes', async () => {
+    const { bridge, node, sent } = setup();
+    await bridge.handleRequest(trusted, { id: 1, command: 'setAttention', payload: { looking: true } });
     const state = makeState('Pushed');
     node.emitter.emit('state', state);
-    assert.deepEqual(broadcasts, [{ event: 'state', payload: state }]);
+    assert.deepEqual(statesTo(sent, OUR_WINDOW), [
+      { event: 'state', payload: makeState() },
+      { event: 'state', payload: state },
+    ]);
     bridge.close();
     node.emitter.emit('state', makeState('After close'));
-    assert.equal(broadcasts.length, 1);
+    assert.equal(statesTo(sent, OUR_WINDOW).length, 2);
     assert.equal(node.emitter.listenerCount('state'), 0);
+    assert.equal(node.openSessions, 0);
+  });
+
+  test('each window is a session of its own, opened by its first request and ended with the window', async () => {
+    const node = new FakeNode();
+    const sent: Array<{ to: number; message: RpcServerMessage }> = [];
+    const bridge = createIpcBridge({ node, isTrustedSender: () => true, send: (to, message) => sent.push({ to, message }), log: () => {} });
+    assert.equal(node.openSessions, 0, 'a window that never spoke has no session');
+    await bridge.handleRequest({ ...trusted, webContentsId: 1 }, { id: 1, command: 'getState', payload: {} });
+    await bridge.handleRequest({ ...trusted, webContentsId: 1 }, { id: 2, command: 'getState', payload: {} });
+    await bridge.handleRequest({ ...trusted, webContentsId: 2 }, { id: 1, command: 'getState', payload: {} });
+    assert.equal(node.openSessions, 2);
+    node.emitter.emit('state', makeState('Both'));
+    assert.equal(statesTo(sent, 1).length, 2);
+    assert.equal(statesTo(sent, 2).length, 2);
+    bridge.endSession(1);
+    assert.equal(node.openSessions, 1);
+    await new Promise((resolve) => setImmediate(resolve)); // the 'Both' sends are done
+    node.emitter.emit('state', makeState('Only the second'));
+    assert.equal(statesTo(sent, 1).length, 2, 'a closed window hears nothing more');
+    assert.equal(statesTo(sent, 2).length, 3);
+    bridge.close();
+    assert.equal(node.openSessions, 0);
   });
 
   test('a command error from the node keeps its code and message', async () => {
@@ -129,15 +149,14 @@ describe('the IPC bridge answers our window', () => {
       send: () => {
         throw new Error('Object has been destroyed');
       },
-      broadcast: () => {
-        throw new Error('Object has been destroyed');
-      },
       log: (line) => logs.push(line),
     });
     const response = await bridge.handleRequest(trusted, { id: 5, command: 'getState', payload: {} });
     assert.equal(response.ok, true);
     node.emitter.emit('state', makeState());
-    assert.equal(logs.length, 2);
+    // The first state, the answer, the change: each failed delivery is a log line.
+    assert.equal(logs.length, 3);
+    for (const line of logs) assert.match(line, /could not send to window 7: Object has been destroyed/);
   });
 });
 
@@ -156,7 +175,7 @@ describe('the IPC bridge refuses bad requests with typed errors', () => {
       const response = await bridge.handleRequest(trusted, raw);
       assertError(response, 'invalid-payload');
       assert.equal(node.calls.length, 0);
-      assert.deepEqual(sent, [{ to: OUR_WINDOW, message: response }]);
+      assert.deepEqual(answers(sent), [{ to: OUR_WINDOW, message: response }]);
     });
   }
 
@@ -265,7 +284,6 @@ describe('the IPC bridge trusts only our page in our windows', () => {
         throw new Error('frame disposed');
       },
       send: () => {},
-      broadcast: () => {},
       log: () => {},
     });
     assertError(await bridge.handleRequest(trusted, { id: 21, command: 'getState', payload: {} }), 'refused', 21);

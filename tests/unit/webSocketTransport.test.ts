@@ -3,22 +3,21 @@
 // than get a typed error.
 
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { CommandError, PAYLOAD_MAX_BYTES, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeState } from '../../src-shared/contract.js';
+import { CommandError, PAYLOAD_MAX_BYTES, type CommandName, type CommandPayloads, type CommandResults, type NodeState } from '../../src-shared/contract.js';
 import type { RpcResponse, RpcServerMessage } from '../../src-shared/rpc.js';
 import { startApiServer, type ApiServer } from '../../src-main/server/apiServer.js';
 import { WS_IN_FLIGHT_MAX } from '../../src-main/server/webSocketTransport.js';
+import { FakeNodeApi } from '../support/fakeNodeApi.js';
 import { emptyNodeState } from '../support/nodeStateFixture.js';
 
 function makeState(name: string): NodeState {
   return emptyNodeState({ self: { name, hostname: 'test-host' } });
 }
 
-class FakeNode implements NodeApi {
-  state = makeState('Test node');
-  readonly emitter = new EventEmitter();
+class FakeNode extends FakeNodeApi {
+  override state = makeState('Test node');
   calls: CommandName[] = [];
   /** When set, commands wait for this before answering. */
   gate: Promise<void> | null = null;
@@ -35,12 +34,6 @@ class FakeNode implements NodeApi {
       this.emitter.emit('state', this.state);
     }
     return this.state as CommandResults[K];
-  }
-  on(_event: 'state', listener: (state: NodeState) => void): void {
-    this.emitter.on('state', listener);
-  }
-  off(_event: 'state', listener: (state: NodeState) => void): void {
-    this.emitter.off('state', listener);
   }
 }
 
@@ -208,19 +201,21 @@ describe('WebSocket transport on 127.0.0.1', () => {
     assert.equal(res.status, 426);
   });
 
-  test('closing the server closes its WebSockets (1001) and the state listeners go', async () => {
+  test('closing the server closes its WebSockets (1001); their sessions and state listeners go', async () => {
     const node2 = new FakeNode();
     const api2 = await startApiServer({ node: node2, host: '127.0.0.1', port: 0 });
     const c = await connect(api2.port);
     await c.state();
     assert.equal(node2.emitter.listenerCount('state'), 1);
+    assert.equal(node2.openSessions, 1, 'a connection is one session');
     await api2.close();
     assert.equal((await c.closed).code, 1001);
     assert.equal(node2.emitter.listenerCount('state'), 0);
+    assert.equal(node2.openSessions, 0);
   });
 
-  test('nothing was logged as a failure', () => {
-    assert.deepEqual(logged, []);
+  test('only the node’s own failure was logged (with its details, which the client never saw)', () => {
+    assert.deepEqual(logged, ['sd-nearby WebSocket: deleteLibrary failed: Error: disk on fire']);
   });
 });
 
