@@ -453,18 +453,21 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     if (identity === null) throw new CommandError('refused', `${peer.name} does not claim a valid identity: it cannot be paired with`);
     const existing = this.links.channel(identity);
     if (existing) return existing;
+    const since = Date.now();
     this.presence.wantLink(identity, true);
+    let failure: string | null = null;
     try {
-      const deadline = Date.now() + PAIRING_LINK_WAIT_MS;
-      while (Date.now() < deadline && !this.closed) {
+      while (Date.now() < since + PAIRING_LINK_WAIT_MS && !this.closed && failure === null) {
         const channel = this.links.channel(identity);
         if (channel) return channel;
+        failure = this.links.failureSince(identity, since);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     } finally {
       this.presence.wantLink(identity, false);
     }
-    throw new CommandError('refused', `${peer.name} is not connected: could not open a verified link to it within ${PAIRING_LINK_WAIT_MS / 1000} s`);
+    const why = failure ?? `no link came within ${PAIRING_LINK_WAIT_MS / 1000} s`;
+    throw new CommandError('refused', `${peer.name} is not connected: a verified link is needed to pair, and none could be opened (${why})`);
   }
 
   /**

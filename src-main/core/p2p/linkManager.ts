@@ -61,6 +61,8 @@ interface Target {
   tried: boolean;
   /** A link to it was up once. */
   wasLinked: boolean;
+  /** The last dial that failed, and why (in words for the user). */
+  failure: { at: number; reason: string } | null;
 }
 
 export interface LinkManagerOptions {
@@ -169,6 +171,12 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     return this.lost.get(identity) ?? null;
   }
 
+  /** Why the last dial of a wanted identity at or after `since` (ms) failed; null when none did. */
+  failureSince(identity: string, since: number): string | null {
+    const f = this.targets.get(identity)?.failure;
+    return f && f.at >= since ? f.reason : null;
+  }
+
   /** Tells every linked peer our new metadata (name, libraries). */
   broadcastMetadata(): void {
     for (const link of this.links.values()) link.sendMetadata(this.opts.hello(link.remoteIdentity).metadata);
@@ -274,7 +282,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       this.lingering.delete(identity);
       let t = this.targets.get(identity);
       if (!t) {
-        t = { want, dialing: false, timer: null, backoff: new Backoff({ minMs: DIAL_RETRY_MIN_MS, maxMs: DIAL_RETRY_MAX_MS, jitter: [0.8, 1.2] }), tried: false, wasLinked: false };
+        t = { want, dialing: false, timer: null, backoff: new Backoff({ minMs: DIAL_RETRY_MIN_MS, maxMs: DIAL_RETRY_MAX_MS, jitter: [0.8, 1.2] }), tried: false, wasLinked: false, failure: null };
         this.targets.set(identity, t);
       }
       t.want = want;
@@ -322,10 +330,11 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     t.dialing = true;
     t.tried = true;
     let result: DialResult | null = null;
+    let reason = 'it proved another identity at that address';
     try {
       result = await this.dial(t.want.addresses, t.want.port, t.want.serverName ?? undefined);
     } catch (err) {
-      if (!(err instanceof DialError)) result = null;
+      reason = err instanceof DialError ? describeDialFailure(err) : (err as Error).message;
     }
     t.dialing = false;
     if (this.targets.get(identity) !== t || !this.enabled) {
@@ -339,12 +348,29 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     }
     // Unreachable, or someone else's key at that endpoint (the verifier tells the user which).
     result?.socket.destroy();
+    t.failure = { at: Date.now(), reason };
     if (t.wasLinked && !this.linkTo(identity) && !this.lost.has(identity)) {
       // A peer that was linked and cannot be re-dialled is gone now (a killed node's port refuses).
       this.lost.set(identity, Date.now());
       this.emit('change');
     }
     this.schedule(t, t.backoff.next());
+  }
+}
+
+/** A failed dial in words for the user. */
+export function describeDialFailure(err: DialError): string {
+  switch (err.kind) {
+    case 'refused':
+      return 'its P2P port refused the connection';
+    case 'timed-out':
+      return 'it did not answer in time';
+    case 'unreachable':
+      return 'there is no route to it';
+    case 'not-nearby':
+      return 'something else answers on its port';
+    default:
+      return err.message;
   }
 }
 
