@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanupStaleNamespaces, isRoot } from '../tests/support/lan.js';
 import { REPO_ROOT } from '../tests/support/nearby.js';
 import { IMPLS, type ImplName } from './lib/impls.js';
+import { neighbourTableFulls, raiseNeighbourLimits } from './lib/kernel.js';
 import { MachineMonitor } from './lib/machine.js';
 import { buildPresenceRows, presenceBody, presenceHeader, presenceJson, renderTable } from './lib/presenceTable.js';
 import { sleep } from './lib/proc.js';
@@ -212,7 +213,13 @@ async function main(): Promise<void> {
   const log = (m: string) => console.log(`${elapsed()} ${m}`);
   const loadStart = os.loadavg();
   const monitor = new MachineMonitor();
+  const neighbourLimits = raiseNeighbourLimits();
+  const fullsAtStart = neighbourTableFulls();
   log(`bench ${mode}: ${[...opts.only].join(', ')} for ${opts.impls.join(', ')}; ${os.availableParallelism()} cores, node ${process.version}, kernel ${os.release()}`);
+  if (neighbourLimits.error) log(`warning: ${neighbourLimits.error}`);
+  else if (JSON.stringify(neighbourLimits.before) !== JSON.stringify(neighbourLimits.after)) {
+    log(`kernel neighbour tables (ARP, ND: one for the whole machine) raised for this run, put back at exit: ${JSON.stringify(neighbourLimits.after)}`);
+  }
   await cleanupStaleNamespaces();
 
   const errors: string[] = [];
@@ -322,6 +329,8 @@ async function main(): Promise<void> {
   if (wantPackets) log('packets: waiting for the capture windows to end...');
   const packets = await Promise.all(packetRuns);
   monitor.stop();
+  neighbourLimits.restore();
+  const fullsAtEnd = neighbourTableFulls();
   for (const p of packets) for (const e of p.errors) errors.push(`packets ${p.impl} x${p.nodes}${p.impl === 'ours' ? ` ${p.case}` : ''}: ${e}`);
 
   // ------------------------------------------------------------------------------------------
@@ -357,6 +366,12 @@ async function main(): Promise<void> {
       gitDirtyFiles: sh('git', ['-C', REPO_ROOT, 'status', '--porcelain']).split('\n').filter(Boolean).length,
       distBuiltAt: new Date(distBuiltAt).toISOString(),
       sourcesNewerThanDist: stale,
+    },
+    kernel: {
+      neighbourLimitsBefore: neighbourLimits.before,
+      neighbourLimitsDuringRun: neighbourLimits.after,
+      neighbourLimitsError: neighbourLimits.error,
+      neighbourTableFullsDuringRun: { arp: fullsAtEnd.arp - fullsAtStart.arp, nd: fullsAtEnd.nd - fullsAtStart.nd },
     },
     machineSamples: monitor.samples,
     machineDuringRun: monitor.summary(started.getTime(), finished.getTime()),

@@ -23,10 +23,11 @@ import { promisify } from 'node:util';
 import { Lan } from '../../tests/support/lan.js';
 import type { EventLog } from '../lib/proc.js';
 import { listedNow, makeImpl, type ImplName, type Peer } from '../lib/impls.js';
+import { neighbourTableFulls } from '../lib/kernel.js';
 import type { MachineMonitor, MachineSummary } from '../lib/machine.js';
 import { now, sleep } from '../lib/proc.js';
 import type { Sample } from '../lib/stats.js';
-import { WireCapture, type WireCounts, type WireStats } from '../lib/wire.js';
+import { CAPTURE_DELAY_MS, WireCapture, type WireCounts, type WireStats } from '../lib/wire.js';
 
 export type LookCase = 'nobody' | 'looking';
 
@@ -102,6 +103,9 @@ export interface PacketResult {
   departures: DepartureResult[];
   /** The whole machine (every process, other work included) during the storm and the idle window. */
   machine: { storm: MachineSummary | null; window: MachineSummary | null };
+  /** Times the kernel's neighbour tables (one per family for the whole machine) were full from
+   *  this LAN's start to the end of its window, whoever filled them: packets lost (lib/kernel.ts). */
+  neighbourTableFulls: { arp: number; nd: number } | null;
   capture: WireStats | null;
   /** ours looking case: state events h1's client received, and whether its stream broke. */
   lookingClient: { states: number; error: string | null } | null;
@@ -259,7 +263,7 @@ export async function runPackets(name: ImplName, nodes: number, opts: PacketOpti
   const tag = `[packets ${name} x${nodes}${name === 'ours' ? ` ${opts.look}` : ''}]`;
   const res: PacketResult = {
     impl: name, nodes, case: opts.look, minutes: [], h1Minutes: [], h1Traffic: null, startupSeconds: 0, storm: null, listed: [], idleWindow: null, idle: [],
-    lanIdleCpuPercent: null, listedAtEnd: [], departures: [], machine: { storm: null, window: null }, capture: null, lookingClient: null, errors: [],
+    lanIdleCpuPercent: null, listedAtEnd: [], departures: [], machine: { storm: null, window: null }, neighbourTableFulls: null, capture: null, lookingClient: null, errors: [],
   };
   let stormOver = false;
   const endStorm = () => {
@@ -271,6 +275,7 @@ export async function runPackets(name: ImplName, nodes: number, opts: PacketOpti
   const peers: Peer[] = [];
   let lan: Lan | null = null;
   let cap: WireCapture | null = null;
+  const fullsBefore = neighbourTableFulls();
   try {
     lan = await Lan.create({ hosts: nodes, ipv6Dad: false });
     const h1 = lan.hosts[0]!;
@@ -291,7 +296,7 @@ export async function runPackets(name: ImplName, nodes: number, opts: PacketOpti
     // Every host of the LAN must list every other: with hosts that never started, nobody does.
     const all = peers.length === nodes ? await waitAllListed(peers, t0Perf, opts.stormCapMs) : { at: null, pairsListed: 0 };
     const stormEnd = all.at === null ? t0 + opts.stormCapMs : t0 + (all.at - t0Perf);
-    await sleep(Math.max(0, stormEnd + 200 - Date.now())); // the capture's last frames of the storm
+    await sleep(Math.max(0, stormEnd + CAPTURE_DELAY_MS + 200 - Date.now())); // the storm's last frames
     res.storm = {
       allListedFromStartMs: all.at === null ? null : Math.round(all.at - t0Perf),
       allListedFromLastReadyMs: all.at === null ? null : Math.round(all.at - lastReady),
@@ -318,7 +323,7 @@ export async function runPackets(name: ImplName, nodes: number, opts: PacketOpti
     const winTo = t0 + minutes * MINUTE_MS - 1000;
     const idle = measureIdle(peers, winFrom, winTo);
     for (let m = 1; m <= minutes; m++) {
-      await sleep(Math.max(0, t0 + m * MINUTE_MS + 200 - Date.now()));
+      await sleep(Math.max(0, t0 + m * MINUTE_MS + CAPTURE_DELAY_MS + 200 - Date.now()));
       const c = cap.lan.sum(t0 + (m - 1) * MINUTE_MS, t0 + m * MINUTE_MS);
       const keys = new Set(peers.map((p) => p.key));
       const at = t0Perf + m * MINUTE_MS;
@@ -343,6 +348,11 @@ export async function runPackets(name: ImplName, nodes: number, opts: PacketOpti
     const pps = (x: number) => Math.round((x / seconds) * 100) / 100;
     res.h1Traffic = { packetsPerSecond: pps(h1w.all), perPeerPerSecond: Math.round((h1w.all / seconds / (nodes - 1)) * 1000) / 1000, tcpPerSecond: pps(h1w.tcp), mdnsPerSecond: pps(h1w.mdnsMulticast + h1w.mdnsUnicast) };
     res.listedAtEnd = peers.map((p) => p.seen());
+    const fullsAfter = neighbourTableFulls();
+    res.neighbourTableFulls = { arp: fullsAfter.arp - fullsBefore.arp, nd: fullsAfter.nd - fullsBefore.nd };
+    if (res.neighbourTableFulls.arp + res.neighbourTableFulls.nd > 0) {
+      res.errors.push(`the kernel's neighbour tables were full ${res.neighbourTableFulls.arp} (ARP) and ${res.neighbourTableFulls.nd} (ND) times during this LAN: packets were dropped by the machine, not the stacks`);
+    }
     const last = res.minutes.at(-1)!;
     log(
       `${tag} minute ${minutes}: ${last.all} packets; idle per host: CPU ${median(res.idle.map((x) => x.cpuPercent))}%, RSS ${median(res.idle.map((x) => x.rssMB))} MB (medians), ` +
