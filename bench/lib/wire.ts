@@ -12,6 +12,13 @@
 // - count what unicast costs underneath (ARP, neighbour discovery) and MLD/IGMP reports.
 // Also recorded: the kernel's drop count (tcpdump's "dropped by kernel" line at exit). A capture
 // starved of CPU on a busy machine drops packets, which shows there instead of as quiet minutes.
+//
+// On a machine at 100 % with a load of 90, tcpdump (or the bench reading it) fell more than a
+// minute behind the wire: a 50-node LAN showed 0 packets in minute 2 while tcpdump said it had
+// received 172,161 (its ring is large, so nothing was "dropped"). So a window is read only once
+// the capture has caught up with it: caughtUp(T) sends a marker frame out of the bridge after T
+// (an unused EtherType, broadcast: the hosts' kernels ignore it) and waits until that frame comes
+// out of the capture; the ring is in order, so everything before T has been counted by then.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -59,12 +66,19 @@ export function zeroCounts(): WireCounts {
 
 export const BIN_MS = 100;
 const SNAP_BYTES = 200; // Ethernet + IPv6 + extension headers + UDP + the DNS flags fit
-/** The kernel's ring for the capture: seconds of a 50-node mesh's traffic, for the moments the
+/** The kernel's ring for the capture: minutes of a 50-node mesh's traffic, for the moments the
  *  machine is too busy to run tcpdump (a busy shared machine made it drop with 16 MiB). */
 const KERNEL_BUFFER_KIB = 64 * 1024;
-/** Without --immediate-mode libpcap hands packets over a block at a time, or after this long at
- *  the latest (tcpdump's default timeout): readers of a time window wait this much past its end. */
-export const CAPTURE_DELAY_MS = 1000;
+/** IEEE 802 "local experimental" EtherType 1: nobody on the LAN speaks it. */
+const MARKER_ETHERTYPE = 0x88b5;
+const MARKER_MAGIC = Buffer.from('nearby-bench-marker:');
+/** Sends one marker frame (its text after the magic) out of br0, from inside the switch namespace. */
+const MARKER_SENDER = [
+  'import socket, sys',
+  's = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)',
+  's.bind((sys.argv[1], 0))',
+  `s.send(b'\\xff' * 6 + bytes.fromhex('020000000001') + bytes.fromhex('${MARKER_ETHERTYPE.toString(16)}') + sys.argv[2].encode())`,
+].join('\n');
 const MDNS_PORT = 5353;
 
 interface Frame {
@@ -190,8 +204,11 @@ export interface WireStats {
   captured: number | null;
   receivedByFilter: number | null;
   droppedByKernel: number | null;
-  /** Frames parsed here (should equal `captured`). */
+  /** Frames parsed here (`captured` less the markers, and less what was still queued at stop). */
   parsed: number;
+  /** Marker frames sent (caughtUp) and the longest a marker took to come out of the capture. */
+  markers: number;
+  maxLagMs: number;
 }
 
 /** Streams pcap records (any byte order, µs or ns time stamps) to `onRecord`. */
@@ -239,8 +256,12 @@ export class WireCapture {
   private parsed = 0;
   private readonly closed: Promise<void>;
   private focusMacBytes: Buffer | null = null;
+  private readonly markersSeen = new Map<number, number>();
+  private markerCount = 0;
+  /** Longest wait for a marker (ms): how far behind the wire the capture was at worst. */
+  maxLagMs = 0;
 
-  private constructor(ns: string, iface: string, readonly t0: number, focusMac: string | null) {
+  private constructor(private readonly ns: string, private readonly iface: string, readonly t0: number, focusMac: string | null) {
     this.lan = new Bins(t0);
     this.focus = new Bins(t0);
     if (focusMac) this.focusMacBytes = Buffer.from(focusMac.split(':').map((h) => parseInt(h, 16)));
@@ -250,6 +271,10 @@ export class WireCapture {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const stream = new PcapStream((time, frame, origLen) => {
+      if (frame.length >= 14 + MARKER_MAGIC.length && frame.readUInt16BE(12) === MARKER_ETHERTYPE && frame.subarray(14, 14 + MARKER_MAGIC.length).equals(MARKER_MAGIC)) {
+        this.markersSeen.set(parseInt(frame.subarray(14 + MARKER_MAGIC.length).toString(), 10), time);
+        return;
+      }
       this.parsed++;
       const fr = classifyFrame(frame);
       this.lan.add(time, fr, origLen);
@@ -275,6 +300,27 @@ export class WireCapture {
     return c;
   }
 
+  /**
+   * Resolves true once every frame captured before `time` (epoch ms, now or past) has been
+   * counted; false when the capture is still behind after timeoutMs.
+   */
+  async caughtUp(time: number, timeoutMs = 120_000): Promise<boolean> {
+    await new Promise((r) => setTimeout(r, Math.max(0, time - Date.now())));
+    const id = ++this.markerCount;
+    const sent = Date.now();
+    await new Promise<void>((resolve) => {
+      const p = spawn('ip', ['netns', 'exec', this.ns, '/usr/bin/python3', '-c', MARKER_SENDER, this.iface, `${MARKER_MAGIC.toString()}${id}`], { stdio: 'ignore' });
+      p.on('close', () => resolve());
+      p.on('error', () => resolve());
+    });
+    while (!this.markersSeen.has(id)) {
+      if (Date.now() - sent > timeoutMs || this.child.exitCode !== null) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.maxLagMs = Math.max(this.maxLagMs, Date.now() - sent);
+    return true;
+  }
+
   /** Stops tcpdump (its statistics come with its exit). */
   async stop(): Promise<WireStats> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
@@ -292,6 +338,8 @@ export class WireCapture {
       receivedByFilter: num(/(\d+) packets? received by filter/),
       droppedByKernel: num(/(\d+) packets? dropped by kernel/),
       parsed: this.parsed,
+      markers: this.markerCount,
+      maxLagMs: this.maxLagMs,
     };
   }
 }

@@ -27,7 +27,7 @@ import { neighbourTableFulls } from '../lib/kernel.js';
 import type { MachineMonitor, MachineSummary } from '../lib/machine.js';
 import { now, sleep } from '../lib/proc.js';
 import type { Sample } from '../lib/stats.js';
-import { CAPTURE_DELAY_MS, WireCapture, type WireCounts, type WireStats } from '../lib/wire.js';
+import { WireCapture, type WireCounts, type WireStats } from '../lib/wire.js';
 
 export type LookCase = 'nobody' | 'looking';
 
@@ -296,7 +296,7 @@ export async function runPackets(name: ImplName, nodes: number, opts: PacketOpti
     // Every host of the LAN must list every other: with hosts that never started, nobody does.
     const all = peers.length === nodes ? await waitAllListed(peers, t0Perf, opts.stormCapMs) : { at: null, pairsListed: 0 };
     const stormEnd = all.at === null ? t0 + opts.stormCapMs : t0 + (all.at - t0Perf);
-    await sleep(Math.max(0, stormEnd + CAPTURE_DELAY_MS + 200 - Date.now())); // the storm's last frames
+    if (!(await cap.caughtUp(stormEnd))) res.errors.push('the capture was still behind the boot storm after 120 s: its packet counts are low');
     res.storm = {
       allListedFromStartMs: all.at === null ? null : Math.round(all.at - t0Perf),
       allListedFromLastReadyMs: all.at === null ? null : Math.round(all.at - lastReady),
@@ -323,7 +323,7 @@ export async function runPackets(name: ImplName, nodes: number, opts: PacketOpti
     const winTo = t0 + minutes * MINUTE_MS - 1000;
     const idle = measureIdle(peers, winFrom, winTo);
     for (let m = 1; m <= minutes; m++) {
-      await sleep(Math.max(0, t0 + m * MINUTE_MS + CAPTURE_DELAY_MS + 200 - Date.now()));
+      if (!(await cap.caughtUp(t0 + m * MINUTE_MS))) res.errors.push(`the capture was still behind minute ${m} after 120 s: its packet counts are low`);
       const c = cap.lan.sum(t0 + (m - 1) * MINUTE_MS, t0 + m * MINUTE_MS);
       const keys = new Set(peers.map((p) => p.key));
       const at = t0Perf + m * MINUTE_MS;
