@@ -16,6 +16,7 @@ import type { Host } from '../../tests/support/lan.js';
 import { startAvahi, unescapeAvahiLabel, type Avahi } from '../../tests/support/avahi.js';
 import { hostAddresses, PEER_SCRIPT, PYTHON, startZeroconfPublisher, type ZeroconfPublisher } from '../../tests/support/zeroconf.js';
 import { CLI, NearbyProcess } from '../../tests/support/nearby.js';
+import { StateSubscription } from './look.js';
 import { EventLog, now, Watched, type ObsEvent } from './proc.js';
 
 export type ImplName = 'ours' | 'avahi' | 'zeroconf';
@@ -23,6 +24,8 @@ export const IMPLS: ImplName[] = ['ours', 'avahi', 'zeroconf'];
 
 export interface Observer {
   events: EventLog;
+  /** ours with `look`: the client subscribed to the observer's state (/api/events). */
+  look?: StateSubscription;
   proc: Watched;
   startedAt: number;
   readyAt: number;
@@ -49,17 +52,33 @@ export interface Publisher {
 export interface Peer {
   /** What the other hosts' observers report this one as (see Publisher.key). */
   key: string;
-  /** Its own browser's listed/dropped events, from its start on. */
+  host: Host;
+  /** Its own browser's listed/dropped events, from its start on (ours: serve's `+`/`-` lines,
+   *  which are not a look at the node). */
   events: EventLog;
+  /** ours started with `look`: a client subscribed to its state (/api/events) from its ready
+   *  mark on, and what that client saw. */
+  look?: StateSubscription;
   /** performance.now() at the spawn of its first process, and at its ready mark. */
   startedAt: number;
   readyAt: number;
   /** The processes that make up the stack on this host, for CPU and memory (avahi: daemon,
    *  avahi-publish, avahi-browse; its private D-Bus is not counted). */
   pids(): number[];
-  /** How many other instances it lists now. */
-  seen(): Promise<number>;
+  /** How many other instances it lists now (from `events`: asking the node would be a look). */
+  seen(): number;
+  /** A crash: SIGKILL to everything that speaks mDNS for it on its host (see Publisher.crash). */
+  crash(): void;
+  /** The host goes silent: its eth0 taken down inside its namespace (no goodbye, no RST). */
+  silence(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Options of Impl.startPeer / startObserver. */
+export interface StartOptions {
+  /** ours: subscribe to the node's state (/api/events) from its ready mark on, as an open app
+   *  window would; the references have no such notion (their browsers always browse). */
+  look?: boolean;
 }
 
 /** The instances `events` lists at the end of it, without `own`. */
@@ -75,9 +94,9 @@ export function listedNow(events: EventLog, own: string): Set<string> {
 
 export interface Impl {
   readonly name: ImplName;
-  startObserver(host: Host, opts?: { fresh?: boolean }): Promise<Observer>;
+  startObserver(host: Host, opts?: { fresh?: boolean } & StartOptions): Promise<Observer>;
   startPublisher(host: Host, tag: string): Promise<Publisher>;
-  startPeer(host: Host, tag: string): Promise<Peer>;
+  startPeer(host: Host, tag: string, opts?: StartOptions): Promise<Peer>;
   /** Stops whatever the implementation keeps per host (daemons). */
   shutdown(): Promise<void>;
 }
@@ -137,16 +156,21 @@ function oursEvents(proc: Watched): EventLog {
 class Ours implements Impl {
   readonly name = 'ours' as const;
 
-  async startObserver(host: Host): Promise<Observer> {
+  async startObserver(host: Host, opts: StartOptions = {}): Promise<Observer> {
     const { proc, api } = spawnNode(host, `bench-observer-${host.name}-${randomBytes(2).toString('hex')}`);
     const events = oursEvents(proc);
     const readyAt = await nodeReady(proc);
+    const look = opts.look ? await StateSubscription.open(api.socketPath, proc.label) : undefined;
     const firstSeenAt = async (key: string) => {
       const peer = (await api.state()).peers.find((p) => p.name === key);
       // firstSeen has millisecond resolution, on the same clock as Date.now().
       return peer ? Date.parse(peer.firstSeen) - (Date.now() - now()) : null;
     };
-    return { events, proc, startedAt: proc.spawnedAt, readyAt, firstSeenAt, stop: () => proc.stop('SIGTERM') };
+    const stop = async () => {
+      look?.close();
+      await proc.stop('SIGTERM');
+    };
+    return { events, proc, startedAt: proc.spawnedAt, readyAt, firstSeenAt, stop, ...(look ? { look } : {}) };
   }
 
   async startPublisher(host: Host, tag: string): Promise<Publisher> {
@@ -164,19 +188,27 @@ class Ours implements Impl {
     };
   }
 
-  async startPeer(host: Host, tag: string): Promise<Peer> {
+  async startPeer(host: Host, tag: string, opts: StartOptions = {}): Promise<Peer> {
     const key = `bench-${tag}`;
     const { proc, api } = spawnNode(host, key);
     const events = oursEvents(proc);
-    const readyAt = await nodeReady(proc);
+    const readyAt = await nodeReady(proc, 60_000);
+    const look = opts.look ? await StateSubscription.open(api.socketPath, proc.label, 30_000) : undefined;
     return {
       key,
+      host,
       events,
+      ...(look ? { look } : {}),
       startedAt: proc.spawnedAt,
       readyAt,
       pids: () => (proc.alive && proc.child.pid !== undefined ? [proc.child.pid] : []),
-      seen: async () => (await api.state()).peers.length,
-      stop: () => proc.stop('SIGTERM'),
+      seen: () => listedNow(events, key).size,
+      crash: () => proc.signal('SIGKILL'),
+      silence: () => host.setLink('eth0', false),
+      stop: async () => {
+        look?.close();
+        await proc.stop('SIGTERM');
+      },
     };
   }
 
@@ -296,11 +328,18 @@ class AvahiImpl implements Impl {
     const readyAt = now();
     return {
       key: instance,
+      host,
       events,
       startedAt: t0,
       readyAt,
       pids: () => [a.daemon, publisher, proc.child].filter((c) => c.exitCode === null && c.signalCode === null && c.pid !== undefined).map((c) => c.pid!),
-      seen: async () => listedNow(events, instance).size,
+      seen: () => listedNow(events, instance).size,
+      crash: () => {
+        a.daemon.kill('SIGKILL');
+        publisher.kill('SIGKILL');
+        proc.signal('SIGKILL');
+      },
+      silence: () => host.setLink('eth0', false),
       stop: async () => {
         await proc.stop('SIGTERM', 1000);
         await a.stop();
@@ -404,11 +443,14 @@ class ZeroconfImpl implements Impl {
     const own = `${instance}.${FQ_TYPE}`;
     return {
       key: own,
+      host,
       events,
       startedAt: t0,
       readyAt,
       pids: () => (pub.process.exitCode === null && pub.process.signalCode === null && pub.process.pid !== undefined ? [pub.process.pid] : []),
-      seen: async () => listedNow(events, own).size,
+      seen: () => listedNow(events, own).size,
+      crash: () => pub.process.kill('SIGKILL'),
+      silence: () => host.setLink('eth0', false),
       stop: () => pub.stop(),
     };
   }

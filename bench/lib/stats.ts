@@ -63,7 +63,7 @@ export interface Cell {
   value: number | null;
   /** The true value is above `value` (a timeout cap). */
   above?: boolean;
-  unit: 'ms' | 'count' | 'percent' | 'MB';
+  unit: 'ms' | 'count' | 'percent' | 'MB' | 'perSecond';
   note?: string;
 }
 
@@ -79,7 +79,8 @@ export function fmtCell(c: Cell): string {
   if (c.value === null) return c.note ? `n/a (${c.note})` : 'n/a';
   if (c.above) return `not within ${fmtMs(c.value)}${c.note ? ` (${c.note})` : ''}`;
   const num = String(Math.round(c.value * 10) / 10);
-  const base = c.unit === 'ms' ? fmtMs(c.value) : c.unit === 'percent' ? `${Math.round(c.value * 100) / 100}%` : c.unit === 'MB' ? `${num} MB` : num;
+  const base =
+    c.unit === 'ms' ? fmtMs(c.value) : c.unit === 'percent' ? `${Math.round(c.value * 100) / 100}%` : c.unit === 'MB' ? `${num} MB` : c.unit === 'perSecond' ? `${Number(c.value.toPrecision(3))}/s` : num;
   return c.note ? `${base} (${c.note})` : base;
 }
 

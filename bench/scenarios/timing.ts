@@ -1,5 +1,6 @@
 // Scenarios 1-3 for one implementation, on a LAN of its own:
-//   h1      the observer: a long-running browser of the same implementation
+//   h1      the observer: a long-running browser of the same implementation (ours: a node with
+//           a client subscribed to its state, as an open window would be: someone looks)
 //   h2      publish-to-seen: a publisher started per repetition, then stopped with SIGTERM
 //           (the SIGTERM-to-dropped samples come from these stops)
 //   h3..h7  the "publishers present" of browser-start-to-list, later crashed (SIGKILL) together:
@@ -89,7 +90,7 @@ export class TimingRun {
 
   async setup(): Promise<void> {
     this.lan = await Lan.create({ hosts: 3 + BATCH, ipv6Dad: false });
-    this.observer = await this.impl.startObserver(this.host(0));
+    this.observer = await this.impl.startObserver(this.host(0), { look: true });
     await sleep(500);
   }
 
@@ -166,7 +167,7 @@ export class TimingRun {
     for (let rep = 0; rep < this.cfg.s2Reps; rep++) {
       let b: Observer;
       try {
-        b = await this.impl.startObserver(this.host(2 + BATCH), { fresh: true });
+        b = await this.impl.startObserver(this.host(2 + BATCH), { fresh: true, look: true });
       } catch (e) {
         r.errors.push(`browser-start-to-list rep ${rep}: ${(e as Error).message}`);
         continue;
