@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanupStaleNamespaces, isRoot } from '../tests/support/lan.js';
 import { REPO_ROOT } from '../tests/support/nearby.js';
 import { IMPLS, type ImplName } from './lib/impls.js';
-import { neighbourTableFulls, raiseNeighbourLimits } from './lib/kernel.js';
+import { keepNeighbourLimits, neighbourTableFulls, raiseNeighbourLimits } from './lib/kernel.js';
 import { MachineMonitor } from './lib/machine.js';
 import { buildPresenceRows, presenceBody, presenceHeader, presenceJson, renderTable } from './lib/presenceTable.js';
 import { sleep } from './lib/proc.js';
@@ -40,6 +40,10 @@ const USAGE = `usage: npm run bench -- [--long] [--only NAME[,NAME...]] [--impl 
                 (nobody looking, one client looking). LANs over ${SMALL_LAN_MAX} hosts start after the
                 timing scenarios, one boot storm at a time, at most ${OURS_LARGE_HOSTS_AT_ONCE_MAX} of our nodes at once
   --sequential  run the small packet-rate LANs after the timing scenarios instead of alongside them
+  --raise-neighbour-tables
+                raise the machine-wide ARP/ND table caps (gc_thresh2/3) for the run, put back at exit:
+                a stand-in for hosts that each have a table of their own. Off by default: the run
+                then also shows whether the LANs stay within the machine's own caps (overflows counted)
   --out FILE    also write the JSON there (bench/results/latest.json is always written)`;
 
 interface Options {
@@ -49,10 +53,11 @@ interface Options {
   sequential: boolean;
   sizes: number[];
   out: string | null;
+  raiseNeighbourTables: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { long: false, only: new Set(SCENARIOS), impls: ['ours', 'zeroconf'], sequential: false, sizes: [10, 30, 50], out: null };
+  const o: Options = { long: false, only: new Set(SCENARIOS), impls: ['ours', 'zeroconf'], sequential: false, sizes: [10, 30, 50], out: null, raiseNeighbourTables: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -62,6 +67,7 @@ function parseArgs(argv: string[]): Options {
     };
     if (a === '--long') o.long = true;
     else if (a === '--sequential') o.sequential = true;
+    else if (a === '--raise-neighbour-tables') o.raiseNeighbourTables = true;
     else if (a === '--only' || a.startsWith('--only=')) {
       const names = value().split(',').filter(Boolean);
       for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) throw new Error(`unknown scenario ${n}\n${USAGE}`);
@@ -213,7 +219,7 @@ async function main(): Promise<void> {
   const log = (m: string) => console.log(`${elapsed()} ${m}`);
   const loadStart = os.loadavg();
   const monitor = new MachineMonitor();
-  const neighbourLimits = raiseNeighbourLimits();
+  const neighbourLimits = opts.raiseNeighbourTables ? raiseNeighbourLimits() : keepNeighbourLimits();
   const fullsAtStart = neighbourTableFulls();
   log(`bench ${mode}: ${[...opts.only].join(', ')} for ${opts.impls.join(', ')}; ${os.availableParallelism()} cores, node ${process.version}, kernel ${os.release()}`);
   if (neighbourLimits.error) log(`warning: ${neighbourLimits.error}`);
