@@ -20,7 +20,7 @@ function measure() {
 
 const manager = new LinkManager({
   tls: createTlsIdentity(generateKeyPairSync('ed25519').privateKey),
-  hello: () => ({ metadata: { name: 'Measured', operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [] }, port: 1 }),
+  hello: () => ({ metadata: { name: 'Measured', operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [], librariesOmitted: 0 }, port: 1 }),
 });
 const port = await manager.listen(0);
 await sleep(2000);

@@ -13,7 +13,7 @@ let ready = 0;
 for (let i = 0; i < Number(countText); i++) {
   const m = new LinkManager({
     tls: createTlsIdentity(generateKeyPairSync('ed25519').privateKey),
-    hello: () => ({ metadata: { name: `Swarm ${i}`, operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [] }, port: 1 }),
+    hello: () => ({ metadata: { name: `Swarm ${i}`, operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [], librariesOmitted: 0 }, port: 1 }),
   });
   managers.push(m);
   const r = await m.dial(host, port);

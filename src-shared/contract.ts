@@ -4,7 +4,8 @@
 
 import { z } from 'zod';
 import { MANUAL_PEER_MAX_CHARS } from './manualPeer.js';
-import { DISCOVERY_MODES, type DiscoveryMode, type Library, type OperatingSystem, type Peer } from './peer.js';
+import { DISCOVERY_MODES, type DiscoveryMode, type Library, type Peer } from './peer.js';
+import type { DeviceMetadata } from './peerMetadata.js';
 import type { Contact, PairingSessionState } from './pairing.js';
 
 export const PAYLOAD_MAX_BYTES = 64 * 1024;
@@ -44,13 +45,12 @@ export const commandSchemas = {
 export type CommandName = keyof typeof commandSchemas;
 export type CommandPayloads = { [K in CommandName]: z.infer<(typeof commandSchemas)[K]> };
 
-export interface SelfInfo {
+/** This device: what it says about itself (its libraries are in NodeState.libraries) and where it listens. */
+export interface SelfInfo extends Omit<DeviceMetadata, 'libraries' | 'librariesOmitted' | 'version'> {
   identity: string;
-  name: string;
   hostname: string;
   port: number;
-  operatingSystem: OperatingSystem;
-  deviceModel: string | null;
+  /** Our own version is always known. */
   version: string;
 }
 

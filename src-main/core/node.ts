@@ -2,11 +2,10 @@
 // Both shells (the headless server, and later Electron) drive it only through `invoke` and 'state'.
 
 import { EventEmitter } from 'node:events';
-import { platform } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { CommandError, parsePayload, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeState } from '../../src-shared/contract.js';
 import { encodeTxt } from '../../src-shared/txtCodec.js';
-import type { DiscoveryMode, OperatingSystem, Peer } from '../../src-shared/peer.js';
+import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
+import type { DiscoveryMode, Peer } from '../../src-shared/peer.js';
 import { SERVICE_TYPE } from './discovery/constants.js';
 import { loadOrCreateIdentity, type LoadedIdentity } from './identityKey.js';
 import { SettingsStore } from './settings.js';
@@ -15,7 +14,7 @@ import { DiscoveryEngine, hostnameForIdentity } from './discovery/engine.js';
 import { ManualPeers } from './manualPeers.js';
 import { LinkManager } from './p2p/linkManager.js';
 import { createTlsIdentity } from './p2p/tlsIdentity.js';
-import type { LinkMetadata } from './p2p/messages.js';
+import { ownMetadata, selfInfo, type OwnMetadata } from './ownMetadata.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { MANUAL_PEERS_MAX } from './settings.js';
 import type { Advertisement } from './discovery/ownRecords.js';
@@ -51,30 +50,6 @@ export interface NodeOptions {
   epochMs?: number;
 }
 
-export function currentOperatingSystem(): OperatingSystem {
-  switch (platform()) {
-    case 'darwin': return 'macos';
-    case 'win32': return 'windows';
-    case 'linux': return 'linux';
-    case 'android': return 'android';
-    default: return 'other';
-  }
-}
-
-/** A device model from the firmware's chassis type (SMBIOS), where the OS exposes it. */
-function detectDeviceModel(): string | null {
-  if (platform() !== 'linux') return null;
-  try {
-    const chassis = Number(readFileSync('/sys/class/dmi/id/chassis_type', 'utf8').trim());
-    if ([8, 9, 10, 14, 31, 32].includes(chassis)) return 'Laptop';
-    if ([3, 4, 5, 6, 7, 13, 15, 16, 35, 36].includes(chassis)) return 'Desktop';
-    if ([17, 23, 28, 29].includes(chassis)) return 'Server';
-  } catch {
-    // Not readable (container, other OS): no model is advertised.
-  }
-  return null;
-}
-
 /**
  * The listed device a command names by its list id. A verified device's id changes once: from
  * `link:<identity>` (it linked to us before its mDNS answer arrived) to its instance name (when it
@@ -99,7 +74,6 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   /** Mode changes and advertisement updates run one at a time, in order. */
   private discoveryQueue: Promise<void> = Promise.resolve();
   private closed = false;
-  private readonly deviceModel: string | null;
   private readonly pairing: PairingService;
   /** Contacts only (docs/protocol.md): tokens, secrets, the gated per-epoch port. */
   private readonly contactsOnly: ContactsOnlyService;
@@ -125,7 +99,6 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     });
     this.pairing.on('change', () => this.scheduleState());
     this.contacts.on('change', () => this.scheduleState());
-    this.deviceModel = opts.deviceModel === undefined ? detectDeviceModel() : opts.deviceModel;
     for (const problem of [identity.problem, settings.problem, libraries.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem]) if (problem) this.warn(problem);
     const tls = createTlsIdentity(identity.privateKey);
     this.contactsOnly = new ContactsOnlyService({
@@ -244,13 +217,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const s = this.settings.get();
     // Contacts only: this epoch's token, host name and port; nothing about the device (docs/protocol.md).
     if (s.discovery === 'contacts-only') return this.contactsOnly.advertisement(this.privateEndpoint.port);
-    const encoded = encodeTxt({
-      name: s.name,
-      operatingSystem: currentOperatingSystem(),
-      deviceModel: this.deviceModel,
-      version: this.opts.version,
-      libraries: this.libraries.active().map((l) => ({ uuid: l.uuid, identity: this.identity.identity })),
-    });
+    const encoded = encodeTxt(this.fullMetadata());
     return { instance: this.identity.identity, hostname: hostnameForIdentity(this.identity.identity), port: this.port, txt: encoded.strings };
   }
 
@@ -360,20 +327,13 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     }, left);
   }
 
-  /** Everything we say about ourselves over a link: the full library list too. */
-  private fullMetadata(): LinkMetadata {
-    const s = this.settings.get();
-    return {
-      name: s.name,
-      operatingSystem: currentOperatingSystem(),
-      deviceModel: this.deviceModel === null ? null : this.deviceModel.slice(0, 128),
-      version: this.opts.version.slice(0, 64),
-      libraries: this.libraries.active().slice(0, 1000).map((l) => ({ uuid: l.uuid, identity: this.identity.identity })),
-    };
+  /** Everything we say about ourselves (ownMetadata.ts): in TXT, in a hello (the full library list too), in state().self. */
+  private fullMetadata(): OwnMetadata {
+    return ownMetadata({ name: this.settings.get().name, version: this.opts.version, identity: this.identity.identity, activeLibraries: this.libraries.active(), deviceModel: this.opts.deviceModel });
   }
 
   /** Our hello to a peer: our metadata (in Contacts only mode, to contacts only) and our P2P port. */
-  private linkHello(remoteIdentity: string): { metadata: LinkMetadata; port: number } {
+  private linkHello(remoteIdentity: string): { metadata: DeviceMetadata; port: number } {
     return { metadata: this.contactsOnly.metadataFor(remoteIdentity, this.settings.get().discovery !== 'contacts-only'), port: this.port };
   }
 
@@ -410,15 +370,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     }
     const view = this.peerView();
     return {
-      self: {
-        identity: this.identity.identity,
-        name: s.name,
-        hostname: `${hostnameForIdentity(this.identity.identity)}.local`,
-        port: this.port,
-        operatingSystem: currentOperatingSystem(),
-        deviceModel: this.deviceModel,
-        version: this.opts.version,
-      },
+      self: selfInfo(this.fullMetadata(), { identity: this.identity.identity, hostname: `${hostnameForIdentity(this.identity.identity)}.local`, port: this.port }),
       mode: s.discovery,
       everyoneUntil: s.everyoneUntil ?? null,
       privateDevices: s.discovery === 'disabled' ? 0 : view.privateDevices,

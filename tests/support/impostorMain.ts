@@ -13,7 +13,7 @@ const name = process.argv[3] ?? 'Impostor';
 const { privateKey } = generateKeyPairSync('ed25519');
 const manager = new LinkManager({
   tls: createTlsIdentity(privateKey),
-  hello: () => ({ metadata: { name, operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [] }, port }),
+  hello: () => ({ metadata: { name, operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [], librariesOmitted: 0 }, port }),
 });
 const bound = await manager.listen(port);
 process.stdout.write(`listening ${bound}\n`);

@@ -22,7 +22,7 @@ const identity = await loadOrCreateIdentity(dir);
 let port = 0;
 const links = new LinkManager({
   tls: createTlsIdentity(identity.privateKey),
-  hello: () => ({ metadata: { name, operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [] }, port }),
+  hello: () => ({ metadata: { name, operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [], librariesOmitted: 0 }, port }),
 });
 port = await links.listen(0);
 const dialled = await links.dial(targetHost, Number(targetPortText));

@@ -19,12 +19,11 @@
 import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
 import { isRemoteIdentity, shortIdentity } from '../../../src-shared/identity.js';
-import { toDisplayText } from '../../../src-shared/displayText.js';
-import { canonicalDeviceModel, isUuid } from '../../../src-shared/txtCodec.js';
-import type { Peer, PeerLibrary } from '../../../src-shared/peer.js';
+import type { Peer } from '../../../src-shared/peer.js';
+import type { DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import { PeerLink, plainAddress, type LinkCloseReason, type LinkTiming } from './link.js';
 import { DialError, LinkServer, dialLink, type DialResult, type LinkServerLimits } from './linkServer.js';
-import type { LinkMetadata, PeerChannel } from './messages.js';
+import type { PeerChannel } from './messages.js';
 import type { TlsIdentity } from './tlsIdentity.js';
 import { PEERS_MAX } from '../discovery/constants.js';
 
@@ -78,7 +77,7 @@ interface MdnsTarget {
 export interface LinkManagerOptions {
   tls: TlsIdentity;
   /** Our hello to `remoteIdentity` (proven): metadata and our own P2P port. In Contacts only mode a non-contact gets no metadata. */
-  hello: (remoteIdentity: string) => { metadata: LinkMetadata; port: number };
+  hello: (remoteIdentity: string) => { metadata: DeviceMetadata; port: number };
   /**
    * For a discovered peer reached through a Contacts only token: a fresh TLS server name for each
    * dial (contactsOnly/sniGate.ts); null for an ordinary peer. Such peers are dialled at once.
@@ -95,25 +94,6 @@ export interface LinkManagerEvents {
   change: [];
   /** A link became ready (hello received): what pairing and contacts use. */
   channel: [PeerChannel];
-}
-
-/** Text a peer sent, as the user may see it: cleaned, capped. */
-function cleanMetadata(m: LinkMetadata): Pick<Peer, 'name' | 'operatingSystem' | 'deviceModel' | 'version' | 'libraries' | 'librariesOmitted'> {
-  const model = m.deviceModel === null ? '' : toDisplayText(m.deviceModel);
-  const version = m.version === null ? '' : toDisplayText(m.version, 32);
-  const libraries: PeerLibrary[] = [];
-  for (const l of m.libraries) {
-    const uuid = l.uuid.toLowerCase();
-    if (isUuid(uuid) && isRemoteIdentity(l.identity) && !libraries.some((x) => x.uuid === uuid)) libraries.push({ uuid, identity: l.identity });
-  }
-  return {
-    name: toDisplayText(m.name),
-    operatingSystem: m.operatingSystem,
-    deviceModel: model === '' ? null : canonicalDeviceModel(model),
-    version: version === '' ? null : version,
-    libraries,
-    librariesOmitted: 0,
-  };
 }
 
 /** One advertised endpoint of one claimed identity (a discovered peer's identity, SRV target and port). */
@@ -466,7 +446,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   private merge(p: Peer, link: PeerLink): Peer {
-    const meta = link.remoteMetadata ? cleanMetadata(link.remoteMetadata) : null;
+    const meta = link.remoteMetadata;
     const lastSeen = Math.max(Date.parse(p.lastSeen) || 0, link.lastReceivedAt);
     return {
       ...p,
@@ -478,7 +458,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   private linkPeer(link: PeerLink, source: Peer['source']): Peer {
-    const meta = cleanMetadata(link.remoteMetadata as LinkMetadata);
+    const meta = link.remoteMetadata as DeviceMetadata;
     return {
       id: `link:${link.remoteIdentity}`,
       identity: link.remoteIdentity,
