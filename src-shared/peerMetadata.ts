@@ -1,10 +1,13 @@
 // A device's metadata (DESIGN §1): what a node says about itself, in its TXT record and over the
-// P2P link. One shape, one set of limits and one cleaning: whatever a peer sends, by mDNS
-// (txtCodec's decodeTxt) or in a link's hello and `metadata` messages (deviceMetadataLinkSchema),
-// goes through cleanDeviceMetadata once on the way in, and is shown as it is from then on.
+// P2P link. Each field once: its type, its limits, its TXT key(s) and its link caps, and one
+// cleaning. Whatever a peer sends, by mDNS (txtCodec's decodeTxt) or in a link's hello and
+// `metadata` messages (deviceMetadataLinkSchema), goes through cleanDeviceMetadata once on the way
+// in, and is shown as it is from then on.
 //
-// A field added later must be optional on the link (`.nullish()`): older peers do not send it,
-// and a hello that fails the schema drops the link.
+// A field added later: here (DeviceMetadata, UncheckedDeviceMetadata, the cleaning, TXT_KEYS, the
+// link schema and withinLinkLimits), where our own value comes from (src-main/core/ownMetadata.ts),
+// and the UI that shows it. It must be optional on the link (`.nullish()`): older peers do not
+// send it, and a hello that fails the schema drops the link.
 
 import { z } from 'zod';
 import { DISPLAY_NAME_MAX_CHARS, toDisplayText } from './displayText.js';
@@ -154,6 +157,50 @@ export function cleanDeviceMetadata(raw: UncheckedDeviceMetadata, librariesMax =
 export function emptyDeviceMetadata(): DeviceMetadata {
   return cleanDeviceMetadata({});
 }
+
+// --- the TXT record (DESIGN §1) ----------------------------------------------------------------
+
+/** What we advertise: our metadata; `librariesOmitted` is the TXT encoder's to find out. */
+export type AdvertisedMetadata = Omit<DeviceMetadata, 'librariesOmitted'>;
+
+/** One TXT key: the field it carries, and our value under it. */
+export interface TxtKey {
+  key: string;
+  field: Exclude<keyof DeviceMetadata, 'libraries'>;
+  /**
+   * Our value, which the encoder cleans (no control or bidi character leaves the node) and cuts
+   * to `maxBytes` (else to what fits the 255-byte string); null leaves the key out. Absent: the
+   * encoder's library budget writes it.
+   */
+  write?: (meta: AdvertisedMetadata) => string | null;
+  maxBytes?: number;
+}
+
+/** The `os=` spelling Spacedrive 0.4 nodes parse (Rust Debug of their enum). */
+const SPACEDRIVE_OS_SPELLING: Record<OperatingSystem, string> = {
+  macos: 'MacOS',
+  windows: 'Windows',
+  linux: 'Linux',
+  ios: 'Ios',
+  android: 'Android',
+  other: 'Other',
+};
+
+export const LIBRARIES_OMITTED_TXT_KEY = 'libraries_omitted';
+
+/**
+ * The keys, in the order they are written. Where two keys carry one field, reading takes the
+ * first one present (`operating_system` before Spacedrive 0.4's `os`). Libraries are not in the
+ * table: each is a key of its own, `{library_uuid}={remote_identity}`.
+ */
+export const TXT_KEYS: readonly TxtKey[] = [
+  { key: 'name', field: 'name', write: (m) => m.name, maxBytes: NAME_TXT_MAX_BYTES },
+  { key: 'operating_system', field: 'operatingSystem', write: (m) => m.operatingSystem },
+  { key: 'os', field: 'operatingSystem', write: (m) => SPACEDRIVE_OS_SPELLING[m.operatingSystem] },
+  { key: 'device_model', field: 'deviceModel', write: (m) => m.deviceModel || null, maxBytes: DEVICE_MODEL_TXT_MAX_BYTES },
+  { key: 'version', field: 'version', write: (m) => m.version || null, maxBytes: VERSION_TXT_MAX_BYTES },
+  { key: LIBRARIES_OMITTED_TXT_KEY, field: 'librariesOmitted' },
+];
 
 // --- the link ----------------------------------------------------------------------------------
 

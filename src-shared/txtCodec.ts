@@ -1,20 +1,20 @@
-// The TXT record of a `_sd._udp` instance (DESIGN §1): a table of which key carries which field of
-// a device's metadata (peerMetadata.ts), that encoding and decoding loop over. Encoding keeps
-// every limit; decoding is lenient and hands what it read to cleanDeviceMetadata, once.
+// The TXT record of a `_sd._udp` instance (DESIGN §1): encoding and decoding loop over the table
+// of which key carries which field (TXT_KEYS, peerMetadata.ts). Encoding keeps every limit;
+// decoding is lenient and hands what it read to cleanDeviceMetadata, once.
 // Works on bytes (Uint8Array) so that it runs in Node and in the renderer alike.
 
 import { toDisplayText } from './displayText.js';
 import { isRemoteIdentity } from './identity.js';
 import {
-  DEVICE_MODEL_TXT_MAX_BYTES,
+  LIBRARIES_OMITTED_TXT_KEY,
   LIBRARIES_TXT_MAX,
-  NAME_TXT_MAX_BYTES,
-  VERSION_TXT_MAX_BYTES,
+  TXT_KEYS,
   cleanDeviceMetadata,
   isUuid,
+  type AdvertisedMetadata,
   type DeviceMetadata,
-  type OperatingSystem,
   type PeerLibrary,
+  type TxtKey,
   type UncheckedDeviceMetadata,
 } from './peerMetadata.js';
 
@@ -22,45 +22,8 @@ import {
 export const TXT_STRING_MAX_BYTES = 255;
 /** The whole TXT stays well under one Ethernet packet (DESIGN §1). */
 export const TXT_RECORD_BUDGET_BYTES = 1300;
-/** Text is cleaned to at most this many characters before it is cut to its bytes (any cap above 255 bytes will do). */
+/** Text is cleaned to at most this many characters, then cut to its bytes (no value keeps more than 255, so this cap never shows). */
 const TXT_TEXT_CLEAN_MAX_CHARS = 1000;
-
-/** What we advertise: our metadata; `librariesOmitted` is the encoder's to find out. */
-export type AdvertisedMetadata = Omit<DeviceMetadata, 'librariesOmitted'>;
-
-/** One TXT key: the field it carries and how our own value is written under it. */
-export interface TxtKey {
-  key: string;
-  field: Exclude<keyof DeviceMetadata, 'libraries'>;
-  /** Our value, within the key's limits; null leaves the key out. Absent: the library budget writes it. */
-  write?: (meta: AdvertisedMetadata) => string | null;
-}
-
-/** The `os=` spelling Spacedrive 0.4 nodes parse (Rust Debug of their enum). */
-const SPACEDRIVE_OS_SPELLING: Record<OperatingSystem, string> = {
-  macos: 'MacOS',
-  windows: 'Windows',
-  linux: 'Linux',
-  ios: 'Ios',
-  android: 'Android',
-  other: 'Other',
-};
-
-const LIBRARIES_OMITTED_KEY = 'libraries_omitted';
-
-/**
- * The keys, in the order they are written. Where two keys carry one field, reading takes the
- * first one present (`operating_system` before Spacedrive 0.4's `os`). Libraries are not in the
- * table: each is a key of its own, `{library_uuid}={remote_identity}`.
- */
-export const TXT_KEYS: readonly TxtKey[] = [
-  { key: 'name', field: 'name', write: (m) => txtText(m.name, NAME_TXT_MAX_BYTES) },
-  { key: 'operating_system', field: 'operatingSystem', write: (m) => m.operatingSystem },
-  { key: 'os', field: 'operatingSystem', write: (m) => SPACEDRIVE_OS_SPELLING[m.operatingSystem] },
-  { key: 'device_model', field: 'deviceModel', write: (m) => optionalTxtText(m.deviceModel, DEVICE_MODEL_TXT_MAX_BYTES) },
-  { key: 'version', field: 'version', write: (m) => optionalTxtText(m.version, VERSION_TXT_MAX_BYTES) },
-  { key: LIBRARIES_OMITTED_KEY, field: 'librariesOmitted' },
-];
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
@@ -79,14 +42,12 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return out;
 }
 
-/** Text as it may leave the node: no control or bidi characters (a bad record never leaves), at most `maxBytes`. */
-function txtText(text: string, maxBytes: number): string {
-  return truncateUtf8(toDisplayText(text, TXT_TEXT_CLEAN_MAX_CHARS), maxBytes);
-}
-
-function optionalTxtText(text: string | null, maxBytes: number): string | null {
-  const value = txtText(text ?? '', maxBytes);
-  return value === '' ? null : value;
+/** `key=value` as it may leave the node: no control or bidi character in the value, within the key's bytes and the string's 255; null: the key is left out. */
+function txtString({ key, write, maxBytes = TXT_STRING_MAX_BYTES }: TxtKey, meta: AdvertisedMetadata): Uint8Array | null {
+  const value = write?.(meta) ?? null;
+  if (value === null) return null;
+  const room = Math.min(maxBytes, TXT_STRING_MAX_BYTES - utf8Encoder.encode(`${key}=`).length);
+  return utf8Encoder.encode(`${key}=${truncateUtf8(toDisplayText(value, TXT_TEXT_CLEAN_MAX_CHARS), room)}`);
 }
 
 export interface EncodedTxt {
@@ -106,7 +67,7 @@ const wireBytes = (strings: readonly Uint8Array[]): number => strings.reduce((su
 function libraryStrings(libraries: readonly PeerLibrary[], roomBytes: number): { strings: Uint8Array[]; included: number; omitted: number } {
   const valid = libraries.filter((l) => isUuid(l.uuid) && isRemoteIdentity(l.identity));
   // `libraries_omitted=N` with N <= valid.length: as many digits at most.
-  const omittedReserve = 1 + utf8Encoder.encode(`${LIBRARIES_OMITTED_KEY}=${valid.length}`).length;
+  const omittedReserve = 1 + utf8Encoder.encode(`${LIBRARIES_OMITTED_TXT_KEY}=${valid.length}`).length;
   const strings: Uint8Array[] = [];
   let used = 0;
   for (const lib of valid) {
@@ -118,7 +79,7 @@ function libraryStrings(libraries: readonly PeerLibrary[], roomBytes: number): {
   }
   const included = strings.length;
   const omitted = valid.length - included;
-  if (omitted > 0) strings.push(utf8Encoder.encode(`${LIBRARIES_OMITTED_KEY}=${omitted}`));
+  if (omitted > 0) strings.push(utf8Encoder.encode(`${LIBRARIES_OMITTED_TXT_KEY}=${omitted}`));
   return { strings, included, omitted };
 }
 
@@ -128,11 +89,7 @@ function libraryStrings(libraries: readonly PeerLibrary[], roomBytes: number): {
  * `libraries_omitted` (the full list travels over the P2P link).
  */
 export function encodeTxt(meta: AdvertisedMetadata): EncodedTxt {
-  const strings: Uint8Array[] = [];
-  for (const { key, write } of TXT_KEYS) {
-    const value = write?.(meta) ?? null;
-    if (value !== null) strings.push(utf8Encoder.encode(`${key}=${value}`));
-  }
+  const strings = TXT_KEYS.map((k) => txtString(k, meta)).filter((s): s is Uint8Array => s !== null);
   const libraries = libraryStrings(meta.libraries, TXT_RECORD_BUDGET_BYTES - wireBytes(strings));
   strings.push(...libraries.strings);
   const byteLength = wireBytes(strings);

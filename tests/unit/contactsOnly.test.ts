@@ -24,7 +24,7 @@ import { SniGate } from '../../src-main/core/contactsOnly/sniGate.js';
 import { ContactsOnlyService, WITHHELD_METADATA, type ContactList } from '../../src-main/core/contactsOnly/contactsOnlyService.js';
 import { createTlsIdentity, provenIdentity, tlsOptions } from '../../src-main/core/p2p/tlsIdentity.js';
 import type { LinkMessage } from '../../src-main/core/p2p/messages.js';
-import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
+import { emptyDeviceMetadata, type DeviceMetadata } from '../../src-shared/peerMetadata.js';
 import type { Peer } from '../../src-shared/peer.js';
 import { channelPair, identityFromSeed, settle } from '../support/memoryChannel.js';
 
@@ -359,7 +359,7 @@ class FakeContacts extends EventEmitter implements ContactList {
   }
 }
 
-const META: DeviceMetadata = { name: 'Oscars Laptop', operatingSystem: 'macos', deviceModel: 'MacBook Pro', version: '0.1.0', libraries: [], librariesOmitted: 0 };
+const META: DeviceMetadata = { ...emptyDeviceMetadata(), name: 'Oscars Laptop', operatingSystem: 'macos', deviceModel: 'MacBook Pro', version: '0.1.0' };
 
 async function makeService(seed: string) {
   const dir = await freshDir();

@@ -11,10 +11,10 @@ import { LinkManager } from '../../src-main/core/p2p/linkManager.js';
 import { encodeFrame } from '../../src-main/core/p2p/frames.js';
 import { createTlsIdentity, provenIdentity, tlsOptions, type TlsIdentity } from '../../src-main/core/p2p/tlsIdentity.js';
 import type { LinkMessage } from '../../src-main/core/p2p/messages.js';
-import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
+import { emptyDeviceMetadata, type DeviceMetadata } from '../../src-shared/peerMetadata.js';
 
 const FAST: Partial<LinkTiming> = { helloTimeoutMs: 500, pingIntervalMs: 150, silenceLimitMs: 600 };
-const meta = (name: string, libraries: DeviceMetadata['libraries'] = []): DeviceMetadata => ({ name, operatingSystem: 'linux', deviceModel: 'NAS', version: '0.1.0', libraries, librariesOmitted: 0 });
+const meta = (name: string, libraries: DeviceMetadata['libraries'] = []): DeviceMetadata => ({ ...emptyDeviceMetadata(), name, operatingSystem: 'linux', deviceModel: 'NAS', version: '0.1.0', libraries });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const newId = (): TlsIdentity => createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
 
