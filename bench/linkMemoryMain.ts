@@ -6,6 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createTlsIdentity } from '../src-main/core/p2p/tlsIdentity.js';
 import { LinkManager } from '../src-main/core/p2p/linkManager.js';
+import { emptyDeviceMetadata } from '../src-shared/peerMetadata.js';
 
 const checkpoints = (process.argv[2] ?? '1').split(',').map(Number);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -20,7 +21,7 @@ function measure() {
 
 const manager = new LinkManager({
   tls: createTlsIdentity(generateKeyPairSync('ed25519').privateKey),
-  hello: () => ({ metadata: { name: 'Measured', operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [] }, port: 1 }),
+  hello: () => ({ metadata: { ...emptyDeviceMetadata(), name: 'Measured', operatingSystem: 'linux', version: '0.1.0' }, port: 1 }),
 });
 const port = await manager.listen(0);
 await sleep(2000);

@@ -5,6 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createTlsIdentity } from '../src-main/core/p2p/tlsIdentity.js';
 import { LinkManager } from '../src-main/core/p2p/linkManager.js';
+import { emptyDeviceMetadata } from '../src-shared/peerMetadata.js';
 
 const [host = '', portText = '0', countText = '1'] = process.argv.slice(2);
 const port = Number(portText);
@@ -13,7 +14,7 @@ let ready = 0;
 for (let i = 0; i < Number(countText); i++) {
   const m = new LinkManager({
     tls: createTlsIdentity(generateKeyPairSync('ed25519').privateKey),
-    hello: () => ({ metadata: { name: `Swarm ${i}`, operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [] }, port: 1 }),
+    hello: () => ({ metadata: { ...emptyDeviceMetadata(), name: `Swarm ${i}`, operatingSystem: 'linux', version: '0.1.0' }, port: 1 }),
   });
   managers.push(m);
   const r = await m.dial(host, port);

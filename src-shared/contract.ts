@@ -5,7 +5,8 @@
 
 import { z } from 'zod';
 import { MANUAL_PEER_MAX_CHARS } from './manualPeer.js';
-import { DISCOVERY_MODES, type DiscoveryMode, type Library, type OperatingSystem, type Peer } from './peer.js';
+import { DISCOVERY_MODES, type DiscoveryMode, type Library, type Peer } from './peer.js';
+import type { DeviceMetadata } from './peerMetadata.js';
 import type { Contact, PairingSessionState } from './pairing.js';
 
 export const PAYLOAD_MAX_BYTES = 64 * 1024;
@@ -27,13 +28,12 @@ const pairingSessionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a pairin
 const manualAddress = z.string().max(MANUAL_PEER_MAX_CHARS * 2);
 const peerIdText = z.string().max(PEER_ID_MAX_CHARS, `a device id is at most ${PEER_ID_MAX_CHARS} characters`);
 
-export interface SelfInfo {
+/** This device: what it says about itself (its libraries are in NodeState.libraries) and where it listens. */
+export interface SelfInfo extends Omit<DeviceMetadata, 'libraries' | 'librariesOmitted' | 'version'> {
   identity: string;
-  name: string;
   hostname: string;
   port: number;
-  operatingSystem: OperatingSystem;
-  deviceModel: string | null;
+  /** Our own version is always known. */
   version: string;
 }
 

@@ -1,32 +1,13 @@
-// What the app knows about a device: the metadata a node advertises (DESIGN §1) and what
-// discovery adds to it (where and when the device was seen).
+// What the app knows about a device: the metadata a node advertises (DESIGN §1, peerMetadata.ts)
+// and what discovery adds to it (where and when the device was seen).
 
-export const OPERATING_SYSTEMS = ['macos', 'windows', 'linux', 'ios', 'android', 'other'] as const;
-export type OperatingSystem = (typeof OPERATING_SYSTEMS)[number];
+import type { DeviceMetadata } from './peerMetadata.js';
 
 export const DISCOVERY_MODES = ['everyone', 'contacts-only', 'disabled'] as const;
 export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
 
-/** One library a node has active: `{library_uuid}={remote_identity}` in the TXT record. */
-export interface PeerLibrary {
-  uuid: string;
-  identity: string;
-}
-
-/** The facts a node advertises about itself. */
-export interface PeerMetadata {
-  name: string;
-  operatingSystem: OperatingSystem;
-  /** Free text; known models are spelled canonically (see txtCodec). Null when not advertised. */
-  deviceModel: string | null;
-  version: string | null;
-  libraries: PeerLibrary[];
-  /** Libraries active on the node that did not fit in its TXT record (DESIGN §1 budget). */
-  librariesOmitted: number;
-}
-
 /** A device seen on the network. */
-export interface Peer extends PeerMetadata {
+export interface Peer extends DeviceMetadata {
   /** Stable key of this entry: the lowercased DNS-SD instance name. */
   id: string;
   /** The identity the peer claims (its instance label), or null when the label is not a valid identity. */

@@ -1,64 +1,29 @@
-// The TXT record of a `_sd._udp` instance (DESIGN §1): encoded within the limits, decoded leniently.
+// The TXT record of a `_sd._udp` instance (DESIGN §1): encoding and decoding loop over the table
+// of which key carries which field (TXT_KEYS, peerMetadata.ts). Encoding keeps every limit;
+// decoding is lenient and hands what it read to cleanDeviceMetadata, once.
 // Works on bytes (Uint8Array) so that it runs in Node and in the renderer alike.
 
 import { toDisplayText } from './displayText.js';
 import { isRemoteIdentity } from './identity.js';
-import type { OperatingSystem, PeerLibrary, PeerMetadata } from './peer.js';
+import {
+  LIBRARIES_OMITTED_TXT_KEY,
+  LIBRARIES_TXT_MAX,
+  TXT_KEYS,
+  cleanDeviceMetadata,
+  isUuid,
+  type AdvertisedMetadata,
+  type DeviceMetadata,
+  type PeerLibrary,
+  type TxtKey,
+  type UncheckedDeviceMetadata,
+} from './peerMetadata.js';
 
 /** RFC 6763 §6.1: each TXT string is a length byte and at most 255 bytes. */
 export const TXT_STRING_MAX_BYTES = 255;
 /** The whole TXT stays well under one Ethernet packet (DESIGN §1). */
 export const TXT_RECORD_BUDGET_BYTES = 1300;
-export const NAME_MAX_BYTES = 128;
-export const DEVICE_MODEL_MAX_BYTES = 64;
-export const VERSION_MAX_BYTES = 32;
-/** At most this many libraries are read from one record; a record cannot hold more anyway. */
-export const LIBRARIES_DECODE_MAX = 64;
-
-export const TXT_KEYS = {
-  name: 'name',
-  operatingSystem: 'operating_system',
-  os: 'os',
-  deviceModel: 'device_model',
-  version: 'version',
-  librariesOmitted: 'libraries_omitted',
-} as const;
-
-/** The `os=` spelling Spacedrive 0.4 nodes parse (Rust Debug of their enum). */
-const SPACEDRIVE_OS_SPELLING: Record<OperatingSystem, string> = {
-  macos: 'MacOS',
-  windows: 'Windows',
-  linux: 'Linux',
-  ios: 'Ios',
-  android: 'Android',
-  other: 'Other',
-};
-
-const OS_ALIASES: Record<string, OperatingSystem> = {
-  macos: 'macos', macosx: 'macos', osx: 'macos', darwin: 'macos', mac: 'macos',
-  windows: 'windows', win32: 'windows', win: 'windows', win64: 'windows',
-  linux: 'linux', gnulinux: 'linux',
-  ios: 'ios', ipados: 'ios',
-  android: 'android',
-  other: 'other',
-};
-
-/** Known device models, canonically spelled; matched ignoring case and spaces (DESIGN §1). */
-export const KNOWN_DEVICE_MODELS = [
-  'MacBook Pro', 'MacBook Air', 'MacBook', 'iMac', 'iMac Pro', 'Mac mini', 'Mac Studio', 'Mac Pro',
-  'iPhone', 'iPad', 'Android Phone', 'Android Tablet', 'Desktop', 'Laptop', 'Server', 'NAS', 'Other',
-] as const;
-const MODEL_BY_KEY = new Map<string, string>(KNOWN_DEVICE_MODELS.map((m) => [deviceModelKey(m), m]));
-
-/** The comparison key of a device model: lowercase, no whitespace. */
-export function deviceModelKey(model: string): string {
-  return model.toLowerCase().replace(/\s+/gu, '');
-}
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(text: string): boolean {
-  return UUID_PATTERN.test(text);
-}
+/** Text is cleaned to at most this many characters, then cut to its bytes (no value keeps more than 255, so this cap never shows). */
+const TXT_TEXT_CLEAN_MAX_CHARS = 1000;
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
@@ -77,13 +42,12 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return out;
 }
 
-export function parseOperatingSystem(raw: string | undefined): OperatingSystem {
-  if (raw === undefined) return 'other';
-  return OS_ALIASES[raw.toLowerCase().replace(/[\s_\-./]+/gu, '')] ?? 'other';
-}
-
-export function canonicalDeviceModel(raw: string): string {
-  return MODEL_BY_KEY.get(deviceModelKey(raw)) ?? raw;
+/** `key=value` as it may leave the node: no control or bidi character in the value, within the key's bytes and the string's 255; null: the key is left out. */
+function txtString({ key, write, maxBytes = TXT_STRING_MAX_BYTES }: TxtKey, meta: AdvertisedMetadata): Uint8Array | null {
+  const value = write?.(meta) ?? null;
+  if (value === null) return null;
+  const room = Math.min(maxBytes, TXT_STRING_MAX_BYTES - utf8Encoder.encode(`${key}=`).length);
+  return utf8Encoder.encode(`${key}=${truncateUtf8(toDisplayText(value, TXT_TEXT_CLEAN_MAX_CHARS), room)}`);
 }
 
 export interface EncodedTxt {
@@ -94,53 +58,44 @@ export interface EncodedTxt {
   librariesOmitted: number;
 }
 
+const wireBytes = (strings: readonly Uint8Array[]): number => strings.reduce((sum, s) => sum + 1 + s.length, 0);
+
+/**
+ * The library entries that fit in `roomBytes`, in order; those that do not are counted in
+ * `libraries_omitted` (written last), for which room is kept whenever some may not fit.
+ */
+function libraryStrings(libraries: readonly PeerLibrary[], roomBytes: number): { strings: Uint8Array[]; included: number; omitted: number } {
+  const valid = libraries.filter((l) => isUuid(l.uuid) && isRemoteIdentity(l.identity));
+  // `libraries_omitted=N` with N <= valid.length: as many digits at most.
+  const omittedReserve = 1 + utf8Encoder.encode(`${LIBRARIES_OMITTED_TXT_KEY}=${valid.length}`).length;
+  const strings: Uint8Array[] = [];
+  let used = 0;
+  for (const lib of valid) {
+    const s = utf8Encoder.encode(`${lib.uuid.toLowerCase()}=${lib.identity}`);
+    const othersLeft = valid.length - strings.length - 1;
+    if (used + 1 + s.length + (othersLeft > 0 ? omittedReserve : 0) > roomBytes) break;
+    strings.push(s);
+    used += 1 + s.length;
+  }
+  const included = strings.length;
+  const omitted = valid.length - included;
+  if (omitted > 0) strings.push(utf8Encoder.encode(`${LIBRARIES_OMITTED_TXT_KEY}=${omitted}`));
+  return { strings, included, omitted };
+}
+
 /**
  * Encodes our own advertisement. The result always satisfies the limits: no string over 255
  * bytes, the whole within TXT_RECORD_BUDGET_BYTES; libraries that do not fit are counted in
  * `libraries_omitted` (the full list travels over the P2P link).
  */
-export function encodeTxt(meta: Omit<PeerMetadata, 'librariesOmitted'>): EncodedTxt {
-  const entries: string[] = [];
-  const name = truncateUtf8(toDisplayText(meta.name, 1000), NAME_MAX_BYTES);
-  entries.push(`${TXT_KEYS.name}=${name}`);
-  entries.push(`${TXT_KEYS.operatingSystem}=${meta.operatingSystem}`);
-  entries.push(`${TXT_KEYS.os}=${SPACEDRIVE_OS_SPELLING[meta.operatingSystem]}`);
-  if (meta.deviceModel) {
-    entries.push(`${TXT_KEYS.deviceModel}=${truncateUtf8(toDisplayText(meta.deviceModel, 1000), DEVICE_MODEL_MAX_BYTES)}`);
-  }
-  if (meta.version) entries.push(`${TXT_KEYS.version}=${truncateUtf8(toDisplayText(meta.version, 1000), VERSION_MAX_BYTES)}`);
-
-  const strings = entries.map((e) => utf8Encoder.encode(e));
-  let byteLength = strings.reduce((sum, s) => sum + 1 + s.length, 0);
-  const valid = meta.libraries.filter((l) => isUuid(l.uuid) && isRemoteIdentity(l.identity));
-  // Room kept for `libraries_omitted=N` in case some do not fit (N <= valid.length, so as many digits at most).
-  const omittedReserve = 1 + utf8Encoder.encode(`${TXT_KEYS.librariesOmitted}=${valid.length}`).length;
-  let included = 0;
-  for (const lib of valid) {
-    const s = utf8Encoder.encode(`${lib.uuid.toLowerCase()}=${lib.identity}`);
-    const remaining = valid.length - included - 1;
-    const reserve = remaining > 0 ? omittedReserve : 0;
-    if (byteLength + 1 + s.length + reserve > TXT_RECORD_BUDGET_BYTES) break;
-    strings.push(s);
-    byteLength += 1 + s.length;
-    included++;
-  }
-  const omitted = valid.length - included;
-  if (omitted > 0) {
-    const s = utf8Encoder.encode(`${TXT_KEYS.librariesOmitted}=${omitted}`);
-    strings.push(s);
-    byteLength += 1 + s.length;
-  }
-  for (const s of strings) {
-    if (s.length > TXT_STRING_MAX_BYTES) throw new Error('TXT encoder produced an oversize string (bug)');
-  }
+export function encodeTxt(meta: AdvertisedMetadata): EncodedTxt {
+  const strings = TXT_KEYS.map((k) => txtString(k, meta)).filter((s): s is Uint8Array => s !== null);
+  const libraries = libraryStrings(meta.libraries, TXT_RECORD_BUDGET_BYTES - wireBytes(strings));
+  strings.push(...libraries.strings);
+  const byteLength = wireBytes(strings);
+  if (strings.some((s) => s.length > TXT_STRING_MAX_BYTES)) throw new Error('TXT encoder produced an oversize string (bug)');
   if (byteLength > TXT_RECORD_BUDGET_BYTES) throw new Error('TXT encoder exceeded its budget (bug)');
-  return { strings, byteLength, librariesIncluded: included, librariesOmitted: omitted };
-}
-
-/** What a peer's TXT record says, read leniently; `name` is null when missing or empty. */
-export interface DecodedTxt extends Omit<PeerMetadata, 'name'> {
-  name: string | null;
+  return { strings, byteLength, librariesIncluded: libraries.included, librariesOmitted: libraries.omitted };
 }
 
 /**
@@ -148,7 +103,7 @@ export interface DecodedTxt extends Omit<PeerMetadata, 'name'> {
  * invalid library entries and oversize values are ignored or cleaned. Keys are case-insensitive
  * and the first occurrence wins (RFC 6763 §6.4).
  */
-export function decodeTxt(strings: readonly Uint8Array[]): DecodedTxt {
+export function decodeTxt(strings: readonly Uint8Array[]): DeviceMetadata {
   const values = new Map<string, string>();
   const libraries: PeerLibrary[] = [];
   for (const raw of strings) {
@@ -158,25 +113,10 @@ export function decodeTxt(strings: readonly Uint8Array[]): DecodedTxt {
     if (eq <= 0) continue; // boolean attribute or empty key (RFC 6763 §6.4): nothing we use
     const key = text.slice(0, eq).toLowerCase();
     const value = text.slice(eq + 1);
-    if (isUuid(key)) {
-      if (libraries.length < LIBRARIES_DECODE_MAX && isRemoteIdentity(value) && !libraries.some((l) => l.uuid === key)) {
-        libraries.push({ uuid: key, identity: value });
-      }
-      continue;
-    }
-    if (!values.has(key)) values.set(key, value);
+    if (isUuid(key)) libraries.push({ uuid: key, identity: value });
+    else if (!values.has(key)) values.set(key, value);
   }
-  const name = toDisplayText(values.get(TXT_KEYS.name) ?? '');
-  const model = toDisplayText(values.get(TXT_KEYS.deviceModel) ?? '');
-  const version = toDisplayText(values.get(TXT_KEYS.version) ?? '', VERSION_MAX_BYTES);
-  const omittedRaw = values.get(TXT_KEYS.librariesOmitted);
-  const omitted = omittedRaw !== undefined && /^\d{1,6}$/.test(omittedRaw) ? Number(omittedRaw) : 0;
-  return {
-    name: name === '' ? null : name,
-    operatingSystem: parseOperatingSystem(values.get(TXT_KEYS.operatingSystem) ?? values.get(TXT_KEYS.os)),
-    deviceModel: model === '' ? null : canonicalDeviceModel(model),
-    version: version === '' ? null : version,
-    libraries,
-    librariesOmitted: omitted,
-  };
+  const unchecked: UncheckedDeviceMetadata = { libraries };
+  for (const { key, field } of TXT_KEYS) unchecked[field] ??= values.get(key);
+  return cleanDeviceMetadata(unchecked, LIBRARIES_TXT_MAX);
 }

@@ -7,7 +7,6 @@ import { EventEmitter } from 'node:events';
 import { Backoff } from '../../src-shared/backoff.js';
 import type { ManualPeerState } from '../../src-shared/contract.js';
 import { shortIdentity } from '../../src-shared/identity.js';
-import { toDisplayText } from '../../src-shared/displayText.js';
 import { parseManualPeer, type ManualPeerAddress } from '../../src-shared/manualPeer.js';
 import { DialError, LINK_DIAL_TIMEOUT_MS } from './p2p/linkServer.js';
 import type { LinkManager } from './p2p/linkManager.js';
@@ -154,7 +153,7 @@ export class ManualPeers extends EventEmitter<{ change: [] }> {
       const pin = e.state.identity;
       const link = pin ? this.links.linkTo(pin) : null;
       if (link && link.remoteMetadata) {
-        const name = toDisplayText(link.remoteMetadata.name) || shortIdentity(pin as string);
+        const name = link.remoteMetadata.name || shortIdentity(pin as string);
         if (e.state.status !== 'online' || e.state.name !== name) {
           e.state = { ...e.state, status: 'online', reason: null, name };
           changed = true;

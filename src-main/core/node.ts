@@ -2,11 +2,10 @@
 // Both shells (the headless server, and later Electron) drive it only through `invoke` and 'state'.
 
 import { EventEmitter } from 'node:events';
-import { platform } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { CommandError, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeSession, type NodeState } from '../../src-shared/contract.js';
 import { encodeTxt } from '../../src-shared/txtCodec.js';
-import type { DiscoveryMode, OperatingSystem, Peer } from '../../src-shared/peer.js';
+import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
+import type { DiscoveryMode, Peer } from '../../src-shared/peer.js';
 import { SERVICE_TYPE } from './discovery/constants.js';
 import { loadOrCreateIdentity, type LoadedIdentity } from './identityKey.js';
 import { SettingsStore } from './settings.js';
@@ -23,7 +22,7 @@ import { Verifier, VERIFY_TIMEOUT_MS } from './peers/verifier.js';
 import { policyFor, type ModeContext, type ModePolicy } from './modes/modePolicy.js';
 import { isFinalPairingStage } from '../../src-shared/pairing.js';
 import { SerialQueue } from '../../src-shared/serialQueue.js';
-import type { LinkMetadata } from './p2p/messages.js';
+import { ownMetadata, selfInfo, type OwnMetadata } from './ownMetadata.js';
 import type { Advertisement } from './discovery/ownRecords.js';
 import { ContactStore } from './contacts.js';
 import { PairingService } from './p2p/pairing.js';
@@ -60,30 +59,6 @@ export interface NodeOptions {
   epochMs?: number;
 }
 
-export function currentOperatingSystem(): OperatingSystem {
-  switch (platform()) {
-    case 'darwin': return 'macos';
-    case 'win32': return 'windows';
-    case 'linux': return 'linux';
-    case 'android': return 'android';
-    default: return 'other';
-  }
-}
-
-/** A device model from the firmware's chassis type (SMBIOS), where the OS exposes it. */
-function detectDeviceModel(): string | null {
-  if (platform() !== 'linux') return null;
-  try {
-    const chassis = Number(readFileSync('/sys/class/dmi/id/chassis_type', 'utf8').trim());
-    if ([8, 9, 10, 14, 31, 32].includes(chassis)) return 'Laptop';
-    if ([3, 4, 5, 6, 7, 13, 15, 16, 35, 36].includes(chassis)) return 'Desktop';
-    if ([17, 23, 28, 29].includes(chassis)) return 'Server';
-  } catch {
-    // Not readable (container, other OS): no model is advertised.
-  }
-  return null;
-}
-
 /**
  * The listed device a command names by its list id. A verified device's id changes once: from
  * `link:<identity>` (it linked to us before its mDNS answer arrived) to its instance name (when it
@@ -113,7 +88,6 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   /** Mode changes and advertisement updates run one at a time, in order. */
   private readonly discoveryQueue = new SerialQueue();
   private closed = false;
-  private readonly deviceModel: string | null;
   private readonly pairing: PairingService;
   /** Contacts only (docs/protocol.md): tokens, secrets, the gated per-epoch port. */
   private readonly contactsOnly: ContactsOnlyService;
@@ -140,7 +114,6 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       timeoutMs: opts.pairingTimeoutMs,
       log: (message) => this.warn(message),
     });
-    this.deviceModel = opts.deviceModel === undefined ? detectDeviceModel() : opts.deviceModel;
     for (const problem of [identity.problem, settings.problem, libraries.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem]) if (problem) this.warn(problem);
     const tls = createTlsIdentity(identity.privateKey);
     this.contactsOnly = new ContactsOnlyService({
@@ -171,7 +144,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const verifier = this.createVerifier(tls);
     this.directory = new PeerDirectory({
       split: (discovered) => this.contactsOnly.split(discovered),
-      links: () => this.links.readyLinks().map((l) => ({ identity: l.remoteIdentity, address: l.remoteAddress, listenPort: l.remoteListenPort, metadata: l.remoteMetadata as LinkMetadata, origin: this.links.originOf(l), establishedAt: l.establishedAt, lastReceivedAt: l.lastReceivedAt })),
+      links: () => this.links.readyLinks().map((l) => ({ identity: l.remoteIdentity, address: l.remoteAddress, listenPort: l.remoteListenPort, metadata: l.remoteMetadata as DeviceMetadata, origin: this.links.originOf(l), establishedAt: l.establishedAt, lastReceivedAt: l.lastReceivedAt })),
       lostAt: (id) => this.links.lostAt(id),
       verdict: (target) => verifier.verdictFor(target),
       manual: () => this.manualPeers.onlineIdentities(),
@@ -343,13 +316,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
 
   private openAdvertisement(): Advertisement {
     const s = this.settings.get();
-    const encoded = encodeTxt({
-      name: s.name,
-      operatingSystem: currentOperatingSystem(),
-      deviceModel: this.deviceModel,
-      version: this.opts.version,
-      libraries: this.libraries.active().map((l) => ({ uuid: l.uuid, identity: this.identity.identity })),
-    });
+    const encoded = encodeTxt(this.fullMetadata());
     return { instance: this.identity.identity, hostname: hostnameForIdentity(this.identity.identity), port: this.port, txt: encoded.strings };
   }
 
@@ -425,16 +392,9 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     }, left);
   }
 
-  /** Everything we say about ourselves over a link: the full library list too. */
-  private fullMetadata(): LinkMetadata {
-    const s = this.settings.get();
-    return {
-      name: s.name,
-      operatingSystem: currentOperatingSystem(),
-      deviceModel: this.deviceModel === null ? null : this.deviceModel.slice(0, 128),
-      version: this.opts.version.slice(0, 64),
-      libraries: this.libraries.active().slice(0, 1000).map((l) => ({ uuid: l.uuid, identity: this.identity.identity })),
-    };
+  /** Everything we say about ourselves (ownMetadata.ts): in TXT, in a hello (the full library list too), in state().self. */
+  private fullMetadata(): OwnMetadata {
+    return ownMetadata({ name: this.settings.get().name, version: this.opts.version, identity: this.identity.identity, activeLibraries: this.libraries.active(), deviceModel: this.opts.deviceModel });
   }
 
   /** Hands a new authenticated link to pairing, so that the peer's requests reach it. */
@@ -488,15 +448,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     }
     const view = this.presence.view;
     return {
-      self: {
-        identity: this.identity.identity,
-        name: s.name,
-        hostname: `${hostnameForIdentity(this.identity.identity)}.local`,
-        port: this.port,
-        operatingSystem: currentOperatingSystem(),
-        deviceModel: this.deviceModel,
-        version: this.opts.version,
-      },
+      self: selfInfo(this.fullMetadata(), { identity: this.identity.identity, hostname: `${hostnameForIdentity(this.identity.identity)}.local`, port: this.port }),
       mode: s.discovery,
       everyoneUntil: s.everyoneUntil ?? null,
       privateDevices: policy.discovers ? view.privateDevices : 0,

@@ -1,6 +1,6 @@
 // URLs of the SVG icons in assets/icons/ (bundled by Vite as files), by name.
 
-import type { OperatingSystem } from '../../src-shared/peer.js';
+import type { OperatingSystem } from '../../src-shared/peerMetadata.js';
 import type { DeviceIconName } from '../model/peerView.js';
 
 function byName(files: Record<string, string>): Record<string, string> {

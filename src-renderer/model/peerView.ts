@@ -1,8 +1,8 @@
 // What the device list shows, computed from the node's state: pure functions, no DOM and no
 // React, so the components only render and these are tested on their own (tests/unit).
 
-import type { Library, OperatingSystem, Peer } from '../../src-shared/peer.js';
-import { deviceModelKey } from '../../src-shared/txtCodec.js';
+import type { Library, Peer } from '../../src-shared/peer.js';
+import { deviceModelKey, type OperatingSystem } from '../../src-shared/peerMetadata.js';
 
 export const SORT_KEYS = ['name', 'lastSeen'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -22,7 +22,7 @@ export const OS_LABELS: Record<OperatingSystem, string> = {
 export const DEVICE_ICONS = ['laptop', 'all-in-one', 'mini', 'tower', 'phone', 'tablet', 'server', 'nas', 'generic'] as const;
 export type DeviceIconName = (typeof DEVICE_ICONS)[number];
 
-/** Known models (txtCodec KNOWN_DEVICE_MODELS, by deviceModelKey) to their icon; others are generic. */
+/** Known models (peerMetadata KNOWN_DEVICE_MODELS, by deviceModelKey) to their icon; others are generic. */
 const ICON_BY_MODEL_KEY: Record<string, DeviceIconName> = {
   macbookpro: 'laptop',
   macbookair: 'laptop',

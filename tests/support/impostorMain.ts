@@ -7,13 +7,14 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createTlsIdentity } from '../../src-main/core/p2p/tlsIdentity.js';
 import { LinkManager } from '../../src-main/core/p2p/linkManager.js';
+import { emptyDeviceMetadata } from '../../src-shared/peerMetadata.js';
 
 const port = Number(process.argv[2] ?? 0);
 const name = process.argv[3] ?? 'Impostor';
 const { privateKey } = generateKeyPairSync('ed25519');
 const manager = new LinkManager({
   tls: createTlsIdentity(privateKey),
-  hello: () => ({ metadata: { name, operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [] }, port }),
+  hello: () => ({ metadata: { ...emptyDeviceMetadata(), name, operatingSystem: 'linux', version: '0.1.0' }, port }),
 });
 const bound = await manager.listen(port);
 process.stdout.write(`listening ${bound}\n`);

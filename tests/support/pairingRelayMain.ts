@@ -11,6 +11,7 @@ import { loadOrCreateIdentity } from '../../src-main/core/identityKey.js';
 import { LinkManager } from '../../src-main/core/p2p/linkManager.js';
 import type { LinkMessage, PeerChannel } from '../../src-main/core/p2p/messages.js';
 import { createTlsIdentity } from '../../src-main/core/p2p/tlsIdentity.js';
+import { emptyDeviceMetadata } from '../../src-shared/peerMetadata.js';
 
 const [targetHost, targetPortText, name] = process.argv.slice(2);
 if (!targetHost || !targetPortText || !name) throw new Error('usage: pairingRelayMain.ts <target host> <target port> <name>');
@@ -22,7 +23,7 @@ const identity = await loadOrCreateIdentity(dir);
 let port = 0;
 const links = new LinkManager({
   tls: createTlsIdentity(identity.privateKey),
-  hello: () => ({ metadata: { name, operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [] }, port }),
+  hello: () => ({ metadata: { ...emptyDeviceMetadata(), name, operatingSystem: 'linux', version: '0.1.0' }, port }),
 });
 port = await links.listen(0);
 const dialled = await links.dial(targetHost, Number(targetPortText));

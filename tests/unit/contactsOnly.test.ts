@@ -23,7 +23,8 @@ import { EpochClock } from '../../src-main/core/contactsOnly/epochClock.js';
 import { SniGate } from '../../src-main/core/contactsOnly/sniGate.js';
 import { ContactsOnlyService, WITHHELD_METADATA, type ContactList } from '../../src-main/core/contactsOnly/contactsOnlyService.js';
 import { createTlsIdentity, provenIdentity, tlsOptions } from '../../src-main/core/p2p/tlsIdentity.js';
-import type { LinkMessage, LinkMetadata } from '../../src-main/core/p2p/messages.js';
+import type { LinkMessage } from '../../src-main/core/p2p/messages.js';
+import { emptyDeviceMetadata, type DeviceMetadata } from '../../src-shared/peerMetadata.js';
 import type { Peer } from '../../src-shared/peer.js';
 import { channelPair, identityFromSeed, settle } from '../support/memoryChannel.js';
 
@@ -358,7 +359,7 @@ class FakeContacts extends EventEmitter implements ContactList {
   }
 }
 
-const META: LinkMetadata = { name: 'Oscars Laptop', operatingSystem: 'macos', deviceModel: 'MacBook Pro', version: '0.1.0', libraries: [] };
+const META: DeviceMetadata = { ...emptyDeviceMetadata(), name: 'Oscars Laptop', operatingSystem: 'macos', deviceModel: 'MacBook Pro', version: '0.1.0' };
 
 async function makeService(seed: string) {
   const dir = await freshDir();

@@ -20,7 +20,7 @@ function entry(over: Partial<Peer> & { id: string }): Peer {
 }
 
 function link(over: Partial<LinkedPeer> = {}): LinkedPeer {
-  return { identity: X, address: '10.0.0.1', listenPort: 4000, metadata: { name: 'Real one', operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [] }, origin: 'incoming', establishedAt: 2_000_000, lastReceivedAt: 2_000_000, ...over };
+  return { identity: X, address: '10.0.0.1', listenPort: 4000, metadata: { name: 'Real one', operatingSystem: 'linux', deviceModel: null, version: '0.1.0', libraries: [], librariesOmitted: 0 }, origin: 'incoming', establishedAt: 2_000_000, lastReceivedAt: 2_000_000, ...over };
 }
 
 /** Sources whose parts the test sets; verdicts by `${identity}|${address}|${port}`. */

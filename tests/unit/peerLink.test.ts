@@ -10,10 +10,11 @@ import { PeerLink, type LinkCloseReason, type LinkTiming } from '../../src-main/
 import { LinkManager } from '../../src-main/core/p2p/linkManager.js';
 import { encodeFrame } from '../../src-main/core/p2p/frames.js';
 import { createTlsIdentity, provenIdentity, tlsOptions, type TlsIdentity } from '../../src-main/core/p2p/tlsIdentity.js';
-import type { LinkMessage, LinkMetadata } from '../../src-main/core/p2p/messages.js';
+import type { LinkMessage } from '../../src-main/core/p2p/messages.js';
+import { emptyDeviceMetadata, type DeviceMetadata } from '../../src-shared/peerMetadata.js';
 
 const FAST: Partial<LinkTiming> = { helloTimeoutMs: 500, pingIntervalMs: 150, silenceLimitMs: 600 };
-const meta = (name: string, libraries: LinkMetadata['libraries'] = []): LinkMetadata => ({ name, operatingSystem: 'linux', deviceModel: 'NAS', version: '0.1.0', libraries });
+const meta = (name: string, libraries: DeviceMetadata['libraries'] = []): DeviceMetadata => ({ ...emptyDeviceMetadata(), name, operatingSystem: 'linux', deviceModel: 'NAS', version: '0.1.0', libraries });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const newId = (): TlsIdentity => createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
 
@@ -86,6 +87,18 @@ describe('PeerLink', () => {
     const [ready] = a.m.readyLinks();
     assert.equal(ready?.remoteIdentity, b.id.identity);
     assert.equal(ready?.remoteMetadata?.libraries.length, 50);
+  });
+
+  test('metadata is cleaned as it arrives, and ours is cut to the link caps before it leaves (the peer takes our hello)', async () => {
+    const a = await manager('Alpha');
+    const b = await manager(`${'😀'.repeat(300)}\u202e`); // 601 UTF-16 units: over the 256 a hello may carry
+    const r = await a.m.dial('127.0.0.1', b.port);
+    const link = a.m.adopt(r.socket, r.identity, true, 'manual')!;
+    await new Promise((resolve, reject) => {
+      link.on('ready', resolve);
+      link.on('close', (reason) => reject(new Error(`the link closed (${reason}) instead of taking the hello`)));
+    });
+    assert.equal(link.remoteMetadata?.name, `${'😀'.repeat(63)}…`);
   });
 
   test('pings keep a quiet link alive past the silence limit', async () => {

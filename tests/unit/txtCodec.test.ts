@@ -2,18 +2,21 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { encodeRemoteIdentity } from '../../src-shared/identity.js';
-import type { PeerLibrary, PeerMetadata } from '../../src-shared/peer.js';
 import {
-  DEVICE_MODEL_MAX_BYTES,
-  LIBRARIES_DECODE_MAX,
-  NAME_MAX_BYTES,
+  DEVICE_MODEL_TXT_MAX_BYTES,
+  LIBRARIES_TXT_MAX,
+  NAME_TXT_MAX_BYTES,
+  VERSION_TXT_MAX_BYTES,
+  canonicalDeviceModel,
+  parseOperatingSystem,
+  type DeviceMetadata,
+  type PeerLibrary,
+} from '../../src-shared/peerMetadata.js';
+import {
   TXT_RECORD_BUDGET_BYTES,
   TXT_STRING_MAX_BYTES,
-  VERSION_MAX_BYTES,
-  canonicalDeviceModel,
   decodeTxt,
   encodeTxt,
-  parseOperatingSystem,
   truncateUtf8,
   type EncodedTxt,
 } from '../../src-shared/txtCodec.js';
@@ -26,7 +29,7 @@ const identity = (): string => encodeRemoteIdentity(randomBytes(32));
 const library = (): PeerLibrary => ({ uuid: randomUUID(), identity: identity() });
 const byteLength = (s: string): number => enc.encode(s).length;
 
-type Meta = Omit<PeerMetadata, 'librariesOmitted'>;
+type Meta = Omit<DeviceMetadata, 'librariesOmitted'>;
 const base: Meta = { name: 'Oscars Laptop', operatingSystem: 'macos', deviceModel: 'MacBook Pro', version: '0.1.0', libraries: [] };
 
 /** The invariants every encoded record must meet. */
@@ -75,13 +78,13 @@ describe('encodeTxt', () => {
     assert.deepEqual(strings, ['name=Oscars Laptop', 'operating_system=macos', 'os=MacOS']);
   });
 
-  test('a 2,000-byte name stays within every limit and is cut to NAME_MAX_BYTES', () => {
+  test('a 2,000-byte name stays within every limit and is cut to NAME_TXT_MAX_BYTES', () => {
     const encoded = encodeTxt({ ...base, name: 'N'.repeat(2000), deviceModel: 'D'.repeat(2000), version: 'V'.repeat(2000) });
     assertWithinLimits(encoded);
     const strings = asText(encoded);
-    assert.equal(strings[0], `name=${'N'.repeat(NAME_MAX_BYTES)}`);
-    assert.equal(strings[3], `device_model=${'D'.repeat(DEVICE_MODEL_MAX_BYTES)}`);
-    assert.equal(strings[4], `version=${'V'.repeat(VERSION_MAX_BYTES)}`);
+    assert.equal(strings[0], `name=${'N'.repeat(NAME_TXT_MAX_BYTES)}`);
+    assert.equal(strings[3], `device_model=${'D'.repeat(DEVICE_MODEL_TXT_MAX_BYTES)}`);
+    assert.equal(strings[4], `version=${'V'.repeat(VERSION_TXT_MAX_BYTES)}`);
   });
 
   test('a 2,000-byte name with 100 libraries still fits the budget', () => {
@@ -95,15 +98,15 @@ describe('encodeTxt', () => {
       assertWithinLimits(encoded); // fatal decoder: no split character
       const name = dec.decode(encoded.strings[0]!).slice('name='.length);
       const size = byteLength(ch);
-      assert.equal(byteLength(name), Math.floor(NAME_MAX_BYTES / size) * size, ch);
-      assert.equal(name, ch.repeat(Math.floor(NAME_MAX_BYTES / size)));
+      assert.equal(byteLength(name), Math.floor(NAME_TXT_MAX_BYTES / size) * size, ch);
+      assert.equal(name, ch.repeat(Math.floor(NAME_TXT_MAX_BYTES / size)));
     }
   });
 
-  test('an odd mix is cut to at most NAME_MAX_BYTES without a broken character', () => {
+  test('an odd mix is cut to at most NAME_TXT_MAX_BYTES without a broken character', () => {
     const encoded = encodeTxt({ ...base, name: 'a😀'.repeat(100) });
     const name = dec.decode(encoded.strings[0]!).slice('name='.length);
-    assert.ok(byteLength(name) <= NAME_MAX_BYTES && byteLength(name) > NAME_MAX_BYTES - 4);
+    assert.ok(byteLength(name) <= NAME_TXT_MAX_BYTES && byteLength(name) > NAME_TXT_MAX_BYTES - 4);
     assert.ok(!name.includes('\ufffd'));
     assertWithinLimits(encoded);
   });
@@ -223,13 +226,13 @@ describe('decodeTxt', () => {
     assert.equal(decoded.name, 'Box');
   });
 
-  test('a missing or empty name gives null (the caller falls back to the identity)', () => {
-    assert.equal(decodeTxt(txt('os=Linux')).name, null);
-    assert.equal(decodeTxt(txt('name=')).name, null);
-    assert.equal(decodeTxt(txt('name=   ')).name, null);
-    assert.equal(decodeTxt(txt('name=\u202e\u200b')).name, null);
-    assert.equal(decodeTxt(txt('name')).name, null); // boolean attribute
-    assert.equal(decodeTxt([]).name, null);
+  test('a missing or empty name gives an empty name (the caller falls back to the identity)', () => {
+    assert.equal(decodeTxt(txt('os=Linux')).name, '');
+    assert.equal(decodeTxt(txt('name=')).name, '');
+    assert.equal(decodeTxt(txt('name=   ')).name, '');
+    assert.equal(decodeTxt(txt('name=\u202e\u200b')).name, '');
+    assert.equal(decodeTxt(txt('name')).name, ''); // boolean attribute
+    assert.equal(decodeTxt([]).name, '');
   });
 
   test('unknown keys, boolean attributes and empty keys are ignored', () => {
@@ -259,7 +262,7 @@ describe('decodeTxt', () => {
   test('oversize strings and non-byte entries are ignored, never fatal', () => {
     const long = enc.encode(`name=${'x'.repeat(300)}`);
     const decoded = decodeTxt([long, enc.encode('os=Linux'), 'name=str' as unknown as Uint8Array, null as unknown as Uint8Array]);
-    assert.equal(decoded.name, null);
+    assert.equal(decoded.name, '');
     assert.equal(decoded.operatingSystem, 'linux');
   });
 
@@ -278,9 +281,9 @@ describe('decodeTxt', () => {
     assert.deepEqual(decoded.libraries, [{ uuid, identity: id }]);
   });
 
-  test(`at most ${LIBRARIES_DECODE_MAX} libraries are read`, () => {
-    const strings = txt(...Array.from({ length: LIBRARIES_DECODE_MAX + 10 }, () => `${randomUUID()}=${id}`));
-    assert.equal(decodeTxt(strings).libraries.length, LIBRARIES_DECODE_MAX);
+  test(`at most ${LIBRARIES_TXT_MAX} libraries are read`, () => {
+    const strings = txt(...Array.from({ length: LIBRARIES_TXT_MAX + 10 }, () => `${randomUUID()}=${id}`));
+    assert.equal(decodeTxt(strings).libraries.length, LIBRARIES_TXT_MAX);
   });
 
   test('control and bidi characters are stripped from the name, model and version', () => {

@@ -12,8 +12,9 @@ import { EventEmitter } from 'node:events';
 import { isRemoteIdentity } from '../../../src-shared/identity.js';
 import type { Peer } from '../../../src-shared/peer.js';
 import { SerialQueue } from '../../../src-shared/serialQueue.js';
+import { emptyDeviceMetadata, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import type { Advertisement } from '../discovery/ownRecords.js';
-import type { LinkMessage, LinkMetadata, PeerChannel } from '../p2p/messages.js';
+import type { LinkMessage, PeerChannel } from '../p2p/messages.js';
 import type { TlsIdentity } from '../p2p/tlsIdentity.js';
 import type { BroadcastSecretStore } from './broadcastSecret.js';
 import { EPOCH_DEFAULT_MS, epochOf, isPrivateToken, privateHostname, privateServerName, privateToken } from './broadcastTokens.js';
@@ -24,8 +25,8 @@ import { TokenResolver } from './tokenResolver.js';
 /** A secret from a device that is not (yet) a contact waits this long for the pairing to finish. */
 export const PENDING_SECRET_MS = 120_000;
 
-/** The metadata a non-contact gets in a hello from a Contacts only node: nothing. */
-export const WITHHELD_METADATA: LinkMetadata = { name: '', operatingSystem: 'other', deviceModel: null, version: null, libraries: [] };
+/** The metadata a non-contact gets in a hello from a Contacts only node: nothing (no name, OS `other`, no model, version or libraries). */
+export const WITHHELD_METADATA: DeviceMetadata = emptyDeviceMetadata();
 
 /** What the service needs of the contact list (ContactStore). */
 export interface ContactList {
@@ -41,7 +42,7 @@ export interface ContactsOnlyOptions {
   contactSecrets: ContactSecretStore;
   contacts: ContactList;
   /** Our full metadata (what a contact gets). */
-  metadata: () => LinkMetadata;
+  metadata: () => DeviceMetadata;
   epochMs?: number;
   now?: () => number;
   log?: (message: string) => void;
@@ -149,7 +150,7 @@ export class ContactsOnlyService extends EventEmitter<ContactsOnlyEvents> {
   // --- links ----------------------------------------------------------------------------------
 
   /** What we tell `remoteIdentity` about ourselves: everything to a contact (or in Everyone mode), nothing otherwise. */
-  metadataFor(remoteIdentity: string, everyone: boolean): LinkMetadata {
+  metadataFor(remoteIdentity: string, everyone: boolean): DeviceMetadata {
     return everyone || this.opts.contacts.has(remoteIdentity) ? this.opts.metadata() : WITHHELD_METADATA;
   }
 

@@ -2,7 +2,8 @@
 // epoch and says nothing else; only its contacts recognise it, link with it (through the gated
 // per-epoch port, never the fixed one) and learn who it is. It still lists every peer it hears.
 
-import { WITHHELD_METADATA, type ModePolicy } from './modePolicy.js';
+import { WITHHELD_METADATA } from '../contactsOnly/contactsOnlyService.js';
+import type { ModePolicy } from './modePolicy.js';
 
 export const contactsOnlyPolicy: ModePolicy = {
   mode: 'contacts-only',

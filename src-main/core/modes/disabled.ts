@@ -1,6 +1,7 @@
 // Disabled (DESIGN §2): goodbyes, then nothing at all: sockets closed, no links, nobody listed.
 
-import { WITHHELD_METADATA, type ModePolicy } from './modePolicy.js';
+import { WITHHELD_METADATA } from '../contactsOnly/contactsOnlyService.js';
+import type { ModePolicy } from './modePolicy.js';
 
 export const disabledPolicy: ModePolicy = {
   mode: 'disabled',

@@ -5,7 +5,7 @@
 
 import type { DiscoveryMode } from '../../../src-shared/peer.js';
 import type { Advertisement } from '../discovery/ownRecords.js';
-import type { LinkMetadata } from '../p2p/messages.js';
+import type { DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import { contactsOnlyPolicy } from './contactsOnly.js';
 import { disabledPolicy } from './disabled.js';
 import { everyonePolicy } from './everyone.js';
@@ -17,7 +17,7 @@ export interface ModeContext {
   /** This epoch's token, host name and port, nothing else (Contacts only). */
   privateAdvertisement(): Advertisement;
   /** Everything we say about ourselves over a link. */
-  fullMetadata(): LinkMetadata;
+  fullMetadata(): DeviceMetadata;
   isContact(identity: string): boolean;
   /** An identity an address the user added proved (a manual peer). */
   isPinned(identity: string): boolean;
@@ -38,13 +38,11 @@ export interface ModePolicy {
   /** What we advertise; null: nothing. */
   advertisement(ctx: ModeContext): Advertisement | null;
   /** Our metadata in a hello to `remote` (proven by the handshake). */
-  helloMetadata(remote: string, ctx: ModeContext): LinkMetadata;
+  helloMetadata(remote: string, ctx: ModeContext): DeviceMetadata;
   /** Whether a standing link with `identity` may exist (one we dial, or one it opened). */
   linksWith(identity: string, ctx: ModeContext): boolean;
 }
 
-/** The metadata a non-contact gets in a hello from a Contacts only node: nothing. */
-export const WITHHELD_METADATA: LinkMetadata = { name: '', operatingSystem: 'other', deviceModel: null, version: null, libraries: [] };
 
 export const POLICIES: Readonly<Record<DiscoveryMode, ModePolicy>> = {
   everyone: everyonePolicy,

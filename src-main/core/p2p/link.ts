@@ -14,7 +14,8 @@
 import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
-import { LINK_PROTOCOL_VERSION, linkMessageSchema, type LinkMessage, type LinkMetadata, type PeerChannel } from './messages.js';
+import { withinLinkLimits, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
+import { LINK_PROTOCOL_VERSION, linkMessageSchema, type LinkMessage, type PeerChannel } from './messages.js';
 
 export interface LinkTiming {
   /** The peer's hello must arrive within this after the TLS handshake. */
@@ -72,7 +73,7 @@ export interface PeerLinkOptions {
   remoteIdentity: string;
   outgoing: boolean;
   /** What we say in our hello: our metadata and our own P2P port. */
-  hello: { metadata: LinkMetadata; port: number };
+  hello: { metadata: DeviceMetadata; port: number };
   timing?: Partial<LinkTiming>;
 }
 
@@ -90,8 +91,8 @@ export class PeerLink extends EventEmitter implements PeerChannel {
   /** The peer's IP address (IPv4-mapped addresses made plain). */
   readonly remoteAddress: string;
   readonly establishedAt = Date.now();
-  /** From the peer's hello (then its metadata updates); null until the hello arrives. */
-  remoteMetadata: LinkMetadata | null = null;
+  /** From the peer's hello (then its metadata updates), cleaned as it was parsed; null until the hello arrives. */
+  remoteMetadata: DeviceMetadata | null = null;
   /** The port the peer listens on, from its hello (null when it did not say). */
   remoteListenPort: number | null = null;
   lastReceivedAt = Date.now();
@@ -143,7 +144,7 @@ export class PeerLink extends EventEmitter implements PeerChannel {
   }
 
   /** Our metadata changed (name, libraries): tell the peer. */
-  sendMetadata(metadata: LinkMetadata): void {
+  sendMetadata(metadata: DeviceMetadata): void {
     if (this.ready) this.write({ type: 'metadata', metadata });
   }
 
@@ -169,16 +170,16 @@ export class PeerLink extends EventEmitter implements PeerChannel {
   // Typed events (PeerChannel's 'message' and 'close', plus the link's own).
   override on(event: 'message', listener: (message: LinkMessage) => void): this;
   override on(event: 'close', listener: (reason: LinkCloseReason) => void): this;
-  override on(event: 'ready', listener: (metadata: LinkMetadata) => void): this;
-  override on(event: 'metadata', listener: (metadata: LinkMetadata) => void): this;
+  override on(event: 'ready', listener: (metadata: DeviceMetadata) => void): this;
+  override on(event: 'metadata', listener: (metadata: DeviceMetadata) => void): this;
   override on(event: string, listener: (...args: never[]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
   }
 
   override off(event: 'message', listener: (message: LinkMessage) => void): this;
   override off(event: 'close', listener: (reason: LinkCloseReason) => void): this;
-  override off(event: 'ready', listener: (metadata: LinkMetadata) => void): this;
-  override off(event: 'metadata', listener: (metadata: LinkMetadata) => void): this;
+  override off(event: 'ready', listener: (metadata: DeviceMetadata) => void): this;
+  override off(event: 'metadata', listener: (metadata: DeviceMetadata) => void): this;
   override off(event: string, listener: (...args: never[]) => void): this {
     return super.off(event, listener as (...args: unknown[]) => void);
   }
@@ -189,8 +190,10 @@ export class PeerLink extends EventEmitter implements PeerChannel {
       this.close('not-reading');
       return;
     }
+    // Our metadata within the link's caps, whatever we hold: a peer refuses a hello over them.
+    const outgoing = message.type === 'hello' || message.type === 'metadata' ? { ...message, metadata: withinLinkLimits(message.metadata) } : message;
     try {
-      this.socket.write(encodeFrame(message));
+      this.socket.write(encodeFrame(outgoing));
     } catch {
       // A message of ours over the frame limit is a bug of ours, not the peer's: drop the message.
     }

@@ -15,9 +15,10 @@
 import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
 import { Backoff } from '../../../src-shared/backoff.js';
+import type { DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import { LINK_PACE_AT_REST, LINK_PACE_ATTENTIVE, PeerLink, plainAddress, type LinkCloseReason, type LinkTiming } from './link.js';
 import { DialError, LinkServer, dialLink, type DialResult, type LinkServerLimits } from './linkServer.js';
-import type { LinkMetadata, PeerChannel } from './messages.js';
+import type { PeerChannel } from './messages.js';
 import type { TlsIdentity } from './tlsIdentity.js';
 
 /** The higher identity of a pair that both want a link dials only if no link came within this. */
@@ -68,7 +69,7 @@ interface Target {
 export interface LinkManagerOptions {
   tls: TlsIdentity;
   /** Our hello to `remoteIdentity` (proven): metadata and our own P2P port. In Contacts only mode a non-contact gets no metadata. */
-  hello: (remoteIdentity: string) => { metadata: LinkMetadata; port: number };
+  hello: (remoteIdentity: string) => { metadata: DeviceMetadata; port: number };
   serverLimits?: Partial<LinkServerLimits>;
   linkTiming?: Partial<LinkTiming>;
 }

@@ -3,7 +3,7 @@
 // handshake proves them.
 
 import { z } from 'zod';
-import { OPERATING_SYSTEMS } from '../../../src-shared/peer.js';
+import { deviceMetadataLinkSchema } from '../../../src-shared/peerMetadata.js';
 
 export const LINK_PROTOCOL_VERSION = 1;
 /** A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON. */
@@ -12,20 +12,13 @@ export const FRAME_MAX_BYTES = 64 * 1024;
 const base64Bytes32 = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes in base64');
 const requestId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 
-export const linkMetadataSchema = z.object({
-  name: z.string().max(256),
-  operatingSystem: z.enum(OPERATING_SYSTEMS),
-  deviceModel: z.string().max(128).nullable(),
-  version: z.string().max(64).nullable(),
-  /** The full list of active libraries (the TXT record may hold only some). */
-  libraries: z.array(z.object({ uuid: z.string().uuid(), identity: z.string().max(64) })).max(1000),
-});
-export type LinkMetadata = z.infer<typeof linkMetadataSchema>;
-
 export const linkMessageSchema = z.discriminatedUnion('type', [
-  /** First message each way after the handshake; `port` is the sender's own P2P port (where it listens). */
-  z.object({ type: z.literal('hello'), version: z.number().int(), metadata: linkMetadataSchema, port: z.number().int().min(1).max(65535).optional() }).strict(),
-  z.object({ type: z.literal('metadata'), metadata: linkMetadataSchema }).strict(),
+  /**
+   * First message each way after the handshake; `port` is the sender's own P2P port (where it
+   * listens). The metadata (in `metadata` too) is cleaned as it is parsed (peerMetadata.ts).
+   */
+  z.object({ type: z.literal('hello'), version: z.number().int(), metadata: deviceMetadataLinkSchema, port: z.number().int().min(1).max(65535).optional() }).strict(),
+  z.object({ type: z.literal('metadata'), metadata: deviceMetadataLinkSchema }).strict(),
   z.object({ type: z.literal('ping'), n: z.number().int().nonnegative() }).strict(),
   z.object({ type: z.literal('pong'), n: z.number().int().nonnegative() }).strict(),
   // Pairing (DESIGN §5): the initiator commits to its nonce before seeing the responder's.

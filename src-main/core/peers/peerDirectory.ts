@@ -19,7 +19,7 @@ import type { PeerSplit } from '../contactsOnly/contactsOnlyService.js';
 import { PEERS_MAX } from '../discovery/constants.js';
 import type { LinkOrigin } from '../p2p/linkManager.js';
 import type { Verdict, VerifyTarget } from './verifier.js';
-import { metadataFromLink, type LinkMetadata } from './linkMetadata.js';
+import type { DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 
 /** The list shows at most this many devices (the discovery table's cap): verified ones first. */
 export const LISTED_PEERS_MAX = PEERS_MAX;
@@ -35,7 +35,8 @@ export interface LinkedPeer {
   address: string;
   /** The port it listens on, from its hello. */
   listenPort: number | null;
-  metadata: LinkMetadata;
+  /** What its hello said, cleaned on the way in (src-shared/peerMetadata.ts). */
+  metadata: DeviceMetadata;
   origin: LinkOrigin;
   establishedAt: number;
   lastReceivedAt: number;
@@ -206,7 +207,7 @@ export class PeerDirectory {
     this.remember(this.discoveredIdentities, identity, true);
     const firstSeen = new Date(this.firstSeenOf(identity, Date.parse(entry.firstSeen))).toISOString();
     if (!link) return { ...entry, id: identity, verified, firstSeen };
-    const meta = metadataFromLink(link.metadata);
+    const meta = link.metadata;
     const lastSeen = Math.max(Date.parse(entry.lastSeen) || 0, link.lastReceivedAt);
     const addresses = entry.addresses.some((a) => bare(a) === bare(link.address)) ? entry.addresses : [link.address, ...entry.addresses];
     // A Contacts only node tells a non-contact nothing: its empty name does not replace what discovery knows.
@@ -216,7 +217,7 @@ export class PeerDirectory {
 
   /** A device known only by its link: it dialled us, or we it by address. */
   private linkOnlyPeer(link: LinkedPeer): Peer {
-    const meta = metadataFromLink(link.metadata);
+    const meta = link.metadata;
     const manual = this.sources.manual().has(link.identity);
     const source: Peer['source'] = manual ? 'manual' : link.origin === 'mdns' || this.discoveredIdentities.has(link.identity) ? 'mdns' : link.origin === 'manual' ? 'manual' : 'link';
     return {

@@ -1,6 +1,6 @@
 // Icons are single-colour SVG files used as masks, so they take the text colour of either theme.
 
-import type { OperatingSystem } from '../../../src-shared/peer.js';
+import type { OperatingSystem } from '../../../src-shared/peerMetadata.js';
 import { deviceIconFor, deviceModelLabel, OS_LABELS } from '../../model/peerView.js';
 import { deviceIconUrl, osIconUrl } from '../../icons/iconUrls.js';
 
