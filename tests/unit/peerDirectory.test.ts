@@ -142,6 +142,7 @@ describe('PeerDirectory', () => {
     assert.equal(view.peers.length, 0);
     assert.equal(view.privateDevices, 1);
     assert.ok(view.reachable.has(X), 'but reachable: the link to it can be dialled');
+    assert.equal(view.unverified.size, 0, 'never verified by a handshake: its port shows a decoy to anyone without the secret');
     s.links = [link()];
     view = d.rebuild();
     assert.deepEqual(view.peers.map((p) => [p.id, p.verified]), [[X, true]]);

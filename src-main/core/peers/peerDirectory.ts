@@ -103,6 +103,8 @@ export class PeerDirectory {
   /** Identities a discovered advertisement was proven to belong to (for `source` once mDNS forgets them). */
   private readonly discoveredIdentities = new Map<string, true>();
   private readonly proofs = new Map<string, { peer: Peer; at: number }>();
+  /** Entries that are Contacts only tokens of our contacts: proven by their links only (their port shows a decoy to anyone else). */
+  private resolvedIds = new Set<string>();
   private view: DirectoryView = { peers: [], privateDevices: 0, unverified: new Map(), hijacked: [], reachable: new Map(), vouched: new Set() };
 
   constructor(private readonly sources: DirectorySources, private readonly now: () => number = Date.now) {}
@@ -136,6 +138,7 @@ export class PeerDirectory {
       else byIdentity.set(p.identity, [p]);
     }
     const resolvedIds = new Set(split.resolved.map((p) => p.id));
+    this.resolvedIds = resolvedIds;
     for (const [identity, entries] of byIdentity) {
       const rows = this.rowsFor(identity, entries, links.get(identity) ?? null, { unverified, hijacked, reachable, vouched });
       // A contact behind a Contacts only token is shown once a link proved it.
@@ -170,33 +173,36 @@ export class PeerDirectory {
     const standIn = !proven[0] && !link && remembered !== null && (alive.some((e) => status.get(e) === 'impostor') || (pending[0] !== undefined && !sameEndpoint(pending[0], remembered)));
     const primary = proven[0] ?? (standIn ? undefined : pending[0]);
     const rows: Array<{ entryId: string; peer: Peer }> = [];
+    let device: Peer | null = null;
     if (primary || link) {
       const verified = !!link || (primary !== undefined && status.get(primary) === 'verified');
-      const device = this.devicePeer(identity, primary ?? null, link, verified);
+      device = this.devicePeer(identity, primary ?? null, link, verified);
       rows.push({ entryId: primary?.id ?? identity, peer: device });
       if (primary) acc.reachable.set(identity, primary);
       if (primary && status.get(primary) === 'vouched') acc.vouched.add(primary.id);
       // Not verified yet, or verified before its advertisement changed: (re)verify.
-      const target = primary && (!verified || verdicts.get(primary)?.stale) ? verifyTargetOf(primary, identity) : null;
+      const target = primary && (!verified || verdicts.get(primary)?.stale) && !this.resolvedIds.has(primary.id) ? verifyTargetOf(primary, identity) : null;
       if (target) acc.unverified.set(device.id, target);
-      if (verified) this.remember(this.proofs, identity, { peer: device, at: this.now() });
+      if (verified && !(primary && this.resolvedIds.has(primary.id))) this.remember(this.proofs, identity, { peer: device, at: this.now() });
     } else if (standIn && remembered) {
       rows.push({ entryId: identity, peer: remembered });
       acc.reachable.set(identity, remembered);
       if (alive.some((e) => status.get(e) === 'impostor')) acc.hijacked.push(identity);
     }
     for (const e of alive) {
-      if (e === primary) continue;
+      // Another entry of a device already shown (an old advertisement of the same host: a Contacts only token of the last epoch).
+      if (e === primary || (device !== null && status.get(e) === 'vouched') || (device?.verified && status.get(e) === 'verified')) continue;
       const impostor = status.get(e) === 'impostor';
       const peer: Peer = { ...e, id: `claim:${e.id}`, verified: false, ...(impostor ? { warning: impostorWarning(e.name, identity) } : {}) };
       rows.push({ entryId: e.id, peer });
-      const target = impostor ? null : verifyTargetOf(e, identity);
+      const target = impostor || this.resolvedIds.has(e.id) ? null : verifyTargetOf(e, identity);
       if (target) acc.unverified.set(peer.id, target);
     }
     return rows;
   }
 
   private verdictOf(e: Peer, identity: string): Verdict | null {
+    if (this.resolvedIds.has(e.id)) return null; // only its link proves a contact behind a token
     const target = verifyTargetOf(e, identity);
     return target ? this.sources.verdict(target) : null;
   }
