@@ -1,14 +1,11 @@
 // A discovery mode (DESIGN §2) as one policy object (issue 10): what the node advertises, who may
 // link with it, whom it links with, and what it lists. The node holds the policy of the current
-// mode and asks it; nothing else tests a mode's name. Adding a mode: its policy file here, its
-// entry in POLICIES below, and its label in the UI (src-renderer/components/settings/ModeSettings.tsx).
+// mode and asks it; nothing else tests a mode's name. Adding a mode: its policy file in this
+// folder, its entry in policies.ts, and its label in the UI (src-renderer/components/settings/ModeSettings.tsx).
 
 import type { DiscoveryMode } from '../../../src-shared/peer.js';
 import type { Advertisement } from '../discovery/ownRecords.js';
 import type { DeviceMetadata } from '../../../src-shared/peerMetadata.js';
-import { contactsOnlyPolicy } from './contactsOnly.js';
-import { disabledPolicy } from './disabled.js';
-import { everyonePolicy } from './everyone.js';
 
 /** What a policy may ask of the node. */
 export interface ModeContext {
@@ -41,15 +38,4 @@ export interface ModePolicy {
   helloMetadata(remote: string, ctx: ModeContext): DeviceMetadata;
   /** Whether a standing link with `identity` may exist (one we dial, or one it opened). */
   linksWith(identity: string, ctx: ModeContext): boolean;
-}
-
-
-export const POLICIES: Readonly<Record<DiscoveryMode, ModePolicy>> = {
-  everyone: everyonePolicy,
-  'contacts-only': contactsOnlyPolicy,
-  disabled: disabledPolicy,
-};
-
-export function policyFor(mode: DiscoveryMode): ModePolicy {
-  return POLICIES[mode];
 }
