@@ -5,54 +5,16 @@ import { FieldFeedback } from '../common/FieldFeedback.js';
 
 export function LibraryItem({ library, onDelete }: { library: Library; onDelete: (library: Library) => void }) {
   const key = `library:${library.uuid}` as const;
-  const renameLibrary = useNearby((s) => s.renameLibrary);
   const setLibraryActive = useNearby((s) => s.setLibraryActive);
-  const clearFeedback = useNearby((s) => s.clearFeedback);
   const error = useNearby((s) => s.errors[key]);
   const busy = useNearby((s) => s.busy[key] === true);
   const [renaming, setRenaming] = useState(false);
-  const [draft, setDraft] = useState(library.name);
   const feedbackId = `library-feedback-${library.uuid}`;
-  const inputId = `library-name-${library.uuid}`;
 
-  const onRename = async (e: FormEvent) => {
-    e.preventDefault();
-    if (await renameLibrary(library.uuid, draft)) setRenaming(false);
-  };
   return (
     <li className="library" data-library={library.name}>
       {renaming ? (
-        <form className="row grow" onSubmit={(e) => void onRename(e)}>
-          <label htmlFor={inputId} className="visually-hidden">
-            New name for {library.name}
-          </label>
-          <input
-            id={inputId}
-            className="input grow"
-            value={draft}
-            autoFocus
-            aria-invalid={error !== undefined}
-            aria-describedby={feedbackId}
-            onChange={(e) => {
-              setDraft(e.target.value);
-              clearFeedback(key);
-            }}
-          />
-          <button type="submit" className="button button-primary" disabled={busy}>
-            Save
-          </button>
-          <button
-            type="button"
-            className="button"
-            onClick={() => {
-              setRenaming(false);
-              setDraft(library.name);
-              clearFeedback(key);
-            }}
-          >
-            Cancel
-          </button>
-        </form>
+        <RenameForm library={library} feedbackId={feedbackId} onDone={() => setRenaming(false)} />
       ) : (
         <>
           <span className="library-name grow">{library.name}</span>
@@ -70,14 +32,7 @@ export function LibraryItem({ library, onDelete }: { library: Library; onDelete:
               Active<span className="visually-hidden"> ({library.name})</span>
             </span>
           </label>
-          <button
-            type="button"
-            className="button"
-            onClick={() => {
-              setDraft(library.name);
-              setRenaming(true);
-            }}
-          >
+          <button type="button" className="button" onClick={() => setRenaming(true)}>
             Rename<span className="visually-hidden"> {library.name}</span>
           </button>
           <button type="button" className="button button-danger-quiet" onClick={() => onDelete(library)} disabled={busy}>
@@ -87,5 +42,53 @@ export function LibraryItem({ library, onDelete }: { library: Library; onDelete:
       )}
       <FieldFeedback id={feedbackId} error={error} />
     </li>
+  );
+}
+
+/** The library's name as a field, saved or cancelled; `onDone` closes it. */
+function RenameForm({ library, feedbackId, onDone }: { library: Library; feedbackId: string; onDone: () => void }) {
+  const key = `library:${library.uuid}` as const;
+  const renameLibrary = useNearby((s) => s.renameLibrary);
+  const clearFeedback = useNearby((s) => s.clearFeedback);
+  const error = useNearby((s) => s.errors[key]);
+  const busy = useNearby((s) => s.busy[key] === true);
+  const [draft, setDraft] = useState(library.name);
+  const inputId = `library-name-${library.uuid}`;
+
+  const onRename = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await renameLibrary(library.uuid, draft)) onDone();
+  };
+  return (
+    <form className="row grow" onSubmit={(e) => void onRename(e)}>
+      <label htmlFor={inputId} className="visually-hidden">
+        New name for {library.name}
+      </label>
+      <input
+        id={inputId}
+        className="input grow"
+        value={draft}
+        autoFocus
+        aria-invalid={error !== undefined}
+        aria-describedby={feedbackId}
+        onChange={(e) => {
+          setDraft(e.target.value);
+          clearFeedback(key);
+        }}
+      />
+      <button type="submit" className="button button-primary" disabled={busy}>
+        Save
+      </button>
+      <button
+        type="button"
+        className="button"
+        onClick={() => {
+          clearFeedback(key);
+          onDone();
+        }}
+      >
+        Cancel
+      </button>
+    </form>
   );
 }
