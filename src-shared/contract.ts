@@ -5,7 +5,8 @@
 
 import { z } from 'zod';
 import { MANUAL_PEER_MAX_CHARS } from './manualPeer.js';
-import { DISCOVERY_MODES, type DiscoveryMode, type Library, type Peer } from './peer.js';
+import { type Library, type Peer } from './peer.js';
+import { DISCOVERY_MODES, type DiscoveryMode } from './discoveryModes.js';
 import type { DeviceMetadata } from './peerMetadata.js';
 import type { Contact, PairingSessionState } from './pairing.js';
 

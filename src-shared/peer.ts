@@ -3,8 +3,6 @@
 
 import type { DeviceMetadata } from './peerMetadata.js';
 
-export const DISCOVERY_MODES = ['everyone', 'contacts-only', 'disabled'] as const;
-export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
 
 /** A device seen on the network. */
 export interface Peer extends DeviceMetadata {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { CommandError } from '../../src-shared/contract.js';
 import { toDisplayText } from '../../src-shared/displayText.js';
-import { DISCOVERY_MODES } from '../../src-shared/peer.js';
+import { DISCOVERY_MODES } from '../../src-shared/discoveryModes.js';
 import { isRemoteIdentity } from '../../src-shared/identity.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { describeSchemaIssues } from '../../src-shared/schemaIssues.js';

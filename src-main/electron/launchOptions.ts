@@ -2,7 +2,7 @@
 // without Electron.
 
 import path from 'node:path';
-import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/peer.js';
+import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/discoveryModes.js';
 import { defaultDataDir } from '../core/dataDir.js';
 
 /** `disabled` starts the node without any discovery traffic (tests, a quiet start); the choice is saved. */

@@ -6,7 +6,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEVICE_NAME_MAX_CHARS, LIBRARY_NAME_MAX_CHARS } from '../../src-shared/contract.js';
-import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/peer.js';
+import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/discoveryModes.js';
 
 export interface HostPort {
   host: string;

@@ -2,7 +2,7 @@
 // support/commandFuzzMain.ts): what a typed answer is, and what a sane NodeState is.
 
 import { isRemoteIdentity } from '../../src-shared/identity.js';
-import { DISCOVERY_MODES } from '../../src-shared/peer.js';
+import { DISCOVERY_MODES } from '../../src-shared/discoveryModes.js';
 
 /** Error codes a refusal may carry; 'internal' is not among them: it means the node failed. */
 export const TYPED_ERROR_CODES = new Set(['unknown-command', 'invalid-payload', 'not-found', 'refused']);

@@ -4,7 +4,7 @@
 // payload that is valid, so that the commands' real work runs between the refusals.
 
 import { COMMAND_NAMES, commands, PAYLOAD_MAX_BYTES, type CommandName } from '../../src-shared/contract.js';
-import { DISCOVERY_MODES } from '../../src-shared/peer.js';
+import { DISCOVERY_MODES } from '../../src-shared/discoveryModes.js';
 import type { Rng } from './prng.js';
 
 export const COMMANDS = COMMAND_NAMES;

@@ -3,7 +3,7 @@
 // mode and asks it; nothing else tests a mode's name. Adding a mode: its policy file in this
 // folder, its entry in policies.ts, and its label in the UI (src-renderer/components/settings/ModeSettings.tsx).
 
-import type { DiscoveryMode } from '../../../src-shared/peer.js';
+import type { DiscoveryMode } from '../../../src-shared/discoveryModes.js';
 import type { Advertisement } from '../discovery/ownRecords.js';
 import type { DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 

@@ -1,6 +1,6 @@
 // The policy of each discovery mode (modePolicy.ts says what a policy decides).
 
-import type { DiscoveryMode } from '../../../src-shared/peer.js';
+import type { DiscoveryMode } from '../../../src-shared/discoveryModes.js';
 import { contactsOnlyPolicy } from './contactsOnly.js';
 import { disabledPolicy } from './disabled.js';
 import { everyonePolicy } from './everyone.js';

@@ -1,26 +1,20 @@
 import { useEffect, useState } from 'react';
 import { TEMPORARY_EVERYONE_DEFAULT_MINUTES } from '../../../src-shared/contract.js';
-import type { DiscoveryMode } from '../../../src-shared/peer.js';
+import { DISCOVERY_MODE_LABELS, DISCOVERY_MODES, type DiscoveryMode } from '../../../src-shared/discoveryModes.js';
 import { useNearby } from '../../store/StoreContext.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 
 type ModeChoice = DiscoveryMode | 'everyone-temporarily';
 
+/** The modes as the node offers them, with "Everyone for a while" before the last (Disabled). */
 const MODES: Array<{ mode: ModeChoice; label: string; help: string }> = [
-  { mode: 'everyone', label: 'Everyone', help: 'Announces this device to the network and lists every device it hears.' },
-  {
-    mode: 'contacts-only',
-    label: 'Contacts only',
-    help:
-      'Only your paired contacts can recognise and reach this device. Everyone else sees an anonymous token that changes every 15 minutes: ' +
-      'no name, model, system or libraries, and nothing that ties one token to the next. You still see the devices around you.',
-  },
+  ...DISCOVERY_MODES.filter((m) => m !== 'disabled').map((mode) => ({ mode, ...DISCOVERY_MODE_LABELS[mode] })),
   {
     mode: 'everyone-temporarily',
     label: `Everyone for ${TEMPORARY_EVERYONE_DEFAULT_MINUTES} minutes`,
     help: 'Visible to everyone for a while (for example to pair with a new device), then back to Contacts only by itself.',
   },
-  { mode: 'disabled', label: 'Disabled', help: 'Says goodbye and goes silent: this device is invisible and lists no one.' },
+  { mode: 'disabled', ...DISCOVERY_MODE_LABELS.disabled },
 ];
 
 /** "9:05" for a number of seconds left. */
