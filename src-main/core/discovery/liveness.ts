@@ -168,9 +168,15 @@ export class LivenessProber {
     const question = ++this.questionCounter;
     check.question = question;
     const packet = encodeQuery([{ name: instanceFullName(check.label), type: 'SRV', unicastResponse: false }]);
-    check.timer = setTimeout(() => this.miss(key, check), check.kind === 'goodbye' ? GOODBYE_VERIFY_TIMEOUT_MS : PROBE_TIMEOUT_MS);
+    // After the event loop stalled (a busy host), an expired timer runs before the answer that
+    // arrived meanwhile is read: the verdict waits one more turn of the loop, so that it is.
+    const stillAsking = () => this.checks.get(key) === check && check.question === question;
+    const timeout = check.kind === 'goodbye' ? GOODBYE_VERIFY_TIMEOUT_MS : PROBE_TIMEOUT_MS;
+    check.timer = setTimeout(() => {
+      check.timer = setTimeout(() => stillAsking() && this.miss(key, check), 0);
+    }, timeout);
     this.transport.directQuery(address, packet, (failure: DirectQuestionFailure) => {
-      if (this.checks.get(key) !== check || check.question !== question) return;
+      if (!stillAsking()) return;
       if (check.timer) clearTimeout(check.timer);
       check.timer = null;
       if (failure === 'port-unreachable') {
