@@ -42,7 +42,9 @@ describe('a host whose IPv6 unicast is broken', { skip }, () => {
   before(async () => {
     lan = await Lan.create({ hosts: 5, ipv6Dad: false });
     for (const h of [lan.hosts[0]!, lan.hosts[4]!]) await h.run('ip', ['-6', 'route', 'del', 'fe80::/64', 'dev', 'eth0']);
-    [broken, ...others] = await Promise.all(lan.hosts.slice(0, 4).map((h, i) => startNode(h, { name: i === 0 ? 'Broken IPv6' : `Peer ${i}` })));
+    const started = await Promise.all(lan.hosts.slice(0, 4).map((h, i) => startNode(h, { name: i === 0 ? 'Broken IPv6' : `Peer ${i}` })));
+    broken = started[0]!;
+    others = started.slice(1);
   });
 
   after(async () => {
