@@ -297,6 +297,22 @@ describe('Responder', () => {
       r.cancelTimers();
     });
 
+    test('an announcement that must wait goes out whole: the service and its new address in one packet', async () => {
+      const t = new RecordingTransport();
+      const r = new Responder(t);
+      r.setAdvertisement(advertisement());
+      r.announce();
+      await advance(300);
+      const moved: MulticastInterface = { ...eth0, ipv4: [{ address: '10.0.0.77', netmask: '255.255.255.0' }] };
+      r.announce([moved]); // the address changed: announced again at once
+      await advance(2000);
+      const withNewAddress = t.sent.map((x) => decodeMessage(x.packet)!).filter((m) => m.records.some((x) => x.type === 'A' && x.data === '10.0.0.77'));
+      assert.ok(withNewAddress.length > 0, 'the new address was announced');
+      assert.ok(withNewAddress[0]!.records.some((x) => x.type === 'SRV'), 'with the SRV in the same packet');
+      assert.ok(shortestRepeatMs(multicastRecords(t)) >= 1000, 'and nothing twice within a second');
+      r.cancelTimers();
+    });
+
     test('records sent as additionals are not multicast again as answers within the second', async () => {
       const t = new RecordingTransport();
       const r = new Responder(t);

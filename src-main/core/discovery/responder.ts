@@ -48,15 +48,25 @@ export class Responder {
     if (!ad) return;
     for (let i = 0; i < ANNOUNCE_COUNT; i++) {
       const send = () => {
-        if (this.ad !== ad) return; // superseded by a newer announcement or a goodbye
-        for (const iface of interfaces) {
-          const records = buildOwnRecords(ad, iface);
-          this.multicast(iface, this.allRecords(records), []);
-        }
+        for (const iface of interfaces) this.announceOn(ad, iface, this.allRecords(buildOwnRecords(ad, iface)));
       };
       if (i === 0) send();
       else this.later(ANNOUNCE_INTERVAL_MS * 2 ** (i - 1), send);
     }
+  }
+
+  /**
+   * One announcement on one interface, whole: when one of its records went out there less than a
+   * second ago (RFC 6762 §6), they all wait for that second to pass, so that a peer gets the
+   * service and its new address together.
+   */
+  private announceOn(ad: Advertisement, iface: MulticastInterface, records: MdnsRecord[]): void {
+    if (this.ad !== ad) return; // superseded by a newer announcement or a goodbye
+    const sent = this.lastMulticast.get(iface.name);
+    const now = Date.now();
+    const waitMs = Math.max(0, ...records.map((r) => MULTICAST_RECORD_MIN_INTERVAL_MS - (now - (sent?.get(recordKey(r)) ?? -Infinity))));
+    if (waitMs > 0) this.later(waitMs, () => this.announceOn(ad, iface, records));
+    else this.multicast(iface, records, []);
   }
 
   /** Goodbye packets (TTL 0, RFC 6762 §10.1) for every record, awaited; then nothing is answered. */
