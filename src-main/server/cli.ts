@@ -138,6 +138,7 @@ async function serve(cmd: Extract<CliCommand, { kind: 'serve' }>): Promise<void>
 
 async function browse(cmd: Extract<CliCommand, { kind: 'browse' }>): Promise<void> {
   const engine = new DiscoveryEngine();
+  engine.setLooking(true); // browse shows what it finds: someone is looking all along
   engine.on('warning', (w) => process.stderr.write(`sd-nearby: warning: ${w}\n`));
   const finish = async () => {
     const peers = engine.peers().sort((a, b) => a.name.localeCompare(b.name));

@@ -21,7 +21,7 @@ import type { Peer } from '../../src-shared/peer.js';
 const skip = isRoot() ? false : 'needs root to create network namespaces';
 
 const FOLLOW_BOUND_MS = 3000;
-/** Long enough for a peer to notice a silent node (direct question every ~10 s, 3 unanswered). */
+/** Long enough for a peer to notice a silent node (while it looks: a direct question every ~2.5 s, two unanswered). */
 const OUTAGE_MAX_MS = 20_000;
 
 /** The entry discovery made for `identity` (its id is the instance name; a P2P link may add others). */
@@ -82,7 +82,7 @@ describe('hardening: the network fails under a node', { skip }, () => {
     const host = lan.hosts[0]!;
     const address = host.ipv4!;
     await host.setLink('eth0', false);
-    // Both sides get time to drop the other (direct questions every ~10 s, three unanswered).
+    // Both sides get time to drop the other (direct questions every ~2.5 s, two unanswered).
     const [dropped, nodeDroppedMs] = await Promise.all([
       peer.waitForState((s) => !lists(s, nodeId), OUTAGE_MAX_MS, 'the peer to drop the silent node').then((r) => r.elapsedMs, () => null),
       node.waitForState((s) => !lists(s, peerId), OUTAGE_MAX_MS, 'the node to drop the peer it cannot reach').then((r) => r.elapsedMs, () => null),

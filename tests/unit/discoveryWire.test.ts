@@ -1,7 +1,7 @@
 // Unit tests of the discovery engine's pure parts: message codec, peer cache, responder rules.
 // The responder is driven through a recording Transport (a fake is fine inside a unit test).
 
-import { describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import dnsPacket from 'dns-packet';
@@ -9,7 +9,7 @@ import { decodeMessage, encodeQuery, encodeResponse, instanceLabelOf, type MdnsR
 import { PeerCache, claimedIdentity } from '../../src-main/core/discovery/peerCache.js';
 import { Responder } from '../../src-main/core/discovery/responder.js';
 import { Browser } from '../../src-main/core/discovery/browser.js';
-import { buildOwnRecords, type Advertisement } from '../../src-main/core/discovery/ownRecords.js';
+import { buildOwnRecords, recordKey, type Advertisement } from '../../src-main/core/discovery/ownRecords.js';
 import { interfaceForSource, type MulticastInterface } from '../../src-main/core/discovery/networkInterfaces.js';
 import type { Transport } from '../../src-main/core/discovery/transport.js';
 import { TRUNCATED_QUERIES_PENDING_MAX } from '../../src-main/core/discovery/constants.js';
@@ -29,12 +29,12 @@ function advertisement(identity = newIdentity()): Advertisement {
 }
 
 class RecordingTransport implements Transport {
-  readonly sent: Array<{ kind: 'multicast' | 'unicast' | 'direct'; to?: string; port?: number; packet: Buffer }> = [];
+  readonly sent: Array<{ kind: 'multicast' | 'unicast' | 'direct'; to?: string; port?: number; packet: Buffer; at?: number }> = [];
   interfaces() {
     return [eth0];
   }
   async multicast(_iface: string, packet: Buffer) {
-    this.sent.push({ kind: 'multicast', packet });
+    this.sent.push({ kind: 'multicast', packet, at: Date.now() });
   }
   async unicast(address: string, port: number, packet: Buffer) {
     this.sent.push({ kind: 'unicast', to: address, port, packet });
@@ -252,6 +252,82 @@ describe('Responder', () => {
     await new Promise((res) => setTimeout(res, 1100));
     r.cancelTimers();
     assert.ok(t.sent.length >= 2, 'the answer went out after the second passed');
+  });
+
+  /** Every record a responder multicast (answers and additionals), with when it went out. */
+  const multicastRecords = (t: RecordingTransport) =>
+    t.sent.filter((s) => s.kind === 'multicast').flatMap((s) => decodeMessage(s.packet)!.records.map((r) => ({ at: s.at!, key: recordKey(r) })));
+  /** The shortest time between two multicasts of one record. */
+  const shortestRepeatMs = (sent: Array<{ at: number; key: string }>) => {
+    const last = new Map<string, number>();
+    let shortest = Infinity;
+    for (const { at, key } of sent) {
+      if (last.has(key)) shortest = Math.min(shortest, at - last.get(key)!);
+      last.set(key, at);
+    }
+    return shortest;
+  };
+  /** Mocked time, in 10 ms steps, letting the sends' completions (promises) run between them. */
+  const advance = async (ms: number) => {
+    for (let t = 0; t < ms; t += 10) {
+      mock.timers.tick(10);
+      await new Promise<void>((res) => setImmediate(res));
+    }
+  };
+
+  describe('no record multicast twice within a second (RFC 6762 §6)', () => {
+    beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 }));
+    afterEach(() => mock.timers.reset());
+
+    test('an announcement does not repeat, within a second, the records an answer multicast a moment before', async () => {
+      const t = new RecordingTransport();
+      const r = new Responder(t);
+      const ad = advertisement();
+      r.setAdvertisement(ad);
+      const ptrQuery = () => r.handleQuery(query([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: false }]), { address: '10.0.0.2', port: 5353 }, eth0);
+      ptrQuery();
+      await advance(200); // answered (20-120 ms): every record
+      r.announce(); // as after a change of libraries; the second announcement a second later
+      await advance(900);
+      ptrQuery(); // just before the second announcement
+      await advance(4000);
+      const sent = multicastRecords(t);
+      assert.ok(sent.length >= 10, `${sent.length} records multicast`);
+      assert.ok(shortestRepeatMs(sent) >= 1000, `a record went again after ${shortestRepeatMs(sent)} ms`);
+      r.cancelTimers();
+    });
+
+    test('an announcement that must wait goes out whole: the service and its new address in one packet', async () => {
+      const t = new RecordingTransport();
+      const r = new Responder(t);
+      r.setAdvertisement(advertisement());
+      r.announce();
+      await advance(300);
+      const moved: MulticastInterface = { ...eth0, ipv4: [{ address: '10.0.0.77', netmask: '255.255.255.0' }] };
+      r.announce([moved]); // the address changed: announced again at once
+      await advance(2000);
+      const withNewAddress = t.sent.map((x) => decodeMessage(x.packet)!).filter((m) => m.records.some((x) => x.type === 'A' && x.data === '10.0.0.77'));
+      assert.ok(withNewAddress.length > 0, 'the new address was announced');
+      assert.ok(withNewAddress[0]!.records.some((x) => x.type === 'SRV'), 'with the SRV in the same packet');
+      assert.ok(shortestRepeatMs(multicastRecords(t)) >= 1000, 'and nothing twice within a second');
+      r.cancelTimers();
+    });
+
+    test('records sent as additionals are not multicast again as answers within the second', async () => {
+      const t = new RecordingTransport();
+      const r = new Responder(t);
+      const ad = advertisement();
+      r.setAdvertisement(ad);
+      r.handleQuery(query([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: false }]), { address: '10.0.0.2', port: 5353 }, eth0);
+      await advance(150); // the answer: PTR, with SRV, TXT and addresses as additionals
+      const instance = `${ad.instance}._sd._udp.local`;
+      r.handleQuery(query([{ name: instance, type: 'SRV', unicastResponse: false }, { name: instance, type: 'TXT', unicastResponse: false }]), { address: '10.0.0.3', port: 5353 }, eth0);
+      await advance(3000);
+      const sent = multicastRecords(t);
+      assert.ok(sent.some((x) => x.key.includes('|SRV|')), 'the SRV went out');
+      assert.ok(shortestRepeatMs(sent) >= 1000, `a record went again after ${shortestRepeatMs(sent)} ms`);
+      r.cancelTimers();
+    });
   });
 
   test('goodbye sends every record with TTL 0 and then answers nothing', async () => {

@@ -23,7 +23,7 @@ export const ANNOUNCE_INTERVAL_MS = 1000;
 export const QUERY_FIRST_DELAY_MIN_MS = 20;
 export const QUERY_FIRST_DELAY_MAX_MS = 120;
 export const REQUERY_MIN_MS = 1000;
-/** RFC 6762 §5.2 allows a cap of 60 min; peers stay fresh through direct questions meanwhile. */
+/** RFC 6762 §5.2 allows a cap of 60 min; the known answers keep the PTR records (75 min) fresh. */
 export const REQUERY_MAX_MS = 60 * 60 * 1000;
 /** Random extra delay added to each re-query, as a fraction of its interval. */
 export const REQUERY_JITTER_FRACTION = 0.1;
@@ -44,28 +44,52 @@ export const KNOWN_ANSWER_PACKETS_MAX = 8;
 /** RFC 6762 §6: a record is not multicast again within one second (probe defence aside). */
 export const MULTICAST_RECORD_MIN_INTERVAL_MS = 1000;
 
-/** Direct (unicast, QU) questions that keep peers honest (DESIGN §4): how often, how long to wait. */
-export const LIVENESS_INTERVAL_MS = 10_000;
-export const LIVENESS_TIMEOUT_MS = 1000;
-export const LIVENESS_ATTEMPTS = 3;
-/** A goodbye removes a peer only when direct questions then go unanswered (goodbyes can be spoofed). */
+/**
+ * Direct questions (DESIGN §4, issue 9): an SRV question sent from an ephemeral port to one of a
+ * peer's addresses (legacy unicast, RFC 6762 §6.7: no QU bit, the answer comes to that port). An
+ * answer proves the peer alive. Asked only while someone looks at the peer list, of the peers no
+ * P2P link vouches for: every PROBE_INTERVAL_MS, give or take PROBE_INTERVAL_JITTER_FRACTION;
+ * PROBE_MISSES_TO_DROP unanswered in a row (each a PROBE_TIMEOUT_MS wait, the next one to the
+ * peer's next address) drop it. A SIGKILLed peer is then gone within about 1.3 + 1.5 s on
+ * average, at most 3 + 1.5 s (its host answers "port unreachable" at once, which is sooner still),
+ * and a silent host within 4.5 s; a question and its answer every 2.5 s are 0.8 packets a second
+ * per peer.
+ */
+export const PROBE_INTERVAL_MS = 2500;
+export const PROBE_INTERVAL_JITTER_FRACTION = 0.2;
+export const PROBE_TIMEOUT_MS = 750;
+export const PROBE_MISSES_TO_DROP = 2;
+/** When someone starts looking, every peer is asked within this long, spread over it, not at once. */
+export const PROBE_SWEEP_SPREAD_MS = 1000;
+/** New direct questions started per second at most (a flood of fake services is asked slowly). */
+export const PROBES_PER_SECOND_MAX = 50;
+/** A direct question's socket waits this long for its answer or an error, longer than any timeout. */
+export const DIRECT_QUESTION_SOCKET_MS = 1000;
+/** A goodbye removes a peer only when direct questions then go unanswered (goodbyes can be
+ *  spoofed); verified looking or not: the peer's own goodbye caused the question. */
 export const GOODBYE_VERIFY_TIMEOUT_MS = 250;
-export const GOODBYE_VERIFY_ATTEMPTS = 2;
+export const GOODBYE_VERIFY_MISSES_TO_DROP = 2;
 
 /** A peer that announced part of its records is asked for the rest at most this often. */
 export const ASK_MISSING_MIN_INTERVAL_MS = 1000;
 /**
+ * Nobody looking: a peer is asked for the records it left out only while it is new, for this
+ * long after it was first heard; later its PTR and TXT (75 min) keep it listed, and whatever ran
+ * out (SRV, addresses: 120 s) is asked for again when someone looks.
+ */
+export const NEW_PEER_COMPLETION_MS = 5000;
+/**
  * RFC 6762 §5.2 cache maintenance: a record we still want is asked for again at 80, 85, 90 and
  * 95 % of its lifetime (plus up to 2 % at random, so that one querier goes first and its answer
- * refreshes everyone else's cache). Not for peers the P2P link vouches for: their records are
- * held while the link lives.
+ * refreshes everyone else's cache). Only while someone looks (nobody else is interested in
+ * them), and not for peers the P2P link vouches for: their records are held while the link lives.
  */
 export const REFRESH_POINTS = [0.8, 0.85, 0.9, 0.95] as const;
 export const REFRESH_JITTER = 0.02;
 /** Records with shorter lifetimes (legacy-unicast style 10 s) are not worth refreshing. */
 export const REFRESH_TTL_MIN_MS = 20_000;
-/** Questions in one refresh query (about 60 bytes each: well within one frame). */
-export const REFRESH_QUESTIONS_PER_PACKET = 16;
+/** Questions in one query of ours for peers' records (about 60 bytes each: well within one frame). */
+export const QUESTIONS_PER_PACKET_MAX = 16;
 
 /** How often the interface list is read again (address or link changes). */
 export const INTERFACE_POLL_MS = 1000;

@@ -1,17 +1,18 @@
 // The discovery engine (DESIGN §4): sockets on every interface that can multicast, IPv4 and
 // IPv6, re-read when interfaces change; a responder for our instance and a browser for the others.
 
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo } from 'node:dgram';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { DUPLICATE_PACKET_WINDOW_MS, INTERFACE_POLL_MS, MDNS_PORT, PEERS_EVENT_MIN_INTERVAL_MS, PEERS_MAX } from './constants.js';
+import { isIPv6 } from 'node:net';
+import { DIRECT_QUESTION_SOCKET_MS, DUPLICATE_PACKET_WINDOW_MS, INTERFACE_POLL_MS, MDNS_PORT, PEERS_EVENT_MIN_INTERVAL_MS, PEERS_MAX } from './constants.js';
 import { decodeMessage } from './dnsMessage.js';
 import { MdnsSocket, type Family } from './mdnsSocket.js';
 import { interfaceForSource, interfacesSignature, listMulticastInterfaces, type MulticastInterface } from './networkInterfaces.js';
 import type { Advertisement } from './ownRecords.js';
 import { Responder } from './responder.js';
 import { Browser } from './browser.js';
-import type { Transport } from './transport.js';
+import type { DirectQuestionFailure, Transport } from './transport.js';
 import type { Peer } from '../../../src-shared/peer.js';
 
 /** SD_NEARBY_DEBUG_MDNS=1 logs every packet in and out to stderr (read once: packets are a hot path). */
@@ -35,7 +36,10 @@ export function hostnameForIdentity(identity: string): string {
 
 export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> implements Transport {
   private readonly sockets = new Map<string, MdnsSocket>(); // `${iface}/${family}`
-  private directSockets: { v4: Socket | null; v6: Socket | null } = { v4: null, v6: null };
+  /** Closes the socket of each direct question still waiting for its answer (one per question). */
+  private readonly directQuestionClosers = new Set<() => void>();
+  /** Kinds of send failure already reported (`${iface}/${family}/${code}`): one warning each. */
+  private readonly sendFailuresReported = new Set<string>();
   private current: MulticastInterface[] = [];
   private signature = '';
   private pollTimer: NodeJS.Timeout | null = null;
@@ -70,15 +74,24 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     return this.browser.peers();
   }
 
-  /** Whether someone looks at the list (issue 9): placeholder until the engine branch lands. */
-  setLooking(_looking: boolean): void {}
-
-  /** Asks the LAN for an instance's records again: placeholder until the engine branch lands. */
-  askFor(_instanceName: string): void {}
-
   /** The P2P link vouches for a peer's liveness (by Peer.id): mDNS stops asking it directly. */
   setMonitored(peerId: string, monitored: boolean): void {
     this.browser.setMonitored(peerId, monitored);
+  }
+
+  /**
+   * Whether someone looks at the peer list (issue 9): while someone does, peers are asked
+   * directly every few seconds and their records kept fresh, so that the list is exact within
+   * seconds; while nobody does, no packet about any one peer is sent. Until this is first
+   * called the engine behaves as if someone looked.
+   */
+  setLooking(looking: boolean): void {
+    this.browser.setLooking(looking);
+  }
+
+  /** Asks the LAN for an instance's records again (its owner's answer replaces an impostor's). */
+  askFor(instanceName: string): void {
+    this.browser.askFor(instanceName);
   }
 
   /** Opens the sockets, starts browsing and, with an advertisement, announces it. */
@@ -89,7 +102,6 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     }
     this.running = true;
     this.responder.setAdvertisement(advertisement);
-    await this.openDirectSockets();
     await this.syncInterfaces(true);
     this.browser.start();
     this.responder.announce();
@@ -125,8 +137,7 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     this.browser.stop();
     await Promise.all([...this.sockets.values()].map((s) => s.close()));
     this.sockets.clear();
-    for (const s of [this.directSockets.v4, this.directSockets.v6]) s?.close();
-    this.directSockets = { v4: null, v6: null };
+    for (const close of [...this.directQuestionClosers]) close();
     this.current = [];
     this.signature = '';
     this.recent.clear();
@@ -150,21 +161,6 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     }, wait);
   }
 
-  private async openDirectSockets(): Promise<void> {
-    const open = (family: Family) =>
-      new Promise<Socket | null>((resolve) => {
-        const socket = createSocket(family === 4 ? { type: 'udp4' } : { type: 'udp6', ipv6Only: true });
-        socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, socket, true));
-        socket.once('error', () => resolve(null)); // e.g. no IPv6 on this host
-        socket.bind(0, family === 4 ? '0.0.0.0' : '::', () => {
-          socket.removeAllListeners('error');
-          socket.on('error', (err) => this.emit('warning', `direct question socket: ${err.message}`));
-          resolve(socket);
-        });
-      });
-    this.directSockets = { v4: await open(4), v6: await open(6) };
-  }
-
   private async syncInterfaces(initial: boolean): Promise<void> {
     if (!this.running) return;
     let list: MulticastInterface[];
@@ -178,6 +174,8 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     if (!initial && signature === this.signature) return;
     const previous = new Map(this.current.map((i) => [i.name, interfacesSignature([i])]));
     this.signature = signature;
+    // Another network, perhaps other failures: each kind is worth one warning again.
+    this.sendFailuresReported.clear();
     this.current = list;
     const wanted = new Set<string>();
     for (const iface of list) {
@@ -271,19 +269,94 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
   async multicast(interfaceName: string, packet: Buffer): Promise<void> {
     if (DEBUG_MDNS) console.error(Date.now() % 100000, 'mdns ->', interfaceName, JSON.stringify(decodeMessage(packet)).slice(0, 200));
     this.noteSent(packet);
-    await Promise.all([4, 6].map((f) => this.sockets.get(`${interfaceName}/${f}`)?.send(packet)));
+    await Promise.all(
+      ([4, 6] as const).map(async (family) => {
+        const socket = this.sockets.get(`${interfaceName}/${family}`);
+        const err = await socket?.send(packet);
+        if (socket && err) this.reportSendFailure(interfaceName, family, err, socket.group);
+      }),
+    );
   }
 
   async unicast(address: string, port: number, packet: Buffer): Promise<void> {
     const family = address.includes(':') ? 6 : 4;
     const iface = interfaceForSource(address, this.current);
     const socket = iface ? this.sockets.get(`${iface.name}/${family}`) : undefined;
-    await socket?.send(packet, { address, port });
+    const err = await socket?.send(packet, { address, port });
+    if (iface && err) this.reportSendFailure(iface.name, family, err, address);
   }
 
-  async directQuery(address: string, packet: Buffer): Promise<void> {
-    const socket = address.includes(':') ? this.directSockets.v6 : this.directSockets.v4;
-    if (!socket) return;
-    await new Promise<void>((resolve) => socket.send(packet, MDNS_PORT, address, () => resolve()));
+  /**
+   * A question from a socket of its own, connected to the peer's port 5353: the answer comes
+   * back to it alone, and so does an ICMP "port unreachable" (ECONNREFUSED), which tells at once
+   * that nothing answers there any more. The socket closes at the first answer, or after
+   * DIRECT_QUESTION_SOCKET_MS.
+   */
+  directQuery(address: string, packet: Buffer, onFailure: (failure: DirectQuestionFailure) => void): void {
+    const family = isIPv6(address.replace(/%.*$/, '')) ? 6 : 4;
+    const socket = createSocket(family === 4 ? { type: 'udp4' } : { type: 'udp6', ipv6Only: true });
+    let open = true;
+    const close = () => {
+      if (!open) return;
+      open = false;
+      clearTimeout(timer);
+      this.directQuestionClosers.delete(close);
+      socket.close();
+    };
+    this.directQuestionClosers.add(close);
+    const timer = setTimeout(close, DIRECT_QUESTION_SOCKET_MS);
+    const fail = (err: NodeJS.ErrnoException) => {
+      if (!open) return;
+      close();
+      if (err.code === 'ECONNREFUSED') {
+        onFailure('port-unreachable');
+        return;
+      }
+      this.reportSendFailure(interfaceForSource(address, this.current)?.name ?? 'the network', family, err, address);
+      onFailure('send-failed');
+    };
+    socket.on('message', (buf, rinfo) => {
+      this.onMessage(buf, rinfo, socket, true);
+      close();
+    });
+    socket.on('error', fail);
+    // Node calls back with the error when connecting fails (its types leave the argument out).
+    const onConnect = (err?: NodeJS.ErrnoException) => {
+      if (err) fail(err);
+      else if (open) socket.send(packet, (sendErr) => sendErr && fail(sendErr as NodeJS.ErrnoException));
+    };
+    socket.connect(MDNS_PORT, address, onConnect as () => void);
+  }
+
+  /**
+   * A packet the system would not send: one warning per interface, family and error (a full
+   * neighbour table makes every packet to a new address fail alike, and a per-packet warning
+   * would bury every other one).
+   */
+  private reportSendFailure(interfaceName: string, family: Family, err: NodeJS.ErrnoException, to: string): void {
+    const code = err.code ?? err.message;
+    const kind = `${interfaceName}/${family}/${code}`;
+    if (this.sendFailuresReported.has(kind)) return;
+    this.sendFailuresReported.add(kind);
+    this.emit('warning', `mDNS on ${interfaceName} (IPv${family}): the system refused to send to ${to} (${code}): ${sendFailureMeaning(code, family)}; other packets that fail this way are not reported again`);
+  }
+}
+
+/** What a send error means for someone who reads the warning. */
+function sendFailureMeaning(code: string, family: Family): string {
+  switch (code) {
+    case 'EINVAL':
+    case 'ENOBUFS':
+      return `the address could not be resolved on the local network (the system's IPv${family} neighbour table may be full, or the address is not usable yet); devices are still reached over the other address family where they have one`;
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return 'there is no route to it on this interface';
+    case 'EADDRNOTAVAIL':
+      return `the interface has no usable IPv${family} address`;
+    case 'EPERM':
+    case 'EACCES':
+      return 'a firewall on this computer blocks it';
+    default:
+      return 'the network stack gave this error';
   }
 }

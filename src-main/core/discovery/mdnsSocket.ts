@@ -57,16 +57,16 @@ export class MdnsSocket extends EventEmitter<MdnsSocketEvents> {
     this.socket.setMulticastLoopback(true);
   }
 
-  /** Sends to the mDNS group on this interface, or to `to` (unicast). */
-  send(buffer: Buffer, to?: { address: string; port: number }): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  /**
+   * Sends to the mDNS group on this interface, or to `to` (unicast). Resolves with the error
+   * when the system refused the packet (the caller reports it once per kind, not per packet).
+   */
+  send(buffer: Buffer, to?: { address: string; port: number }): Promise<NodeJS.ErrnoException | null> {
+    if (this.closed) return Promise.resolve(null);
     const address = to?.address ?? (this.family === 4 ? MDNS_IPV4_GROUP : `${MDNS_IPV6_GROUP}%${this.interfaceName}`);
     const port = to?.port ?? this.port;
     return new Promise((resolve) => {
-      this.socket.send(buffer, port, address, (err) => {
-        if (err && !this.closed) this.emit('error', err);
-        resolve();
-      });
+      this.socket.send(buffer, port, address, (err) => resolve(err && !this.closed ? (err as NodeJS.ErrnoException) : null));
     });
   }
 

@@ -292,7 +292,9 @@ export class PeerCache {
       ...metadata,
       // A label of nothing but invisible characters leaves nothing to show: never an empty name.
       name: metadata.name || (identity ? shortIdentity(identity) : instance || UNNAMED_PEER),
-      addresses: this.addressesOf(entry),
+      // Without an SRV (it ran out while nobody looked) there is nothing to connect to: no port,
+      // no addresses; where it was last heard from stays in heardOn, for a direct question.
+      addresses: entry.srv ? this.addressesOf(entry) : [],
       port: entry.srv?.port ?? null,
       hostname: entry.srv ? toDisplayText(entry.srv.target, 255) : null,
       interfaces: [...entry.heardOn.keys()].sort(),

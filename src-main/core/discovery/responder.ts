@@ -48,15 +48,25 @@ export class Responder {
     if (!ad) return;
     for (let i = 0; i < ANNOUNCE_COUNT; i++) {
       const send = () => {
-        if (this.ad !== ad) return; // superseded by a newer announcement or a goodbye
-        for (const iface of interfaces) {
-          const records = buildOwnRecords(ad, iface);
-          this.multicast(iface, this.allRecords(records), [], true);
-        }
+        for (const iface of interfaces) this.announceOn(ad, iface, this.allRecords(buildOwnRecords(ad, iface)));
       };
       if (i === 0) send();
       else this.later(ANNOUNCE_INTERVAL_MS * 2 ** (i - 1), send);
     }
+  }
+
+  /**
+   * One announcement on one interface, whole: when one of its records went out there less than a
+   * second ago (RFC 6762 §6), they all wait for that second to pass, so that a peer gets the
+   * service and its new address together.
+   */
+  private announceOn(ad: Advertisement, iface: MulticastInterface, records: MdnsRecord[]): void {
+    if (this.ad !== ad) return; // superseded by a newer announcement or a goodbye
+    const sent = this.lastMulticast.get(iface.name);
+    const now = Date.now();
+    const waitMs = Math.max(0, ...records.map((r) => MULTICAST_RECORD_MIN_INTERVAL_MS - (now - (sent?.get(recordKey(r)) ?? -Infinity))));
+    if (waitMs > 0) this.later(waitMs, () => this.announceOn(ad, iface, records));
+    else this.multicast(iface, records, []);
   }
 
   /** Goodbye packets (TTL 0, RFC 6762 §10.1) for every record, awaited; then nothing is answered. */
@@ -81,38 +91,44 @@ export class Responder {
   }
 
   /**
-   * Multicasts answers on one interface. A record multicast there less than a second ago waits
-   * until the second is over (RFC 6762 §6) instead of being dropped, so a querier that started
-   * just after an announcement still gets its answer.
+   * Multicasts answers on one interface. No record goes out there twice within a second (RFC
+   * 6762 §6), whether it went as an answer, an additional record or an announcement: an answer
+   * multicast less than a second ago waits until the second is over, so a querier that started
+   * just after an announcement still gets it, and is not sent at all when something else
+   * multicast it meanwhile (the querier has it then). Additional records sent within the second
+   * are left out: they are extras. When a record goes out is taken when the send is done too, so
+   * that a packet held up on a busy host does not leave less than a second before the next.
    */
-  private multicast(iface: MulticastInterface, answers: MdnsRecord[], additionals: MdnsRecord[], force = false): void {
+  private multicast(iface: MulticastInterface, answers: MdnsRecord[], additionals: MdnsRecord[]): void {
     const now = Date.now();
     let sent = this.lastMulticast.get(iface.name);
     if (!sent) this.lastMulticast.set(iface.name, (sent = new Map()));
-    const ready: MdnsRecord[] = [];
-    let waitMs = 0;
-    const waiting: MdnsRecord[] = [];
-    for (const r of answers) {
-      const key = recordKey(r);
-      const since = now - (sent.get(key) ?? 0);
-      if (force || since >= MULTICAST_RECORD_MIN_INTERVAL_MS) ready.push(r);
-      else if (!this.deferred.has(`${iface.name}|${key}`)) {
-        waiting.push(r);
-        waitMs = Math.max(waitMs, MULTICAST_RECORD_MIN_INTERVAL_MS - since);
-      }
-    }
-    if (waiting.length > 0) {
-      const ad = this.ad;
-      for (const r of waiting) this.deferred.add(`${iface.name}|${recordKey(r)}`);
-      this.later(waitMs, () => {
-        for (const r of waiting) this.deferred.delete(`${iface.name}|${recordKey(r)}`);
-        if (this.ad === ad) this.multicast(iface, waiting, additionals);
-      });
-    }
+    const sinceSent = (r: MdnsRecord) => now - (sent.get(recordKey(r)) ?? -Infinity);
+    const ready = answers.filter((r) => sinceSent(r) >= MULTICAST_RECORD_MIN_INTERVAL_MS);
+    const waiting = answers.filter((r) => sinceSent(r) < MULTICAST_RECORD_MIN_INTERVAL_MS && !this.deferred.has(`${iface.name}|${recordKey(r)}`));
+    if (waiting.length > 0) this.multicastLater(iface, sent, waiting, additionals, Math.max(...waiting.map((r) => MULTICAST_RECORD_MIN_INTERVAL_MS - sinceSent(r))));
     if (ready.length === 0) return;
-    for (const r of ready) sent.set(recordKey(r), now);
     const answerKeys = new Set(ready.map(recordKey));
-    for (const p of encodeResponses(ready, additionals.filter((r) => !answerKeys.has(recordKey(r))))) void this.transport.multicast(iface.name, p);
+    const extra = additionals.filter((r) => !answerKeys.has(recordKey(r)) && sinceSent(r) >= MULTICAST_RECORD_MIN_INTERVAL_MS);
+    const keys = [...answerKeys, ...extra.map(recordKey)];
+    for (const key of keys) sent.set(key, now);
+    const markDone = () => {
+      const done = Date.now();
+      for (const key of keys) if ((sent.get(key) ?? 0) < done) sent.set(key, done);
+    };
+    for (const p of encodeResponses(ready, extra)) void this.transport.multicast(iface.name, p).then(markDone);
+  }
+
+  /** Answers that must wait for their second to pass; dropped if they went out meanwhile. */
+  private multicastLater(iface: MulticastInterface, sent: Map<string, number>, waiting: MdnsRecord[], additionals: MdnsRecord[], waitMs: number): void {
+    const ad = this.ad;
+    const sentBefore = new Map(waiting.map((r) => [recordKey(r), sent.get(recordKey(r))]));
+    for (const r of waiting) this.deferred.add(`${iface.name}|${recordKey(r)}`);
+    this.later(waitMs, () => {
+      for (const r of waiting) this.deferred.delete(`${iface.name}|${recordKey(r)}`);
+      const stillDue = waiting.filter((r) => sent.get(recordKey(r)) === sentBefore.get(recordKey(r)));
+      if (this.ad === ad && stillDue.length > 0) this.multicast(iface, stillDue, additionals);
+    });
   }
 
   /**
