@@ -24,10 +24,9 @@ const FOLLOW_BOUND_MS = 3000;
 /** Long enough for a peer to notice a silent node (while it looks: a direct question every ~2.5 s, two unanswered). */
 const OUTAGE_MAX_MS = 20_000;
 
-/** The entry discovery made for `identity` (its id is the instance name; a P2P link may add others). */
+/** The device `identity` as listed (its id is its identity, however it was found). */
 function peerOf(s: NodeState, identity: string): Peer | undefined {
-  const id = `${identity}._sd._udp.local`.toLowerCase();
-  return s.peers.find((p) => p.id === id);
+  return s.peers.find((p) => p.id === identity);
 }
 
 /** Whether the user sees `identity` in the list, by whatever entry. */

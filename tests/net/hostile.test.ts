@@ -27,9 +27,9 @@ function newIdentity(): string {
   return randomBytes(32).toString('base64').replace(/=+$/, '');
 }
 
-/** The Peer.id of an instance label. */
+/** The Peer.id of an instance label: the identity it claims (one id per device, issue 10), else the lowercased instance name. */
 function peerId(label: string): string {
-  return `${label}._sd._udp.local`.toLowerCase();
+  return isRemoteIdentity(label) ? label : `${label}._sd._udp.local`.toLowerCase();
 }
 
 const codePoints = (s: string) => Array.from(s).length;

@@ -66,6 +66,7 @@ describe('a responder that ignores QU questions', { skip }, () => {
     // query burst), and it answered the direct questions that kept the peer listed.
     assert.match(responderOut, /^ignored 0x8001 _sd\._udp\.local PTR$/m);
     const legacyAnswers = responderOut.split('\n').filter((l) => l.startsWith(`answered legacy ${NAME}._sd._udp.local SRV`)).length;
-    assert.ok(legacyAnswers >= WATCH_MS / 3000, `${legacyAnswers} direct questions answered in ${WATCH_MS / 1000} s`);
+    // One every 2.5 s ± 20 % while someone looks; a loaded machine stretches that a little.
+    assert.ok(legacyAnswers >= WATCH_MS / 5000, `${legacyAnswers} direct questions answered in ${WATCH_MS / 1000} s`);
   });
 });

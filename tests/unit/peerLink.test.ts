@@ -13,7 +13,7 @@ import { createTlsIdentity, provenIdentity, tlsOptions, type TlsIdentity } from 
 import type { LinkMessage } from '../../src-main/core/p2p/messages.js';
 import { emptyDeviceMetadata, type DeviceMetadata } from '../../src-shared/peerMetadata.js';
 
-const FAST: Partial<LinkTiming> = { helloTimeoutMs: 500, pingIntervalMs: 150, silenceLimitMs: 600 };
+const FAST: Partial<LinkTiming> = { helloTimeoutMs: 500, pingIntervalMs: 150, silenceLimitMs: 600, frameDeadlineMs: 400 };
 const meta = (name: string, libraries: DeviceMetadata['libraries'] = []): DeviceMetadata => ({ ...emptyDeviceMetadata(), name, operatingSystem: 'linux', deviceModel: 'NAS', version: '0.1.0', libraries });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const newId = (): TlsIdentity => createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
@@ -122,6 +122,7 @@ describe('PeerLink', () => {
     ['sends an unknown message type', (s) => s.write(Buffer.concat([hello, encodeFrame({ type: 'shell', cmd: 'rm -rf /' })])), 'bad-message'],
     ['sends an oversize frame header', (s) => s.write(Buffer.concat([hello, Buffer.from([0x7f, 0xff, 0xff, 0xff])])), 'bad-frame'],
     ['sends bytes that are not JSON', (s) => s.write(Buffer.concat([hello, Buffer.from([0, 0, 0, 3, 0x7b, 0x7b, 0x7b])])), 'bad-frame'],
+    ['begins a frame and never finishes it', (s) => s.write(Buffer.concat([hello, encodeFrame({ type: 'ping', n: 1 }).subarray(0, 6)])), 'slow-frame'],
     ['floods messages', (s) => s.write(Buffer.concat([hello, ...Array.from({ length: 200 }, (_, i) => encodeFrame({ type: 'ping', n: i }))])), 'flood'],
   ];
   for (const [what, act, reason] of misbehaviours) {

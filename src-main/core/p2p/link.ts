@@ -29,7 +29,12 @@ export interface LinkTiming {
   messageBurst: number;
   /** Bytes we queue for a peer that does not read before we drop it. */
   writeBufferMaxBytes: number;
+  /** A frame once begun must arrive whole within this (slowloris). */
+  frameDeadlineMs: number;
 }
+
+/** A frame once begun arrives whole within this (on a LAN, in milliseconds): a peer that trickles one is cut, whatever the keepalive pace. */
+export const FRAME_DEADLINE_MS = 5000;
 
 /** The keepalive of a link nobody is watching: fit for an idle laptop. */
 export const LINK_PACE_AT_REST: LinkPace = { pingIntervalMs: 30_000, silenceLimitMs: 95_000 };
@@ -44,11 +49,13 @@ export const DEFAULT_LINK_TIMING: LinkTiming = {
   messagesPerSecond: 20,
   messageBurst: 60,
   writeBufferMaxBytes: 1024 * 1024,
+  frameDeadlineMs: FRAME_DEADLINE_MS,
 };
 
 /** A link checks its peer's silence (and whether a ping is due) five times per ping interval, within these bounds. */
 const LINK_TICK_MIN_MS = 100;
-const LINK_TICK_MAX_MS = 5000;
+const LINK_TICK_MAX_MS = 1000;
+
 
 function tickMsFor(timing: LinkTiming): number {
   return Math.min(LINK_TICK_MAX_MS, Math.max(LINK_TICK_MIN_MS, Math.round(timing.pingIntervalMs / 5)));
@@ -60,6 +67,7 @@ export type LinkCloseReason =
   | 'silent' // no frame within the silence limit
   | 'no-hello' // no valid hello in time
   | 'bad-frame' // oversize, empty or not JSON
+  | 'slow-frame' // a frame begun and not finished within FRAME_DEADLINE_MS (slowloris)
   | 'bad-message' // a message that fails the schema, or out of order
   | 'flood' // over the message rate
   | 'not-reading' // our write buffer to it overflowed
@@ -102,6 +110,8 @@ export class PeerLink extends EventEmitter implements PeerChannel {
   private timing: LinkTiming;
   private readonly decoder = new FrameDecoder();
   private lastPingAt = 0;
+  /** When the bytes of an unfinished frame began to wait; null when none waits. */
+  private partialSince: number | null = null;
   private pingCounter = 0;
   private tokens: number;
   private tokensAt = Date.now();
@@ -205,6 +215,10 @@ export class PeerLink extends EventEmitter implements PeerChannel {
       this.close('silent');
       return;
     }
+    if (this.partialSince !== null && now - this.partialSince > this.timing.frameDeadlineMs) {
+      this.close('slow-frame');
+      return;
+    }
     if (!this.ready) return;
     // Either side pings when it has heard nothing for its own interval: the other side's pong (or
     // any message) answers it, so on an idle link one side's timer does the work for both.
@@ -232,6 +246,8 @@ export class PeerLink extends EventEmitter implements PeerChannel {
       this.close(err instanceof FrameError ? 'bad-frame' : 'error');
       return;
     }
+    if (this.decoder.pendingBytes === 0) this.partialSince = null;
+    else if (values.length > 0 || this.partialSince === null) this.partialSince = Date.now();
     for (const value of values) {
       if (this.closeReason !== null) return;
       if (!this.takeToken()) {
