@@ -8,7 +8,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { Host } from './lan.js';
+import WebSocket from 'ws';
 import type { NodeState } from '../../src-shared/contract.js';
+import { ContractClient } from '../../src-shared/contractClient.js';
+import type { ClientPort, RpcServerMessage } from '../../src-shared/rpc.js';
 import type { Peer } from '../../src-shared/peer.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -107,6 +110,25 @@ export class NearbyProcess {
   /** Subscribes to the node's state (GET /api/events, Server-Sent Events): someone is looking while it is open. */
   subscribe(): StateSubscription {
     return new StateSubscription(this.socketPath);
+  }
+
+  /** A session over the contract's WebSocket (what the web UI uses): typed calls, state pushed, someone looking. */
+  async session(): Promise<{ client: ContractClient; states: NodeState[]; close(): void }> {
+    const ws = new WebSocket(`ws+unix://${this.socketPath}:/api/ws`, { headers: { host: 'localhost' } });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const port: ClientPort = {
+      send: (request) => ws.send(JSON.stringify(request)),
+      onMessage: (callback) => ws.on('message', (data) => callback(JSON.parse(String(data)) as RpcServerMessage)),
+      onClose: (callback) => ws.on('close', () => callback('closed')),
+      close: () => ws.close(),
+    };
+    const client = new ContractClient(port);
+    const states: NodeState[] = [];
+    client.on('state', (state) => states.push(state));
+    return { client, states, close: () => ws.close() };
   }
 
   /** Sends a signal and waits for the process to end. */

@@ -100,6 +100,18 @@ describe('PeerDirectory', () => {
     assert.deepEqual(view.hijacked, [X], 'the real device is asked to answer again');
   });
 
+  test('a linked device is not merged with an unproven entry at another address: that one is listed apart until verified', () => {
+    const { s, api } = sources();
+    const d = new PeerDirectory(api);
+    s.links = [link()];
+    d.setDiscovered([entry({ id: 'x', addresses: ['10.0.0.9'], port: 5000, hostname: 'elsewhere.local' })]);
+    const view = d.rebuild();
+    assert.deepEqual(byId(view.peers).map((p) => [p.id, p.verified, p.addresses]), [[X, true, ['10.0.0.1']], ['claim:x', false, ['10.0.0.9']]]);
+    assert.ok(view.unverified.has('claim:x'));
+    s.verdicts.set(`${X}|10.0.0.9|5000`, verified('10.0.0.9'));
+    assert.deepEqual(d.rebuild().peers.map((p) => [p.id, p.verified]), [[X, true]], 'proven the same device: one row');
+  });
+
   test('a second instance claiming the identity ("X (2)") is flagged beside the verified device', () => {
     const { s, api } = sources();
     const d = new PeerDirectory(api);

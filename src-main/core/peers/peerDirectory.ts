@@ -171,7 +171,8 @@ export class PeerDirectory {
     // An unproven endpoint does not stand for a device proven elsewhere (an impostor's records may
     // have replaced its own): until it is verified, the device is listed as last proven.
     const standIn = !proven[0] && !link && remembered !== null && (alive.some((e) => status.get(e) === 'impostor') || (pending[0] !== undefined && !sameEndpoint(pending[0], remembered)));
-    const primary = proven[0] ?? (standIn ? undefined : pending[0]);
+    // A link proves the device at its own address: an unproven entry elsewhere is listed apart until verified.
+    const primary = proven[0] ?? (standIn || link ? undefined : pending[0]);
     const rows: Array<{ entryId: string; peer: Peer }> = [];
     let device: Peer | null = null;
     if (primary || link) {
