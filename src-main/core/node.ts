@@ -40,7 +40,7 @@ import { openNodeSession } from './nodeSession.js';
 
 const STATE_EVENT_DELAY_MS = 30;
 /** How long startPairing waits for a link to a device it had none with. */
-const PAIRING_LINK_WAIT_MS = 6000;
+const PAIRING_LINK_WAIT_MS = 4000;
 const WARNINGS_MAX = 10;
 
 export interface NodeOptions {
@@ -195,10 +195,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.contactsOnly.on('resolving', () => this.presence.schedule());
     this.links.on('channel', (channel) => this.attachChannel(channel));
     this.presence.on('change', () => this.scheduleState());
-    this.engine.on('peers', (peers) => {
-      this.directory.setDiscovered(peers);
-      this.presence.schedule();
-    });
+    this.engine.on('peers', (peers) => this.presence.discovered(peers));
     this.engine.on('warning', (w) => this.warn(w));
     this.libraries.on('change', () => {
       this.readvertise();
@@ -416,19 +413,21 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const existing = this.links.channel(identity);
     if (existing) return existing;
     const since = Date.now();
-    this.presence.wantLink(identity, true);
     let failure: string | null = null;
+    // Not dialled yet when its endpoint is unknown (its records ran out while nobody looked: they are being asked for).
+    let dialled = this.presence.wantLink(identity, true);
     try {
-      while (Date.now() < since + PAIRING_LINK_WAIT_MS && !this.closed && failure === null) {
+      while (Date.now() < since + PAIRING_LINK_WAIT_MS && !this.closed) {
         const channel = this.links.channel(identity);
         if (channel) return channel;
-        failure = this.links.failureSince(identity, since);
+        if (!dialled) dialled = this.links.dialNow(identity);
+        else if ((failure = this.links.failureSince(identity, since)) !== null) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     } finally {
       this.presence.wantLink(identity, false);
     }
-    const why = failure ?? `no link came within ${PAIRING_LINK_WAIT_MS / 1000} s`;
+    const why = failure ?? (dialled ? `no link came within ${PAIRING_LINK_WAIT_MS / 1000} s` : 'its address and port are not known yet; try again in a moment');
     throw new CommandError('refused', `${peer.name} is not connected: a verified link is needed to pair, and none could be opened (${why})`);
   }
 
@@ -448,7 +447,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     if (discoveryNote === null && this.engine.isRunning && this.engine.interfaces().length === 0) {
       discoveryNote = 'No network connection: discovery starts when this device joins a network.';
     }
-    const view = this.presence.view;
+    const view = this.presence.freshView();
     return {
       self: selfInfo(this.fullMetadata(), { identity: this.identity.identity, hostname: `${hostnameForIdentity(this.identity.identity)}.local`, port: this.port }),
       mode: s.discovery,

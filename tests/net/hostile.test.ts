@@ -479,11 +479,20 @@ describe('hostile input from the LAN', { skip }, () => {
       }
       timed(`libraries in TXT: ${included.length} of ${active.length}, libraries_omitted=${n}`, null);
 
-      // The victim node gets the full list over the P2P link (the TXT record holds only some).
-      const p = (await alpha.waitForState((s) => s.peers.some((x) => x.id === peerId(identity) && x.name === longName && x.libraries.length === active.length), 5000, 'alpha to see gamma\'s final metadata')).state.peers.find((x) => x.id === peerId(identity))!;
-      assert.equal(p.librariesOmitted, 0);
-      assert.deepEqual(new Set(p.libraries.map((l) => l.uuid)), activeUuids);
-      assertShownSafely(p, true, true);
+      // The victim lists what the TXT record holds, and how many it leaves out; opening gamma's
+      // details links to it, and the link brings the full list.
+      const fromTxt = (await alpha.waitForState((s) => s.peers.some((x) => x.id === peerId(identity) && x.name === longName && x.librariesOmitted === n), 5000, 'alpha to see gamma\'s final TXT record')).state.peers.find((x) => x.id === peerId(identity))!;
+      assert.equal(fromTxt.libraries.length, included.length);
+      const session = await alpha.session();
+      try {
+        await session.client.call('setAttention', { looking: true, openPeerId: fromTxt.id });
+        const p = (await alpha.waitForState((s) => s.peers.some((x) => x.id === peerId(identity) && x.libraries.length === active.length), 5000, 'the full list over the link')).state.peers.find((x) => x.id === peerId(identity))!;
+        assert.equal(p.librariesOmitted, 0);
+        assert.deepEqual(new Set(p.libraries.map((l) => l.uuid)), activeUuids);
+        assertShownSafely(p, true, true);
+      } finally {
+        session.close();
+      }
       await assertUp(gamma);
     } finally {
       await capture.stop();

@@ -40,6 +40,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
   /** When the table last had to turn an entry away, and when that last restarted the queries. */
   private lastOverflowAt = 0;
   private lastOverflowRequeryAt = 0;
+  private answersTaken = 0;
 
   constructor(private readonly transport: Transport, private readonly ownLabel: () => string | null, maxPeers = PEERS_MAX) {
     super();
@@ -85,6 +86,11 @@ export class Browser extends EventEmitter<BrowserEvents> {
 
   peers(): Peer[] {
     return [...this.cache.values()].map((e) => this.cache.toPeer(e));
+  }
+
+  /** How many answers from peers were taken so far: a change means some peer's "last seen" moved, if nothing else. */
+  get heardCount(): number {
+    return this.answersTaken;
   }
 
   /** A new burst of queries: at start, and when the network changes (DESIGN §4). */
@@ -135,6 +141,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
   handleResponse(msg: MdnsMessage, source: string, iface: string, viaDirectQuery: boolean): void {
     if (!this.running) return;
     const now = Date.now();
+    this.answersTaken++;
     if (viaDirectQuery) {
       // Legacy-unicast answers carry TTLs capped at 10 s: proof of life, not cache content.
       for (const r of msg.records) {

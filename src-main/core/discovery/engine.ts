@@ -74,6 +74,11 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     return this.browser.peers();
   }
 
+  /** Changes whenever a peer was heard from (an answer to a direct question moves its "last seen" and nothing else). */
+  get heardCount(): number {
+    return this.browser.heardCount;
+  }
+
   /** The P2P link vouches for a peer's liveness (by Peer.id): mDNS stops asking it directly. */
   setMonitored(peerId: string, monitored: boolean): void {
     this.browser.setMonitored(peerId, monitored);

@@ -297,6 +297,18 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     }
   }
 
+  /**
+   * Someone asks for this link now (a pairing about to start): dialled at once, even after a loss.
+   * False when it is not wanted (the node knows no endpoint of it).
+   */
+  dialNow(identity: string): boolean {
+    const t = this.targets.get(identity);
+    if (!t) return false;
+    this.lost.delete(identity);
+    if (!this.links.has(identity) && !t.dialing) this.schedule(t, 0);
+    return true;
+  }
+
   /** A link we dialled and no longer want closes after a while; one the other side opened stays theirs to close. */
   private linger(identity: string): void {
     const link = this.links.get(identity);

@@ -23,9 +23,18 @@ import type { Verifier, VerifyTarget } from './verifier.js';
 export const PRESENCE_REFRESH_DELAY_MS = 20;
 /** While an impostor holds a device's records, the real device is asked to answer again at most this often. */
 export const HIJACK_REQUERY_MIN_INTERVAL_MS = 10_000;
+/**
+ * While someone looks, the answers to discovery's direct questions move the devices' "last seen"
+ * and nothing else: the list is rebuilt for that at most this often (each rebuild is a state
+ * pushed to every client), and at once when a client asks for the state.
+ */
+export const LAST_SEEN_REFRESH_MS = 5000;
 
 /** What presence needs of the discovery engine. */
 export interface DiscoveryControl {
+  /** What mDNS knows now, and a count that changes whenever a peer was heard from. */
+  peers(): Peer[];
+  readonly heardCount: number;
   setLooking(looking: boolean): void;
   setMonitored(entryId: string, monitored: boolean): void;
   /** Asks the LAN for an instance's records again (the owner answers, its records replace an impostor's). */
@@ -50,6 +59,9 @@ export interface PresenceOptions {
 
 export class Presence extends EventEmitter<{ change: [] }> {
   private timer: NodeJS.Timeout | null = null;
+  private lastSeenTimer: NodeJS.Timeout | null = null;
+  /** discovery.heardCount when the list was last built from discovery's peers. */
+  private heardCountBuilt = -1;
   private monitored = new Set<string>();
   private readonly askedAt = new Map<string, number>();
   /** Identities a command wants linked for a moment (a pairing about to start). */
@@ -74,6 +86,27 @@ export class Presence extends EventEmitter<{ change: [] }> {
     return this.opts.directory.current;
   }
 
+  /**
+   * The list, rebuilt first if a peer was heard from since (its "last seen" moved). For a client
+   * asking: no 'change' follows (that would push a state to every client for each answer heard).
+   */
+  freshView(): DirectoryView {
+    return this.opts.discovery.heardCount === this.heardCountBuilt ? this.view : this.refreshFromDiscovery(false);
+  }
+
+  /** What mDNS heard changed (the engine's 'peers' event). */
+  discovered(peers: readonly Peer[]): void {
+    this.opts.directory.setDiscovered(peers);
+    this.heardCountBuilt = this.opts.discovery.heardCount;
+    this.schedule();
+  }
+
+  private refreshFromDiscovery(announce: boolean): DirectoryView {
+    this.opts.directory.setDiscovered(this.opts.discovery.peers());
+    this.heardCountBuilt = this.opts.discovery.heardCount;
+    return this.refresh(announce);
+  }
+
   /** Something the list depends on changed: rebuild soon (changes coming together are taken together). */
   schedule(): void {
     if (this.timer || this.closed) return;
@@ -83,8 +116,8 @@ export class Presence extends EventEmitter<{ change: [] }> {
     }, PRESENCE_REFRESH_DELAY_MS);
   }
 
-  /** Rebuilds the list now and acts on it: links wanted, verifications, discovery's checks. */
-  refresh(): DirectoryView {
+  /** Rebuilds the list now and acts on it: links wanted, verifications, discovery's checks; then 'change' unless `announce` is false. */
+  refresh(announce = true): DirectoryView {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const view = this.opts.directory.rebuild();
@@ -95,21 +128,26 @@ export class Presence extends EventEmitter<{ change: [] }> {
       this.opts.verifier.request(this.byPriority(view.unverified));
       this.askAgainFor(view.hijacked);
     }
-    this.emit('change');
+    if (announce) this.emit('change');
     return view;
   }
 
-  /** Wants a link to `identity` for a moment (pairing is about to start over it). */
-  wantLink(identity: string, wanted: boolean): void {
+  /**
+   * Wants a link to `identity` for a moment (pairing is about to start over it), dialled at once;
+   * false when no endpoint of it is known to dial.
+   */
+  wantLink(identity: string, wanted: boolean): boolean {
     if (wanted) this.extraWants.add(identity);
     else this.extraWants.delete(identity);
     this.refresh();
+    return wanted ? this.opts.links.dialNow(identity) : false;
   }
 
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    if (this.lastSeenTimer) clearInterval(this.lastSeenTimer);
+    this.timer = this.lastSeenTimer = null;
   }
 
   private attentionChanged(): void {
@@ -117,6 +155,14 @@ export class Presence extends EventEmitter<{ change: [] }> {
     this.opts.discovery.setLooking(looking);
     this.opts.links.setAttentive(looking);
     this.opts.verifier.setActive(looking);
+    if (looking && !this.lastSeenTimer && !this.closed) {
+      this.lastSeenTimer = setInterval(() => {
+        if (this.opts.discovery.heardCount !== this.heardCountBuilt) this.refreshFromDiscovery(true);
+      }, LAST_SEEN_REFRESH_MS);
+    } else if (!looking && this.lastSeenTimer) {
+      clearInterval(this.lastSeenTimer);
+      this.lastSeenTimer = null;
+    }
     this.schedule();
   }
 
