@@ -39,7 +39,7 @@ const OVERFLOW_WARNING = /more devices than Nearby keeps/;
 interface PollResult {
   latencies: number[];
   maxPeers: number;
-  /** The largest number of entries discovery made (ids of instance names; a P2P link may add others). */
+  /** The largest number of entries discovery made (listed from mDNS; a P2P link may add others). */
   maxMdnsPeers: number;
   warnedAfterMs: number | null;
   failures: string[];
@@ -83,7 +83,7 @@ function pollState(node: NearbyProcess, watched: string | null): { stop(): Promi
         if (r.status !== 200) result.failures.push(`status ${r.status}`);
         else {
           result.maxPeers = Math.max(result.maxPeers, r.body.peers.length);
-          result.maxMdnsPeers = Math.max(result.maxMdnsPeers, r.body.peers.filter((p) => p.id.endsWith('._sd._udp.local')).length);
+          result.maxMdnsPeers = Math.max(result.maxMdnsPeers, r.body.peers.filter((p) => p.source === 'mdns').length);
           if (result.warnedAfterMs === null && r.body.warnings.some((w) => OVERFLOW_WARNING.test(w))) result.warnedAfterMs = Math.round(performance.now() - start);
           if (watched !== null && !r.body.peers.some((p) => p.identity === watched)) result.watchedMissing++;
         }
