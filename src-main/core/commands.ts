@@ -6,12 +6,12 @@
 import { CommandError, parsePayload, TEMPORARY_EVERYONE_DEFAULT_MINUTES, type CommandName, type CommandPayloads, type CommandResults, type NodeSession, type NodeState } from '../../src-shared/contract.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import type { Peer } from '../../src-shared/peer.js';
-import type { ContactStore } from './contacts.js';
-import type { LibraryStore } from './libraries.js';
+import type { ContactStore } from './storage/contacts.js';
+import type { LibraryStore } from './storage/libraries.js';
 import type { PeerChannel } from './p2p/messages.js';
 import type { PairingService } from './p2p/pairing.js';
 import type { Attention } from './peers/attention.js';
-import { MANUAL_PEERS_MAX, type SettingsStore } from './settings.js';
+import { MANUAL_PEERS_MAX, type SettingsStore } from './storage/settings.js';
 
 export type CommandHandlers = {
   [K in CommandName]: (payload: CommandPayloads[K], session: NodeSession) => Promise<CommandResults[K]>;

@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/discoveryModes.js';
-import { defaultDataDir } from '../core/dataDir.js';
+import { defaultDataDir } from '../core/storage/dataDir.js';
 
 /** `disabled` starts the node without any discovery traffic (tests, a quiet start); the choice is saved. */
 export const MODE_ENV = 'SD_NEARBY_MODE';

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { CliUsageError, parseCliArgs, type CliCommand } from './cliArgs.js';
 import { startApiServer, type ApiServer } from './apiServer.js';
 import { NearbyNode } from '../core/node.js';
-import { defaultDataDir } from '../core/dataDir.js';
+import { defaultDataDir } from '../core/storage/dataDir.js';
 import { DiscoveryEngine } from '../core/discovery/engine.js';
 import type { Peer } from '../../src-shared/peer.js';
 

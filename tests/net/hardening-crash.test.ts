@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { REPO_ROOT, sleep, tempDataDir } from '../support/nearby.js';
 import { exclusively, Report } from '../support/hardening.js';
 import { createRng, seedFromEnv } from '../support/prng.js';
-import { SettingsStore } from '../../src-main/core/settings.js';
-import { LibraryStore } from '../../src-main/core/libraries.js';
+import { SettingsStore } from '../../src-main/core/storage/settings.js';
+import { LibraryStore } from '../../src-main/core/storage/libraries.js';
 
 const KILLS = 200;
 const LANES = 2; // writers killed side by side, each in its own data directory

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateIdentity } from '../../src-main/core/identityKey.js';
+import { loadOrCreateIdentity } from '../../src-main/core/storage/identityKey.js';
 import { LinkManager } from '../../src-main/core/p2p/linkManager.js';
 import type { LinkMessage, PeerChannel } from '../../src-main/core/p2p/messages.js';
 import { createTlsIdentity } from '../../src-main/core/p2p/tlsIdentity.js';

@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { CommandError } from '../../src-shared/contract.js';
-import { CONTACTS_FILE, CONTACTS_MAX, ContactStore } from '../../src-main/core/contacts.js';
+import { CONTACTS_FILE, CONTACTS_MAX, ContactStore } from '../../src-main/core/storage/contacts.js';
 import { identityFromSeed } from '../support/memoryChannel.js';
 import { useTempDirs } from '../support/tempDirs.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { defaultDataDir } from '../../src-main/core/dataDir.js';
+import { defaultDataDir } from '../../src-main/core/storage/dataDir.js';
 
 describe('defaultDataDir', () => {
   test('SD_NEARBY_DATA_DIR wins on every platform', () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeRemoteIdentity, isRemoteIdentity } from '../../src-shared/identity.js';
-import { IDENTITY_KEY_FILE, identityOfKey, loadOrCreateIdentity } from '../../src-main/core/identityKey.js';
+import { IDENTITY_KEY_FILE, identityOfKey, loadOrCreateIdentity } from '../../src-main/core/storage/identityKey.js';
 
 const posix = process.platform !== 'win32';
 

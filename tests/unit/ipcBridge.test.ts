@@ -10,7 +10,7 @@ import type { RpcResponse, RpcServerMessage } from '../../src-shared/rpc.js';
 import { createIpcBridge, isAppPageUrl, isTrustedSender, REQUESTS_IN_FLIGHT_MAX, type IpcSender } from '../../src-main/electron/ipc.js';
 import { REQUEST_MAX_BYTES, RPC_CHANNEL, toWireRequest } from '../../src-main/electron/ipcProtocol.js';
 import { launchOptionsFromEnv } from '../../src-main/electron/launchOptions.js';
-import { defaultDataDir } from '../../src-main/core/dataDir.js';
+import { defaultDataDir } from '../../src-main/core/storage/dataDir.js';
 import { FakeNodeApi } from '../support/fakeNodeApi.js';
 import { emptyNodeState } from '../support/nodeStateFixture.js';
 

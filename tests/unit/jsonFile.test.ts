@@ -11,7 +11,7 @@ import {
   readJsonFile,
   writeFileAtomic,
   writeJsonFileAtomic,
-} from '../../src-main/core/jsonFile.js';
+} from '../../src-main/core/storage/jsonFile.js';
 import { useTempDirs } from '../support/tempDirs.js';
 
 const posix = process.platform !== 'win32';

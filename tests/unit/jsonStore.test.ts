@@ -3,7 +3,7 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { JsonStore, loadJsonFile, type JsonStoreChange } from '../../src-main/core/jsonStore.js';
+import { JsonStore, loadJsonFile, type JsonStoreChange } from '../../src-main/core/storage/jsonStore.js';
 import { useTempDirs } from '../support/tempDirs.js';
 
 const freshDir = useTempDirs('jsonstore');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { CommandError, type CommandErrorCode } from '../../src-shared/contract.js';
 import type { Library } from '../../src-shared/peer.js';
-import { LIBRARIES_FILE, LIBRARIES_MAX, LibraryStore, validateLibraryName } from '../../src-main/core/libraries.js';
+import { LIBRARIES_FILE, LIBRARIES_MAX, LibraryStore, validateLibraryName } from '../../src-main/core/storage/libraries.js';
 import { useTempDirs } from '../support/tempDirs.js';
 
 const posix = process.platform !== 'win32';

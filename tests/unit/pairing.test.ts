@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CommandError } from '../../src-shared/contract.js';
 import type { PairingSessionState } from '../../src-shared/pairing.js';
-import { ContactStore } from '../../src-main/core/contacts.js';
+import { ContactStore } from '../../src-main/core/storage/contacts.js';
 import type { LinkMessage } from '../../src-main/core/p2p/messages.js';
 import { PAIRING_REQUESTS_PER_PEER_MAX, PairingService } from '../../src-main/core/p2p/pairing.js';
 import {

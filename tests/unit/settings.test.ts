@@ -12,7 +12,7 @@ import {
   defaultSettings,
   settingsSchema,
   type Settings,
-} from '../../src-main/core/settings.js';
+} from '../../src-main/core/storage/settings.js';
 import { useTempDirs } from '../support/tempDirs.js';
 
 const posix = process.platform !== 'win32';

@@ -7,7 +7,7 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { connect, createSecureContext, createServer, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { identityOfKey } from '../../src-main/core/identityKey.js';
+import { identityOfKey } from '../../src-main/core/storage/identityKey.js';
 import { createTlsIdentity, identityOfCertificate, provenIdentity, tlsOptions, type TlsIdentity } from '../../src-main/core/p2p/tlsIdentity.js';
 import { isRemoteIdentity } from '../../src-shared/identity.js';
 

@@ -5,7 +5,7 @@
 // contacts then get it the next time a link to them is up (`contact-secret`), as after a rotation.
 
 import { z } from 'zod';
-import { JsonStore, loadJsonFile } from '../jsonStore.js';
+import { JsonStore, loadJsonFile } from '../storage/jsonStore.js';
 import { BROADCAST_SECRET_BYTES, newBroadcastSecret } from './broadcastTokens.js';
 
 export const BROADCAST_SECRET_FILE = 'broadcast-secret.json';

@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { isRemoteIdentity } from '../../../src-shared/identity.js';
-import { JsonStore, loadJsonFile } from '../jsonStore.js';
+import { JsonStore, loadJsonFile } from '../storage/jsonStore.js';
 import { BROADCAST_SECRET_BYTES } from './broadcastTokens.js';
 import { secretText } from './broadcastSecret.js';
 

@@ -13,7 +13,7 @@ import {
   AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, Certificate, Name, RelativeDistinguishedName,
   SubjectPublicKeyInfo, TBSCertificate, Validity, Version,
 } from '@peculiar/asn1-x509';
-import { identityOfKey } from '../identityKey.js';
+import { identityOfKey } from '../storage/identityKey.js';
 
 /** RFC 8410: id-Ed25519. */
 const ED25519_OID = '1.3.101.112';

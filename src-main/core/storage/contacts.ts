@@ -3,10 +3,10 @@
 // set aside (never deleted) and the node starts with no contacts, and says so.
 
 import { z } from 'zod';
-import { CommandError, DEVICE_NAME_MAX_CHARS } from '../../src-shared/contract.js';
-import { toDisplayText } from '../../src-shared/displayText.js';
-import { isRemoteIdentity, shortIdentity } from '../../src-shared/identity.js';
-import type { Contact } from '../../src-shared/pairing.js';
+import { CommandError, DEVICE_NAME_MAX_CHARS } from '../../../src-shared/contract.js';
+import { toDisplayText } from '../../../src-shared/displayText.js';
+import { isRemoteIdentity, shortIdentity } from '../../../src-shared/identity.js';
+import type { Contact } from '../../../src-shared/pairing.js';
 import { JsonListStore, listFileSchema, loadJsonFile, type ListStoreEvents } from './jsonStore.js';
 
 export const CONTACTS_FILE = 'contacts.json';

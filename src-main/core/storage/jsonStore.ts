@@ -7,8 +7,8 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeSchemaIssues } from '../../src-shared/schemaIssues.js';
-import { SerialQueue } from '../../src-shared/serialQueue.js';
+import { describeSchemaIssues } from '../../../src-shared/schemaIssues.js';
+import { SerialQueue } from '../../../src-shared/serialQueue.js';
 import { readJsonFile, writeJsonFileAtomic } from './jsonFile.js';
 
 export interface JsonStoreOptions<T> {

@@ -4,7 +4,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { encodeRemoteIdentity } from '../../src-shared/identity.js';
+import { encodeRemoteIdentity } from '../../../src-shared/identity.js';
 import { DIR_MODE, cleanStaleTempFiles, readSmallFile, setAside, writeFileAtomic } from './jsonFile.js';
 
 export const IDENTITY_KEY_FILE = 'identity.key';

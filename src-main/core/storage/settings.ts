@@ -3,12 +3,12 @@
 
 import os from 'node:os';
 import { z } from 'zod';
-import { CommandError } from '../../src-shared/contract.js';
-import { toDisplayText } from '../../src-shared/displayText.js';
-import { DISCOVERY_MODES } from '../../src-shared/discoveryModes.js';
-import { isRemoteIdentity } from '../../src-shared/identity.js';
-import { parseManualPeer } from '../../src-shared/manualPeer.js';
-import { describeSchemaIssues } from '../../src-shared/schemaIssues.js';
+import { CommandError } from '../../../src-shared/contract.js';
+import { toDisplayText } from '../../../src-shared/displayText.js';
+import { DISCOVERY_MODES } from '../../../src-shared/discoveryModes.js';
+import { isRemoteIdentity } from '../../../src-shared/identity.js';
+import { parseManualPeer } from '../../../src-shared/manualPeer.js';
+import { describeSchemaIssues } from '../../../src-shared/schemaIssues.js';
 import { JsonStore, loadJsonFile } from './jsonStore.js';
 
 export const SETTINGS_FILE = 'settings.json';

@@ -4,9 +4,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { CommandError, LIBRARY_NAME_MAX_CHARS } from '../../src-shared/contract.js';
-import { toDisplayText } from '../../src-shared/displayText.js';
-import type { Library } from '../../src-shared/peer.js';
+import { CommandError, LIBRARY_NAME_MAX_CHARS } from '../../../src-shared/contract.js';
+import { toDisplayText } from '../../../src-shared/displayText.js';
+import type { Library } from '../../../src-shared/peer.js';
 import { JsonListStore, listFileSchema, loadJsonFile, type ListStoreEvents } from './jsonStore.js';
 
 export const LIBRARIES_FILE = 'libraries.json';

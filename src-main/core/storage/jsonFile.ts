@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { SerialQueue } from '../../src-shared/serialQueue.js';
+import { SerialQueue } from '../../../src-shared/serialQueue.js';
 
 /** Files larger than this are not read (they are not ours, or something went badly wrong). */
 export const JSON_FILE_MAX_BYTES = 1024 * 1024;
