@@ -68,7 +68,7 @@ Commands:
 Options of serve:
   --data-dir DIR     where identity, settings and libraries are kept
   --name NAME        the device name others see (1 to ${DEVICE_NAME_MAX_CHARS} characters)
-  --mode MODE        who can see this device: everyone, contacts-only or disabled
+  --mode MODE        who can see this device: ${DISCOVERY_MODES.slice(0, -1).join(', ')} or ${DISCOVERY_MODES.at(-1)}
   --port PORT        TCP port for peer connections, 1 to 65535 (default: random, 0 = random;
                      ${DOCKER_PORT} when the environment has SD_DOCKER=true)
   --api HOST:PORT    address of the HTTP API for scripts (default: 127.0.0.1 on a free port;

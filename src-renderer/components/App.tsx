@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { DISCOVERY_MODE_LABELS } from '../../src-shared/discoveryModes.js';
 import { useNearby } from '../store/StoreContext.js';
 import { DevicesView } from './devices/DevicesView.js';
 import { NavBar } from './NavBar.js';
@@ -7,8 +8,6 @@ import { PairView } from './pairing/PairView.js';
 import { SettingsView } from './settings/SettingsView.js';
 import { StatusBanner } from './StatusBanner.js';
 
-const MODE_LABELS = { everyone: 'visible to everyone', 'contacts-only': 'visible to contacts only', disabled: 'discovery off' } as const;
-
 function SelfSummary() {
   const self = useNearby((s) => s.self);
   const mode = useNearby((s) => s.mode);
@@ -16,7 +15,7 @@ function SelfSummary() {
   if (self === null) return null;
   return (
     <p className="self">
-      This device: <span className="strong">{self.name}</span> · {MODE_LABELS[mode]}
+      This device: <span className="strong">{self.name}</span> · {DISCOVERY_MODE_LABELS[mode].status}
       {temporary ? ' for a while, then contacts only' : ''}
     </p>
   );

@@ -8,13 +8,13 @@ type ModeChoice = DiscoveryMode | 'everyone-temporarily';
 
 /** The modes as the node offers them, with "Everyone for a while" before the last (Disabled). */
 const MODES: Array<{ mode: ModeChoice; label: string; help: string }> = [
-  ...DISCOVERY_MODES.filter((m) => m !== 'disabled').map((mode) => ({ mode, ...DISCOVERY_MODE_LABELS[mode] })),
+  ...DISCOVERY_MODES.filter((m) => m !== 'disabled').map((mode) => ({ mode, label: DISCOVERY_MODE_LABELS[mode].label, help: DISCOVERY_MODE_LABELS[mode].help })),
   {
     mode: 'everyone-temporarily',
     label: `Everyone for ${TEMPORARY_EVERYONE_DEFAULT_MINUTES} minutes`,
     help: 'Visible to everyone for a while (for example to pair with a new device), then back to Contacts only by itself.',
   },
-  { mode: 'disabled', ...DISCOVERY_MODE_LABELS.disabled },
+  { mode: 'disabled', label: DISCOVERY_MODE_LABELS.disabled.label, help: DISCOVERY_MODE_LABELS.disabled.help },
 ];
 
 /** "9:05" for a number of seconds left. */
