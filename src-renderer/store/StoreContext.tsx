@@ -6,7 +6,7 @@ import { createContext, useContext, useMemo, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { Peer } from '../../src-shared/peer.js';
 import { visiblePeers } from '../model/peerView.js';
-import type { NearbyState, NearbyStore } from './nearbyStore.js';
+import type { FieldKey, NearbyState, NearbyStore } from './nearbyStore.js';
 
 const StoreContext = createContext<NearbyStore | null>(null);
 
@@ -32,4 +32,12 @@ export function useVisiblePeers(): Peer[] {
 export function useSelectedPeer(): Peer | null {
   const id = useNearby((s) => s.selectedPeerId);
   return useNearby((s) => (id === null ? null : (s.peers.find((p) => p.id === id) ?? null)));
+}
+
+/** What a command of one field (a form, a list entry) left there: its error, its note, whether it runs. */
+export function useField(key: FieldKey): { error: string | undefined; note: string | undefined; busy: boolean } {
+  const error = useNearby((s) => s.errors[key]);
+  const note = useNearby((s) => s.notes[key]);
+  const busy = useNearby((s) => s.busy[key] === true);
+  return { error, note, busy };
 }

@@ -14,7 +14,7 @@ import type { Peer } from '../../../src-shared/peer.js';
 import { SerialQueue } from '../../../src-shared/serialQueue.js';
 import { emptyDeviceMetadata, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import type { Advertisement } from '../discovery/ownRecords.js';
-import type { LinkMessage, PeerChannel } from '../p2p/messages.js';
+import { ChannelListeners, type LinkMessage, type PeerChannel } from '../p2p/messages.js';
 import type { TlsIdentity } from '../p2p/tlsIdentity.js';
 import type { BroadcastSecretStore } from './broadcastSecret.js';
 import { EPOCH_DEFAULT_MS, epochOf, isPrivateToken, privateHostname, privateServerName, privateToken } from './broadcastTokens.js';
@@ -70,7 +70,7 @@ export class ContactsOnlyService extends EventEmitter<ContactsOnlyEvents> {
   readonly gate: SniGate;
   readonly epochMs: number;
   private readonly now: () => number;
-  private readonly channels = new Map<PeerChannel, { onMessage: (m: LinkMessage) => void; onClose: () => void }>();
+  private readonly channels = new ChannelListeners();
   private readonly pending = new Map<string, { secret: Buffer; at: number }>();
   private known: Set<string>;
   private readonly onContactsChange = () => void this.contactsChanged();
@@ -104,7 +104,7 @@ export class ContactsOnlyService extends EventEmitter<ContactsOnlyEvents> {
   close(): void {
     this.closed = true;
     this.opts.contacts.off('change', this.onContactsChange);
-    for (const channel of [...this.channels.keys()]) this.detach(channel);
+    this.channels.detachAll();
   }
 
   // --- what we advertise --------------------------------------------------------------------
@@ -156,26 +156,13 @@ export class ContactsOnlyService extends EventEmitter<ContactsOnlyEvents> {
 
   /** A new authenticated link: our secret goes to it if it is a contact; its messages are heard. */
   attach(channel: PeerChannel): void {
-    if (this.closed || this.channels.has(channel)) return;
-    const onMessage = (m: LinkMessage) => this.receive(channel, m);
-    const onClose = () => this.detach(channel);
-    this.channels.set(channel, { onMessage, onClose });
-    channel.on('message', onMessage);
-    channel.on('close', onClose);
+    if (this.closed || !this.channels.attach(channel, (m) => this.receive(channel, m), () => {})) return;
     if (this.opts.contacts.has(channel.remoteIdentity)) this.sendSecret(channel);
-  }
-
-  private detach(channel: PeerChannel): void {
-    const h = this.channels.get(channel);
-    if (!h) return;
-    this.channels.delete(channel);
-    channel.off('message', h.onMessage);
-    channel.off('close', h.onClose);
   }
 
   /** The ready links to `identity` we know of. */
   channelsTo(identity: string): PeerChannel[] {
-    return [...this.channels.keys()].filter((c) => c.remoteIdentity === identity);
+    return this.channels.all().filter((c) => c.remoteIdentity === identity);
   }
 
   private sendSecret(channel: PeerChannel): void {
@@ -245,7 +232,7 @@ export class ContactsOnlyService extends EventEmitter<ContactsOnlyEvents> {
         await this.opts.secret.rotate();
         this.secretsChanged();
         this.emit('rotated');
-        for (const channel of this.channels.keys()) if (this.opts.contacts.has(channel.remoteIdentity)) this.sendSecret(channel);
+        for (const channel of this.channels.all()) if (this.opts.contacts.has(channel.remoteIdentity)) this.sendSecret(channel);
       });
     }
     if (added.length > 0 || removed.length > 0) this.secretsChanged();

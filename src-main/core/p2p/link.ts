@@ -92,7 +92,15 @@ export function plainAddress(address: string | undefined): string {
   return (m?.[1] ?? address).toLowerCase();
 }
 
-export class PeerLink extends EventEmitter implements PeerChannel {
+/** A link's events: PeerChannel's 'message' and 'close', plus its own. */
+export interface PeerLinkEvents {
+  message: [message: LinkMessage];
+  close: [reason: LinkCloseReason];
+  ready: [metadata: DeviceMetadata];
+  metadata: [metadata: DeviceMetadata];
+}
+
+export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChannel {
   readonly localIdentity: string;
   readonly remoteIdentity: string;
   readonly outgoing: boolean;
@@ -175,23 +183,6 @@ export class PeerLink extends EventEmitter implements PeerChannel {
     clearTimeout(this.helloTimer);
     this.socket.destroy();
     this.emit('close', reason);
-  }
-
-  // Typed events (PeerChannel's 'message' and 'close', plus the link's own).
-  override on(event: 'message', listener: (message: LinkMessage) => void): this;
-  override on(event: 'close', listener: (reason: LinkCloseReason) => void): this;
-  override on(event: 'ready', listener: (metadata: DeviceMetadata) => void): this;
-  override on(event: 'metadata', listener: (metadata: DeviceMetadata) => void): this;
-  override on(event: string, listener: (...args: never[]) => void): this {
-    return super.on(event, listener as (...args: unknown[]) => void);
-  }
-
-  override off(event: 'message', listener: (message: LinkMessage) => void): this;
-  override off(event: 'close', listener: (reason: LinkCloseReason) => void): this;
-  override off(event: 'ready', listener: (metadata: DeviceMetadata) => void): this;
-  override off(event: 'metadata', listener: (metadata: DeviceMetadata) => void): this;
-  override off(event: string, listener: (...args: never[]) => void): this {
-    return super.off(event, listener as (...args: unknown[]) => void);
   }
 
   private write(message: LinkMessage): void {

@@ -55,3 +55,40 @@ export interface PeerChannel {
   off(event: 'message', listener: (message: LinkMessage) => void): this;
   off(event: 'close', listener: () => void): this;
 }
+
+/**
+ * The links a service listens to (pairing, Contacts only): its handlers on each, added once and
+ * taken off when the link closes or the service stops listening.
+ */
+export class ChannelListeners {
+  private readonly channels = new Map<PeerChannel, { onMessage: (m: LinkMessage) => void; onClose: () => void }>();
+
+  /** Listens to `channel` (once: false when it already did); `onClose` runs after the handlers are off. */
+  attach(channel: PeerChannel, onMessage: (message: LinkMessage) => void, onClose: () => void): boolean {
+    if (this.channels.has(channel)) return false;
+    const closed = () => {
+      this.detach(channel);
+      onClose();
+    };
+    this.channels.set(channel, { onMessage, onClose: closed });
+    channel.on('message', onMessage);
+    channel.on('close', closed);
+    return true;
+  }
+
+  detach(channel: PeerChannel): void {
+    const listeners = this.channels.get(channel);
+    if (!listeners) return;
+    this.channels.delete(channel);
+    channel.off('message', listeners.onMessage);
+    channel.off('close', listeners.onClose);
+  }
+
+  detachAll(): void {
+    for (const channel of [...this.channels.keys()]) this.detach(channel);
+  }
+
+  all(): PeerChannel[] {
+    return [...this.channels.keys()];
+  }
+}

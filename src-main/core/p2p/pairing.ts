@@ -19,7 +19,7 @@ import { CommandError } from '../../../src-shared/contract.js';
 import { toDisplayText } from '../../../src-shared/displayText.js';
 import { shortIdentity } from '../../../src-shared/identity.js';
 import { isFinalPairingStage, type Contact, type PairingSessionState, type PairingStage } from '../../../src-shared/pairing.js';
-import { linkMessageSchema, type LinkMessage, type PeerChannel } from './messages.js';
+import { ChannelListeners, linkMessageSchema, type LinkMessage, type PeerChannel } from './messages.js';
 import { commitmentMatches, decodePairingBytes, encodePairingBytes, newPairingNonce, pairingCode, pairingCommitment } from './pairingCode.js';
 
 /** A request not carried through to both confirmations within this time ends as 'timed-out'. */
@@ -97,7 +97,7 @@ function isPairMessage(message: LinkMessage): message is PairMessage {
 
 export class PairingService extends EventEmitter<PairingServiceEvents> {
   private readonly sessions = new Map<string, Session>();
-  private readonly channels = new Map<PeerChannel, { onMessage: (m: LinkMessage) => void; onClose: () => void }>();
+  private readonly channels = new ChannelListeners();
   /** Accepted incoming requests per peer identity, times in ms, within the rate window. */
   private readonly recentRequests = new Map<string, number[]>();
   private readonly timeoutMs: number;
@@ -112,12 +112,7 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
 
   /** Listens for pairing messages on a new authenticated link. Idempotent; the link's 'close' detaches it. */
   attach(channel: PeerChannel): void {
-    if (this.closed || this.channels.has(channel)) return;
-    const onMessage = (message: LinkMessage) => this.receive(channel, message);
-    const onClose = () => this.channelClosed(channel);
-    this.channels.set(channel, { onMessage, onClose });
-    channel.on('message', onMessage);
-    channel.on('close', onClose);
+    if (!this.closed) this.channels.attach(channel, (message) => this.receive(channel, message), () => this.channelClosed(channel));
   }
 
   /** Starts pairing with the peer at the other end of `channel`, as initiator. */
@@ -173,7 +168,7 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
     for (const session of this.sessions.values()) {
       if (!isFinalPairingStage(session.stage)) this.end(session, 'failed', 'This device shut down.', 'the other device shut down', false);
     }
-    for (const channel of [...this.channels.keys()]) this.detach(channel);
+    this.channels.detachAll();
     this.closed = true;
     this.changed();
   }
@@ -329,7 +324,6 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
   }
 
   private channelClosed(channel: PeerChannel): void {
-    this.detach(channel);
     for (const session of this.sessions.values()) {
       if (session.channel === channel && !isFinalPairingStage(session.stage)) {
         this.end(session, 'failed', `The connection to ${session.peerName} was lost.`, null);
@@ -461,14 +455,6 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
     ended.forEach((s, index) => {
       if (index >= PAIRING_ENDED_KEPT_MAX || now - (s.endedAt ?? now) > PAIRING_ENDED_KEPT_MS) this.sessions.delete(s.id);
     });
-  }
-
-  private detach(channel: PeerChannel): void {
-    const listeners = this.channels.get(channel);
-    if (!listeners) return;
-    this.channels.delete(channel);
-    channel.off('message', listeners.onMessage);
-    channel.off('close', listeners.onClose);
   }
 
   private send(session: Session, message: PairMessage): void {

@@ -15,3 +15,13 @@ export function FieldFeedback({ id, error, note }: { id: string; error?: string 
     </p>
   );
 }
+
+/** An error of an action with no field of its own (a button), announced at once; nothing when there is none. */
+export function ActionError({ error, className = '' }: { error: string | undefined; className?: string }) {
+  if (error === undefined) return null;
+  return (
+    <p className={`field-error ${className}`.trim()} role="alert">
+      {error}
+    </p>
+  );
+}

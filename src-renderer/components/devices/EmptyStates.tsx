@@ -1,9 +1,9 @@
-import { useNearby } from '../../store/StoreContext.js';
+import { useField, useNearby } from '../../store/StoreContext.js';
+import { ActionError } from '../common/FieldFeedback.js';
 
 export function DiscoveryOff() {
   const setMode = useNearby((s) => s.setMode);
-  const busy = useNearby((s) => s.busy.mode === true);
-  const error = useNearby((s) => s.errors.mode);
+  const { error, busy } = useField('mode');
   return (
     <section className="empty" aria-labelledby="empty-title">
       <h2 id="empty-title">Discovery is off</h2>
@@ -11,11 +11,7 @@ export function DiscoveryOff() {
       <button type="button" className="button button-primary" onClick={() => void setMode('everyone')} disabled={busy}>
         Turn on for Everyone
       </button>
-      {error !== undefined ? (
-        <p className="field-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ActionError error={error} />
     </section>
   );
 }

@@ -1,7 +1,8 @@
 // The device picker for pairing: choose a device, then Pair. The session this device started
 // shows beside it; requests from other devices come as a dialog (IncomingPairingDialog).
 
-import { useNearby, useVisiblePeers } from '../../store/StoreContext.js';
+import { useField, useNearby, useVisiblePeers } from '../../store/StoreContext.js';
+import { FieldFeedback } from '../common/FieldFeedback.js';
 import { DeviceModelIcon, OsIcon } from '../common/Icons.js';
 import { PairingPanel } from './PairingPanel.js';
 
@@ -11,8 +12,7 @@ export function PairView() {
   const mode = useNearby((s) => s.mode);
   const choose = useNearby((s) => s.choosePairingPeer);
   const startPairing = useNearby((s) => s.startPairing);
-  const error = useNearby((s) => s.errors.pairing);
-  const busy = useNearby((s) => s.busy.pairing === true);
+  const { error, busy } = useField('pairing');
   const session = useNearby((s) => (s.outgoingPairingId === null ? null : (s.pairing.find((p) => p.id === s.outgoingPairingId) ?? null)));
   const chosen = peers.find((p) => p.id === chosenId) ?? null;
 
@@ -53,13 +53,7 @@ export function PairView() {
           </button>
           {chosen === null && peers.length > 0 ? <span className="muted">Choose a device first.</span> : null}
         </div>
-        {error !== undefined ? (
-          <p id="pair-feedback" className="field-error" role="alert">
-            {error}
-          </p>
-        ) : (
-          <p id="pair-feedback" className="field-note" role="status" />
-        )}
+        <FieldFeedback id="pair-feedback" error={error} />
       </section>
       {session !== null ? <PairingPanel session={session} /> : null}
     </div>

@@ -4,7 +4,8 @@
 
 import type { PairingSessionState } from '../../../src-shared/pairing.js';
 import { isFinalPairingStage } from '../../../src-shared/pairing.js';
-import { useNearby } from '../../store/StoreContext.js';
+import { useField, useNearby } from '../../store/StoreContext.js';
+import { ActionError } from '../common/FieldFeedback.js';
 
 function stepText(s: PairingSessionState): string {
   switch (s.stage) {
@@ -40,8 +41,7 @@ export function PairingSteps({ session, stepId }: Props) {
   const rejectPairing = useNearby((s) => s.rejectPairing);
   const closePairing = useNearby((s) => s.closePairing);
   const key = `pairing:${session.id}` as const;
-  const busy = useNearby((s) => s.busy[key] === true);
-  const error = useNearby((s) => s.errors[key]);
+  const { error, busy } = useField(key);
   const ended = isFinalPairingStage(session.stage);
   const showCode = session.code !== null && (session.stage === 'confirm-code' || session.stage === 'waiting-for-peer-confirmation');
 
@@ -51,11 +51,7 @@ export function PairingSteps({ session, stepId }: Props) {
         {stepText(session)}
       </p>
       {showCode ? <PairingCode code={session.code as string} /> : null}
-      {error !== undefined ? (
-        <p className="field-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ActionError error={error} />
       <div className="row pairing-actions">
         {session.stage === 'confirm-code' ? (
           <button type="button" className="button button-primary" disabled={busy} onClick={() => void confirmPairing(session.id)}>

@@ -2,13 +2,12 @@
 
 import { useState } from 'react';
 import type { Contact } from '../../../src-shared/pairing.js';
-import { useNearby } from '../../store/StoreContext.js';
+import { useField, useNearby } from '../../store/StoreContext.js';
 import { ConfirmDialog } from '../common/ConfirmDialog.js';
+import { RemoveButton } from '../common/RemoveButton.js';
 
 function ContactItem({ contact, onRemove }: { contact: Contact; onRemove: (c: Contact) => void }) {
-  const key = `contact:${contact.identity}` as const;
-  const error = useNearby((s) => s.errors[key]);
-  const busy = useNearby((s) => s.busy[key] === true);
+  const { error, busy } = useField(`contact:${contact.identity}`);
   const added = new Date(contact.addedAt);
   return (
     <li className="contact" data-identity={contact.identity}>
@@ -21,14 +20,7 @@ function ContactItem({ contact, onRemove }: { contact: Contact; onRemove: (c: Co
           {contact.identity}
         </span>
       </span>
-      <button type="button" className="button button-danger-quiet" disabled={busy} onClick={() => onRemove(contact)}>
-        Remove<span className="visually-hidden"> {contact.name}</span>
-      </button>
-      {error !== undefined ? (
-        <p className="field-error full" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <RemoveButton what={contact.name} busy={busy} error={error} onRemove={() => onRemove(contact)} />
     </li>
   );
 }

@@ -1,14 +1,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { useNearby } from '../../store/StoreContext.js';
+import { useField, useNearby } from '../../store/StoreContext.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 
 export function DeviceNameSettings() {
   const saved = useNearby((s) => s.self?.name ?? '');
   const setName = useNearby((s) => s.setName);
   const clearFeedback = useNearby((s) => s.clearFeedback);
-  const error = useNearby((s) => s.errors.name);
-  const note = useNearby((s) => s.notes.name);
-  const busy = useNearby((s) => s.busy.name === true);
+  const { error, note, busy } = useField('name');
   const [draft, setDraft] = useState(saved);
   const [editing, setEditing] = useState(false);
   // Follow the node's name until the user starts typing.

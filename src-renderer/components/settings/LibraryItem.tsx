@@ -1,13 +1,12 @@
 import { useState, type FormEvent } from 'react';
 import type { Library } from '../../../src-shared/peer.js';
-import { useNearby } from '../../store/StoreContext.js';
+import { useField, useNearby } from '../../store/StoreContext.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 
 export function LibraryItem({ library, onDelete }: { library: Library; onDelete: (library: Library) => void }) {
   const key = `library:${library.uuid}` as const;
   const setLibraryActive = useNearby((s) => s.setLibraryActive);
-  const error = useNearby((s) => s.errors[key]);
-  const busy = useNearby((s) => s.busy[key] === true);
+  const { error, busy } = useField(key);
   const [renaming, setRenaming] = useState(false);
   const feedbackId = `library-feedback-${library.uuid}`;
 
@@ -50,8 +49,7 @@ function RenameForm({ library, feedbackId, onDone }: { library: Library; feedbac
   const key = `library:${library.uuid}` as const;
   const renameLibrary = useNearby((s) => s.renameLibrary);
   const clearFeedback = useNearby((s) => s.clearFeedback);
-  const error = useNearby((s) => s.errors[key]);
-  const busy = useNearby((s) => s.busy[key] === true);
+  const { error, busy } = useField(key);
   const [draft, setDraft] = useState(library.name);
   const inputId = `library-name-${library.uuid}`;
 

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { Library } from '../../../src-shared/peer.js';
-import { useNearby } from '../../store/StoreContext.js';
+import { useField, useNearby } from '../../store/StoreContext.js';
 import { ConfirmDialog } from '../common/ConfirmDialog.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 import { LibraryItem } from './LibraryItem.js';
@@ -10,8 +10,7 @@ export function LibrarySettings() {
   const createLibrary = useNearby((s) => s.createLibrary);
   const deleteLibrary = useNearby((s) => s.deleteLibrary);
   const clearFeedback = useNearby((s) => s.clearFeedback);
-  const error = useNearby((s) => s.errors.newLibrary);
-  const busy = useNearby((s) => s.busy.newLibrary === true);
+  const { error, busy } = useField('newLibrary');
   const [draft, setDraft] = useState('');
   const [deleting, setDeleting] = useState<Library | null>(null);
 

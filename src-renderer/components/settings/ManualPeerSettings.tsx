@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ManualPeerState } from '../../../src-shared/contract.js';
-import { useNearby } from '../../store/StoreContext.js';
+import { useField, useNearby } from '../../store/StoreContext.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
+import { RemoveButton } from '../common/RemoveButton.js';
 
 const STATUS_LABELS: Record<ManualPeerState['status'], string> = {
   connecting: 'Connecting…',
@@ -10,10 +11,8 @@ const STATUS_LABELS: Record<ManualPeerState['status'], string> = {
 };
 
 function ManualPeerItem({ entry }: { entry: ManualPeerState }) {
-  const key = `manualPeer:${entry.address}` as const;
   const removeManualPeer = useNearby((s) => s.removeManualPeer);
-  const error = useNearby((s) => s.errors[key]);
-  const busy = useNearby((s) => s.busy[key] === true);
+  const { error, busy } = useField(`manualPeer:${entry.address}`);
   return (
     <li className="manual-peer" data-address={entry.address} data-status={entry.status}>
       <span className="mono grow">{entry.address}</span>
@@ -22,14 +21,7 @@ function ManualPeerItem({ entry }: { entry: ManualPeerState }) {
         {entry.status === 'online' && entry.name !== null ? `: ${entry.name}` : ''}
         {entry.status === 'unreachable' && entry.reason !== null ? `: ${entry.reason}` : ''}
       </span>
-      <button type="button" className="button button-danger-quiet" onClick={() => void removeManualPeer(entry.address)} disabled={busy}>
-        Remove<span className="visually-hidden"> {entry.address}</span>
-      </button>
-      {error !== undefined ? (
-        <p className="field-error full" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <RemoveButton what={entry.address} busy={busy} error={error} onRemove={() => void removeManualPeer(entry.address)} />
     </li>
   );
 }
@@ -40,9 +32,7 @@ export function ManualPeerSettings() {
   const clearFeedback = useNearby((s) => s.clearFeedback);
   const clearFocusRequest = useNearby((s) => s.clearFocusRequest);
   const focusRequest = useNearby((s) => s.focusRequest);
-  const error = useNearby((s) => s.errors.manualPeer);
-  const note = useNearby((s) => s.notes.manualPeer);
-  const busy = useNearby((s) => s.busy.manualPeer === true);
+  const { error, note, busy } = useField('manualPeer');
   const [draft, setDraft] = useState('');
   const inputRef = useRef<HTMLInputElement>(null);
 

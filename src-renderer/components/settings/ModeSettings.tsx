@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { TEMPORARY_EVERYONE_DEFAULT_MINUTES } from '../../../src-shared/contract.js';
 import { DISCOVERY_MODE_LABELS, DISCOVERY_MODES, type DiscoveryMode } from '../../../src-shared/discoveryModes.js';
-import { useNearby } from '../../store/StoreContext.js';
+import { useField, useNearby } from '../../store/StoreContext.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 
 type ModeChoice = DiscoveryMode | 'everyone-temporarily';
@@ -28,8 +28,7 @@ export function ModeSettings() {
   const everyoneUntil = useNearby((s) => s.everyoneUntil);
   const setMode = useNearby((s) => s.setMode);
   const setTemporaryEveryone = useNearby((s) => s.setTemporaryEveryone);
-  const error = useNearby((s) => s.errors.mode);
-  const busy = useNearby((s) => s.busy.mode === true);
+  const { error, busy } = useField('mode');
   const current: ModeChoice = mode === 'everyone' && everyoneUntil !== null ? 'everyone-temporarily' : mode;
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
