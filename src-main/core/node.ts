@@ -7,7 +7,6 @@ import { encodeTxt } from '../../src-shared/txtCodec.js';
 import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
 import type { Peer } from '../../src-shared/peer.js';
 import type { DiscoveryMode } from '../../src-shared/discoveryModes.js';
-import { SERVICE_TYPE } from './discovery/constants.js';
 import { loadOrCreateIdentity, type LoadedIdentity } from './storage/identityKey.js';
 import { SettingsStore } from './storage/settings.js';
 import { LibraryStore } from './storage/libraries.js';
@@ -59,19 +58,6 @@ export interface NodeOptions {
   pairingTimeoutMs?: number;
   /** How long a Contacts only token lives (default 15 min, or $SD_NEARBY_EPOCH_MS); tests shorten it. */
   epochMs?: number;
-}
-
-/**
- * The listed device a command names by its list id. A verified device's id changes once: from
- * `link:<identity>` (it linked to us before its mDNS answer arrived) to its instance name (when it
- * did), or back when the mDNS entry goes. A user who picked it a moment before still means it,
- * so an id of either form also finds the verified device with that identity.
- */
-export function findPeer(peers: readonly Peer[], peerId: string): Peer | undefined {
-  const exact = peers.find((x) => x.id === peerId);
-  if (exact) return exact;
-  const id = peerId.toLowerCase();
-  return peers.find((x) => x.verified && x.identity !== null && (peerId === `link:${x.identity}` || id === `${x.identity}.${SERVICE_TYPE}`.toLowerCase()));
 }
 
 export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements NodeApi {
@@ -221,7 +207,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
         await this.discoveryQueue.idle();
       },
       syncManualPeers: () => this.manualPeers.sync(this.settings.get().manualPeers),
-      peerById: (peerId) => findPeer(this.peers(), peerId),
+      peerById: (peerId) => this.peers().find((p) => p.id === peerId),
       channelFor: (peer) => this.channelFor(peer),
     });
   }
