@@ -118,6 +118,8 @@ export class Presence extends EventEmitter<{ change: [] }> {
 
   /** Rebuilds the list now and acts on it: links wanted, verifications, discovery's checks; then 'change' unless `announce` is false. */
   refresh(announce = true): DirectoryView {
+    // A change waiting for its rebuild is taken in this one, and announced with it.
+    const changeWaiting = this.timer !== null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const view = this.opts.directory.rebuild();
@@ -128,7 +130,7 @@ export class Presence extends EventEmitter<{ change: [] }> {
       this.opts.verifier.request(this.byPriority(view.unverified));
       this.askAgainFor(view.hijacked);
     }
-    if (announce) this.emit('change');
+    if (announce || changeWaiting) this.emit('change');
     return view;
   }
 
