@@ -2,8 +2,8 @@
 // question, RFC 6762 §5.4), answers exactly what is asked and announces its PTR alone
 // (tests/support/strict_responder.py, plain sockets, no mDNS library). Our node, while someone
 // looks at it (GET /api/state all along), lists it with name, port and address, and keeps it
-// listed for 60 s without flapping: its follow-up questions are QM (§5.4) and its direct
-// liveness questions are legacy unicast without the QU bit (§5.5, §6.7).
+// listed for 60 s without flapping: its queries and follow-up questions are QM (§5.4) and its
+// direct liveness questions are legacy unicast without the QU bit (§5.5, §6.7).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { isRoot, Lan, type Host } from '../support/lan.js';
 import { sleep, startNode, type NearbyProcess } from '../support/nearby.js';
+import { sendMdns } from '../support/mdnsInjector.js';
+import { encodeQuery } from '../../src-main/core/discovery/dnsMessage.js';
 import type { Peer } from '../../src-shared/peer.js';
 
 const skip = isRoot() ? false : 'needs root to create network namespaces';
@@ -62,8 +64,11 @@ describe('a responder that ignores QU questions', { skip }, () => {
     }
     assert.ok(looks > WATCH_MS / 1000, `${looks} looks at the state`);
     assert.doesNotMatch(node.stdout, new RegExp(`^- ${NAME}$`, 'm'), 'never dropped, not even for a moment');
-    // The responder is as strict as it says: it ignored the node's QU question (the first of its
-    // query burst), and it answered the direct questions that kept the peer listed.
+    // The node asked nothing the responder ignores, and the responder is as strict as it says:
+    // a QU question sent to it by hand is ignored.
+    assert.doesNotMatch(responderOut, /^ignored /m);
+    await sendMdns(lan.hosts[0]!, [{ kind: 'raw', hex: encodeQuery([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: true }]).toString('hex') }]);
+    await sleep(500);
     assert.match(responderOut, /^ignored 0x8001 _sd\._udp\.local PTR$/m);
     const legacyAnswers = responderOut.split('\n').filter((l) => l.startsWith(`answered legacy ${NAME}._sd._udp.local SRV`)).length;
     // One every 2.5 s ± 20 % while someone looks; a loaded machine stretches that a little.

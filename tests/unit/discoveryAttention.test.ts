@@ -329,12 +329,12 @@ describe('liveness by attention (issue 9)', () => {
     lan.browser.stop();
   });
 
-  test('only the first query of a burst asks for unicast answers; questions for a peer\'s missing records are QM', () => {
+  test('queries ask for multicast answers (QM), the first of a burst too; so do questions for a peer\'s missing records', () => {
     const lan = new FakeLan();
     lan.browser.start();
     advance(4000);
     const serviceQueries = lan.sent.filter((s) => s.kind === 'multicast' && !s.msg.isResponse);
-    assert.deepEqual(serviceQueries.map((s) => s.msg.questions[0]?.unicastResponse), [true, false, false]);
+    assert.deepEqual(serviceQueries.map((s) => s.msg.questions[0]?.unicastResponse), [false, false, false]);
     const peer = lan.addPeer(1);
     peer.alive = false; // announced its PTR alone, answers nothing more
     lan.browser.handleResponse(response([records(peer).ptr]), peer.v4, 'eth0', false);

@@ -5,7 +5,7 @@
 
 import { EventEmitter } from 'node:events';
 import {
-  ASK_MISSING_MIN_INTERVAL_MS, NEW_PEER_COMPLETION_MS, OVERFLOW_QUIET_MS, OVERFLOW_REQUERY_MIN_INTERVAL_MS, PEERS_MAX, QUERY_FIRST_DELAY_MAX_MS,
+  ASK_MISSING_MIN_INTERVAL_MS, BROWSER_TICK_IDLE_MS, BROWSER_TICK_LOOKING_MS, NEW_PEER_COMPLETION_MS, OVERFLOW_QUIET_MS, OVERFLOW_REQUERY_MIN_INTERVAL_MS, PEERS_MAX, QUERY_FIRST_DELAY_MAX_MS,
   QUERY_FIRST_DELAY_MIN_MS, QUESTIONS_PER_PACKET_MAX, REFRESH_JITTER, REFRESH_POINTS, REFRESH_TTL_MIN_MS, REQUERY_JITTER_FRACTION, REQUERY_MAX_MS,
   REQUERY_MIN_MS, SERVICE_TYPE,
 } from './constants.js';
@@ -61,14 +61,20 @@ export class Browser extends EventEmitter<BrowserEvents> {
     if (looking === this.prober.isLooking) return;
     const now = Date.now();
     this.prober.setLooking(looking, now);
+    if (this.running) this.startTicking();
     if (looking && this.running) this.askForMissing([...this.cache.values()], now);
+  }
+
+  private startTicking(): void {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = setInterval(() => this.tick(), this.prober.isLooking ? BROWSER_TICK_LOOKING_MS : BROWSER_TICK_IDLE_MS);
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
     this.restartQueries();
-    this.tickTimer = setInterval(() => this.tick(), 250);
+    this.startTicking();
   }
 
   stop(): void {
@@ -107,9 +113,12 @@ export class Browser extends EventEmitter<BrowserEvents> {
     const now = Date.now();
     // Duplicate question suppression: someone asked the same, with our known answers, meanwhile.
     const suppressed = this.lastEquivalentQueryAt > this.lastQueryAt && now - this.lastEquivalentQueryAt < this.queryIntervalMs / 2;
-    // The first query of a burst asks for unicast answers (RFC 6762 §5.4): responders that
-    // multicast their records a moment ago answer us at once instead of waiting a second.
-    if (!suppressed) this.queryPtr(now, this.queryIntervalMs === REQUERY_MIN_MS);
+    // Every query asks for multicast answers (QM), the first of a burst too, though RFC 6762 §5.4
+    // would let it ask for unicast ones: when a LAN starts together (a power cut, a boot storm of
+    // 50), unicast answers are one packet per pair of hosts (2,450 at 50, each needing a neighbour
+    // entry: ARP or ND), while a multicast answer, at most once a second per record, serves every
+    // host at once. A newcomer on a quiet LAN waits the shared answers' 20-120 ms for it.
+    if (!suppressed) this.queryPtr(now, false);
     this.lastQueryAt = now;
     const interval = this.queryIntervalMs;
     this.queryIntervalMs = Math.min(this.queryIntervalMs * 2, REQUERY_MAX_MS);

@@ -56,6 +56,13 @@ export const MULTICAST_RECORD_MIN_INTERVAL_MS = 1000;
  * per peer.
  */
 export const PROBE_INTERVAL_MS = 2500;
+/**
+ * How often the browser looks at its table (records that ran out, questions due): often while
+ * someone looks (direct questions start within this), seldom while nobody does (only lifetimes of
+ * minutes to check): an idle node wakes up as little as it can.
+ */
+export const BROWSER_TICK_LOOKING_MS = 250;
+export const BROWSER_TICK_IDLE_MS = 1000;
 export const PROBE_INTERVAL_JITTER_FRACTION = 0.2;
 export const PROBE_TIMEOUT_MS = 750;
 export const PROBE_MISSES_TO_DROP = 2;
