@@ -36,10 +36,9 @@ import { EpochClock } from './contactsOnly/epochClock.js';
 import { epochMsFrom, isPrivateToken } from './contactsOnly/broadcastTokens.js';
 import { createCommandHandlers, runCommand, type CommandHandlers } from './commands.js';
 import { openNodeSession } from './nodeSession.js';
+import { TemporaryEveryone } from './modes/temporaryEveryone.js';
 
 const STATE_EVENT_DELAY_MS = 30;
-/** How long startPairing waits for a link to a device it had none with. */
-const PAIRING_LINK_WAIT_MS = 4000;
 const WARNINGS_MAX = 10;
 
 export interface NodeOptions {
@@ -81,7 +80,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private readonly contactsOnly: ContactsOnlyService;
   private readonly privateEndpoint: PrivateEndpoint;
   private readonly epochClock: EpochClock;
-  private everyoneTimer: NodeJS.Timeout | null = null;
+  private readonly temporaryEveryone: TemporaryEveryone;
   /** What a discovery mode decides (modes/), asked by everything below. */
   private readonly modeContext: ModeContext;
   private readonly handlers: CommandHandlers;
@@ -138,6 +137,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       manual: () => this.manualPeers.onlineIdentities(),
     });
     this.presence = this.createPresence(verifier);
+    this.temporaryEveryone = new TemporaryEveryone({ settings, applyMode: () => this.applyMode(), warn: (message) => this.warn(message) });
     this.handlers = this.createHandlers();
     this.wire();
   }
@@ -201,14 +201,14 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       attention: this.attention,
       state: () => this.state(),
       applyMode: () => this.applyMode(),
-      armTemporaryEveryone: () => this.armTemporaryEveryone(),
+      armTemporaryEveryone: () => this.temporaryEveryone.arm(),
       readvertise: async () => {
         this.readvertise();
         await this.discoveryQueue.idle();
       },
       syncManualPeers: () => this.manualPeers.sync(this.settings.get().manualPeers),
       peerById: (peerId) => this.peers().find((p) => p.id === peerId),
-      channelFor: (peer) => this.channelFor(peer),
+      channelFor: (peer) => this.presence.openLink(peer),
     });
   }
 
@@ -252,10 +252,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   async start(): Promise<void> {
     const wanted = this.opts.port ?? this.settings.get().port ?? 0;
     this.port = await this.links.listen(wanted);
-    // "Everyone for a while" that ended while the node was not running: Contacts only again.
-    const until = this.settings.get().everyoneUntil;
-    if (until && Date.parse(until) <= Date.now()) await this.settings.update({ discovery: 'contacts-only', everyoneUntil: null });
-    this.armTemporaryEveryone();
+    await this.temporaryEveryone.settle();
     this.epochClock.start();
     await this.applyMode();
     this.manualPeers.sync(this.settings.get().manualPeers);
@@ -270,7 +267,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.pairing.close();
     this.manualPeers.stop();
     this.epochClock.stop();
-    if (this.everyoneTimer) clearTimeout(this.everyoneTimer);
+    this.temporaryEveryone.stop();
     await this.engine.stop();
     this.contactsOnly.close();
     await this.links.stop();
@@ -300,7 +297,6 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   }
 
   private openAdvertisement(): Advertisement {
-    const s = this.settings.get();
     const encoded = encodeTxt(this.fullMetadata());
     return { instance: this.identity.identity, hostname: hostnameForIdentity(this.identity.identity), port: this.port, txt: encoded.strings };
   }
@@ -360,23 +356,6 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     });
   }
 
-  /** Arms the return to Contacts only of "Everyone for a while" (setTemporaryEveryone). */
-  private armTemporaryEveryone(): void {
-    if (this.everyoneTimer) clearTimeout(this.everyoneTimer);
-    this.everyoneTimer = null;
-    const until = this.settings.get().everyoneUntil;
-    if (!until) return;
-    const left = Math.min(Math.max(0, Date.parse(until) - Date.now()), 2 ** 31 - 1);
-    this.everyoneTimer = setTimeout(() => {
-      this.everyoneTimer = null;
-      if (this.closed || !this.settings.get().everyoneUntil) return;
-      void this.settings
-        .update({ discovery: 'contacts-only', everyoneUntil: null })
-        .then(() => this.applyMode())
-        .catch((err: unknown) => this.warn(`could not return to Contacts only: ${(err as Error).message}`));
-    }, left);
-  }
-
   /** Everything we say about ourselves (ownMetadata.ts): in TXT, in a hello (the full library list too), in state().self. */
   private fullMetadata(): OwnMetadata {
     return ownMetadata({ name: this.settings.get().name, version: this.opts.version, identity: this.identity.identity, activeLibraries: this.libraries.active(), deviceModel: this.opts.deviceModel });
@@ -386,35 +365,6 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   attachChannel(channel: PeerChannel): void {
     this.pairing.attach(channel);
     this.contactsOnly.attach(channel);
-  }
-
-  /**
-   * The link to a listed device, for pairing: the one there is, or one dialled now (a pairing in
-   * progress is a relationship). Pairing runs only over a link whose TLS handshake proved the
-   * device's identity (DESIGN §5).
-   */
-  private async channelFor(peer: Peer): Promise<PeerChannel> {
-    const identity = peer.identity;
-    if (identity === null) throw new CommandError('refused', `${peer.name} does not claim a valid identity: it cannot be paired with`);
-    const existing = this.links.channel(identity);
-    if (existing) return existing;
-    const since = Date.now();
-    let failure: string | null = null;
-    // Not dialled yet when its endpoint is unknown (its records ran out while nobody looked: they are being asked for).
-    let dialled = this.presence.wantLink(identity, true);
-    try {
-      while (Date.now() < since + PAIRING_LINK_WAIT_MS && !this.closed) {
-        const channel = this.links.channel(identity);
-        if (channel) return channel;
-        if (!dialled) dialled = this.links.dialNow(identity);
-        else if ((failure = this.links.failureSince(identity, since)) !== null) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    } finally {
-      this.presence.wantLink(identity, false);
-    }
-    const why = failure ?? (dialled ? `no link came within ${PAIRING_LINK_WAIT_MS / 1000} s` : 'its address and port are not known yet; try again in a moment');
-    throw new CommandError('refused', `${peer.name} is not connected: a verified link is needed to pair, and none could be opened (${why})`);
   }
 
   /**

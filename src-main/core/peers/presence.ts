@@ -12,7 +12,9 @@
 //   keep their attentive pace; nobody looking, no per-peer traffic at all.
 
 import { EventEmitter } from 'node:events';
+import { CommandError } from '../../../src-shared/contract.js';
 import type { Peer } from '../../../src-shared/peer.js';
+import type { PeerChannel } from '../p2p/messages.js';
 import type { ModeContext, ModePolicy } from '../modes/modePolicy.js';
 import type { LinkManager, LinkWant } from '../p2p/linkManager.js';
 import type { Attention } from './attention.js';
@@ -23,6 +25,8 @@ import type { Verifier, VerifyTarget } from './verifier.js';
 export const PRESENCE_REFRESH_DELAY_MS = 20;
 /** While an impostor holds a device's records, the real device is asked to answer again at most this often. */
 export const HIJACK_REQUERY_MIN_INTERVAL_MS = 10_000;
+/** How long opening a link on demand (pairing) may take. */
+export const LINK_ON_DEMAND_WAIT_MS = 4000;
 /**
  * While someone looks, the answers to discovery's direct questions move the devices' "last seen"
  * and nothing else: the list is rebuilt for that at most this often (each rebuild is a state
@@ -143,6 +147,35 @@ export class Presence extends EventEmitter<{ change: [] }> {
     else this.extraWants.delete(identity);
     this.refresh();
     return wanted ? this.opts.links.dialNow(identity) : false;
+  }
+
+  /**
+   * The link to a listed device: the one there is, or one dialled now (pairing over it is a
+   * relationship); rejects with the reason when none can be opened. The link's TLS handshake
+   * proves the device's identity (DESIGN §5).
+   */
+  async openLink(peer: Peer): Promise<PeerChannel> {
+    const identity = peer.identity;
+    if (identity === null) throw new CommandError('refused', `${peer.name} does not claim a valid identity: it cannot be paired with`);
+    const existing = this.opts.links.channel(identity);
+    if (existing) return existing;
+    const since = Date.now();
+    let failure: string | null = null;
+    // Not dialled yet when its endpoint is unknown (its records ran out while nobody looked: they are being asked for).
+    let dialled = this.wantLink(identity, true);
+    try {
+      while (Date.now() < since + LINK_ON_DEMAND_WAIT_MS && !this.closed) {
+        const channel = this.opts.links.channel(identity);
+        if (channel) return channel;
+        if (!dialled) dialled = this.opts.links.dialNow(identity);
+        else if ((failure = this.opts.links.failureSince(identity, since)) !== null) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      this.wantLink(identity, false);
+    }
+    const why = failure ?? (dialled ? `no link came within ${LINK_ON_DEMAND_WAIT_MS / 1000} s` : 'its address and port are not known yet; try again in a moment');
+    throw new CommandError('refused', `${peer.name} is not connected: a verified link is needed to pair, and none could be opened (${why})`);
   }
 
   close(): void {
