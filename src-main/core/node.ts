@@ -1,5 +1,7 @@
-// The node itself (DESIGN §3): identity, settings, libraries and discovery behind the contract.
-// Both shells (the headless server, and later Electron) drive it only through `invoke` and 'state'.
+// The node itself (DESIGN §3): the wiring of its parts (docs/ARCHITECTURE.md §2). It builds them,
+// connects their events, applies the current mode's policy (modes/) and answers state(); the
+// commands are commands.ts's, the list is the peer directory's (peers/). Both shells (the
+// headless server, Electron) reach it only through sessions (openSession) and their 'state'.
 
 import { EventEmitter } from 'node:events';
 import { CommandError, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeSession, type NodeState } from '../../src-shared/contract.js';
