@@ -50,6 +50,8 @@ export interface StormResult {
   pairs: number;
   /** Every frame on the bridge from t0 until every host listed every other (or the cap). */
   packets: WireCounts;
+  /** The hosts whose list was complete last: ready, first and last peer listed (ms from t0). */
+  lastListers?: Array<{ host: string; readyMs: number; firstListedMs: number | null; lastListedMs: number | null; listedWithinOneSecondOfReady: number }>;
 }
 
 /** One host's stack over the idle window: CPU time and memory of its processes together. */
@@ -195,6 +197,27 @@ function waitAllListed(peers: Peer[], from: number, capMs: number): Promise<{ at
   });
 }
 
+/**
+ * The hosts whose list was complete last (at most 3), to tell what a storm waited for: when each
+ * was ready, when it listed its first peer and when its last (ms from t0, listings that held).
+ */
+function lastListers(peers: Peer[], t0Perf: number): NonNullable<StormResult['lastListers']> {
+  const out: NonNullable<StormResult['lastListers']> = [];
+  for (const p of peers) {
+    const since = new Map<string, number>();
+    for (const e of p.events.events) {
+      if (e.kind === 'listed') {
+        if (!since.has(e.key)) since.set(e.key, e.t);
+      } else since.delete(e.key);
+    }
+    since.delete(p.key);
+    const times = [...since.values()].map((t) => Math.round(t - t0Perf)).sort((x, y) => x - y);
+    const readyMs = Math.round(p.readyAt - t0Perf);
+    out.push({ host: p.key, readyMs, firstListedMs: times[0] ?? null, lastListedMs: times.at(-1) ?? null, listedWithinOneSecondOfReady: times.filter((t) => t <= readyMs + 1000).length });
+  }
+  return out.sort((x, y) => (y.lastListedMs ?? Infinity) - (x.lastListedMs ?? Infinity)).slice(0, 3);
+}
+
 /** Idle cost: CPU and RSS of each host's processes between two moments (epoch ms). */
 async function measureIdle(peers: Peer[], from: number, to: number): Promise<HostCost[]> {
   await sleep(Math.max(0, from - Date.now()));
@@ -306,6 +329,7 @@ export async function runPackets(name: ImplName, nodes: number, opts: PacketOpti
       pairsListed: all.pairsListed,
       pairs: nodes * (nodes - 1),
       packets: cap.lan.sum(t0, stormEnd),
+      lastListers: all.at === null ? undefined : lastListers(peers, t0Perf),
     };
     res.machine.storm = opts.machine.summary(t0, stormEnd);
     if (peers.length < nodes) res.errors.push(`only ${peers.length}/${nodes} hosts started`);
