@@ -10,8 +10,8 @@
 // name of the library changed for libraries.json.
 
 import { writeSync } from 'node:fs';
-import { SettingsStore } from '../../dist/src-main/core/settings.js';
-import { LibraryStore } from '../../dist/src-main/core/libraries.js';
+import { SettingsStore } from '../../dist/src-main/core/storage/settings.js';
+import { LibraryStore } from '../../dist/src-main/core/storage/libraries.js';
 
 const [dataDir, roundText] = process.argv.slice(2);
 const round = Number(roundText);
