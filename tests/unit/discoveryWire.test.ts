@@ -328,27 +328,6 @@ describe('Responder', () => {
       assert.ok(shortestRepeatMs(sent) >= 1000, `a record went again after ${shortestRepeatMs(sent)} ms`);
       r.cancelTimers();
     });
-
-    test("a service's answer waits for its SRV, TXT and addresses when they went out less than a second ago, and goes with them", async () => {
-      const t = new RecordingTransport();
-      const r = new Responder(t);
-      const ad = advertisement();
-      r.setAdvertisement(ad);
-      const instance = `${ad.instance}._sd._udp.local`;
-      // Someone asks for the SRV alone: SRV and addresses go out, the PTR does not.
-      r.handleQuery(query([{ name: instance, type: 'SRV', unicastResponse: false }]), { address: '10.0.0.3', port: 5353 }, eth0);
-      await advance(200);
-      const before = t.sent.length;
-      // A host that just joined asks for the service: it needs all of it.
-      r.handleQuery(query([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: false }]), { address: '10.0.0.4', port: 5353 }, eth0);
-      await advance(3000);
-      const withPtr = t.sent.slice(before).map((x) => decodeMessage(x.packet)!).filter((m) => m.records.some((x) => x.type === 'PTR' && x.name === '_sd._udp.local'));
-      assert.equal(withPtr.length, 1, 'the service was answered once');
-      const types = new Set(withPtr[0]!.records.map((x) => x.type));
-      for (const type of ['SRV', 'TXT', 'A'] as const) assert.ok(types.has(type), `the answer carries the ${type} too (${[...types].join(', ')})`);
-      assert.ok(shortestRepeatMs(multicastRecords(t)) >= 1000, 'and nothing went twice within a second');
-      r.cancelTimers();
-    });
   });
 
   test('goodbye sends every record with TTL 0 and then answers nothing', async () => {

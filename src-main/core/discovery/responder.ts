@@ -96,15 +96,10 @@ export class Responder {
    * multicast less than a second ago waits until the second is over, so a querier that started
    * just after an announcement still gets it, and is not sent at all when something else
    * multicast it meanwhile (the querier has it then). Additional records sent within the second
-   * are left out of a packet that waits for nothing else (`holdForAdditionals` false). When they
-   * are what a querier needs with the answer (the SRV, TXT and addresses of a PTR, RFC 6763
-   * §12.1), the answer waits with them for the second to pass and they go out together: a host
-   * that joined just after they went (a LAN booting together) gets the device whole within a
-   * second, instead of a bare PTR and the follow-up questions and answers it would then need,
-   * each held a second in turn. When a record goes out is taken when the send is done too, so
+   * are left out: they are extras. When a record goes out is taken when the send is done too, so
    * that a packet held up on a busy host does not leave less than a second before the next.
    */
-  private multicast(iface: MulticastInterface, answers: MdnsRecord[], additionals: MdnsRecord[], holdForAdditionals = true): void {
+  private multicast(iface: MulticastInterface, answers: MdnsRecord[], additionals: MdnsRecord[]): void {
     const now = Date.now();
     let sent = this.lastMulticast.get(iface.name);
     if (!sent) this.lastMulticast.set(iface.name, (sent = new Map()));
@@ -114,13 +109,6 @@ export class Responder {
     if (waiting.length > 0) this.multicastLater(iface, sent, waiting, additionals, Math.max(...waiting.map((r) => MULTICAST_RECORD_MIN_INTERVAL_MS - sinceSent(r))));
     if (ready.length === 0) return;
     const answerKeys = new Set(ready.map(recordKey));
-    const additionalsTooRecent = additionals.filter((r) => !answerKeys.has(recordKey(r)) && sinceSent(r) < MULTICAST_RECORD_MIN_INTERVAL_MS);
-    if (holdForAdditionals && additionalsTooRecent.length > 0) {
-      const notYetHeld = ready.filter((r) => !this.deferred.has(`${iface.name}|${recordKey(r)}`));
-      const waitMs = Math.max(...additionalsTooRecent.map((r) => MULTICAST_RECORD_MIN_INTERVAL_MS - sinceSent(r)));
-      if (notYetHeld.length > 0) this.multicastLater(iface, sent, notYetHeld, additionals, waitMs);
-      return;
-    }
     const extra = additionals.filter((r) => !answerKeys.has(recordKey(r)) && sinceSent(r) >= MULTICAST_RECORD_MIN_INTERVAL_MS);
     const keys = [...answerKeys, ...extra.map(recordKey)];
     for (const key of keys) sent.set(key, now);
@@ -139,7 +127,7 @@ export class Responder {
     this.later(waitMs, () => {
       for (const r of waiting) this.deferred.delete(`${iface.name}|${recordKey(r)}`);
       const stillDue = waiting.filter((r) => sent.get(recordKey(r)) === sentBefore.get(recordKey(r)));
-      if (this.ad === ad && stillDue.length > 0) this.multicast(iface, stillDue, additionals, false);
+      if (this.ad === ad && stillDue.length > 0) this.multicast(iface, stillDue, additionals);
     });
   }
 
