@@ -297,18 +297,22 @@ describe('Responder', () => {
       r.cancelTimers();
     });
 
-    test('an announcement that must wait goes out whole: the service and its new address in one packet', async () => {
+    test('an announcement sends what changed at once, and the records that went out less than a second ago when their second is over', async () => {
       const t = new RecordingTransport();
       const r = new Responder(t);
       r.setAdvertisement(advertisement());
       r.announce();
       await advance(300);
+      const changedAt = Date.now();
       const moved: MulticastInterface = { ...eth0, ipv4: [{ address: '10.0.0.77', netmask: '255.255.255.0' }] };
       r.announce([moved]); // the address changed: announced again at once
       await advance(2000);
-      const withNewAddress = t.sent.map((x) => decodeMessage(x.packet)!).filter((m) => m.records.some((x) => x.type === 'A' && x.data === '10.0.0.77'));
+      const packets = t.sent.map((x) => ({ at: x.at!, msg: decodeMessage(x.packet)! }));
+      const withNewAddress = packets.filter((p) => p.msg.records.some((x) => x.type === 'A' && x.data === '10.0.0.77'));
       assert.ok(withNewAddress.length > 0, 'the new address was announced');
-      assert.ok(withNewAddress[0]!.records.some((x) => x.type === 'SRV'), 'with the SRV in the same packet');
+      assert.ok(withNewAddress[0]!.at - changedAt < 100, `the new address went at once (after ${withNewAddress[0]!.at - changedAt} ms)`);
+      const srvAfter = packets.filter((p) => p.at >= changedAt && p.msg.records.some((x) => x.type === 'SRV'));
+      assert.ok(srvAfter.length > 0, 'the service record followed');
       assert.ok(shortestRepeatMs(multicastRecords(t)) >= 1000, 'and nothing twice within a second');
       r.cancelTimers();
     });

@@ -56,17 +56,20 @@ export class Responder {
   }
 
   /**
-   * One announcement on one interface, whole: when one of its records went out there less than a
-   * second ago (RFC 6762 §6), they all wait for that second to pass, so that a peer gets the
-   * service and its new address together.
+   * One announcement on one interface. No record goes out twice within a second (RFC 6762 §6):
+   * what did not go out in the last second goes now (a changed TXT, a new address: a library
+   * turned on and off again within the second still reaches peers at once), and the records that
+   * did follow when their second is over.
    */
   private announceOn(ad: Advertisement, iface: MulticastInterface, records: MdnsRecord[]): void {
     if (this.ad !== ad) return; // superseded by a newer announcement or a goodbye
     const sent = this.lastMulticast.get(iface.name);
     const now = Date.now();
-    const waitMs = Math.max(0, ...records.map((r) => MULTICAST_RECORD_MIN_INTERVAL_MS - (now - (sent?.get(recordKey(r)) ?? -Infinity))));
-    if (waitMs > 0) this.later(waitMs, () => this.announceOn(ad, iface, records));
-    else this.multicast(iface, records, []);
+    const sinceSent = (r: MdnsRecord) => now - (sent?.get(recordKey(r)) ?? -Infinity);
+    const recent = records.filter((r) => sinceSent(r) < MULTICAST_RECORD_MIN_INTERVAL_MS);
+    const due = records.filter((r) => sinceSent(r) >= MULTICAST_RECORD_MIN_INTERVAL_MS);
+    if (due.length > 0) this.multicast(iface, due, []);
+    if (recent.length > 0) this.later(Math.max(...recent.map((r) => MULTICAST_RECORD_MIN_INTERVAL_MS - sinceSent(r))), () => this.announceOn(ad, iface, recent));
   }
 
   /** Goodbye packets (TTL 0, RFC 6762 §10.1) for every record, awaited; then nothing is answered. */
