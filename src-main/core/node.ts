@@ -10,6 +10,7 @@ import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
 import type { Peer } from '../../src-shared/peer.js';
 import type { DiscoveryMode } from '../../src-shared/discoveryModes.js';
 import { loadOrCreateIdentity, type LoadedIdentity } from './storage/identityKey.js';
+import { ensurePrivateDataDir } from './storage/dataDirTrust.js';
 import { SettingsStore } from './storage/settings.js';
 import { LibraryStore } from './storage/libraries.js';
 import { DiscoveryEngine, hostnameForIdentity } from './discovery/engine.js';
@@ -220,6 +221,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   }
 
   static async open(opts: NodeOptions): Promise<NearbyNode> {
+    // Only the user may be able to write what the node believes (storage/dataDirTrust.ts).
+    await ensurePrivateDataDir(opts.dataDir);
     const identity = await loadOrCreateIdentity(opts.dataDir);
     const settings = await SettingsStore.load(opts.dataDir);
     const libraries = await LibraryStore.load(opts.dataDir);
