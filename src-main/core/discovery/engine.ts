@@ -21,6 +21,8 @@ const DEBUG_MDNS = Boolean(process.env.SD_NEARBY_DEBUG_MDNS);
 export interface DiscoveryEngineEvents {
   peers: [Peer[]];
   warning: [string];
+  /** The interfaces or their addresses changed: another network, where nothing of the last one may carry over (the Contacts only port). */
+  network: [];
 }
 
 export interface DiscoveryEngineOptions {
@@ -222,6 +224,7 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
       this.responder.cancelTimers();
       this.responder.announce();
       this.browser.restartQueries();
+      this.emit('network');
     }
   }
 

@@ -1,6 +1,7 @@
 // Contacts only (DESIGN §2, docs/protocol.md): the device announces a token that changes every
 // epoch and says nothing else; only its contacts recognise it, link with it (through the gated
-// per-epoch port, never the fixed one) and learn who it is. It still lists every peer it hears.
+// port, a new one each epoch and on each network; the fixed one is closed) and learn who it is.
+// It still lists every peer it hears.
 
 import { WITHHELD_METADATA } from '../contactsOnly/contactsOnlyService.js';
 import type { ModePolicy } from './modePolicy.js';
@@ -8,7 +9,7 @@ import type { ModePolicy } from './modePolicy.js';
 export const contactsOnlyPolicy: ModePolicy = {
   mode: 'contacts-only',
   discovers: true,
-  acceptsOnPublicPort: false,
+  listensOnPublicPort: false,
   privateEndpoint: true,
   rotatesEachEpoch: true,
   note: null,

@@ -6,7 +6,7 @@ import type { ModePolicy } from './modePolicy.js';
 export const everyonePolicy: ModePolicy = {
   mode: 'everyone',
   discovers: true,
-  acceptsOnPublicPort: true,
+  listensOnPublicPort: true,
   privateEndpoint: false,
   rotatesEachEpoch: false,
   note: null,

@@ -24,8 +24,12 @@ export interface ModePolicy {
   readonly mode: DiscoveryMode;
   /** Whether discovery (mDNS), links and manual peers run at all. */
   readonly discovers: boolean;
-  /** Whether the fixed P2P port takes links (a Contacts only node would show its identity there). */
-  readonly acceptsOnPublicPort: boolean;
+  /**
+   * Whether the fixed P2P port is open (listening, taking links). Closed, a port scan finds
+   * nothing there: a Contacts only node would show its identity on it, and a port open in every
+   * epoch and on every network would link them. A switch back opens the usual port again.
+   */
+  readonly listensOnPublicPort: boolean;
   /** Whether the gated per-epoch port of Contacts only is open (docs/protocol.md). */
   readonly privateEndpoint: boolean;
   /** Whether a new epoch changes what we advertise (a new token, host name and port). */
