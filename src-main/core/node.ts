@@ -322,6 +322,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       if (policy.privateEndpoint) {
         if (!this.privateEndpoint.isOpen) await this.privateEndpoint.renew();
       } else await this.privateEndpoint.close();
+      this.engine.setQuestionsMayName(policy.mayNameInQuestions);
       if (policy.discovers) await this.engine.start(this.advertisement());
       else await this.engine.stop();
       this.links.broadcastMetadata();

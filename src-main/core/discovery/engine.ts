@@ -96,9 +96,17 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     this.browser.setLooking(looking);
   }
 
-  /** Asks the LAN for an instance's records again (its owner's answer replaces an impostor's). */
+  /**
+   * Asks the LAN for an instance's records again (its owner's answer replaces an impostor's); by
+   * a question about the whole service when questions may not name it.
+   */
   askFor(instanceName: string): void {
     this.browser.askFor(instanceName);
+  }
+
+  /** Which instances a multicast question may name (the mode's policy, modes/modePolicy.ts `mayNameInQuestions`). */
+  setQuestionsMayName(mayName: (instanceLabel: string) => boolean): void {
+    this.browser.setQuestionsMayName(mayName);
   }
 
   /** Opens the sockets, starts browsing and, with an advertisement, announces it. */

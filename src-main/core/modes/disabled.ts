@@ -10,6 +10,7 @@ export const disabledPolicy: ModePolicy = {
   privateEndpoint: false,
   rotatesEachEpoch: false,
   note: 'Discovery is off: this device is invisible and sees no one. Choose Everyone to find nearby devices.',
+  mayNameInQuestions: () => false,
   advertisement: () => null,
   helloMetadata: () => WITHHELD_METADATA,
   linksWith: () => false,

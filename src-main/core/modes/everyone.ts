@@ -10,6 +10,7 @@ export const everyonePolicy: ModePolicy = {
   privateEndpoint: false,
   rotatesEachEpoch: false,
   note: null,
+  mayNameInQuestions: () => true,
   advertisement: (ctx) => ctx.openAdvertisement(),
   helloMetadata: (_remote, ctx) => ctx.fullMetadata(),
   linksWith: () => true,

@@ -34,6 +34,13 @@ export interface ModePolicy {
   readonly privateEndpoint: boolean;
   /** Whether a new epoch changes what we advertise (a new token, host name and port). */
   readonly rotatesEachEpoch: boolean;
+  /**
+   * Whether discovery may ask the LAN about this peer by name (a multicast question naming its
+   * instance or host: missing records, cache maintenance, an impostor's records). Where not, the
+   * whole service is asked instead, so that a listener cannot tell whom we asked about: in
+   * Contacts only those would be the peers we have no link to, everyone but our contacts.
+   */
+  mayNameInQuestions(instanceLabel: string): boolean;
   /** Why the list is empty by choice, in words for the user; null when the mode lists peers. */
   readonly note: string | null;
   /** What we advertise; null: nothing. */
