@@ -78,11 +78,15 @@ async function connectedOver(host: Host, localIp: string, remoteIp: string): Pro
   });
 }
 
-/** The questions in mDNS queries sent from `addresses` (what a listener on the LAN hears P ask). */
-function questionsFrom(packets: CapturedPacket[], addresses: string[]): Array<{ time: number; name: string; type: string; known: number }> {
+/**
+ * The questions in mDNS queries sent from `addresses` to the mDNS group (what any host on the LAN
+ * hears P ask), or (`direct`) to one host (the liveness questions: only that host and the path see them).
+ */
+function questionsFrom(packets: CapturedPacket[], addresses: string[], direct = false): Array<{ time: number; name: string; type: string; known: number }> {
   const out: Array<{ time: number; name: string; type: string; known: number }> = [];
   for (const p of packets) {
     if (p.protocol !== 'udp' || p.dstPort !== 5353 || !addresses.includes(p.src)) continue;
+    if (['224.0.0.251', 'ff02::fb'].includes(p.dst) === direct) continue;
     try {
       const msg = dnsPacket.decode(p.payload);
       if (msg.type !== 'query') continue;
@@ -170,7 +174,10 @@ describe('attacks 4 and 5: a Contacts only node seen from the LAN', { skip }, ()
     const addressesOfP = [p.host.ipv4!, ...(await p.host.ipv6LinkLocals()).map((a) => a.address)];
     const asked = questionsFrom(heard, addressesOfP);
     const naming = asked.filter((q) => q.name.toLowerCase() !== '_sd._udp.local');
-    console.log(`P asked ${asked.length} questions in ${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${[...new Set(asked.map((q) => `${q.name} ${q.type} (${q.known} known)`))].join('; ')}`);
+    console.log(`P asked the LAN ${asked.length} questions in ${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${[...new Set(asked.map((q) => `${q.name} ${q.type} (${q.known} known)`))].join('; ')}`);
+    // Direct questions name one peer each and go to its host alone (kept: see discovery/liveness.ts).
+    const direct = questionsFrom(heard, addressesOfP, true);
+    console.log(`and ${direct.length} direct questions, to ${new Set(direct.map((q) => q.name)).size} peers without a link (N, the strict peer)`);
     assert.ok(asked.length > 0, 'P asked the LAN something meanwhile');
     assert.deepEqual(naming.map((q) => `${q.name} ${q.type}`), [], 'no question names an instance or a host');
     assert.ok(asked.some((q) => q.known === 0), 'it asked the whole service, with no known answers, to get what it missed');
