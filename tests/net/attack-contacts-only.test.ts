@@ -116,6 +116,8 @@ describe('attacks 4 and 5: a Contacts only node seen from the LAN', { skip }, ()
   const watching: StateSubscription[] = [];
   const impostors: Impostor[] = [];
   let responder: ChildProcess | null = null;
+  /** P's fixed port, in Everyone mode before it turned to Contacts only. */
+  let usualPort = 0;
   /** Listening ports of P, sampled while test 4 ran (for test 5). */
   const samples: Array<{ at: number; ports: Set<number> }> = [];
 
@@ -129,6 +131,8 @@ describe('attacks 4 and 5: a Contacts only node seen from the LAN', { skip }, ()
     ]);
     [idP, idC, idN] = await Promise.all([p.identity(), c.identity(), n.identity()]);
     await pair(p, c);
+    usualPort = (await p.state()).self.port;
+    assert.ok((await listeningPorts(p.host)).has(usualPort), 'in Everyone mode P listens on its fixed port');
     assert.equal((await p.command('setMode', { mode: 'contacts-only' })).status, 200);
     // Someone looks at P and at C: discovery keeps their lists exact, links keep an attentive pace.
     watching.push(p.subscribe(), c.subscribe());
@@ -233,5 +237,10 @@ describe('attacks 4 and 5: a Contacts only node seen from the LAN', { skip }, ()
       await sleep(250);
     }
     assert.ok(listsVerified(await p.state(), idC) && listsVerified(await c.state(), idP), 'P and C list each other, verified');
+
+    // Back in Everyone, the usual port is open again.
+    assert.equal((await p.command('setMode', { mode: 'everyone' })).status, 200);
+    assert.equal((await p.state()).self.port, usualPort);
+    assert.ok(await accepts(attacker, newIp, usualPort), `back in Everyone, P listens on its usual port ${usualPort} again`);
   });
 });
