@@ -10,6 +10,7 @@ import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
 import type { Peer } from '../../src-shared/peer.js';
 import type { DiscoveryMode } from '../../src-shared/discoveryModes.js';
 import { loadOrCreateIdentity, type LoadedIdentity } from './storage/identityKey.js';
+import { ensurePrivateDataDir } from './storage/dataDirTrust.js';
 import { SettingsStore } from './storage/settings.js';
 import { LibraryStore } from './storage/libraries.js';
 import { DiscoveryEngine, hostnameForIdentity } from './discovery/engine.js';
@@ -121,7 +122,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       isContact: (id) => this.contacts.has(id),
       isPinned: (id) => Object.values(this.settings.get().pinnedIdentities ?? {}).includes(id),
     };
-    this.links = new LinkManager({ tls, hello: (remote) => ({ metadata: this.policy.helloMetadata(remote, this.modeContext), port: this.port }) });
+    this.links = new LinkManager({ tls, hello: (remote) => ({ metadata: this.policy.helloMetadata(remote, this.modeContext), port: this.linkPort() }) });
     this.privateEndpoint = new PrivateEndpoint(tls, this.contactsOnly.gate, (socket, id) => void this.links.adopt(socket, id, false, 'incoming'), (id) => this.contacts.has(id));
     this.epochClock = new EpochClock(this.contactsOnly.epochMs);
     this.manualPeers = new ManualPeers(this.links, {
@@ -179,6 +180,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     });
     this.contacts.on('change', () => this.contactsChanged());
     this.epochClock.on('epoch', () => this.newEpoch());
+    this.engine.on('network', () => this.newNetwork());
     this.contactsOnly.on('rotated', () => this.readvertise());
     this.contactsOnly.on('resolving', () => this.presence.schedule());
     this.links.on('channel', (channel) => this.attachChannel(channel));
@@ -220,6 +222,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   }
 
   static async open(opts: NodeOptions): Promise<NearbyNode> {
+    // Only the user may be able to write what the node believes (storage/dataDirTrust.ts).
+    await ensurePrivateDataDir(opts.dataDir);
     const identity = await loadOrCreateIdentity(opts.dataDir);
     const settings = await SettingsStore.load(opts.dataDir);
     const libraries = await LibraryStore.load(opts.dataDir);
@@ -250,10 +254,9 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     return this.port;
   }
 
-  /** Binds the P2P port (advertised in SRV), then applies the saved discovery mode. */
+  /** Applies the saved discovery mode: the P2P port (advertised in SRV) is bound if the mode opens it. */
   async start(): Promise<void> {
-    const wanted = this.opts.port ?? this.settings.get().port ?? 0;
-    this.port = await this.links.listen(wanted);
+    this.port = this.opts.port ?? this.settings.get().port ?? 0;
     await this.temporaryEveryone.settle();
     this.epochClock.start();
     await this.applyMode();
@@ -315,15 +318,40 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       // Disabled: no links either (closed, none dialled, incoming refused); back on, they resume.
       this.links.setEnabled(policy.discovers);
       this.manualPeers.setEnabled(policy.discovers);
-      this.links.server.setAccepting(policy.acceptsOnPublicPort);
+      await this.openPublicPort(policy.listensOnPublicPort);
       if (policy.privateEndpoint) {
         if (!this.privateEndpoint.isOpen) await this.privateEndpoint.renew();
       } else await this.privateEndpoint.close();
+      this.engine.setQuestionsMayName(policy.mayNameInQuestions);
       if (policy.discovers) await this.engine.start(this.advertisement());
       else await this.engine.stop();
       this.links.broadcastMetadata();
       this.presence.refresh();
     });
+  }
+
+  /**
+   * Opens the fixed P2P port, or closes it (the links it took stay up). Reopened, it is the usual
+   * one: --port or the saved port, else the one it had, else (that one taken meanwhile) a new one.
+   */
+  private async openPublicPort(open: boolean): Promise<void> {
+    const server = this.links.server;
+    server.setAccepting(open);
+    if (!open) return server.stopListening();
+    if (server.isListening) return;
+    const chosen = this.opts.port ?? this.settings.get().port ?? null;
+    try {
+      this.port = await server.listen(chosen ?? this.port);
+    } catch (err) {
+      const taken = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+      if (chosen !== null || this.port === 0 || !taken) throw err;
+      this.port = await server.listen(0);
+    }
+  }
+
+  /** Where we take links now (a hello says it, and state().self): the fixed port, or this epoch's gated one (Contacts only). */
+  private linkPort(): number {
+    return this.links.server.isListening ? this.port : this.privateEndpoint.port || this.port;
   }
 
   /** The libraries hook (DESIGN §1): the TXT record follows at once. */
@@ -350,12 +378,21 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private newEpoch(): void {
     void this.enqueue(async () => {
       if (this.closed) return;
-      if (this.policy.rotatesEachEpoch) {
-        await this.privateEndpoint.renew();
-        if (this.engine.isRunning) this.engine.setAdvertisement(this.advertisement());
-      }
+      if (this.policy.rotatesEachEpoch) await this.renewPrivatePort();
       this.presence.schedule(); // our contacts' tokens changed too
     });
+  }
+
+  /** Another network (our addresses changed): the gated port of the last one is not open on this one. */
+  private newNetwork(): void {
+    void this.enqueue(async () => {
+      if (!this.closed && this.policy.privateEndpoint && this.privateEndpoint.isOpen) await this.renewPrivatePort();
+    });
+  }
+
+  private async renewPrivatePort(): Promise<void> {
+    await this.privateEndpoint.renew();
+    if (this.engine.isRunning) this.engine.setAdvertisement(this.advertisement());
   }
 
   /** Everything we say about ourselves (ownMetadata.ts): in TXT, in a hello (the full library list too), in state().self. */
@@ -387,7 +424,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     }
     const view = this.presence.freshView();
     return {
-      self: selfInfo(this.fullMetadata(), { identity: this.identity.identity, hostname: `${hostnameForIdentity(this.identity.identity)}.local`, port: this.port }),
+      self: selfInfo(this.fullMetadata(), { identity: this.identity.identity, hostname: `${hostnameForIdentity(this.identity.identity)}.local`, port: this.linkPort() }),
       mode: s.discovery,
       everyoneUntil: s.everyoneUntil ?? null,
       privateDevices: policy.discovers ? view.privateDevices : 0,

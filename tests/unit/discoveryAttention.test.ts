@@ -13,6 +13,8 @@ import type { MulticastInterface } from '../../src-main/core/discovery/networkIn
 import type { DirectQuestionFailure, Transport } from '../../src-main/core/discovery/transport.js';
 import { PROBE_INTERVAL_MS, PROBE_SWEEP_SPREAD_MS } from '../../src-main/core/discovery/constants.js';
 import { encodeRemoteIdentity } from '../../src-shared/identity.js';
+import { contactsOnlyPolicy } from '../../src-main/core/modes/contactsOnly.js';
+import { everyonePolicy } from '../../src-main/core/modes/everyone.js';
 
 const eth0: MulticastInterface = {
   name: 'eth0',
@@ -340,6 +342,105 @@ describe('liveness by attention (issue 9)', () => {
     lan.browser.handleResponse(response([records(peer).ptr]), peer.v4, 'eth0', false);
     const asked = lan.perPeerMulticastQuestions().flatMap((s) => s.msg.questions);
     assert.deepEqual(asked.map((q) => [q.type, q.unicastResponse]), [['SRV', false], ['TXT', false]]);
+    lan.browser.stop();
+  });
+});
+
+/**
+ * Issue 11, attack 4: where the mode forbids questions that name a peer (Contacts only), a
+ * listener must not learn whom we ask about: it used to hear refresh questions for every peer no
+ * link vouched for, that is, everyone but our contacts. 10 peers, 10 minutes, someone looking;
+ * `linked`: the peers a link vouches for (our contacts). Random delays fixed, so that two runs
+ * can be compared packet by packet.
+ */
+function tenMinutes(namingPeers: boolean, linked: (i: number) => boolean) {
+  // Their labels are identities: in Contacts only, none may be named.
+  const random = mock.method(Math, 'random', () => 0.5);
+  try {
+    const lan = new FakeLan();
+    lan.browser.setQuestionsMayName(namingPeers ? everyonePolicy.mayNameInQuestions : contactsOnlyPolicy.mayNameInQuestions);
+    lan.browser.start();
+    const peers = Array.from({ length: 10 }, (_, i) => lan.addPeer(i));
+    for (const p of peers) lan.announce(p);
+    peers.forEach((p, i) => lan.browser.setMonitored(p.instance.toLowerCase(), linked(i)));
+    const t0 = Date.now();
+    advance(10 * 60_000);
+    // What a listener on the LAN hears from us: our multicast questions, when, and how many known answers they list.
+    const heard = lan.sent
+      .filter((s) => s.kind === 'multicast' && !s.msg.isResponse && s.at >= t0)
+      .map((s) => `+${s.at - t0} ${s.msg.questions.map((q) => `${q.name} ${q.type}`).join(', ')} (${s.msg.knownAnswers.length} known)`);
+    return { lan, peers, heard, named: lan.perPeerMulticastQuestions(t0) };
+  } finally {
+    random.mock.restore();
+  }
+}
+
+describe('Contacts only names no device that could be a contact in its questions (issue 11)', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1_000_000 }));
+  afterEach(() => mock.timers.reset());
+
+  test('Everyone: the refresh questions name exactly the peers without a link (what Contacts only must not do)', () => {
+    const { named, peers } = tenMinutes(true, (i) => i < 5);
+    const asked = new Set(named.flatMap((s) => s.msg.questions.map((q) => q.name.toLowerCase())));
+    assert.deepEqual([...asked].sort(), peers.slice(5).map((p) => p.instance.toLowerCase()).sort(), 'the complement is the linked ones');
+  });
+
+  test('in 10 minutes no multicast question names a peer, yet every peer keeps its port and addresses', () => {
+    const { lan, peers, named, heard } = tenMinutes(false, (i) => i < 5);
+    assert.deepEqual(named.map((s) => s.msg.questions), []);
+    assert.ok(heard.some((h) => h.includes('_sd._udp.local PTR (0 known)')), `the records are renewed by asking the whole service, which every peer answers:\n${heard.join('\n')}`);
+    for (const p of peers) {
+      assert.equal(lan.listed(p)?.port, 7373, 'listed with its port');
+      assert.ok(lan.listed(p)?.addresses.includes(p.v4), 'and its addresses');
+    }
+    lan.browser.stop();
+  });
+
+  test('what a listener hears is the same packet for packet, whoever the linked peers (the contacts) are', () => {
+    const contactsFirst = tenMinutes(false, (i) => i < 5);
+    const contactsLast = tenMinutes(false, (i) => i >= 5);
+    const noContacts = tenMinutes(false, () => false);
+    assert.ok(contactsFirst.heard.length > 0);
+    assert.deepEqual(contactsLast.heard, contactsFirst.heard);
+    assert.deepEqual(noContacts.heard, contactsFirst.heard);
+    for (const run of [contactsFirst, contactsLast, noContacts]) run.lan.browser.stop();
+  });
+
+  test('a newcomer’s missing records and an impostor’s re-query ask the whole service, at most every 5 s', () => {
+    const lan = new FakeLan();
+    lan.browser.setQuestionsMayName(contactsOnlyPolicy.mayNameInQuestions);
+    lan.browser.start();
+    advance(4000);
+    const t0 = Date.now();
+    const peer = lan.addPeer(1);
+    lan.browser.handleResponse(response([records(peer).ptr]), peer.v4, 'eth0', false); // its PTR alone
+    advance(100);
+    lan.browser.askFor(peer.instance);
+    advance(100);
+    const questions = lan.sent.filter((s) => s.kind === 'multicast' && !s.msg.isResponse && s.at >= t0);
+    assert.deepEqual(lan.perPeerMulticastQuestions(t0), []);
+    assert.equal(questions.length, 1, 'the re-query right after it waits for its 5 s');
+    assert.deepEqual(questions[0]!.msg.questions, [{ name: SERVICE, type: 'PTR', unicastResponse: false }]);
+    assert.equal(questions[0]!.msg.knownAnswers.length, 0, 'no known answers: every peer answers');
+    assert.equal(lan.listed(peer)?.port, 7373, 'the answer brought the newcomer’s SRV along');
+    advance(5000);
+    lan.browser.askFor(peer.instance);
+    const wholeService = lan.sent.filter((s) => s.kind === 'multicast' && !s.msg.isResponse && s.at >= t0 && s.msg.knownAnswers.length === 0);
+    assert.equal(wholeService.length, 2, 'one more after 5 s');
+    lan.browser.stop();
+  });
+
+  test('another app’s service (it cannot be a contact) is still asked by name: a strict responder answers only what is asked', () => {
+    const lan = new FakeLan();
+    lan.browser.setQuestionsMayName(contactsOnlyPolicy.mayNameInQuestions);
+    lan.browser.start();
+    advance(4000);
+    const t0 = Date.now();
+    const foreign = lan.addPeer(1);
+    Object.assign(foreign, { label: 'Printer', instance: 'Printer._sd._udp.local' });
+    foreign.alive = false;
+    lan.browser.handleResponse(response([records(foreign).ptr]), foreign.v4, 'eth0', false);
+    assert.deepEqual(lan.perPeerMulticastQuestions(t0).flatMap((s) => s.msg.questions.map((q) => `${q.name} ${q.type}`)), ['Printer._sd._udp.local SRV', 'Printer._sd._udp.local TXT']);
     lan.browser.stop();
   });
 });

@@ -148,15 +148,13 @@ describe('loadOrCreateIdentity', () => {
     assert.equal((await corruptCopies(dir)).length, 1);
   });
 
-  test('a key file that cannot be opened (symlink loop) is set aside', { skip: !posix ? 'needs POSIX file modes' : false }, async () => {
+  test('a key file that is a symbolic link (a loop, here) is refused, not set aside: no new identity replaces it', { skip: !posix ? 'needs POSIX file modes' : false }, async () => {
     const dir = freshDir();
     await fsp.mkdir(dir, { recursive: true });
     await fsp.symlink(IDENTITY_KEY_FILE, path.join(dir, IDENTITY_KEY_FILE));
-    const loaded = await loadOrCreateIdentity(dir);
-    assert.equal(loaded.created, true);
-    assert.match(loaded.problem ?? '', /not readable: ELOOP/);
-    assert.equal((await corruptCopies(dir)).length, 1);
-    assert.equal((await loadOrCreateIdentity(dir)).identity, loaded.identity);
+    await assert.rejects(loadOrCreateIdentity(dir), /identity\.key: it is a symbolic link, and Nearby follows none in its data directory/);
+    assert.equal((await corruptCopies(dir)).length, 0);
+    assert.ok((await fsp.lstat(path.join(dir, IDENTITY_KEY_FILE))).isSymbolicLink());
   });
 });
 

@@ -315,16 +315,13 @@ describe('readJsonFile', () => {
     assert.equal((await corruptCopies(dir, 'settings.json')).length, 1);
   });
 
-  test('a file that cannot be opened (symlink loop, fails even as root) is set aside', { skip: !posix ? 'needs POSIX file modes' : false }, async () => {
+  test('a symbolic link (a loop, here) is refused, neither read nor set aside', { skip: !posix ? 'needs POSIX file modes' : false }, async () => {
     const dir = await freshDir();
     const file = path.join(dir, 'settings.json');
     await fsp.symlink('settings.json', file);
-    const result = await readJsonFile(file, schema, defaults, 'settings.json');
-    assert.deepEqual(result.value, defaults());
-    assert.match(result.problem ?? '', /settings\.json could not be read \(it is not readable: ELOOP\); started with defaults; the old file is kept as /);
-    const kept = await corruptCopies(dir, 'settings.json');
-    assert.equal(kept.length, 1);
-    assert.equal(await fsp.readlink(path.join(dir, kept[0]!)), 'settings.json');
+    await assert.rejects(readJsonFile(file, schema, defaults, 'settings.json'), /settings\.json: it is a symbolic link, and Nearby follows none in its data directory/);
+    assert.equal((await corruptCopies(dir, 'settings.json')).length, 0);
+    assert.equal(await fsp.readlink(file), 'settings.json');
   });
 
   test('a directory in place of the file is moved aside too', async () => {

@@ -2,14 +2,17 @@
 // and, while someone looks at the peer list, keeps it honest with direct questions (liveness.ts)
 // and fresh records. Nobody looking, it sends nothing about any one peer (issue 9): the one
 // question for the whole service, the answers to others, and goodbye checks go on as ever.
+// Where the mode forbids questions that name a peer that could be a contact (Contacts only,
+// issue 11), what would have been asked of such a peer by multicast is asked of the whole service,
+// which every peer answers.
 
 import { EventEmitter } from 'node:events';
 import {
   ASK_MISSING_MIN_INTERVAL_MS, BROWSER_TICK_IDLE_MS, BROWSER_TICK_LOOKING_MS, NEW_PEER_COMPLETION_MS, OVERFLOW_QUIET_MS, OVERFLOW_REQUERY_MIN_INTERVAL_MS, PEERS_MAX, QUERY_FIRST_DELAY_MAX_MS,
   QUERY_FIRST_DELAY_MIN_MS, QUESTIONS_PER_PACKET_MAX, REFRESH_JITTER, REFRESH_POINTS, REFRESH_TTL_MIN_MS, REQUERY_JITTER_FRACTION, REQUERY_MAX_MS,
-  REQUERY_MIN_MS, SERVICE_TYPE,
+  REQUERY_MIN_MS, SERVICE_TYPE, WHOLE_SERVICE_QUESTION_MIN_INTERVAL_MS,
 } from './constants.js';
-import { encodeQuery, encodeQueryPackets, instanceFullName, sameName, type MdnsMessage, type MdnsQuestion } from './dnsMessage.js';
+import { encodeQuery, encodeQueryPackets, instanceFullName, instanceLabelOf, sameName, type MdnsMessage, type MdnsQuestion } from './dnsMessage.js';
 import { LivenessProber } from './liveness.js';
 import { PeerCache, type CacheEntry } from './peerCache.js';
 import type { Transport } from './transport.js';
@@ -41,6 +44,10 @@ export class Browser extends EventEmitter<BrowserEvents> {
   private lastOverflowAt = 0;
   private lastOverflowRequeryAt = 0;
   private answersTaken = 0;
+  /** Whether a multicast question may name this instance (the mode's `mayNameInQuestions`). */
+  private mayName: (label: string) => boolean = () => true;
+  /** When the whole service was last asked with no known answers (askWholeService). */
+  private lastWholeServiceQuestionAt = 0;
 
   constructor(private readonly transport: Transport, private readonly ownLabel: () => string | null, maxPeers = PEERS_MAX) {
     super();
@@ -62,7 +69,17 @@ export class Browser extends EventEmitter<BrowserEvents> {
     const now = Date.now();
     this.prober.setLooking(looking, now);
     if (this.running) this.startTicking();
-    if (looking && this.running) this.askForMissing([...this.cache.values()], now);
+    if (!looking || !this.running) return;
+    // Where some peers may not be named, whether anything of theirs is missing (records of
+    // unlinked peers ran out, those of linked ones were held) must not decide whether we ask:
+    // the whole service is asked whenever someone starts looking.
+    if ([...this.cache.values()].some((e) => !this.mayName(e.label))) this.askWholeService(now);
+    this.askForMissing([...this.cache.values()], now);
+  }
+
+  /** Which instances a multicast question may name; of the others, the whole service is asked instead. */
+  setQuestionsMayName(mayName: (instanceLabel: string) => boolean): void {
+    this.mayName = mayName;
   }
 
   private startTicking(): void {
@@ -125,10 +142,21 @@ export class Browser extends EventEmitter<BrowserEvents> {
     this.queryTimer = setTimeout(() => this.sendQuery(), interval * (1 + Math.random() * REQUERY_JITTER_FRACTION));
   }
 
-  /** The one question for the whole service, with the peers we know as known answers (§7.1). */
-  private queryPtr(now: number, unicastResponse: boolean): void {
-    const packets = encodeQueryPackets([{ name: SERVICE_TYPE, type: 'PTR', unicastResponse }], this.cache.knownPtrAnswers(now));
+  /** The one question for the whole service, with the peers we know as known answers (§7.1) unless `withKnownAnswers` is false. */
+  private queryPtr(now: number, unicastResponse: boolean, withKnownAnswers = true): void {
+    const packets = encodeQueryPackets([{ name: SERVICE_TYPE, type: 'PTR', unicastResponse }], withKnownAnswers ? this.cache.knownPtrAnswers(now) : []);
     for (const iface of this.transport.interfaces()) for (const packet of packets) void this.transport.multicast(iface.name, packet);
+  }
+
+  /**
+   * The question that names no peer: the service's PTR with no known answers, so that every peer
+   * answers, its SRV, TXT and addresses coming along as additional records (RFC 6763 §12.1).
+   * It refreshes everyone's records alike, so it tells a listener nothing of whom we wanted.
+   */
+  private askWholeService(now: number): void {
+    if (now - this.lastWholeServiceQuestionAt < WHOLE_SERVICE_QUESTION_MIN_INTERVAL_MS) return;
+    this.lastWholeServiceQuestionAt = now;
+    this.queryPtr(now, false, false);
   }
 
   /**
@@ -161,8 +189,9 @@ export class Browser extends EventEmitter<BrowserEvents> {
         entry.lastSeen = now;
         this.prober.confirmAlive(entry.key, now, source);
         // Alive, but its records may have run out meanwhile (held while a link vouched for it,
-        // or nobody looked): ask for them again.
-        this.askForMissing([entry], now);
+        // or nobody looked): ask for them again. Not of the whole service for one that may not be
+        // named: only peers without a link are asked directly, so that would say one was missing.
+        if (this.mayName(entry.label)) this.askForMissing([entry], now);
       }
       return;
     }
@@ -207,6 +236,10 @@ export class Browser extends EventEmitter<BrowserEvents> {
       if (!this.prober.isLooking && now - entry.firstSeen > NEW_PEER_COMPLETION_MS) continue;
       const questions = this.missingQuestions(entry);
       if (questions.length === 0) continue;
+      if (!this.mayName(entry.label)) {
+        this.askWholeService(now);
+        continue;
+      }
       // At most once a second per peer, whatever a LAN sends us.
       if ((this.askedAt.get(entry.key) ?? 0) > now - ASK_MISSING_MIN_INTERVAL_MS) continue;
       const iface = [...entry.heardOn.entries()].sort((a, b) => b[1].at - a[1].at)[0]?.[0];
@@ -225,6 +258,10 @@ export class Browser extends EventEmitter<BrowserEvents> {
    */
   askFor(instanceName: string): void {
     if (!this.running) return;
+    if (!this.mayName(instanceLabelOf(instanceName) ?? instanceName)) {
+      this.askWholeService(Date.now());
+      return;
+    }
     const questions: MdnsQuestion[] = [
       { name: instanceName, type: 'SRV', unicastResponse: false },
       { name: instanceName, type: 'TXT', unicastResponse: false },
@@ -266,17 +303,24 @@ export class Browser extends EventEmitter<BrowserEvents> {
    * ran out. SRV and TXT records only while someone looks: nobody else is interested in them
    * (their PTR and TXT keep peers listed), and not for peers that a link vouches for (their
    * records are held while it lives). Due questions go out together.
+   *
+   * For a peer that may not be named, an SRV or TXT record due asks the whole service instead,
+   * and such peers' records count alike, linked or not: when we ask must not tell whom we have no
+   * link to either (everyone answers, so their records are renewed together and fall due together).
    */
   private refreshRecords(now: number): void {
     const due = new Map<string, MdnsQuestion[]>();
     let ptrDue = false;
+    let wholeServiceDue = false;
     for (const entry of this.cache.values()) {
-      if (this.prober.isMonitored(entry.key)) continue;
+      const named = this.mayName(entry.label);
+      if (named && this.prober.isMonitored(entry.key)) continue;
       for (const [type, record] of [['PTR', entry.ptr], ['SRV', entry.srv], ['TXT', entry.txt]] as const) {
         if (!record || record.ttlMs < REFRESH_TTL_MIN_MS || (type !== 'PTR' && !this.prober.isLooking)) continue;
         if (!this.refreshPointPassed(`${entry.key}|${type}`, record, now)) continue;
-        if (type === 'PTR') {
-          ptrDue = true;
+        if (type === 'PTR' || !named) {
+          ptrDue ||= type === 'PTR';
+          wholeServiceDue ||= type !== 'PTR';
           continue;
         }
         const heard = [...entry.heardOn.entries()].sort((a, b) => b[1].at - a[1].at)[0];
@@ -286,7 +330,8 @@ export class Browser extends EventEmitter<BrowserEvents> {
         list.push({ name: instanceFullName(entry.label), type, unicastResponse: false });
       }
     }
-    if (ptrDue) this.queryPtr(now, false);
+    if (wholeServiceDue) this.askWholeService(now);
+    else if (ptrDue) this.queryPtr(now, false);
     this.multicastQuestions(due);
   }
 

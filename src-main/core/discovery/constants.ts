@@ -95,6 +95,12 @@ export const REFRESH_POINTS = [0.8, 0.85, 0.9, 0.95] as const;
 export const REFRESH_JITTER = 0.02;
 /** Records with shorter lifetimes (legacy-unicast style 10 s) are not worth refreshing. */
 export const REFRESH_TTL_MIN_MS = 20_000;
+/**
+ * Where questions may not name a peer (Contacts only, issue 11), what one peer would be asked is
+ * asked of the whole service, with no known answers: every peer answers it, whole. At most this
+ * often, so that a LAN cannot make us draw an answer from every host every second.
+ */
+export const WHOLE_SERVICE_QUESTION_MIN_INTERVAL_MS = 5000;
 /** Questions in one query of ours for peers' records (about 60 bytes each: well within one frame). */
 export const QUESTIONS_PER_PACKET_MAX = 16;
 

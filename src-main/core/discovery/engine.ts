@@ -21,6 +21,8 @@ const DEBUG_MDNS = Boolean(process.env.SD_NEARBY_DEBUG_MDNS);
 export interface DiscoveryEngineEvents {
   peers: [Peer[]];
   warning: [string];
+  /** The interfaces or their addresses changed: another network, where nothing of the last one may carry over (the Contacts only port). */
+  network: [];
 }
 
 export interface DiscoveryEngineOptions {
@@ -94,9 +96,17 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
     this.browser.setLooking(looking);
   }
 
-  /** Asks the LAN for an instance's records again (its owner's answer replaces an impostor's). */
+  /**
+   * Asks the LAN for an instance's records again (its owner's answer replaces an impostor's); by
+   * a question about the whole service when questions may not name it.
+   */
   askFor(instanceName: string): void {
     this.browser.askFor(instanceName);
+  }
+
+  /** Which instances a multicast question may name (the mode's policy, modes/modePolicy.ts `mayNameInQuestions`). */
+  setQuestionsMayName(mayName: (instanceLabel: string) => boolean): void {
+    this.browser.setQuestionsMayName(mayName);
   }
 
   /** Opens the sockets, starts browsing and, with an advertisement, announces it. */
@@ -222,6 +232,7 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
       this.responder.cancelTimers();
       this.responder.announce();
       this.browser.restartQueries();
+      this.emit('network');
     }
   }
 

@@ -5,6 +5,14 @@
 // One address per question, the next one on each retry. A question that could not be sent (a
 // host whose IPv6 is broken, a full neighbour table) goes to the next address at once and is no
 // miss: only silence, or the peer's host saying nothing listens on port 5353, counts against it.
+//
+// They name the peer, and are asked in Contacts only too (issue 11), where multicast questions
+// name nobody: each goes to the peer's host alone, and only of peers no link vouches for, so a
+// listener on the path (the Wi-Fi access point, a mirrored switch port) could tell from them which
+// listed peers we have a link with. But that listener sees the links themselves, connections that
+// last as long as the relationship and ping while someone looks: the questions tell it nothing
+// more. A passive host elsewhere on a switched LAN sees neither, and the peer asked learns only
+// that we list it, as every host that hears its announcements does.
 
 import {
   GOODBYE_VERIFY_MISSES_TO_DROP, GOODBYE_VERIFY_TIMEOUT_MS, PROBE_INTERVAL_JITTER_FRACTION, PROBE_INTERVAL_MS, PROBE_MISSES_TO_DROP, PROBE_SWEEP_SPREAD_MS,

@@ -6,10 +6,11 @@ import type { ModePolicy } from './modePolicy.js';
 export const disabledPolicy: ModePolicy = {
   mode: 'disabled',
   discovers: false,
-  acceptsOnPublicPort: false,
+  listensOnPublicPort: false,
   privateEndpoint: false,
   rotatesEachEpoch: false,
   note: 'Discovery is off: this device is invisible and sees no one. Choose Everyone to find nearby devices.',
+  mayNameInQuestions: () => false,
   advertisement: () => null,
   helloMetadata: () => WITHHELD_METADATA,
   linksWith: () => false,

@@ -6,10 +6,11 @@ import type { ModePolicy } from './modePolicy.js';
 export const everyonePolicy: ModePolicy = {
   mode: 'everyone',
   discovers: true,
-  acceptsOnPublicPort: true,
+  listensOnPublicPort: true,
   privateEndpoint: false,
   rotatesEachEpoch: false,
   note: null,
+  mayNameInQuestions: () => true,
   advertisement: (ctx) => ctx.openAdvertisement(),
   helloMetadata: (_remote, ctx) => ctx.fullMetadata(),
   linksWith: () => true,

@@ -24,12 +24,23 @@ export interface ModePolicy {
   readonly mode: DiscoveryMode;
   /** Whether discovery (mDNS), links and manual peers run at all. */
   readonly discovers: boolean;
-  /** Whether the fixed P2P port takes links (a Contacts only node would show its identity there). */
-  readonly acceptsOnPublicPort: boolean;
+  /**
+   * Whether the fixed P2P port is open (listening, taking links). Closed, a port scan finds
+   * nothing there: a Contacts only node would show its identity on it, and a port open in every
+   * epoch and on every network would link them. A switch back opens the usual port again.
+   */
+  readonly listensOnPublicPort: boolean;
   /** Whether the gated per-epoch port of Contacts only is open (docs/protocol.md). */
   readonly privateEndpoint: boolean;
   /** Whether a new epoch changes what we advertise (a new token, host name and port). */
   readonly rotatesEachEpoch: boolean;
+  /**
+   * Whether discovery may ask the LAN about this peer by name (a multicast question naming its
+   * instance or host: missing records, cache maintenance, an impostor's records). Where not, the
+   * whole service is asked instead, so that a listener cannot tell whom we asked about: in
+   * Contacts only those would be the peers we have no link to, everyone but our contacts.
+   */
+  mayNameInQuestions(instanceLabel: string): boolean;
   /** Why the list is empty by choice, in words for the user; null when the mode lists peers. */
   readonly note: string | null;
   /** What we advertise; null: nothing. */

@@ -32,9 +32,9 @@ export const LINK_DIAL_TIMEOUT_MS = 5000;
 
 /** Turns a failed listen into a sentence a person can act on. */
 export function describeListenError(err: NodeJS.ErrnoException, port: number): Error {
-  if (err.code === 'EADDRINUSE') return new Error(`port ${port} is in use by another program; choose another with --port, or leave it out for a random one`);
-  if (err.code === 'EACCES') return new Error(`port ${port} needs privileges this user does not have; choose a port above 1023`);
-  return new Error(`cannot listen on port ${port}: ${err.message}`);
+  if (err.code === 'EADDRINUSE') return new Error(`port ${port} is in use by another program; choose another with --port, or leave it out for a random one`, { cause: err });
+  if (err.code === 'EACCES') return new Error(`port ${port} needs privileges this user does not have; choose a port above 1023`, { cause: err });
+  return new Error(`cannot listen on port ${port}: ${err.message}`, { cause: err });
 }
 
 export interface LinkServerStats {
@@ -151,6 +151,19 @@ export class LinkServer {
     const address = this.server.address();
     this.port = typeof address === 'object' && address ? address.port : port;
     return this.port;
+  }
+
+  get isListening(): boolean {
+    return this.server.listening;
+  }
+
+  /**
+   * Closes the port (a scan finds nothing there) and keeps the links it accepted; listen() opens
+   * it again. Not awaited: the server's close completes only when those links have ended.
+   */
+  stopListening(): void {
+    if (this.server.listening) this.server.close();
+    this.port = 0;
   }
 
   close(): Promise<void> {

@@ -41,7 +41,7 @@ export interface DiscoveryControl {
   readonly heardCount: number;
   setLooking(looking: boolean): void;
   setMonitored(entryId: string, monitored: boolean): void;
-  /** Asks the LAN for an instance's records again (the owner answers, its records replace an impostor's). */
+  /** Asks the LAN for an instance's records again (the owner answers, its records replace an impostor's); of the whole service where the mode may not name it. */
   askFor(instanceName: string): void;
 }
 

@@ -5,7 +5,8 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { encodeRemoteIdentity } from '../../../src-shared/identity.js';
-import { DIR_MODE, cleanStaleTempFiles, readSmallFile, setAside, writeFileAtomic } from './jsonFile.js';
+import { DIR_MODE } from './dataDirTrust.js';
+import { cleanStaleTempFiles, readSmallFile, setAside, writeFileAtomic } from './jsonFile.js';
 
 export const IDENTITY_KEY_FILE = 'identity.key';
 /** A PKCS#8 PEM ed25519 key is about 120 bytes; anything far larger is not ours. */

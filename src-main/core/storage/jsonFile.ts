@@ -1,17 +1,24 @@
 // Small state files (settings, libraries, keys) written so that a crash or power cut leaves either
 // the old or the new content, never a mix; read so that a bad file never stops the node: it is set
-// aside (never deleted), the defaults are used, and the user is told in one sentence.
+// aside (never deleted), the defaults are used, and the user is told in one sentence. A file that
+// someone else could have written (dataDirTrust.ts) is neither read nor set aside: the node refuses.
 
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { SerialQueue } from '../../../src-shared/serialQueue.js';
+import { DIR_MODE, UntrustedDataError, checkFileOwnership, symbolicLinkError } from './dataDirTrust.js';
 
 /** Files larger than this are not read (they are not ours, or something went badly wrong). */
 export const JSON_FILE_MAX_BYTES = 1024 * 1024;
 export const FILE_MODE = 0o600;
-export const DIR_MODE = 0o700;
+/**
+ * How a state file is opened for reading: never through a symbolic link (O_NOFOLLOW: the link
+ * itself fails with ELOOP), and without waiting for a writer should a FIFO sit in its place
+ * (O_NONBLOCK; no effect on a regular file). Windows has neither flag.
+ */
+const READ_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0);
 
 const isWindows = process.platform === 'win32';
 
@@ -207,21 +214,29 @@ export interface SmallFileOptions {
 
 export type SmallFileOutcome = { bytes: Buffer } | { missing: true } | { reason: string };
 
-/** The bytes of a small state file; `missing` when there is none; else the reason it cannot be used. */
+/**
+ * The bytes of a small state file; `missing` when there is none; else the reason it cannot be used.
+ * Throws UntrustedDataError (the node refuses to start) when the file is a symbolic link, belongs
+ * to another user or others can write to it: its content may be someone else's.
+ */
 export async function readSmallFile(file: string, options: SmallFileOptions): Promise<SmallFileOutcome> {
   const { maxBytes } = options;
   const tooLarge = options.tooLarge ?? `it is larger than ${formatBytes(maxBytes)}`;
   let handle: fsp.FileHandle;
   try {
-    handle = await fsp.open(file, 'r');
+    handle = await fsp.open(file, READ_FLAGS);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return { missing: true };
+    // O_NOFOLLOW on a link: ELOOP (Linux, macOS), EMLINK (FreeBSD).
+    if ((errorCode(error) === 'ELOOP' || errorCode(error) === 'EMLINK') && (await isSymbolicLink(file))) throw symbolicLinkError(file);
     return { reason: `it is not readable: ${errorCode(error) ?? errorText(error)}` };
   }
   try {
     const stat = await handle.stat();
+    if (!isWindows) checkFileOwnership(file, stat);
     if (!stat.isFile()) return { reason: 'it is not a regular file' };
     if (stat.size > maxBytes) return { reason: `${tooLarge} (${stat.size} bytes)` };
+    // Through the open handle (fchmod): the file checked above, never what a path leads to now.
     if (options.ownerOnly && !isWindows && (stat.mode & 0o077) !== 0) await handle.chmod(FILE_MODE);
     // Read at most one byte more than allowed, in case it grows meanwhile.
     const buffer = Buffer.alloc(maxBytes + 1);
@@ -234,9 +249,18 @@ export async function readSmallFile(file: string, options: SmallFileOptions): Pr
     }
     return { bytes: buffer.subarray(0, length) };
   } catch (error) {
+    if (error instanceof UntrustedDataError) throw error;
     return { reason: `it is not readable: ${errorCode(error) ?? errorText(error)}` };
   } finally {
     await handle.close().catch(() => {});
+  }
+}
+
+async function isSymbolicLink(file: string): Promise<boolean> {
+  try {
+    return (await fsp.lstat(file)).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
