@@ -72,6 +72,7 @@ export type LinkCloseReason =
   | 'flood' // over the message rate
   | 'not-reading' // our write buffer to it overflowed
   | 'duplicate' // another link to the same peer was kept
+  | 'evicted' // a newer link took its place among the strangers' (linkCaps.ts)
   | 'local'; // we closed it (shutdown, mode change, removed peer)
 
 export interface PeerLinkOptions {

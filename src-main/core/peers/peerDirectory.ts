@@ -105,6 +105,8 @@ export class PeerDirectory {
   private readonly proofs = new Map<string, { peer: Peer; at: number }>();
   /** Entries that are Contacts only tokens of our contacts: proven by their links only (their port shows a decoy to anyone else). */
   private resolvedIds = new Set<string>();
+  /** Identities a discovered entry claims (or a resolved Contacts only token stands for), as of the last rebuild. */
+  private announced: ReadonlySet<string> = new Set();
   private view: DirectoryView = { peers: [], privateDevices: 0, unverified: new Map(), hijacked: [], reachable: new Map(), vouched: new Set() };
 
   constructor(private readonly sources: DirectorySources, private readonly now: () => number = Date.now) {}
@@ -116,6 +118,11 @@ export class PeerDirectory {
 
   get current(): DirectoryView {
     return this.view;
+  }
+
+  /** Whether mDNS announced a device claiming `identity` (claimed, not proven: for the link caps, not for trust). */
+  isAnnounced(identity: string): boolean {
+    return this.announced.has(identity);
   }
 
   /** Rebuilds the list from the sources; returns it (also kept as `current`). */
@@ -137,6 +144,7 @@ export class PeerDirectory {
       if (list) list.push(p);
       else byIdentity.set(p.identity, [p]);
     }
+    this.announced = new Set(byIdentity.keys());
     const resolvedIds = new Set(split.resolved.map((p) => p.id));
     this.resolvedIds = resolvedIds;
     for (const [identity, entries] of byIdentity) {
