@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
 import { Backoff } from '../../../src-shared/backoff.js';
+import { shortIdentity } from '../../../src-shared/identity.js';
 import type { DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import { LINK_PACE_AT_REST, LINK_PACE_ATTENTIVE, PeerLink, plainAddress, type LinkCloseReason, type LinkTiming } from './link.js';
 import { DialError, LinkServer, dialLink, type DialResult, type LinkServerLimits } from './linkServer.js';
@@ -247,7 +248,10 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       if (this.links.get(identity) === link) this.emit('channel', link);
     });
     link.on('metadata', () => this.emit('change'));
-    link.on('close', (reason) => this.onLinkClosed(link, reason));
+    link.on('close', (reason) => {
+      if (reason === 'metadata-flood') this.logFor(link.remoteAddress, `closed the link from ${link.remoteAddress} (${shortIdentity(identity)}): it sent its metadata again and again, faster than one update per ${link.metadataIntervalMs / 1000} s`);
+      this.onLinkClosed(link, reason);
+    });
     return link;
   }
 
