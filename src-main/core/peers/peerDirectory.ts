@@ -19,7 +19,7 @@ import type { PeerSplit } from '../contactsOnly/contactsOnlyService.js';
 import { PEERS_MAX } from '../discovery/constants.js';
 import type { LinkOrigin } from '../p2p/linkManager.js';
 import type { Verdict, VerifyTarget } from './verifier.js';
-import type { DeviceMetadata } from '../../../src-shared/peerMetadata.js';
+import { withListedLibraries, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 
 /** The list shows at most this many devices (the discovery table's cap): verified ones first. */
 export const LISTED_PEERS_MAX = PEERS_MAX;
@@ -156,7 +156,8 @@ export class PeerDirectory {
     // A device that left is forgotten: its next endpoint is not measured against the old one.
     for (const identity of [...this.proofs.keys()]) if (!byIdentity.has(identity) && !links.has(identity)) this.proofs.delete(identity);
     const shownContacts = out.filter((p) => p.identity !== null && split.resolved.some((r) => r.identity === p.identity) && p.verified).length;
-    const peers = this.capped(out).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    // Each row within its share of the state (PEER_LIBRARIES_LISTED_MAX): a link may carry 1,000 libraries.
+    const peers = this.capped(out).map(withListedLibraries).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     this.view = { peers, privateDevices: split.unresolved.length + split.resolved.length - shownContacts, unverified, hijacked, reachable, vouched };
     this.forgetOld();
     return this.view;
