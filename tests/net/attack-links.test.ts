@@ -130,6 +130,7 @@ describe('the P2P link layer under attack', { skip }, () => {
       let result: AttackResult;
       try {
         const running = runLinkAttack(lan.hosts[2]!, { ...attack, host: lan.hosts[0]!.ipv4!, port } as Attack);
+        running.catch(() => {}); // awaited below; a failure of `during` must not leave it unhandled
         await during();
         result = await running;
       } finally {
@@ -167,7 +168,7 @@ describe('the P2P link layer under attack', { skip }, () => {
       await sleep(8000);
       await pairsWith(peerId, 'the real peer');
     });
-    assert.ok(result.sustained!.messagesSent > 1000, `the attacker sent its metadata (${result.sustained!.messagesSent} messages)`);
+    assert.ok(result.sustained!.messagesSent > 300, `the attacker sent its metadata (${result.sustained!.messagesSent} messages)`);
     assert.deepEqual(w.lapses, [], 'the real peer stayed listed and verified');
     assert.ok(w.maxAttackerRows <= ATTACKER_ROWS_MAX, `the attacker's links made ${w.maxAttackerRows} rows`);
     assert.ok(cpuPercent < CPU_MAX_PERCENT, `the node used ${cpuPercent}% of a core`);
