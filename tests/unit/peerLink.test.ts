@@ -172,6 +172,23 @@ describe('PeerLink', () => {
     assert.deepEqual(seen, ['Update 0', 'Update 1', 'Update 2'], 'only the burst was taken');
   });
 
+  test('our own metadata changes go at the pace the peer takes them: the newest is sent at its turn, and the link stays', async () => {
+    const a = await manager('Alpha', METADATA_TIMING);
+    const b = await manager('Bravo', METADATA_TIMING);
+    const seenAtB: string[] = [];
+    b.m.on('channel', (channel) => (channel as PeerLink).on('metadata', (m) => seenAtB.push(m.name)));
+    const r = await a.m.dial('127.0.0.1', b.port);
+    const link = a.m.adopt(r.socket, r.identity, true, 'manual')!;
+    await new Promise((res) => link.on('ready', res));
+    await sleep(50);
+    for (let i = 0; i < 30; i++) link.sendMetadata(meta(`Alpha ${i}`));
+    await sleep(100);
+    assert.deepEqual(seenAtB, ['Alpha 0', 'Alpha 1', 'Alpha 2']);
+    await sleep(400);
+    assert.deepEqual(seenAtB, ['Alpha 0', 'Alpha 1', 'Alpha 2', 'Alpha 29']);
+    assert.equal(link.closed, false, 'the peer did not take it for a stream');
+  });
+
   test('two links to one peer: both sides keep the same one, dialled by the lower identity', async () => {
     const a = await manager('Alpha');
     const b = await manager('Bravo');

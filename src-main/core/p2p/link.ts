@@ -158,6 +158,10 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
   private waitingMetadata: unknown = null;
   private supersededMetadata = 0;
   private metadataTimer: NodeJS.Timeout | null = null;
+  /** Ours, at the same pace (the peer closes a link that streams them): the newest waits for its turn. */
+  private readonly sentMetadataTokens: TokenBucket;
+  private unsentMetadata: DeviceMetadata | null = null;
+  private sendMetadataTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: PeerLinkOptions) {
     super();
@@ -169,6 +173,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
     this.timing = { ...DEFAULT_LINK_TIMING, ...opts.timing };
     this.messageTokens = new TokenBucket(this.timing.messagesPerSecond, this.timing.messageBurst);
     this.metadataTokens = new TokenBucket(1000 / this.timing.metadataIntervalMs, this.timing.metadataBurst);
+    this.sentMetadataTokens = new TokenBucket(1000 / this.timing.metadataIntervalMs, this.timing.metadataBurst);
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('end', () => this.close('closed'));
@@ -200,9 +205,21 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
     this.write(message);
   }
 
-  /** Our metadata changed (name, libraries): tell the peer. */
+  /** Our metadata changed (name, libraries): tell the peer, at the pace it takes them (METADATA_UPDATES_BURST). */
   sendMetadata(metadata: DeviceMetadata): void {
-    if (this.ready) this.write({ type: 'metadata', metadata });
+    if (!this.ready) return;
+    if (this.sendMetadataTimer === null && this.sentMetadataTokens.take()) {
+      this.write({ type: 'metadata', metadata });
+      return;
+    }
+    // Changes faster than the peer takes them: only the newest goes, at its turn.
+    this.unsentMetadata = metadata;
+    this.sendMetadataTimer ??= setTimeout(() => {
+      this.sendMetadataTimer = null;
+      const newest = this.unsentMetadata;
+      this.unsentMetadata = null;
+      if (newest) this.sendMetadata(newest);
+    }, this.sentMetadataTokens.msUntilToken());
   }
 
   /** Changes the keepalive pace (at rest, or attentive while someone looks); takes effect at once. */
@@ -221,6 +238,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
     clearInterval(this.tickTimer);
     clearTimeout(this.helloTimer);
     if (this.metadataTimer) clearTimeout(this.metadataTimer);
+    if (this.sendMetadataTimer) clearTimeout(this.sendMetadataTimer);
     this.waitingMetadata = null;
     this.socket.destroy();
     this.emit('close', reason);
