@@ -36,12 +36,12 @@ export const DEFAULT_LINK_SERVER_LIMITS: LinkServerLimits = {
   // Each connection costs a TLS handshake (and a hello of up to 64 KB) before the link caps can
   // close it: a host that reopens what the caps close must not make the node spend a core on
   // handshakes. A node dials a peer about once a second at most (its retries wait 1 s and more;
-  // verifications 5 s), so 2 a second with a burst of 8 never refuses one.
+  // verifications 5 s): 2 a second with a burst of 8 leave room for a few nodes behind one address.
   connectionsPerAddressPerSecond: 2,
   connectionBurstPerAddress: 8,
 };
 
-/** Addresses whose connection rate is remembered at most (the least recently seen are forgotten first: a full bucket). */
+/** Addresses whose connection rate is remembered, at most; the least recently seen are forgotten first (and get a full burst again). */
 const RATE_ADDRESSES_MAX = 4096;
 
 /** Outgoing: the whole attempt (name lookup, TCP, TLS) for one address. */
