@@ -6,7 +6,8 @@
 //    128 links filled the table: a newcomer could not be linked, pairing was refused (409) and 128
 //    "Verified" strangers filled the list.
 // 2. Metadata flood: 16 links from one address each send a ~52 KB `metadata` message 19 times a
-//    second, inside the message-rate and frame caps. Before: 65 % of a core, /api/state 848 KB.
+//    second, inside the message-rate and frame caps. Before: up to 65 % of a core, /api/state
+//    848 KB, rebuilt and pushed to the subscribed client at each change.
 //
 // Throughout each attack the real peer stays listed, verified and pairable (startPairing reaches
 // the code stage), the list does not fill with the attacker's devices, the node's CPU stays modest
@@ -27,8 +28,12 @@ import type { PairingSessionState } from '../../src-shared/pairing.js';
 
 const skip = isRoot() ? false : 'needs root to create network namespaces';
 
-/** The node's CPU over an attack, in % of one core: a bound with margin (measured: see the diagnostics). */
-const CPU_MAX_PERCENT = 25;
+/**
+ * The node's CPU over an attack, in % of one core: about three times what it takes with the caps
+ * (measured 4-6 %: see the diagnostics); the metadata flood took 26 % here without them (65 % in
+ * the issue's run), with one client subscribed to the state.
+ */
+const CPU_MAX_PERCENT = 15;
 /** /api/state during an attack: a few devices with their libraries; before issue 11 it grew to 848 KB. */
 const STATE_MAX_BYTES = 64 * 1024;
 /** Rows the attacker's links may add to the list (issue 11: the unannounced links of one network, 4). */
@@ -59,20 +64,29 @@ interface Watch {
   maxAttackerRows: number;
   maxStateBytes: number;
   polls: number;
+  /** States pushed to the subscribed client. */
+  pushed: number;
   stop(): Promise<void>;
 }
 
-/** Polls the node's state every 250 ms: the real peer verified, the attacker's rows, the state's size. */
+/**
+ * Polls the node's state every 250 ms (the real peer verified, the attacker's rows, the state's
+ * size) while a client is subscribed to it, as the UI is: each change is built and pushed.
+ */
 function watch(node: NearbyProcess, peerId: string): Watch {
   let watching = true;
+  const subscription = node.subscribe();
   const w: Watch = {
     lapses: [],
     maxAttackerRows: 0,
     maxStateBytes: 0,
     polls: 0,
+    pushed: 0,
     stop: async () => {
       watching = false;
       await loop;
+      w.pushed = subscription.states.length;
+      subscription.close();
     },
   };
   const loop = (async () => {
@@ -120,25 +134,26 @@ describe('the P2P link layer under attack', { skip }, () => {
     await node.command('rejectPairing', { sessionId: session.id });
   }
 
-  /** Runs `attack` from h3 while `during` runs; returns what the attacker managed, the watch and the node's CPU over the attack. */
+  /**
+   * Runs `attack` from h3 while `during` runs, to its end even when `during` fails (the next test
+   * must not meet it); returns what the attacker managed, the watch and the node's CPU over it.
+   */
   async function underAttack(t: TestContext, attack: Omit<Attack, 'host' | 'port'>, during: () => Promise<void>): Promise<{ result: AttackResult; w: Watch; cpuPercent: number }> {
     return exclusively('cpu', async () => {
       const pid = node.child.pid!;
       const cpu0 = cpuSeconds(pid);
       const t0 = Date.now();
       const w = watch(node, peerId);
-      let result: AttackResult;
-      try {
-        const running = runLinkAttack(lan.hosts[2]!, { ...attack, host: lan.hosts[0]!.ipv4!, port } as Attack);
-        running.catch(() => {}); // awaited below; a failure of `during` must not leave it unhandled
-        await during();
-        result = await running;
-      } finally {
-        await w.stop();
-      }
+      const running = runLinkAttack(lan.hosts[2]!, { ...attack, host: lan.hosts[0]!.ipv4!, port } as Attack).then((r) => ({ r }), (e: unknown) => ({ e }));
+      const failed = await during().then(() => null, (e: unknown) => ({ e }));
+      const attacked = await running;
+      await w.stop();
       const cpuPercent = Math.round(((cpuSeconds(pid) - cpu0) / ((Date.now() - t0) / 1000)) * 1000) / 10;
-      t.diagnostic(`${attack.kind}: node CPU ${cpuPercent}% of a core over ${Math.round((Date.now() - t0) / 1000)} s; /api/state at most ${w.maxStateBytes} bytes; attacker rows at most ${w.maxAttackerRows}; attacker: ${JSON.stringify(result.sustained)}`);
-      return { result, w, cpuPercent };
+      const sustained = 'r' in attacked ? JSON.stringify(attacked.r.sustained) : 'failed';
+      t.diagnostic(`${attack.kind}: node CPU ${cpuPercent}% of a core over ${Math.round((Date.now() - t0) / 1000)} s; /api/state at most ${w.maxStateBytes} bytes; attacker rows at most ${w.maxAttackerRows}; real peer not verified in ${w.lapses.length} of ${w.polls} states; ${w.pushed} states pushed to a subscriber; attacker: ${sustained}`);
+      if (failed) throw failed.e;
+      if ('e' in attacked) throw attacked.e;
+      return { result: attacked.r, w, cpuPercent };
     });
   }
 
