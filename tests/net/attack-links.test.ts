@@ -28,6 +28,10 @@ import type { PairingSessionState } from '../../src-shared/pairing.js';
 
 const skip = isRoot() ? false : 'needs root to create network namespaces';
 
+/** An attack without its target (the node under attack's address and port), kind by kind. */
+type WithoutTarget<T> = T extends unknown ? Omit<T, 'host' | 'port'> : never;
+type AttackSpec = WithoutTarget<Attack>;
+
 /**
  * The node's CPU over an attack, in % of one core: about three times what it takes with the caps
  * (measured 4-6 %: see the diagnostics); the metadata flood took 26 % here without them (65 % in
@@ -138,7 +142,7 @@ describe('the P2P link layer under attack', { skip }, () => {
    * Runs `attack` from h3 while `during` runs, to its end even when `during` fails (the next test
    * must not meet it); returns what the attacker managed, the watch and the node's CPU over it.
    */
-  async function underAttack(t: TestContext, attack: Omit<Attack, 'host' | 'port'>, during: () => Promise<void>): Promise<{ result: AttackResult; w: Watch; cpuPercent: number }> {
+  async function underAttack(t: TestContext, attack: AttackSpec, during: () => Promise<void>): Promise<{ result: AttackResult; w: Watch; cpuPercent: number }> {
     return exclusively('cpu', async () => {
       const pid = node.child.pid!;
       const cpu0 = cpuSeconds(pid);
