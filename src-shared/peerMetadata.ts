@@ -67,10 +67,10 @@ export const LIBRARIES_LINK_MAX = 1000;
 /**
  * A device's libraries in the list the UIs are sent, at most; the others are counted in
  * `librariesOmitted`. A link carries up to LIBRARIES_LINK_MAX (about 52 KB), and the whole state
- * is pushed to every client at each change (issue 11: 16 such devices made it 848 KB). 32 is more
- * than a details panel shows at a glance, about 3 KB per device.
+ * is pushed to every client at each change (issue 11: 16 such devices made it 848 KB). As many as
+ * a TXT record may hold (LIBRARIES_TXT_MAX), about 6 KB per device.
  */
-export const PEER_LIBRARIES_LISTED_MAX = 32;
+export const PEER_LIBRARIES_LISTED_MAX = LIBRARIES_TXT_MAX;
 
 // --- field values ------------------------------------------------------------------------------
 
