@@ -69,11 +69,14 @@ async function sustain(count: number, addressOf: (i: number) => string | undefin
   const end = Date.now() + limitMs;
   const open = new Set<TLSSocket>();
   const slot = async (i: number): Promise<void> => {
+    let key = createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
     while (Date.now() < end) {
-      const key = createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
       let s: TLSSocket;
       try {
         s = await tls(key, addressOf(i));
+        // The node saw this key: the next link of this slot has a fresh one. (A connection refused
+        // before TLS keeps its key: the node never saw it, and making keys is the attacker's cost.)
+        key = createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
       } catch {
         stats.linksClosedByNode++; // refused before or during TLS
         await sleep(reopenAfterMs);
