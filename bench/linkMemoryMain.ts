@@ -21,6 +21,8 @@ function measure() {
 
 const manager = new LinkManager({
   tls: createTlsIdentity(generateKeyPairSync('ed25519').privateKey),
+  // Each swarm host opens its links from one address at once: past a real node's connection rate.
+  serverLimits: { connectionBurstPerAddress: Infinity },
   hello: () => ({ metadata: { ...emptyDeviceMetadata(), name: 'Measured', operatingSystem: 'linux', version: '0.1.0' }, port: 1 }),
 });
 const port = await manager.listen(0);

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   }
   // --- memory per linked peer ------------------------------------------------------------------------
   if (ONLY.has('memory')) {
-    const perHost = 16; // LINKS_PER_ADDRESS_MAX
+    const perHost = 16; // links opened from one address
     const hosts = Math.ceil(SWARM / perHost);
     const lan = await Lan.create({ hosts: 1 + hosts, ipv6Dad: false });
     try {

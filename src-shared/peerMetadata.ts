@@ -32,7 +32,10 @@ export interface DeviceMetadata {
   version: string | null;
   /** Valid entries only, each library once, lowercase uuids. */
   libraries: PeerLibrary[];
-  /** Libraries active on the node that did not fit in its TXT record (DESIGN §1 budget); 0 over a link, which carries them all. */
+  /**
+   * Libraries active on the node that are not in `libraries`: those that did not fit in its TXT
+   * record (DESIGN §1 budget), or in the list sent to the UIs (PEER_LIBRARIES_LISTED_MAX).
+   */
   librariesOmitted: number;
 }
 
@@ -61,6 +64,13 @@ export const DEVICE_MODEL_LINK_MAX_UNITS = 128;
 export const VERSION_LINK_MAX_UNITS = 64;
 export const LIBRARY_IDENTITY_LINK_MAX_UNITS = 64;
 export const LIBRARIES_LINK_MAX = 1000;
+/**
+ * A device's libraries in the list the UIs are sent, at most; the others are counted in
+ * `librariesOmitted`. A link carries up to LIBRARIES_LINK_MAX (about 52 KB), and the whole state
+ * is pushed to every client at each change (issue 11: 16 such devices made it 848 KB). As many as
+ * a TXT record may hold (LIBRARIES_TXT_MAX), about 6 KB per device.
+ */
+export const PEER_LIBRARIES_LISTED_MAX = LIBRARIES_TXT_MAX;
 
 // --- field values ------------------------------------------------------------------------------
 
@@ -215,6 +225,12 @@ export const deviceMetadataLinkSchema = z
     libraries: z.array(z.object({ uuid: z.string().uuid(), identity: z.string().max(LIBRARY_IDENTITY_LINK_MAX_UNITS) })).max(LIBRARIES_LINK_MAX),
   })
   .transform((sent): DeviceMetadata => cleanDeviceMetadata(sent));
+
+/** A device's metadata (or its row) with at most PEER_LIBRARIES_LISTED_MAX libraries, the rest counted as omitted. */
+export function withListedLibraries<T extends Pick<DeviceMetadata, 'libraries' | 'librariesOmitted'>>(meta: T): T {
+  if (meta.libraries.length <= PEER_LIBRARIES_LISTED_MAX) return meta;
+  return { ...meta, libraries: meta.libraries.slice(0, PEER_LIBRARIES_LISTED_MAX), librariesOmitted: meta.librariesOmitted + meta.libraries.length - PEER_LIBRARIES_LISTED_MAX };
+}
 
 /** `text` cut to at most `maxUnits` UTF-16 code units, never inside a surrogate pair. */
 function cutToUnits(text: string, maxUnits: number): string {

@@ -122,7 +122,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       isContact: (id) => this.contacts.has(id),
       isPinned: (id) => Object.values(this.settings.get().pinnedIdentities ?? {}).includes(id),
     };
-    this.links = new LinkManager({ tls, hello: (remote) => ({ metadata: this.policy.helloMetadata(remote, this.modeContext), port: this.linkPort() }) });
+    this.links = new LinkManager({ tls, hello: (remote) => ({ metadata: this.policy.helloMetadata(remote, this.modeContext), port: this.linkPort() }), standing: (remote) => this.presence.standingOf(remote) });
     this.privateEndpoint = new PrivateEndpoint(tls, this.contactsOnly.gate, (socket, id) => void this.links.adopt(socket, id, false, 'incoming'), (id) => this.contacts.has(id));
     this.epochClock = new EpochClock(this.contactsOnly.epochMs);
     this.manualPeers = new ManualPeers(this.links, {

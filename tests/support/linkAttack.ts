@@ -17,11 +17,34 @@ export type Attack = {
   | { kind: 'silent-tcp'; count?: number; trickle?: boolean }
   | { kind: 'silent-tls'; trickle?: boolean }
   | { kind: 'connection-flood'; count?: number }
+  /**
+   * Issue 11, link table exhaustion: `count` TLS links spread over `addresses` (this host's own,
+   * each bound in turn), each with a fresh key, a hello and a ping a second, for `limitMs`; a link
+   * the node closes is opened again (a fresh key) after `reopenAfterMs`.
+   */
+  | { kind: 'link-table-flood'; addresses: string[]; count: number; reopenAfterMs: number }
+  /**
+   * Issue 11, CPU and memory from inside the limits: `count` links from one address, each sending a
+   * `metadata` message of about `messageBytes` (libraries) `perSecond` times a second, for
+   * `limitMs`; a link the node closes is opened again after `reopenAfterMs`.
+   */
+  | { kind: 'metadata-flood'; count: number; perSecond: number; messageBytes: number; reopenAfterMs: number }
 );
 
 export interface AttackResult {
   /** Per connection: ms until the node closed it, or null when it was still open at the limit. */
   closedAfterMs: Array<number | null>;
+  /** Sustained attacks (link-table-flood, metadata-flood): what the attacker managed. */
+  sustained?: {
+    /** TLS links that completed their handshake (reopened ones included). */
+    linksOpened: number;
+    /** Links the node closed or refused (after TLS). */
+    linksClosedByNode: number;
+    /** Links open at the end. */
+    openAtEnd: number;
+    /** Messages sent besides hellos (pings, metadata). */
+    messagesSent: number;
+  };
 }
 
 export async function runLinkAttack(host: Host, attack: Attack): Promise<AttackResult> {

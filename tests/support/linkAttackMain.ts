@@ -3,7 +3,7 @@
 
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createTlsIdentity, tlsOptions } from '../../src-main/core/p2p/tlsIdentity.js';
 import { encodeFrame } from '../../src-main/core/p2p/frames.js';
 import type { Attack, AttackResult } from './linkAttack.js';
@@ -14,6 +14,8 @@ process.stderr.write('attacker started\n');
 const id = createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
 const hello = encodeFrame({ type: 'hello', version: 1, metadata: { name: 'Attacker', operatingSystem: 'linux', deviceModel: null, version: '1', libraries: [] } });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** metadata-flood: a few distinct big messages, sent in turn. */
+const messages = attack.kind === 'metadata-flood' ? Array.from({ length: 8 }, (_, n) => bigMetadata(id.identity, attack.messageBytes, n)) : [];
 
 /** Resolves with ms from `start` to the socket's close (or null when still open at `limitMs`). */
 function closedAfter(socket: Socket, start: number, limitMs: number): Promise<number | null> {
@@ -37,9 +39,9 @@ function tcp(): Socket {
   return s;
 }
 
-function tls(): Promise<TLSSocket> {
+function tls(key = id, localAddress?: string): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const s = tlsConnect({ ...tlsOptions(id), host: attack.host, port: attack.port, checkServerIdentity: () => undefined });
+    const s = tlsConnect({ ...tlsOptions(key), host: attack.host, port: attack.port, checkServerIdentity: () => undefined, ...(localAddress ? { localAddress } : {}) });
     const timer = setTimeout(() => {
       s.destroy();
       reject(new Error('the TLS handshake with the node did not finish within 10 s'));
@@ -53,6 +55,68 @@ function tls(): Promise<TLSSocket> {
       reject(err);
     });
   });
+}
+
+type Sustained = NonNullable<AttackResult['sustained']>;
+
+/**
+ * Keeps `count` links open until `limitMs` has passed: each with a fresh key, a hello, then
+ * `feed(socket, n)` called every `everyMs` (n counts its calls); a link the node closes (or
+ * refuses) is opened again after `reopenAfterMs`.
+ */
+async function sustain(count: number, addressOf: (i: number) => string | undefined, everyMs: number, reopenAfterMs: number, limitMs: number, feed: (s: TLSSocket, n: number) => number): Promise<Sustained> {
+  const stats: Sustained = { linksOpened: 0, linksClosedByNode: 0, openAtEnd: 0, messagesSent: 0 };
+  const end = Date.now() + limitMs;
+  const open = new Set<TLSSocket>();
+  const slot = async (i: number): Promise<void> => {
+    let key = createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
+    while (Date.now() < end) {
+      let s: TLSSocket;
+      try {
+        s = await tls(key, addressOf(i));
+        // The node saw this key: the next link of this slot has a fresh one. (A connection refused
+        // before TLS keeps its key: the node never saw it, and making keys is the attacker's cost.)
+        key = createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
+      } catch {
+        stats.linksClosedByNode++; // refused before or during TLS
+        await sleep(reopenAfterMs);
+        continue;
+      }
+      stats.linksOpened++;
+      s.on('error', () => {}); // a reset when the node closes it
+      open.add(s);
+      s.write(hello);
+      s.resume();
+      let n = 0;
+      const timer = setInterval(() => {
+        if (!s.destroyed) stats.messagesSent += feed(s, n++);
+      }, everyMs);
+      const closedByNode = await new Promise<boolean>((resolve) => {
+        const left = setTimeout(() => resolve(false), Math.max(0, end - Date.now()));
+        s.once('close', () => {
+          clearTimeout(left);
+          resolve(true);
+        });
+      });
+      clearInterval(timer);
+      if (!closedByNode) return;
+      open.delete(s);
+      stats.linksClosedByNode++;
+      await sleep(reopenAfterMs);
+    }
+  };
+  await Promise.all(Array.from({ length: count }, (_, i) => slot(i)));
+  stats.openAtEnd = [...open].filter((s) => !s.destroyed).length;
+  for (const s of open) s.destroy();
+  return stats;
+}
+
+/** A metadata message of about `bytes`: the attacker's name with a counter (a change each time) and libraries. */
+function bigMetadata(identity: string, bytes: number, n: number): Buffer {
+  const libraries: Array<{ uuid: string; identity: string }> = [];
+  const perLibrary = JSON.stringify({ uuid: randomUUID(), identity }).length + 1;
+  while ((libraries.length + 1) * perLibrary < bytes) libraries.push({ uuid: randomUUID(), identity });
+  return encodeFrame({ type: 'metadata', metadata: { name: `Attacker ${n}`, operatingSystem: 'linux', deviceModel: null, version: '1', libraries } });
 }
 
 async function run(): Promise<AttackResult> {
@@ -145,6 +209,23 @@ async function run(): Promise<AttackResult> {
       await sleep(50);
       const results = await Promise.all(sockets.map((s) => closedAfter(s, start, limit)));
       return { closedAfterMs: results };
+    }
+    case 'link-table-flood': {
+      const ping = (n: number) => encodeFrame({ type: 'ping', n });
+      const stats = await sustain(attack.count, (i) => attack.addresses[i % attack.addresses.length], 1000, attack.reopenAfterMs, limit, (s, n) => {
+        s.write(ping(n));
+        return 1;
+      });
+      return { closedAfterMs: [], sustained: stats };
+    }
+    case 'metadata-flood': {
+      // Each link sends its own messages, built once (building 52 KB of JSON is the attacker's cost, not the node's).
+      const everyMs = 1000 / attack.perSecond;
+      const stats = await sustain(attack.count, () => undefined, everyMs, attack.reopenAfterMs, limit, (s, n) => {
+        s.write(messages[n % messages.length]!);
+        return 1;
+      });
+      return { closedAfterMs: [], sustained: stats };
     }
   }
 }

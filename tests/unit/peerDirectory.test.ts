@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { PeerDirectory, type DirectorySources, type LinkedPeer } from '../../src-main/core/peers/peerDirectory.js';
 import type { Verdict, VerifyTarget } from '../../src-main/core/peers/verifier.js';
 import type { Peer } from '../../src-shared/peer.js';
+import { PEER_LIBRARIES_LISTED_MAX } from '../../src-shared/peerMetadata.js';
 
 const X = 'X'.repeat(42) + 'A';
 const Y = 'Y'.repeat(42) + 'A';
@@ -67,6 +68,18 @@ describe('PeerDirectory', () => {
     assert.equal(view.peers[0]!.id, X);
     assert.equal(view.peers[0]!.verified, true);
     assert.equal(view.unverified.size, 0);
+  });
+
+  test('a device\'s libraries in the list are capped (issue 11): the rest counted as omitted, so the state stays small', () => {
+    const { s, api } = sources();
+    const d = new PeerDirectory(api);
+    const libraries = Array.from({ length: 1000 }, (_, i) => ({ uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, identity: X }));
+    s.links = [link({ metadata: { ...link().metadata, libraries } })];
+    const [row] = d.rebuild().peers;
+    assert.equal(row!.libraries.length, PEER_LIBRARIES_LISTED_MAX);
+    assert.deepEqual(row!.libraries, libraries.slice(0, PEER_LIBRARIES_LISTED_MAX));
+    assert.equal(row!.librariesOmitted, 1000 - PEER_LIBRARIES_LISTED_MAX);
+    assert.ok(Buffer.byteLength(JSON.stringify(row)) < 8192, `a row is ${Buffer.byteLength(JSON.stringify(row))} bytes`);
   });
 
   test('a device that linked before mDNS heard it keeps its id when its announcement arrives', () => {

@@ -24,14 +24,14 @@ after(async () => {
 });
 
 /** A server whose every connection becomes a PeerLink (FAST timing); resolves each link's close reason. */
-async function linkServer(id: TlsIdentity): Promise<{ port: number; links: PeerLink[]; closed: Promise<LinkCloseReason> }> {
+async function linkServer(id: TlsIdentity, timing: Partial<LinkTiming> = FAST): Promise<{ port: number; links: PeerLink[]; closed: Promise<LinkCloseReason> }> {
   const links: PeerLink[] = [];
   let resolveClosed: (r: LinkCloseReason) => void = () => {};
   const closed = new Promise<LinkCloseReason>((r) => (resolveClosed = r));
   const server: Server = createServer({ ...tlsOptions(id), requestCert: true }, (socket) => {
     const remote = provenIdentity(socket);
     if (!remote) return socket.destroy();
-    const link = new PeerLink({ socket, localIdentity: id.identity, remoteIdentity: remote, outgoing: false, hello: { metadata: meta('Server'), port: 1 }, timing: FAST });
+    const link = new PeerLink({ socket, localIdentity: id.identity, remoteIdentity: remote, outgoing: false, hello: { metadata: meta('Server'), port: 1 }, timing });
     link.on('close', (reason) => resolveClosed(reason));
     links.push(link);
   });
@@ -135,6 +135,59 @@ describe('PeerLink', () => {
       await clientClosed;
     });
   }
+
+  // Issue 11: 16 links each sending 52 KB of metadata 19 times a second took 65 % of a core.
+  const METADATA_TIMING: Partial<LinkTiming> = { ...FAST, pingIntervalMs: 1000, silenceLimitMs: 5000, metadataBurst: 3, metadataIntervalMs: 300, metadataSupersededMax: 5 };
+  const update = (name: string) => encodeFrame({ type: 'metadata', metadata: meta(name) });
+
+  test('metadata now and then is taken at once; a burst past it is coalesced, the newest applied at its turn', async () => {
+    const server = await linkServer(newId(), METADATA_TIMING);
+    const client = await rawClient(server.port);
+    client.write(hello);
+    while (server.links.length === 0) await sleep(5);
+    const link = server.links[0]!;
+    const seen: string[] = [];
+    link.on('metadata', (m) => seen.push(m.name));
+    client.write(Buffer.concat([update('One'), update('Two'), update('Three')]));
+    await sleep(100);
+    assert.deepEqual(seen, ['One', 'Two', 'Three'], 'a few changes are taken at once');
+    client.write(Buffer.concat([update('Four'), update('Five'), update('Six')]));
+    await sleep(100);
+    assert.deepEqual(seen, ['One', 'Two', 'Three'], 'past the burst, updates wait for their turn');
+    await sleep(400);
+    assert.deepEqual(seen, ['One', 'Two', 'Three', 'Six'], 'the newest is applied at its turn, the ones it replaced never');
+    assert.equal(link.remoteMetadata?.name, 'Six');
+    assert.equal(link.closed, false);
+  });
+
+  test('a stream of metadata updates closes the link (metadata-flood), before any of them is validated', async () => {
+    const server = await linkServer(newId(), METADATA_TIMING);
+    const client = await rawClient(server.port);
+    const seen: string[] = [];
+    client.write(hello);
+    while (server.links.length === 0) await sleep(5);
+    server.links[0]!.on('metadata', (m) => seen.push(m.name));
+    client.write(Buffer.concat(Array.from({ length: 12 }, (_, i) => update(`Update ${i}`))));
+    assert.equal(await server.closed, 'metadata-flood');
+    assert.deepEqual(seen, ['Update 0', 'Update 1', 'Update 2'], 'only the burst was taken');
+  });
+
+  test('our own metadata changes go at the pace the peer takes them: the newest is sent at its turn, and the link stays', async () => {
+    const a = await manager('Alpha', METADATA_TIMING);
+    const b = await manager('Bravo', METADATA_TIMING);
+    const seenAtB: string[] = [];
+    b.m.on('channel', (channel) => (channel as PeerLink).on('metadata', (m) => seenAtB.push(m.name)));
+    const r = await a.m.dial('127.0.0.1', b.port);
+    const link = a.m.adopt(r.socket, r.identity, true, 'manual')!;
+    await new Promise((res) => link.on('ready', res));
+    await sleep(50);
+    for (let i = 0; i < 30; i++) link.sendMetadata(meta(`Alpha ${i}`));
+    await sleep(100);
+    assert.deepEqual(seenAtB, ['Alpha 0', 'Alpha 1', 'Alpha 2']);
+    await sleep(400);
+    assert.deepEqual(seenAtB, ['Alpha 0', 'Alpha 1', 'Alpha 2', 'Alpha 29']);
+    assert.equal(link.closed, false, 'the peer did not take it for a stream');
+  });
 
   test('two links to one peer: both sides keep the same one, dialled by the lower identity', async () => {
     const a = await manager('Alpha');

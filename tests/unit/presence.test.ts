@@ -97,6 +97,18 @@ describe('Presence', () => {
     assert.deepEqual([w.looking.at(-1), w.isActive(), w.lastWanted()], [false, false, []], 'gone with the look');
   });
 
+  test('a link that connected to us stands as a relationship, an announced stranger or an unannounced one (issue 11: the link caps)', () => {
+    const w = world();
+    w.contacts.add(id('C'));
+    // L advertises one of our libraries (we want its link); A advertises nothing of ours.
+    w.presence.discovered([peer('A'), peer('C'), peer('L', { libraries: [{ uuid: LIBRARY, identity: id('L') }] })]);
+    w.presence.refresh();
+    assert.equal(w.presence.standingOf(id('C')), 'relationship', 'a contact');
+    assert.equal(w.presence.standingOf(id('L')), 'relationship', 'a device sharing a library, which we want linked');
+    assert.equal(w.presence.standingOf(id('A')), 'announced', 'listed by mDNS, nothing more');
+    assert.equal(w.presence.standingOf(id('Z')), 'unannounced', 'nothing told us of it');
+  });
+
   test('Contacts only: a link with a stranger is closed, whoever opened it', () => {
     const w = world('contacts-only');
     w.contacts.add(id('C'));

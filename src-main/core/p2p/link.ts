@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
 import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
+import { TokenBucket } from '../../../src-shared/tokenBucket.js';
 import { withinLinkLimits, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import { LINK_PROTOCOL_VERSION, linkMessageSchema, type LinkMessage, type PeerChannel } from './messages.js';
 
@@ -31,6 +32,11 @@ export interface LinkTiming {
   writeBufferMaxBytes: number;
   /** A frame once begun must arrive whole within this (slowloris). */
   frameDeadlineMs: number;
+  /** `metadata` updates taken at once, then one per interval; the ones between are coalesced (see METADATA_UPDATES_BURST). */
+  metadataBurst: number;
+  metadataIntervalMs: number;
+  /** Updates superseded while one waits its turn: more is a stream, and the link is closed. */
+  metadataSupersededMax: number;
 }
 
 /** A frame once begun arrives whole within this (on a LAN, in milliseconds): a peer that trickles one is cut, whatever the keepalive pace. */
@@ -43,6 +49,18 @@ export const LINK_PACE_ATTENTIVE: LinkPace = { pingIntervalMs: 2500, silenceLimi
 
 export type LinkPace = Pick<LinkTiming, 'pingIntervalMs' | 'silenceLimitMs'>;
 
+/**
+ * A peer's metadata changes now and then (a rename, a library added, a mode switched: a few in a
+ * second at most): that many updates are taken at once. Each costs a validation of up to 1,000
+ * libraries (about 52 KB), a rebuilt list and a state pushed to every client (issue 11: 16 links
+ * sending one 19 times a second took 65 % of a core).
+ */
+export const METADATA_UPDATES_BURST = 3;
+/** Past the burst, one update per this interval; those in between are coalesced: the newest waits for its turn. */
+export const METADATA_UPDATE_INTERVAL_MS = 5000;
+/** A peer that supersedes more than this many waiting updates (4 a second within one interval) streams them: its link is closed. */
+export const METADATA_SUPERSEDED_MAX = 20;
+
 export const DEFAULT_LINK_TIMING: LinkTiming = {
   helloTimeoutMs: 5000,
   ...LINK_PACE_AT_REST,
@@ -50,7 +68,15 @@ export const DEFAULT_LINK_TIMING: LinkTiming = {
   messageBurst: 60,
   writeBufferMaxBytes: 1024 * 1024,
   frameDeadlineMs: FRAME_DEADLINE_MS,
+  metadataBurst: METADATA_UPDATES_BURST,
+  metadataIntervalMs: METADATA_UPDATE_INTERVAL_MS,
+  metadataSupersededMax: METADATA_SUPERSEDED_MAX,
 };
+
+/** A frame that says it is a `metadata` update (checked before the schema, which costs). */
+function isMetadataUpdate(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'metadata';
+}
 
 /** A link checks its peer's silence (and whether a ping is due) five times per ping interval, within these bounds. */
 const LINK_TICK_MIN_MS = 100;
@@ -71,7 +97,9 @@ export type LinkCloseReason =
   | 'bad-message' // a message that fails the schema, or out of order
   | 'flood' // over the message rate
   | 'not-reading' // our write buffer to it overflowed
+  | 'metadata-flood' // metadata updates streamed faster than they are taken (METADATA_SUPERSEDED_MAX)
   | 'duplicate' // another link to the same peer was kept
+  | 'evicted' // a newer link took its place among the strangers' (linkCaps.ts)
   | 'local'; // we closed it (shutdown, mode change, removed peer)
 
 export interface PeerLinkOptions {
@@ -121,10 +149,19 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
   /** When the bytes of an unfinished frame began to wait; null when none waits. */
   private partialSince: number | null = null;
   private pingCounter = 0;
-  private tokens: number;
-  private tokensAt = Date.now();
+  /** Incoming messages (messagesPerSecond, messageBurst). */
+  private readonly messageTokens: TokenBucket;
   private tickTimer: NodeJS.Timeout;
   private readonly helloTimer: NodeJS.Timeout;
+  /** Metadata updates: a bucket of their own; the newest update waiting for its turn (unparsed), and how many it superseded. */
+  private readonly metadataTokens: TokenBucket;
+  private waitingMetadata: unknown = null;
+  private supersededMetadata = 0;
+  private metadataTimer: NodeJS.Timeout | null = null;
+  /** Ours, at the same pace (the peer closes a link that streams them): the newest waits for its turn. */
+  private readonly sentMetadataTokens: TokenBucket;
+  private unsentMetadata: DeviceMetadata | null = null;
+  private sendMetadataTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: PeerLinkOptions) {
     super();
@@ -134,7 +171,9 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
     this.socket = opts.socket;
     this.remoteAddress = plainAddress(opts.socket.remoteAddress);
     this.timing = { ...DEFAULT_LINK_TIMING, ...opts.timing };
-    this.tokens = this.timing.messageBurst;
+    this.messageTokens = new TokenBucket(this.timing.messagesPerSecond, this.timing.messageBurst);
+    this.metadataTokens = new TokenBucket(1000 / this.timing.metadataIntervalMs, this.timing.metadataBurst);
+    this.sentMetadataTokens = new TokenBucket(1000 / this.timing.metadataIntervalMs, this.timing.metadataBurst);
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('end', () => this.close('closed'));
@@ -156,14 +195,31 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
     return this.closeReason !== null;
   }
 
+  /** Past the burst, the peer's metadata is taken at most once per this (ms). */
+  get metadataIntervalMs(): number {
+    return this.timing.metadataIntervalMs;
+  }
+
   /** Sends a message; ignored once the link is closed. */
   send(message: LinkMessage): void {
     this.write(message);
   }
 
-  /** Our metadata changed (name, libraries): tell the peer. */
+  /** Our metadata changed (name, libraries): tell the peer, at the pace it takes them (METADATA_UPDATES_BURST). */
   sendMetadata(metadata: DeviceMetadata): void {
-    if (this.ready) this.write({ type: 'metadata', metadata });
+    if (!this.ready) return;
+    if (this.sendMetadataTimer === null && this.sentMetadataTokens.take()) {
+      this.write({ type: 'metadata', metadata });
+      return;
+    }
+    // Changes faster than the peer takes them: only the newest goes, at its turn.
+    this.unsentMetadata = metadata;
+    this.sendMetadataTimer ??= setTimeout(() => {
+      this.sendMetadataTimer = null;
+      const newest = this.unsentMetadata;
+      this.unsentMetadata = null;
+      if (newest) this.sendMetadata(newest);
+    }, this.sentMetadataTokens.msUntilToken());
   }
 
   /** Changes the keepalive pace (at rest, or attentive while someone looks); takes effect at once. */
@@ -181,6 +237,9 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
     this.closeReason = reason;
     clearInterval(this.tickTimer);
     clearTimeout(this.helloTimer);
+    if (this.metadataTimer) clearTimeout(this.metadataTimer);
+    if (this.sendMetadataTimer) clearTimeout(this.sendMetadataTimer);
+    this.waitingMetadata = null;
     this.socket.destroy();
     this.emit('close', reason);
   }
@@ -219,15 +278,6 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
     }
   }
 
-  private takeToken(): boolean {
-    const now = Date.now();
-    this.tokens = Math.min(this.timing.messageBurst, this.tokens + ((now - this.tokensAt) / 1000) * this.timing.messagesPerSecond);
-    this.tokensAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
   private onData(chunk: Buffer): void {
     if (this.closeReason !== null) return;
     let values: unknown[];
@@ -241,18 +291,51 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
     else if (values.length > 0 || this.partialSince === null) this.partialSince = Date.now();
     for (const value of values) {
       if (this.closeReason !== null) return;
-      if (!this.takeToken()) {
+      if (!this.messageTokens.take()) {
         this.close('flood');
         return;
       }
       this.lastReceivedAt = Date.now();
-      const parsed = linkMessageSchema.safeParse(value);
-      if (!parsed.success) {
-        this.close('bad-message');
-        return;
+      // A metadata update out of turn waits unparsed (validating 52 KB is the cost being limited).
+      if (this.remoteMetadata !== null && isMetadataUpdate(value) && !this.metadataTurn()) {
+        this.waitForTurn(value);
+        continue;
       }
-      this.handle(parsed.data);
+      this.parseAndHandle(value);
     }
+  }
+
+  private parseAndHandle(value: unknown): void {
+    const parsed = linkMessageSchema.safeParse(value);
+    if (!parsed.success) {
+      this.close('bad-message');
+      return;
+    }
+    this.handle(parsed.data);
+  }
+
+  /** Whether a metadata update may be taken now: none waits before it, and the bucket has a token (taken). */
+  private metadataTurn(): boolean {
+    return this.waitingMetadata === null && this.metadataTokens.take();
+  }
+
+  /** Keeps the newest update out of turn, applied when a token is back; a stream of them closes the link. */
+  private waitForTurn(value: unknown): void {
+    if (this.waitingMetadata !== null && ++this.supersededMetadata > this.timing.metadataSupersededMax) {
+      this.close('metadata-flood');
+      return;
+    }
+    this.waitingMetadata = value;
+    if (this.metadataTimer) return;
+    this.metadataTimer = setTimeout(() => {
+      this.metadataTimer = null;
+      const waiting = this.waitingMetadata;
+      this.waitingMetadata = null;
+      this.supersededMetadata = 0;
+      if (waiting === null || this.closeReason !== null) return;
+      if (this.metadataTurn()) this.parseAndHandle(waiting);
+      else this.waitForTurn(waiting);
+    }, this.metadataTokens.msUntilToken());
   }
 
   private handle(message: LinkMessage): void {

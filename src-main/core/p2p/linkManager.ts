@@ -3,7 +3,8 @@
 // pairing in progress, and, while someone looks, the device whose details are open. The node
 // says which identities it wants linked (setWanted); this module dials them, keeps them, re-dials
 // them when they drop, and closes the ones it dialled once they are no longer wanted. Links other
-// nodes open to us are kept while they keep them (their relationship), within the caps.
+// nodes open to us are kept while they keep them (their relationship), within the caps: who may
+// hold a place in the table is linkCaps.ts's to say (relationships first, strangers in pools).
 // What a link proves is its own: the identity the TLS handshake proved. Turning that into the
 // list the user sees is the peer directory's job (core/peers/).
 //
@@ -15,9 +16,11 @@
 import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
 import { Backoff } from '../../../src-shared/backoff.js';
+import { shortIdentity } from '../../../src-shared/identity.js';
 import type { DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import { LINK_PACE_AT_REST, LINK_PACE_ATTENTIVE, PeerLink, plainAddress, type LinkCloseReason, type LinkTiming } from './link.js';
 import { DialError, LinkServer, dialLink, type DialResult, type LinkServerLimits } from './linkServer.js';
+import { admitLink, networkOf, type LinkSlot, type LinkStanding } from './linkCaps.js';
 import type { PeerChannel } from './messages.js';
 import type { TlsIdentity } from './tlsIdentity.js';
 
@@ -29,10 +32,10 @@ export const DIAL_RETRY_MIN_MS = 1000;
 export const DIAL_RETRY_MAX_MS = 60_000;
 /** A link we dialled that is no longer wanted closes after this (a details panel closed and opened again keeps it). */
 export const LINK_LINGER_MS = 10_000;
-/** Authenticated links at once; more are refused. */
-export const LINKS_MAX = 128;
-/** Authenticated links at once from one address (a host runs one node, a NAS with containers a few). */
-export const LINKS_PER_ADDRESS_MAX = 16;
+/** A stranger's links closed for the caps, or for misbehaving, are logged at most this often per network (an attacker must not flood the log). */
+export const LINK_LOG_INTERVAL_MS = 60_000;
+/** Networks whose last log line is remembered (the least recent forgotten first). */
+const LOGGED_NETWORKS_MAX = 256;
 /** Outgoing dials in progress at once, and started per second (a flood of fake advertisements costs little). */
 export const DIALS_CONCURRENT_MAX = 16;
 export const DIALS_PER_SECOND_MAX = 10;
@@ -72,6 +75,14 @@ export interface LinkManagerOptions {
   hello: (remoteIdentity: string) => { metadata: DeviceMetadata; port: number };
   serverLimits?: Partial<LinkServerLimits>;
   linkTiming?: Partial<LinkTiming>;
+  /**
+   * What an identity that connected to us is to this node (linkCaps.ts): a relationship, a
+   * stranger mDNS announced, or neither. Links we dial are relationships. Without it (a manager
+   * on its own, as in a bench) every link is one.
+   */
+  standing?: (identity: string) => LinkStanding;
+  /** Where links closed for the caps or for misbehaving are reported (default: a process warning). */
+  log?: (message: string) => void;
 }
 
 export interface LinkManagerEvents {
@@ -95,6 +106,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private enabled = true;
   private stopped = false;
   private attentive = false;
+  /** When a network's closed links were last logged (LINK_LOG_INTERVAL_MS), and how many since. */
+  private readonly loggedAt = new Map<string, { at: number; unlogged: number }>();
+  readonly stats = { refused: 0, evicted: 0 };
 
   constructor(private readonly opts: LinkManagerOptions) {
     super();
@@ -202,12 +216,10 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
 
   /**
    * Takes an authenticated socket as a link to `identity`. Returns the link, or null when it was
-   * refused (ourselves, too many links, disabled). A duplicate is settled at once (see the top).
+   * refused (ourselves, no place for it among the caps of linkCaps.ts, disabled). A duplicate is settled at once (see the top).
    */
   adopt(socket: TLSSocket, identity: string, outgoing: boolean, origin: LinkOrigin): PeerLink | null {
-    const fromAddress = plainAddress(socket.remoteAddress);
-    const full = this.links.size >= LINKS_MAX || [...this.links.values()].filter((l) => l.remoteAddress === fromAddress).length >= LINKS_PER_ADDRESS_MAX;
-    if (!this.enabled || identity === this.localIdentity || (!this.links.has(identity) && full)) {
+    if (!this.enabled || identity === this.localIdentity || (!this.links.has(identity) && !this.makeRoom(socket, identity, outgoing))) {
       socket.destroy();
       return null;
     }
@@ -236,8 +248,52 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       if (this.links.get(identity) === link) this.emit('channel', link);
     });
     link.on('metadata', () => this.emit('change'));
-    link.on('close', (reason) => this.onLinkClosed(link, reason));
+    link.on('close', (reason) => {
+      if (reason === 'metadata-flood') this.logFor(link.remoteAddress, `closed the link from ${link.remoteAddress} (${shortIdentity(identity)}): it sent its metadata again and again, faster than one update per ${link.metadataIntervalMs / 1000} s`);
+      this.onLinkClosed(link, reason);
+    });
     return link;
+  }
+
+  /** Whether a new link to `identity` has a place (linkCaps.ts); closes the links it takes the place of. */
+  private makeRoom(socket: TLSSocket, identity: string, outgoing: boolean): boolean {
+    const slotOf = (link: PeerLink): LinkSlot => ({ identity: link.remoteIdentity, address: link.remoteAddress, standing: this.standingOf(link.remoteIdentity, link.outgoing), since: link.establishedAt });
+    const current = [...this.links.values()].filter((l) => !l.closed);
+    const address = plainAddress(socket.remoteAddress);
+    const admission = admitLink(current.map(slotOf), { identity, address, standing: this.standingOf(identity, outgoing), since: Date.now() });
+    if (!admission.admit) {
+      this.stats.refused++;
+      this.logFor(address, `refused a link from ${address}: ${admission.reason}`);
+      return false;
+    }
+    for (const slot of admission.evict) {
+      this.stats.evicted++;
+      this.logFor(slot.address, `closed the oldest link from ${slot.address} to make room for a newer one from ${address} (links nobody here asked for have a small pool)`);
+      this.links.get(slot.identity)?.close('evicted');
+    }
+    return true;
+  }
+
+  private standingOf(identity: string, outgoing: boolean): LinkStanding {
+    // We dialled it because we want it (a relationship, a pairing, a manual peer).
+    if (outgoing || !this.opts.standing) return 'relationship';
+    return this.opts.standing(identity);
+  }
+
+  /** Logs a stranger's closed link, at most once per network per LINK_LOG_INTERVAL_MS (with how many went unlogged). */
+  private logFor(address: string, message: string): void {
+    const network = networkOf(address);
+    const now = Date.now();
+    const last = this.loggedAt.get(network);
+    if (last && now - last.at < LINK_LOG_INTERVAL_MS) {
+      last.unlogged++;
+      return;
+    }
+    const more = last && last.unlogged > 0 ? ` (and ${last.unlogged} more from ${network} in the last ${Math.round((now - last.at) / 1000)} s)` : '';
+    this.loggedAt.delete(network);
+    this.loggedAt.set(network, { at: now, unlogged: 0 });
+    if (this.loggedAt.size > LOGGED_NETWORKS_MAX) this.loggedAt.delete(this.loggedAt.keys().next().value as string);
+    (this.opts.log ?? ((m: string) => process.emitWarning(m)))(`${message}${more}`);
   }
 
   /** Both sides pick the same link: dialled by the lower identity; else the newer. */

@@ -1,12 +1,14 @@
 // The node's P2P port (DESIGN §5): a TLS 1.3 server where each connecting peer proves its
 // identity, and the dialer that does the same the other way. Caps keep a hostile LAN from
-// exhausting the node: connections in total, TLS handshakes in progress (in total and per remote
-// address), a deadline for each handshake (slowloris); links themselves time out (link.ts).
+// exhausting the node: connections in total, new connections per second from one address, TLS
+// handshakes in progress (in total and per remote address), a deadline for each handshake
+// (slowloris); links themselves time out (link.ts), and who may hold one is linkCaps.ts's.
 
 import { connect as netConnect } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { createServer, connect as tlsConnect, type Server, type TlsOptions, type TLSSocket } from 'node:tls';
 import { plainAddress } from './link.js';
+import { TokenBucket } from '../../../src-shared/tokenBucket.js';
 import { provenIdentity, tlsClientOptions, tlsOptions, tlsVerifyClientOptions, VERIFY_ALPN, type TlsIdentity } from './tlsIdentity.js';
 
 export interface LinkServerLimits {
@@ -18,14 +20,29 @@ export interface LinkServerLimits {
   handshakesPerAddressMax: number;
   /** A handshake not done within this is cut (slowloris). */
   handshakeTimeoutMs: number;
+  /** New connections from one address: a sustained rate per second and a burst (token bucket); more are closed before TLS. */
+  connectionsPerAddressPerSecond: number;
+  connectionBurstPerAddress: number;
 }
 
 export const DEFAULT_LINK_SERVER_LIMITS: LinkServerLimits = {
   connectionsMax: 256,
   handshakesMax: 64,
-  handshakesPerAddressMax: 8,
+  // A node makes one link dial and one verification at a time to a peer; 4 leave room for a NAS
+  // running a few, and an attacker needs 16 addresses to hold every handshake slot (issue 11:
+  // with 8 per address, 8 addresses held them all and verifications found no room).
+  handshakesPerAddressMax: 4,
   handshakeTimeoutMs: 5000,
+  // Each connection costs a TLS handshake (and a hello of up to 64 KB) before the link caps can
+  // close it: a host that reopens what the caps close must not make the node spend a core on
+  // handshakes. A node dials a peer about once a second at most (its retries wait 1 s and more;
+  // verifications 5 s): 2 a second with a burst of 8 leave room for a few nodes behind one address.
+  connectionsPerAddressPerSecond: 2,
+  connectionBurstPerAddress: 8,
 };
+
+/** Addresses whose connection rate is remembered, at most; the least recently seen are forgotten first (and get a full burst again). */
+const RATE_ADDRESSES_MAX = 4096;
 
 /** Outgoing: the whole attempt (name lookup, TCP, TLS) for one address. */
 export const LINK_DIAL_TIMEOUT_MS = 5000;
@@ -41,6 +58,8 @@ export interface LinkServerStats {
   connections: number;
   handshakes: number;
   refused: number;
+  /** Of those refused: over their address's connection rate. */
+  rateLimited: number;
   failedHandshakes: number;
   /** Verifications answered: handshakes that ended there, with no link. */
   verifications: number;
@@ -52,9 +71,11 @@ export class LinkServer {
   /** `${address}|${port}` of connections still in their TLS handshake -> remote address. */
   private readonly pending = new Map<string, string>();
   private readonly pendingByAddress = new Map<string, number>();
+  /** Connection tokens per remote address (connectionsPerAddressPerSecond); insertion order is recency. */
+  private readonly connectionTokens = new Map<string, TokenBucket>();
   private accepting = true;
   private port = 0;
-  readonly stats: LinkServerStats = { connections: 0, handshakes: 0, refused: 0, failedHandshakes: 0, verifications: 0 };
+  readonly stats: LinkServerStats = { connections: 0, handshakes: 0, refused: 0, rateLimited: 0, failedHandshakes: 0, verifications: 0 };
 
   /** `tlsOverrides`: e.g. the Contacts only gate's decoy certificate and SNICallback (contactsOnly/sniGate.ts). */
   constructor(id: TlsIdentity, private readonly onPeer: (socket: TLSSocket, identity: string) => void, limits: Partial<LinkServerLimits> = {}, tlsOverrides: TlsOptions = {}) {
@@ -66,7 +87,7 @@ export class LinkServer {
       const address = plainAddress(socket.remoteAddress);
       const key = `${address}|${socket.remotePort ?? 0}`;
       const fromAddress = this.pendingByAddress.get(address) ?? 0;
-      if (!this.accepting || this.pending.size >= this.limits.handshakesMax || fromAddress >= this.limits.handshakesPerAddressMax) {
+      if (!this.accepting || this.pending.size >= this.limits.handshakesMax || fromAddress >= this.limits.handshakesPerAddressMax || !this.takeConnectionToken(address)) {
         this.stats.refused++;
         socket.destroy();
         return;
@@ -105,6 +126,17 @@ export class LinkServer {
     this.server.on('error', () => {
       // Errors after listen (e.g. EMFILE on accept) are transient; the server keeps listening.
     });
+  }
+
+  /** Whether `address` may open a connection now (its token bucket); takes the token. */
+  private takeConnectionToken(address: string): boolean {
+    const bucket = this.connectionTokens.get(address) ?? new TokenBucket(this.limits.connectionsPerAddressPerSecond, this.limits.connectionBurstPerAddress);
+    this.connectionTokens.delete(address);
+    this.connectionTokens.set(address, bucket);
+    if (this.connectionTokens.size > RATE_ADDRESSES_MAX) this.connectionTokens.delete(this.connectionTokens.keys().next().value as string);
+    if (bucket.take()) return true;
+    this.stats.rateLimited++;
+    return false;
   }
 
   private handshakeOver(key: string): void {

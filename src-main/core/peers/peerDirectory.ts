@@ -19,7 +19,7 @@ import type { PeerSplit } from '../contactsOnly/contactsOnlyService.js';
 import { PEERS_MAX } from '../discovery/constants.js';
 import type { LinkOrigin } from '../p2p/linkManager.js';
 import type { Verdict, VerifyTarget } from './verifier.js';
-import type { DeviceMetadata } from '../../../src-shared/peerMetadata.js';
+import { withListedLibraries, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 
 /** The list shows at most this many devices (the discovery table's cap): verified ones first. */
 export const LISTED_PEERS_MAX = PEERS_MAX;
@@ -105,6 +105,8 @@ export class PeerDirectory {
   private readonly proofs = new Map<string, { peer: Peer; at: number }>();
   /** Entries that are Contacts only tokens of our contacts: proven by their links only (their port shows a decoy to anyone else). */
   private resolvedIds = new Set<string>();
+  /** Identities a discovered entry claims (or a resolved Contacts only token stands for), as of the last rebuild. */
+  private announced: ReadonlySet<string> = new Set();
   private view: DirectoryView = { peers: [], privateDevices: 0, unverified: new Map(), hijacked: [], reachable: new Map(), vouched: new Set() };
 
   constructor(private readonly sources: DirectorySources, private readonly now: () => number = Date.now) {}
@@ -116,6 +118,11 @@ export class PeerDirectory {
 
   get current(): DirectoryView {
     return this.view;
+  }
+
+  /** Whether mDNS announced a device claiming `identity` (claimed, not proven: for the link caps, not for trust). */
+  isAnnounced(identity: string): boolean {
+    return this.announced.has(identity);
   }
 
   /** Rebuilds the list from the sources; returns it (also kept as `current`). */
@@ -137,6 +144,7 @@ export class PeerDirectory {
       if (list) list.push(p);
       else byIdentity.set(p.identity, [p]);
     }
+    this.announced = new Set(byIdentity.keys());
     const resolvedIds = new Set(split.resolved.map((p) => p.id));
     this.resolvedIds = resolvedIds;
     for (const [identity, entries] of byIdentity) {
@@ -148,7 +156,8 @@ export class PeerDirectory {
     // A device that left is forgotten: its next endpoint is not measured against the old one.
     for (const identity of [...this.proofs.keys()]) if (!byIdentity.has(identity) && !links.has(identity)) this.proofs.delete(identity);
     const shownContacts = out.filter((p) => p.identity !== null && split.resolved.some((r) => r.identity === p.identity) && p.verified).length;
-    const peers = this.capped(out).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    // Each row within its share of the state (PEER_LIBRARIES_LISTED_MAX): a link may carry 1,000 libraries.
+    const peers = this.capped(out).map(withListedLibraries).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     this.view = { peers, privateDevices: split.unresolved.length + split.resolved.length - shownContacts, unverified, hijacked, reachable, vouched };
     this.forgetOld();
     return this.view;

@@ -17,6 +17,7 @@ import type { Peer } from '../../../src-shared/peer.js';
 import type { PeerChannel } from '../p2p/messages.js';
 import type { ModeContext, ModePolicy } from '../modes/modePolicy.js';
 import type { LinkManager, LinkWant } from '../p2p/linkManager.js';
+import type { LinkStanding } from '../p2p/linkCaps.js';
 import type { Attention } from './attention.js';
 import type { DirectoryView, PeerDirectory } from './peerDirectory.js';
 import type { Verifier, VerifyTarget } from './verifier.js';
@@ -70,6 +71,8 @@ export class Presence extends EventEmitter<{ change: [] }> {
   private readonly askedAt = new Map<string, number>();
   /** Identities a command wants linked for a moment (a pairing about to start). */
   private readonly extraWants = new Set<string>();
+  /** The identities the last syncLinks wanted linked (relationships this node dials). */
+  private wanted: ReadonlySet<string> = new Set();
   private closed = false;
 
   constructor(private readonly opts: PresenceOptions) {
@@ -178,6 +181,17 @@ export class Presence extends EventEmitter<{ change: [] }> {
     throw new CommandError('refused', `${peer.name} is not connected: a verified link is needed to pair, and none could be opened (${why})`);
   }
 
+  /**
+   * What an identity that connected to us is to this node, for the link caps (p2p/linkCaps.ts): a
+   * relationship (a contact, a manual peer, a pairing, a link we want), a stranger mDNS announced,
+   * or neither. A library the link itself claims to share counts for nothing: library ids are public.
+   */
+  standingOf(identity: string): LinkStanding {
+    const ctx = this.opts.modeContext;
+    if (ctx.isContact(identity) || ctx.isPinned(identity) || this.wanted.has(identity) || this.extraWants.has(identity) || this.opts.pairingWith().has(identity)) return 'relationship';
+    return this.opts.directory.isAnnounced(identity) ? 'announced' : 'unannounced';
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
@@ -224,6 +238,7 @@ export class Presence extends EventEmitter<{ change: [] }> {
       if (!mutual && !asked) continue;
       wants.set(identity, { identity, addresses: entry.addresses, port: entry.port, serverName: this.opts.serverNameFor(entry), mutual, heardAt: Date.parse(entry.lastSeen) });
     }
+    this.wanted = new Set(wants.keys());
     this.opts.links.setWanted(wants);
   }
 

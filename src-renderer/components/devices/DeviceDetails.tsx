@@ -49,7 +49,7 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
         <dt>Libraries in common</dt>
         <dd>
           <List items={common.map((l) => l.name)} empty="None" />
-          {peer.librariesOmitted > 0 ? <span className="muted"> ({peer.librariesOmitted} more libraries not listed in its announcement)</span> : null}
+          {peer.librariesOmitted > 0 ? <span className="muted"> ({peer.librariesOmitted} more libraries not listed here)</span> : null}
         </dd>
         <dt>Addresses</dt>
         <dd>
