@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { CommandError, PAYLOAD_MAX_BYTES, type CommandName, type CommandPayloads, type CommandResults, type NodeState } from '../../src-shared/contract.js';
 import { startApiServer, type ApiServer } from '../../src-main/server/apiServer.js';
 import { isLoopbackHost, requiresToken } from '../../src-main/server/httpGuards.js';
-import { CONTENT_SECURITY_POLICY } from '../../src-main/server/staticFiles.js';
+import { contentSecurityPolicy } from '../../src-main/server/staticFiles.js';
 import { FakeNodeApi } from '../support/fakeNodeApi.js';
 import { emptyNodeState } from '../support/nodeStateFixture.js';
 
@@ -517,7 +517,7 @@ describe('static files', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'sd-api-static-'));
     const root = path.join(dir, 'www');
     await mkdir(path.join(root, 'assets'), { recursive: true });
-    await writeFile(path.join(root, 'index.html'), '<!doctype html><title>sd</title>');
+    await writeFile(path.join(root, 'index.html'), `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'self'; connect-src 'none'" />\n<title>sd</title>`);
     await writeFile(path.join(root, 'assets', 'app.js'), 'console.log(1)');
     await writeFile(path.join(dir, 'secret.txt'), 'top secret');
     api = await startApiServer({ node, host: '127.0.0.1', port: 0, staticDir: root });
@@ -531,12 +531,23 @@ describe('static files', () => {
     const index = await request(api.port, { path: '/' });
     assert.equal(index.status, 200);
     assert.equal(index.headers['content-type'], 'text/html; charset=utf-8');
-    assert.equal(index.headers['content-security-policy'], CONTENT_SECURITY_POLICY);
+    assert.equal(index.headers['content-security-policy'], contentSecurityPolicy(`127.0.0.1:${api.port}`));
     assert.equal(index.headers['x-content-type-options'], 'nosniff');
     const js = await request(api.port, { path: '/assets/app.js' });
     assert.equal(js.status, 200);
     assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
     assert.equal(js.body, 'console.log(1)');
+  });
+
+  test("the page may connect to its own server only; the Electron window's meta policy is taken out", async () => {
+    const index = await request(api.port, { path: '/', headers: { Host: `localhost:${api.port}` } });
+    const policy = index.headers['content-security-policy'] as string;
+    const connect = policy.split(';').map((d) => d.trim()).find((d) => d.startsWith('connect-src'));
+    assert.equal(connect, `connect-src 'self' ws://localhost:${api.port}`);
+    assert.doesNotMatch(policy, /\bwss?:(?!\/\/)/, 'no scheme-wide ws: or wss:');
+    assert.doesNotMatch(index.body, /Content-Security-Policy/, 'the meta tag (connect-src none, for file://) would block the WebSocket');
+    assert.match(index.body, /<title>sd<\/title>/);
+    assert.equal(Number(index.headers['content-length']), Buffer.byteLength(index.body));
   });
 
   test('app routes fall back to index.html, missing assets are 404', async () => {
