@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CommandError, PAYLOAD_MAX_BYTES, type CommandName, type CommandPayloads, type CommandResults, type NodeState } from '../../src-shared/contract.js';
 import { startApiServer, type ApiServer } from '../../src-main/server/apiServer.js';
+import { CONNECTIONS_MAX, EVENT_STREAMS_MAX } from '../../src-main/server/connectionLimits.js';
 import { isLoopbackHost, requiresToken } from '../../src-main/server/httpGuards.js';
 import { contentSecurityPolicy } from '../../src-main/server/staticFiles.js';
 import { FakeNodeApi } from '../support/fakeNodeApi.js';
@@ -584,3 +585,89 @@ function rawGet(port: number, p: string): Promise<string> {
     socket.on('error', reject);
   });
 }
+
+describe('caps on connections and event streams (issue 11)', () => {
+  const token = 'a-test-token-of-enough-length_456';
+  const auth = { Authorization: `Bearer ${token}` };
+
+  /** A raw connection that sent `text` (if any) and resolves with the status line's code once it came (or null for none yet). */
+  function rawOpen(port: number, text: string | null): Promise<{ socket: net.Socket; status: Promise<number> }> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        if (text !== null) socket.write(text);
+        const status = new Promise<number>((resolveStatus) => {
+          let head = '';
+          socket.on('data', (d: Buffer) => {
+            head += d.toString('latin1');
+            const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+            if (m?.[1] !== undefined) resolveStatus(Number(m[1]));
+          });
+          socket.on('close', () => resolveStatus(0));
+        });
+        resolve({ socket, status });
+      });
+      socket.on('error', () => {});
+      socket.once('error', reject);
+    });
+  }
+  const eventsRequest = (port: number) => `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+  const upgradeRequest = (port: number) =>
+    `GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+
+  test(`${EVENT_STREAMS_MAX} event streams at most, SSE and WebSocket together; the next gets a 503 with a sentence; a closed one frees its place`, async () => {
+    const node = new FakeNode();
+    node.emitter.setMaxListeners(EVENT_STREAMS_MAX + 1);
+    const api = await startApiServer({ node, host: '127.0.0.1', port: 0, token });
+    const sockets: net.Socket[] = [];
+    try {
+      for (let i = 0; i < EVENT_STREAMS_MAX; i++) {
+        const opened = await rawOpen(api.port, i % 2 === 0 ? eventsRequest(api.port) : upgradeRequest(api.port));
+        sockets.push(opened.socket);
+        assert.equal(await opened.status, i % 2 === 0 ? 200 : 101);
+      }
+      const sse = await request(api.port, { path: '/api/events', headers: auth });
+      assert.equal(sse.status, 503);
+      assert.match(errorOf(sse).message, new RegExp(`already serves ${EVENT_STREAMS_MAX} event streams`));
+      const ws = await rawOpen(api.port, upgradeRequest(api.port));
+      assert.equal(await ws.status, 503);
+      ws.socket.destroy();
+      const state = await request(api.port, { path: '/api/state', headers: auth });
+      assert.equal(state.status, 200, 'one request at a time still works');
+      sockets.pop()!.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      const again = await rawOpen(api.port, eventsRequest(api.port));
+      sockets.push(again.socket);
+      assert.equal(await again.status, 200, 'a place freed is taken again');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await api.close();
+    }
+  });
+
+  test(`connections beyond ${CONNECTIONS_MAX}: those without the token make room, those with it are kept, and then a newcomer gets a 503`, async () => {
+    const node = new FakeNode();
+    const api = await startApiServer({ node, host: '127.0.0.1', port: 0, token });
+    const idle: net.Socket[] = [];
+    try {
+      for (let i = 0; i < CONNECTIONS_MAX + 50; i++) idle.push((await rawOpen(api.port, null)).socket);
+      await new Promise((r) => setTimeout(r, 200));
+      const open = idle.filter((s) => !s.destroyed).length;
+      assert.ok(open <= CONNECTIONS_MAX, `${open} idle connections held`);
+      const owner = await request(api.port, { path: '/api/state', headers: auth });
+      assert.equal(owner.status, 200, 'the owner still gets an answer');
+      // Connections that gave the token are never closed to make room: with all places theirs, the next is refused.
+      const trusted: net.Socket[] = [];
+      for (let i = 0; i < CONNECTIONS_MAX; i++) {
+        const opened = await rawOpen(api.port, `GET /api/state HTTP/1.1\r\nHost: 127.0.0.1:${api.port}\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+        trusted.push(opened.socket);
+        assert.equal(await opened.status, 200);
+      }
+      const refused = await rawOpen(api.port, null);
+      assert.equal(await refused.status, 503);
+      for (const s of trusted) s.destroy();
+    } finally {
+      for (const s of idle) s.destroy();
+      await api.close();
+    }
+  });
+});
