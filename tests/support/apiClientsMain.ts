@@ -22,6 +22,9 @@ const print = (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n
 const started = Date.now();
 /** How long a stream that is read again may keep coming before it counts as still served. */
 const DROP_CHECK_MS = 5_000;
+/** How long connections may take to settle (be accepted or closed by a busy node), and how often they are counted meanwhile. */
+const SETTLE_MAX_MS = 15_000;
+const SETTLE_STEP_MS = 1_000;
 
 function hostPort(text: string): { host: string; port: number } {
   const i = text.lastIndexOf(':');
@@ -117,8 +120,15 @@ async function idle(address: string, n: number, holdMs: number): Promise<void> {
     sockets.push(socket);
     if (i % 100 === 99) await sleep(10);
   }
-  await sleep(1000);
-  print({ report: { opened: n, closedByNode, stillOpen: sockets.filter((s) => !s.destroyed).length, answers: count(refusals) } });
+  // A busy node accepts late (the kernel completes handshakes for it): count once the number of
+  // connections it holds stops changing. One still connecting is not held by the node.
+  const held = () => sockets.filter((s) => !s.destroyed && !s.connecting).length;
+  let last = -1;
+  for (let waited = 0; waited < SETTLE_MAX_MS && held() !== last; waited += SETTLE_STEP_MS) {
+    last = held();
+    await sleep(SETTLE_STEP_MS);
+  }
+  print({ report: { opened: n, closedByNode, stillOpen: held(), answers: count(refusals) } });
   await sleep(holdMs);
 }
 
