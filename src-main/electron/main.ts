@@ -14,8 +14,14 @@ import { launchOptionsFromEnv } from './launchOptions.js';
 /** Set by the build from package.json: a script run as `electron main.cjs` has no app version of its own. */
 declare const NEARBY_VERSION: string | undefined;
 
+/**
+ * The window's policy; the page talks to the node over IPC, so it connects nowhere. A file://
+ * page gets no response headers, so what holds there is the same policy in the meta tag of
+ * src-renderer/index.html (tests/electron/bundles.test.ts checks that the two agree); this
+ * header covers anything else the window might load.
+ */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 /** After this the app exits even if the goodbyes have not gone out (a stuck socket must not keep it open). */
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 
@@ -83,8 +89,7 @@ function lockDownSession(): void {
   ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   ses.setPermissionCheckHandler(() => false);
   ses.setDevicePermissionHandler(() => false);
-  // Set on every response, so the page cannot loosen it; the same policy as the headless web UI
-  // minus WebSockets (IPC needs no connection).
+  // Set on every response Chromium sees headers for (not a file:// page: see CONTENT_SECURITY_POLICY).
   ses.webRequest.onHeadersReceived((details, callback) => {
     const headers = { ...(details.responseHeaders ?? {}) };
     for (const key of Object.keys(headers)) if (key.toLowerCase() === 'content-security-policy') delete headers[key];

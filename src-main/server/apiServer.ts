@@ -9,17 +9,20 @@
 //   GET  /anything-else        -> a file of staticDir (index.html for app routes), when given (staticFiles.ts)
 //
 // Every request passes the Host and Origin checks first, then the token (httpGuards.ts); bodies
-// and WebSocket messages are capped at PAYLOAD_MAX_BYTES.
+// and WebSocket messages are capped at PAYLOAD_MAX_BYTES; connections and event streams are
+// capped per server (connectionLimits.ts).
 
 import { randomBytes } from 'node:crypto';
+import { chmod } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { NodeApi } from '../../src-shared/contract.js';
 import { handleApiRoute, type ApiRouteContext } from './commandRoutes.js';
+import { BUSY_RETRY_AFTER_SECONDS, limitConnections, streamsFullMessage, type ConnectionLimits } from './connectionLimits.js';
 import { openEventStream } from './eventStream.js';
 import { bareHost, createGuards, formatHostPort, requiresToken, type Guards } from './httpGuards.js';
-import { refuseUpgrade, sendError, sendProblem } from './httpReplies.js';
+import { refuseUpgrade, sendError, sendProblem, type RequestProblem } from './httpReplies.js';
 import { serveStatic } from './staticFiles.js';
 import { createWebSocketTransport, WEBSOCKET_PATH, type WebSocketTransport } from './webSocketTransport.js';
 
@@ -29,10 +32,12 @@ export interface ApiServerOptions {
   host: string;
   /** Port to listen on; 0 picks a free one. */
   port: number;
-  /** Listen on this Unix socket instead of host:port (Host header `localhost`; no token needed). */
+  /** Listen on this Unix socket instead of host:port (Host header `localhost`; no token needed: the socket is made 0600). */
   socketPath?: string;
   /** Bearer token. Required beyond loopback (generated when absent); on loopback only if given. */
   token?: string;
+  /** Where the token comes from, for the 401's sentence (e.g. `the file /home/me/.local/share/sd-nearby/api-token`). */
+  tokenSource?: string;
   /** Folder of the web UI, served for GET paths outside /api/. */
   staticDir?: string;
   /** Where failures of the node are logged (default: console.error, i.e. stderr). */
@@ -80,9 +85,10 @@ function tokenFor(opts: ApiServerOptions): string | null {
 }
 
 /** Checks an upgrade request and hands it to the WebSocket, or answers it with the refusal. */
-function upgradeHandler(guards: Guards, webSocket: WebSocketTransport) {
+function upgradeHandler(guards: Guards, limits: ConnectionLimits, webSocket: WebSocketTransport) {
   return (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy()); // a client gone mid-handshake is not our failure
+    if (limits.isRefused(req.socket)) return; // its 503 went out when it connected
     const hostProblem = guards.hostOrOriginProblem(req);
     if (hostProblem !== null) return refuseUpgrade(socket, hostProblem);
     let url: URL;
@@ -94,8 +100,16 @@ function upgradeHandler(guards: Guards, webSocket: WebSocketTransport) {
     if (url.pathname !== WEBSOCKET_PATH) return refuseUpgrade(socket, { status: 404, code: 'not-found', message: `the only WebSocket here is ${WEBSOCKET_PATH}` });
     const authProblem = guards.tokenProblem(req, url.searchParams.get('token'));
     if (authProblem !== null) return refuseUpgrade(socket, authProblem);
-    webSocket.handleUpgrade(req, socket, head);
+    limits.trust(req.socket);
+    const releaseStream = limits.openStream();
+    if (releaseStream === null) return refuseUpgrade(socket, busyProblem());
+    webSocket.handleUpgrade(req, socket, head, releaseStream);
   };
+}
+
+/** The answer to one event stream too many. */
+function busyProblem(): RequestProblem {
+  return { status: 503, code: 'busy', message: streamsFullMessage(), headers: { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) } };
 }
 
 function listen(server: http.Server, opts: ApiServerOptions): Promise<void> {
@@ -115,23 +129,43 @@ function listen(server: http.Server, opts: ApiServerOptions): Promise<void> {
   });
 }
 
+/** The routes' view of this server: the node, who may call it, and event streams within the cap. */
+function routeContext(opts: ApiServerOptions, guards: Guards, limits: ConnectionLimits, eventStreams: Set<() => void>, logError: ApiRouteContext['logError']): ApiRouteContext {
+  return {
+    node: opts.node,
+    authorize: (req) => {
+      const problem = guards.tokenProblem(req);
+      if (problem === null) limits.trust(req.socket);
+      return problem;
+    },
+    logError,
+    openEvents: (req, res) => {
+      const releaseStream = limits.openStream();
+      if (releaseStream === null) {
+        const busy = busyProblem();
+        return sendProblem(res, { ...busy, headers: { ...busy.headers, Connection: 'close' } });
+      }
+      const end = openEventStream(opts.node, req, res, logError);
+      eventStreams.add(end);
+      res.on('close', () => {
+        eventStreams.delete(end);
+        releaseStream();
+      });
+    },
+  };
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const logError = opts.logError ?? ((message: string, error: unknown) => console.error(message, error));
   const token = tokenFor(opts);
   const staticRoot = opts.staticDir !== undefined ? path.resolve(opts.staticDir) : null;
   let boundPort = opts.port;
-  const guards = createGuards({ host: opts.host, port: () => boundPort, socketPath: opts.socketPath, token, tokenGiven: opts.token !== undefined });
+  const tokenSource = opts.tokenSource ?? (opts.token !== undefined ? 'the token this server was started with (--api-token)' : 'the token printed when the node started');
+  const guards = createGuards({ host: opts.host, port: () => boundPort, socketPath: opts.socketPath, token, tokenSource });
+  const server = http.createServer();
+  const limits = limitConnections(server);
   const eventStreams = new Set<() => void>();
-  const routes: ApiRouteContext = {
-    node: opts.node,
-    guards,
-    logError,
-    openEvents: (req, res) => {
-      const end = openEventStream(opts.node, req, res, logError);
-      eventStreams.add(end);
-      res.on('close', () => eventStreams.delete(end));
-    },
-  };
+  const routes = routeContext(opts, guards, limits, eventStreams, logError);
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const problem = guards.hostOrOriginProblem(req);
     if (problem !== null) return sendProblem(res, problem);
@@ -139,7 +173,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (pathname === '/api' || pathname.startsWith('/api/')) return handleApiRoute(pathname === '/api' ? '' : pathname.slice('/api/'.length), req, res, routes);
     return serveStatic(staticRoot, pathname, req, res, logError);
   };
-  const server = http.createServer((req, res) => {
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (limits.isRefused(req.socket)) return; // its 503 went out when it connected
     handle(req, res).catch((err: unknown) => {
       logError('sd-nearby API: request failed:', err);
       if (!res.headersSent) sendError(res, 500, 'internal', 'the API failed to answer; the details are in the node log (stderr)');
@@ -147,10 +182,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   });
   const webSocket = createWebSocketTransport(opts.node, logError);
-  server.on('upgrade', upgradeHandler(guards, webSocket));
+  server.on('upgrade', upgradeHandler(guards, limits, webSocket));
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   await listen(server, opts);
+  // Whoever may connect to a Unix socket may use the API: only this user.
+  if (opts.socketPath !== undefined) await chmod(opts.socketPath, 0o600);
   server.on('error', (err) => logError('sd-nearby API: server error:', err));
   const address = server.address();
   if (address !== null && typeof address === 'object') boundPort = address.port;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { CliUsageError, parseCliArgs, type CliCommand } from './cliArgs.js';
 import { startApiServer, type ApiServer } from './apiServer.js';
+import { apiTokenPath, loadOrCreateApiToken } from './apiToken.js';
 import { NearbyNode } from '../core/node.js';
 import { defaultDataDir } from '../core/storage/dataDir.js';
 import { DiscoveryEngine } from '../core/discovery/engine.js';
@@ -75,7 +76,41 @@ function onSignals(onStop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
-async function serve(cmd: Extract<CliCommand, { kind: 'serve' }>): Promise<void> {
+type ServeCommand = Extract<CliCommand, { kind: 'serve' }>;
+
+interface ApiCredential {
+  token: string;
+  tokenSource: string;
+}
+
+/** The token of the API and the web UI: --api-token or $SD_NEARBY_API_TOKEN for scripts, else the data directory's token file. */
+function apiCredential(cmd: ServeCommand, dataDir: string): ApiCredential {
+  if (cmd.apiToken !== null) return { token: cmd.apiToken, tokenSource: 'the token this server was started with (--api-token or $SD_NEARBY_API_TOKEN)' };
+  return { token: loadOrCreateApiToken(dataDir), tokenSource: `the token in ${apiTokenPath(dataDir)} (readable by the node's user only)` };
+}
+
+/** The API (if asked for) and the web UI (if asked for), both with the API token; closed again when one cannot start. */
+async function startServers(cmd: ServeCommand, node: NearbyNode, dataDir: string, uiDir: string | null): Promise<{ api: ApiServer | null; ui: ApiServer | null }> {
+  const credential = apiCredential(cmd, dataDir);
+  let api: ApiServer | null = null;
+  if (cmd.api) {
+    // A Unix socket is guarded by its file mode (0600): no token there unless one is given.
+    const socketCredential = cmd.apiToken !== null ? credential : {};
+    const where = cmd.api.socketPath !== undefined ? { socketPath: cmd.api.socketPath, ...socketCredential } : credential;
+    api = await startApiServer({ node, host: cmd.api.host, port: cmd.api.port, ...where });
+  }
+  // The web UI is a server of its own (its address), with the same code, checks and token as
+  // the API: the page from staticDir, the contract over its WebSocket at /api/ws.
+  if (!cmd.ui || uiDir === null) return { api, ui: null };
+  try {
+    return { api, ui: await startApiServer({ node, host: cmd.ui.host, port: cmd.ui.port, staticDir: uiDir, ...credential }) };
+  } catch (err) {
+    await api?.close();
+    throw new Error((err as Error).message.replace(/--api HOST:PORT/g, '--ui HOST:PORT').replace('for the API', 'for the web UI'), { cause: err });
+  }
+}
+
+async function serve(cmd: ServeCommand): Promise<void> {
   if (cmd.ui?.socketPath !== undefined) fail('--ui needs HOST:PORT (e.g. --ui 127.0.0.1:7380): browsers cannot open Unix sockets');
   const uiDir = cmd.ui ? rendererDir() : null;
   if (cmd.ui && uiDir === null) fail('--ui: the web UI is not built; run `npm run build` (or `npm install`) in the project folder first');
@@ -87,39 +122,22 @@ async function serve(cmd: Extract<CliCommand, { kind: 'serve' }>): Promise<void>
   } catch (err) {
     fail((err as Error).message);
   }
-  let api: ApiServer | null = null;
-  if (cmd.api) {
-    try {
-      api = await startApiServer({
-        node,
-        host: cmd.api.host,
-        port: cmd.api.port,
-        ...(cmd.api.socketPath !== undefined ? { socketPath: cmd.api.socketPath } : {}),
-        ...(cmd.apiToken ? { token: cmd.apiToken } : {}),
-      });
-    } catch (err) {
-      await node.close();
-      fail((err as Error).message);
-    }
+  let servers: { api: ApiServer | null; ui: ApiServer | null };
+  try {
+    servers = await startServers(cmd, node, dataDir, uiDir);
+  } catch (err) {
+    await node.close();
+    fail((err as Error).message);
   }
-  // The web UI is a server of its own (its address, its token), with the same code and checks
-  // as the API: the page from staticDir, the contract over its WebSocket at /api/ws.
-  let ui: ApiServer | null = null;
-  if (cmd.ui && uiDir !== null) {
-    try {
-      ui = await startApiServer({ node, host: cmd.ui.host, port: cmd.ui.port, staticDir: uiDir, ...(cmd.apiToken ? { token: cmd.apiToken } : {}) });
-    } catch (err) {
-      await api?.close();
-      await node.close();
-      fail((err as Error).message.replace(/--api HOST:PORT/g, '--ui HOST:PORT').replace('for the API', 'for the web UI'));
-    }
-  }
+  const { api, ui } = servers;
   const state = node.state();
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`sd-nearby ${state.self.version}: "${state.self.name}" identity ${state.self.identity}`);
   out(`p2p port ${state.self.port}, discovery ${state.mode}, data in ${dataDir}`);
+  // The UI's address carries the token once, in the fragment (never sent to the server); the
+  // page keeps it for the tab and takes it out of the address bar.
   if (ui) out(`ui ${ui.url}/${ui.token ? `#token=${ui.token}` : ''}`);
-  if (api) out(`api ${api.url}${api.token ? ` (token: ${api.token})` : ''}`);
+  if (api) out(`api ${api.url}${api.token ? ` (token ${cmd.apiToken !== null ? 'as given' : `in ${apiTokenPath(dataDir)}`})` : ''}`);
   for (const w of state.warnings) process.stderr.write(`sd-nearby: warning: ${w}\n`);
 
   // A line per device found or lost, for people watching the terminal.

@@ -72,13 +72,15 @@ Options of serve:
   --port PORT        TCP port for peer connections, 1 to 65535 (default: random, 0 = random;
                      ${DOCKER_PORT} when the environment has SD_DOCKER=true)
   --api HOST:PORT    address of the HTTP API for scripts (default: 127.0.0.1 on a free port;
-                     IPv6 as [::1]:PORT; unix:PATH for a Unix socket; "none" turns the API
-                     off). Beyond this machine
-                     (e.g. 0.0.0.0:7374) the API needs a token, printed at start
-  --api-token TOKEN  the API token to require (at least ${API_TOKEN_MIN_CHARS} characters);
+                     IPv6 as [::1]:PORT; unix:PATH for a Unix socket, open to this user only;
+                     "none" turns the API off). On TCP, the API and the web UI need the
+                     token kept in the file api-token of the data folder (readable by this
+                     user only): send "Authorization: Bearer <token>"
+  --api-token TOKEN  the API token to require instead (at least ${API_TOKEN_MIN_CHARS} characters);
                      also read from $${API_TOKEN_ENV}, which keeps it out of the process list
   --library NAME     make sure a library of this name exists and is active (repeatable)
-  --ui HOST:PORT     serve the web UI at this address (e.g. 127.0.0.1:8080)
+  --ui HOST:PORT     serve the web UI at this address (e.g. 127.0.0.1:8080); open the
+                     address serve prints, which carries the token (#token=...)
 
 Options of browse:
   --timeout SECONDS  how long to listen, ${BROWSE_TIMEOUT_MIN_SECONDS} to ${BROWSE_TIMEOUT_MAX_SECONDS} (default ${DEFAULT_BROWSE_TIMEOUT_SECONDS})

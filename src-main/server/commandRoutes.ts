@@ -6,13 +6,14 @@
 import type http from 'node:http';
 import { COMMAND_NAMES, isCommandName, PAYLOAD_MAX_BYTES, type CommandName, type NodeApi } from '../../src-shared/contract.js';
 import { answerOnce } from '../../src-shared/contractServer.js';
-import type { Guards } from './httpGuards.js';
+import type { RequestProblem } from './httpReplies.js';
 import { sendError, sendJson, sendProblem } from './httpReplies.js';
 import { WEBSOCKET_PATH } from './webSocketTransport.js';
 
 export interface ApiRouteContext {
   node: NodeApi;
-  guards: Guards;
+  /** Why the request may not use the API (401: the token), or null when it may. */
+  authorize(req: http.IncomingMessage): RequestProblem | null;
   logError(message: string, error: unknown): void;
   /** Serves GET /api/events on this request. */
   openEvents(req: http.IncomingMessage, res: http.ServerResponse): void;
@@ -112,7 +113,7 @@ async function handleCommand(command: CommandName, req: http.IncomingMessage, re
 
 /** Answers a request for /api/<route> (the Host and Origin checks passed already). */
 export async function handleApiRoute(route: string, req: http.IncomingMessage, res: http.ServerResponse, ctx: ApiRouteContext): Promise<void> {
-  const problem = ctx.guards.tokenProblem(req);
+  const problem = ctx.authorize(req);
   if (problem !== null) return sendProblem(res, problem);
   const method = req.method ?? 'GET';
   if (route === 'state') {

@@ -1,12 +1,14 @@
 // GET /api/events: the node's state as Server-Sent Events, the current state first, then each
 // change. A push-only port of the contract server: its session counts as someone looking (issue
-// 9) while the stream is open, and a slow reader gets the newest state, not a backlog.
+// 9) while the stream is open, and a slow reader gets the newest state, not a backlog; a reader
+// that stops reading is dropped (slowReaders.ts).
 
 import type http from 'node:http';
 import type { NodeApi } from '../../src-shared/contract.js';
 import { serveContract } from '../../src-shared/contractServer.js';
 import type { RpcServerMessage, ServerPort } from '../../src-shared/rpc.js';
 import { sendError } from './httpReplies.js';
+import { watchReader, type ReaderWatch } from './slowReaders.js';
 
 /** A comment line now and then keeps proxies and idle timers from closing a quiet stream. */
 const SSE_KEEPALIVE_MS = 25_000;
@@ -19,28 +21,32 @@ const EVENT_STREAM_HEADERS = {
   'X-Accel-Buffering': 'no',
 } as const;
 
-/** Writes `text`; resolves once the socket took it (at once, or after 'drain'). */
-function writeWhenTaken(res: http.ServerResponse, text: string): Promise<void> {
-  if (res.write(text)) return Promise.resolve();
+/** Writes `text`; resolves once the socket took it (or the stream closed), which lets the next, newest state go. */
+function writeWhenTaken(res: http.ServerResponse, text: string, reader: ReaderWatch | null): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      res.off('drain', done);
       res.off('close', done);
       resolve();
     };
-    res.on('drain', done);
     res.on('close', done);
+    res.write(text, () => {
+      reader?.progressed();
+      done();
+    });
+    reader?.check();
   });
 }
 
 /** Serves one event stream; returns what ends it (the server is closing). */
 export function openEventStream(node: NodeApi, req: http.IncomingMessage, res: http.ServerResponse, logError: (message: string, error: unknown) => void): () => void {
   let ended = false;
+  const socket = res.socket;
+  const reader = socket === null ? null : watchReader(socket, () => res.destroy());
   const port: ServerPort = {
     send(message: RpcServerMessage) {
       if (ended || !('event' in message)) return;
       if (!res.headersSent) res.writeHead(200, EVENT_STREAM_HEADERS);
-      return writeWhenTaken(res, `event: ${message.event}\ndata: ${JSON.stringify(message.payload)}\n\n`);
+      return writeWhenTaken(res, `event: ${message.event}\ndata: ${JSON.stringify(message.payload)}\n\n`, reader);
     },
     onMessage() {
       // Push only: a client of the event stream sends nothing.
@@ -50,6 +56,7 @@ export function openEventStream(node: NodeApi, req: http.IncomingMessage, res: h
         if (ended) return;
         ended = true;
         clearInterval(keepalive);
+        reader?.stop();
         callback('the event stream closed');
       };
       req.on('close', once);

@@ -1,7 +1,8 @@
 // Who may talk to the API (DESIGN §3), checked before anything else: the Host header must name
 // this server (DNS rebinding), an Origin header must be this server's own origin (cross-site
-// requests from a browser), and a bearer token is required when the API listens beyond loopback
-// (on the WebSocket also as `?token=`: browsers cannot set its headers).
+// requests from a browser), and a bearer token is required whenever one is set: `serve` always
+// sets one on TCP, from a file only the owner can read (apiToken.ts), since any user of the
+// machine can reach loopback (on the WebSocket also as `?token=`: browsers cannot set its headers).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
@@ -59,8 +60,8 @@ export interface GuardOptions {
   socketPath?: string;
   /** The token to require, or null. */
   token: string | null;
-  /** Whether the token was given (--api-token) rather than generated: the 401 says where it is. */
-  tokenGiven: boolean;
+  /** Where the token is to be found, for the 401's sentence (e.g. `the token this server was started with (--api-token)`). */
+  tokenSource: string;
 }
 
 export interface Guards {
@@ -117,7 +118,7 @@ export function createGuards(opts: GuardOptions): Guards {
     const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
     if (m !== null && m[1] !== undefined && tokenMatches(m[1], token)) return null;
     if (queryToken !== null && tokenMatches(queryToken, token)) return null;
-    const where = opts.tokenGiven ? 'the token this server was started with (--api-token)' : 'the token printed when the node started';
+    const where = opts.tokenSource;
     const what = auth === '' && queryToken === null ? 'this API needs a token' : 'the token is wrong';
     return {
       status: 401,

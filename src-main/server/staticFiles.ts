@@ -1,14 +1,27 @@
 // The web UI's files (`serve --ui`): GET and HEAD under the static folder, never outside it (no
 // `..`, no symlink out), app routes answered with index.html, every file with its type and the
 // page's Content-Security-Policy. (No static-file library is a dependency; this is what we need.)
+//
+// The built index.html carries the Electron window's policy in a meta tag (a file:// page gets no
+// response headers; it talks to the node over IPC, so it may connect nowhere). Served here, that
+// tag is taken out and the policy comes as a header that lets the page connect to its own server
+// only: its WebSocket at ws://<the host it was loaded from>.
 
 import { createReadStream, promises as fsp } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { sendError } from './httpReplies.js';
 
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/**
+ * The web UI's policy for a page loaded through `host` (the Host header, already checked to name
+ * this server): scripts, styles and images from the server, connections to it alone.
+ */
+export function contentSecurityPolicy(host: string): string {
+  return `default-src 'self'; script-src 'self'; connect-src 'self' ws://${host}; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+}
+
+/** The meta tag of the Electron window's policy in the built index.html. */
+const META_POLICY_TAG = /<meta\s+http-equiv=["']Content-Security-Policy["'][^>]*>\s*/giu;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -106,17 +119,26 @@ export async function serveStatic(
     return notFound();
   }
   const ext = path.extname(file).toLowerCase();
+  // HTML is read whole to take the window's meta policy out (the header is the policy here).
+  let html: string | undefined;
+  if (ext === '.html') {
+    try {
+      html = (await fsp.readFile(file, 'utf8')).replace(META_POLICY_TAG, '');
+    } catch {
+      return notFound();
+    }
+  }
   res.writeHead(200, {
     'Content-Type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
-    'Content-Length': String(size),
+    'Content-Length': String(html !== undefined ? Buffer.byteLength(html) : size),
     'Cache-Control': ext === '.html' ? 'no-cache' : 'public, max-age=300',
     'X-Content-Type-Options': 'nosniff',
-    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'Content-Security-Policy': contentSecurityPolicy(req.headers.host ?? ''),
     'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'DENY',
   });
-  if (method === 'HEAD') {
-    res.end();
+  if (method === 'HEAD' || html !== undefined) {
+    res.end(method === 'HEAD' ? undefined : html);
     return;
   }
   const stream = createReadStream(file);

@@ -8,6 +8,7 @@ import { CommandError, type NodeState } from '../../src-shared/contract.js';
 import { ContractClient } from '../../src-shared/contractClient.js';
 import type { ClientPort, RpcRequest, RpcServerMessage } from '../../src-shared/rpc.js';
 import type { ConnectionStatus, NodeConnection } from './connectionTypes.js';
+import { takeToken, webSocketUrl } from './pageToken.js';
 
 export type { ConnectionStatus, NodeConnection };
 
@@ -23,17 +24,9 @@ declare global {
   }
 }
 
-export const WEBSOCKET_PATH = '/api/ws';
 export const RECONNECT_MIN_MS = 500;
 export const RECONNECT_MAX_MS = 8_000;
 const NOT_CONNECTED = 'Not connected to the node; trying again in a moment';
-
-/** `ws(s)://<host>/api/ws`, with `?token=` from the page's `#token=` fragment when present. */
-export function webSocketUrl(location: Pick<Location, 'protocol' | 'host' | 'hash'>): string {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const token = new URLSearchParams(location.hash.replace(/^#/u, '')).get('token');
-  return `${scheme}//${location.host}${WEBSOCKET_PATH}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
-}
 
 /** Listeners of one kind of value, with the unsubscribe returned. */
 class Listeners<T> {
@@ -104,7 +97,14 @@ function webSocketPort(ws: WebSocket, closeReason: (event: CloseEvent) => string
   };
 }
 
-function connectThroughWebSocket(url: string): NodeConnection {
+/** Why the page could not reach the node before any connection opened. */
+function unreachableReason(hasToken: boolean): string {
+  return hasToken
+    ? 'Cannot reach the node. Is `sd-nearby serve --ui` still running? Its token may have changed: open the address it printed (it ends in #token=…)'
+    : 'Cannot reach the node without its token: open the address `sd-nearby serve --ui` printed (it ends in #token=…)';
+}
+
+function connectThroughWebSocket(url: string, hasToken: boolean): NodeConnection {
   const status = new StatusHub();
   const states = new Listeners<NodeState>();
   let client: ContractClient | null = null;
@@ -117,7 +117,7 @@ function connectThroughWebSocket(url: string): NodeConnection {
     const reasonOf = (event: CloseEvent) =>
       opened
         ? `The connection to the node was lost${event.reason ? ` (${event.reason})` : ''}`
-        : 'Cannot reach the node. Is `sd-nearby serve --ui` still running? If it listens beyond this machine, open the address it printed, with its #token=';
+        : unreachableReason(hasToken);
     const current = new ContractClient(webSocketPort(ws, reasonOf));
     current.on('state', (state) => states.emit(state));
     client = current;
@@ -145,5 +145,6 @@ function connectThroughWebSocket(url: string): NodeConnection {
 /** Picks the transport of this window: the Electron preload when present, else the WebSocket. */
 export function connectToNode(win: Window = window): NodeConnection {
   if (win.nearby !== undefined) return connectThroughBridge(win.nearby);
-  return connectThroughWebSocket(webSocketUrl(win.location));
+  const token = takeToken(win);
+  return connectThroughWebSocket(webSocketUrl(win.location, token), token !== null);
 }

@@ -16,7 +16,6 @@ import type { PairingSessionState } from '../../src-shared/pairing.js';
 
 const skip = browserSkipReason();
 const UI_ADDRESS = '127.0.0.1:7380';
-const UI_URL = `http://${UI_ADDRESS}/`;
 const STEP_TIMEOUT_MS = 10_000;
 
 /** A data dir whose libraries.json holds these libraries (so two nodes can share one by uuid). */
@@ -65,7 +64,8 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
     page.on('pageerror', (err) => console.error('page error:', err));
-    await page.goto(UI_URL);
+    // What the user opens: the address serve printed, the token in its fragment.
+    await page.goto(nodeA.printedUiUrl);
   });
 
   after(async () => {

@@ -1,6 +1,7 @@
-// `serve --ui` beyond loopback needs a token: the address it prints carries it in the fragment
-// (#token=, never sent to the server by the browser), and the page hands it to the WebSocket.
-// Opened without it, the page loads but cannot reach the node, and says so. The node is alone
+// `serve --ui` needs a token (on loopback too: other users of the machine reach it): the address
+// it prints carries it in the fragment (#token=, never sent to the server by the browser); the
+// page keeps it for the tab, cleans the address and hands it to the WebSocket. Opened without
+// it, the page loads but cannot reach the node, and says so. The node is alone
 // on its LAN, which also shows the empty states: Discovery is off, then No devices yet.
 
 import assert from 'node:assert/strict';
@@ -44,11 +45,21 @@ describe('web UI on a LAN address: the token', { skip }, () => {
     await page.close();
   });
 
+  test('the page takes the token out of the address bar and keeps it for the tab: a reload still works', async () => {
+    const page = await browser.newPage();
+    await page.goto(printedUrl);
+    await page.waitForSelector('h2:has-text("Discovery is off")', { timeout: 10_000 });
+    assert.equal(page.url(), printedUrl.replace(/#.*$/, ''), 'no token left in the address (history, bookmarks, screenshots)');
+    await page.reload();
+    await page.waitForSelector('h2:has-text("Discovery is off")', { timeout: 10_000 });
+    await page.close();
+  });
+
   test('without the token the page says it cannot reach the node, and nothing is changed', async () => {
     const page = await browser.newPage();
     await page.goto(printedUrl.replace(/#.*$/, ''));
     const banner = await page.waitForSelector('.banner-error[role="alert"]', { timeout: 10_000 });
-    assert.match((await banner.textContent()) ?? '', /Cannot reach the node.*#token=/);
+    assert.match((await banner.textContent()) ?? '', /Cannot reach the node without its token.*#token=/);
     assert.equal((await node.state()).mode, 'disabled');
     await page.close();
   });

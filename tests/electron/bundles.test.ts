@@ -17,6 +17,20 @@ import { PAYLOAD_MAX_BYTES } from '../../src-shared/contract.js';
 import { MESSAGE_CHANNEL, RPC_CHANNEL } from '../../src-main/electron/ipcProtocol.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The window's policy (src-main/electron/main.ts): connections to nothing. */
+const WINDOW_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** A policy's directives, name -> sources. */
+function directives(policy: string): Map<string, string[]> {
+  return new Map(
+    policy
+      .split(';')
+      .map((d) => d.trim().split(/\s+/u))
+      .filter((parts) => parts[0] !== '')
+      .map(([name, ...sources]) => [name!, sources]),
+  );
+}
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /** The module names a CommonJS bundle requires (esbuild writes them as require("x")). */
@@ -89,10 +103,35 @@ describe('the built desktop bundles', () => {
     for (const setting of ['contextIsolation: true', 'sandbox: true', 'nodeIntegration: false', 'webSecurity: true', 'webviewTag: false']) {
       assert.ok(main.includes(setting), setting);
     }
-    assert.ok(main.includes("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"));
+    assert.ok(main.includes(WINDOW_CSP), 'the window policy is set on responses');
     assert.ok(main.includes('action: "deny"'), 'new windows are denied');
     assert.ok(main.includes('app.enableSandbox()'), 'every renderer is sandboxed, whatever its window says');
     assert.ok(main.includes('setPermissionRequestHandler'), 'permission requests are answered (with no)');
+  });
+
+  test('the page loaded from file:// carries the window policy itself: it connects nowhere (IPC needs no connection)', async () => {
+    // Electron's onHeadersReceived does not reach a file:// page: its meta tag is what holds.
+    const html = await readFile(path.join(ROOT, 'dist', 'renderer', 'index.html'), 'utf8');
+    const metas = [...html.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/giu)].map((m) => m[1]!);
+    assert.equal(metas.length, 1, 'one policy in the built page');
+    const policy = directives(metas[0]!);
+    assert.deepEqual(policy.get('connect-src'), ["'none'"], `connect-src of the page: ${metas[0]}`);
+    assert.deepEqual(policy.get('default-src'), ["'self'"]);
+    assert.deepEqual(policy.get('script-src'), ["'self'"]);
+    assert.deepEqual(policy.get('object-src'), ["'none'"]);
+    assert.doesNotMatch(metas[0]!, /\b(ws|wss|http|https):/, 'no scheme-wide source');
+    // The same policy as main sets on responses, less frame-ancestors (a meta tag cannot carry it).
+    const header = directives(WINDOW_CSP);
+    header.delete('frame-ancestors');
+    assert.deepEqual(policy, header);
+  });
+
+  test('main opens no HTTP server: the window reaches the node over IPC, with nothing for other programs to connect to', () => {
+    for (const apiPart of ['/api/ws', 'text/event-stream', 'WebSocketServer', 'sd-nearby API']) {
+      assert.ok(!main.includes(apiPart), `main.cjs carries ${apiPart}`);
+    }
+    const required = requiresOf(main);
+    for (const server of ['http', 'node:http', 'https', 'node:https', 'http2', 'node:http2']) assert.ok(!required.includes(server), `main.cjs requires ${server}`);
   });
 
   test('the preload exposes exactly window.nearby with send and onMessage, and nothing else', () => {

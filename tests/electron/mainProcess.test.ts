@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FAKE_ELECTRON = path.join(ROOT, 'tests', 'support', 'fakeElectron.cjs');
 const RUN_TIMEOUT_MS = 30_000;
 const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 function skipReason(): string | false {
   if (process.platform !== 'linux') return 'needs Linux network namespaces';

@@ -120,7 +120,7 @@ describe('hardening: random payloads for every command', { skip }, () => {
     const socketPath = node.socketPath;
 
     const { tally, httpMs, wsRun } = await exclusively('cpu', async () => {
-      const ws = lan.hosts[0]!.run(process.execPath, ['--import', 'tsx', DRIVER, 'ws', `ws://${UI}/api/ws`, String(seed + 1), String(WS_REQUESTS)], { cwd: REPO_ROOT, timeoutMs: 120_000 });
+      const ws = lan.hosts[0]!.run(process.execPath, ['--import', 'tsx', DRIVER, 'ws', `ws://${UI}/api/ws?token=${new URL(node.printedUiUrl).hash.slice('#token='.length)}`, String(seed + 1), String(WS_REQUESTS)], { cwd: REPO_ROOT, timeoutMs: 120_000 });
 
       const tally = new Tally();
       const t0 = Date.now();

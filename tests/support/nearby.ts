@@ -107,6 +107,13 @@ export class NearbyProcess {
     return m[1];
   }
 
+  /** The web UI's address `serve --ui` printed, with the token in its fragment (what the user opens). */
+  get printedUiUrl(): string {
+    const m = /^ui (\S+)$/m.exec(this.out);
+    if (!m?.[1]) throw new Error(`no ui line on ${this.host.name}'s stdout:\n${this.out}`);
+    return m[1];
+  }
+
   /** Subscribes to the node's state (GET /api/events, Server-Sent Events): someone is looking while it is open. */
   subscribe(): StateSubscription {
     return new StateSubscription(this.socketPath);

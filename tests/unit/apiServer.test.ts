@@ -9,8 +9,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CommandError, PAYLOAD_MAX_BYTES, type CommandName, type CommandPayloads, type CommandResults, type NodeState } from '../../src-shared/contract.js';
 import { startApiServer, type ApiServer } from '../../src-main/server/apiServer.js';
+import { CONNECTIONS_MAX, EVENT_STREAMS_MAX } from '../../src-main/server/connectionLimits.js';
 import { isLoopbackHost, requiresToken } from '../../src-main/server/httpGuards.js';
-import { CONTENT_SECURITY_POLICY } from '../../src-main/server/staticFiles.js';
+import { contentSecurityPolicy } from '../../src-main/server/staticFiles.js';
 import { FakeNodeApi } from '../support/fakeNodeApi.js';
 import { emptyNodeState } from '../support/nodeStateFixture.js';
 
@@ -517,7 +518,7 @@ describe('static files', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'sd-api-static-'));
     const root = path.join(dir, 'www');
     await mkdir(path.join(root, 'assets'), { recursive: true });
-    await writeFile(path.join(root, 'index.html'), '<!doctype html><title>sd</title>');
+    await writeFile(path.join(root, 'index.html'), `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'self'; connect-src 'none'" />\n<title>sd</title>`);
     await writeFile(path.join(root, 'assets', 'app.js'), 'console.log(1)');
     await writeFile(path.join(dir, 'secret.txt'), 'top secret');
     api = await startApiServer({ node, host: '127.0.0.1', port: 0, staticDir: root });
@@ -531,12 +532,23 @@ describe('static files', () => {
     const index = await request(api.port, { path: '/' });
     assert.equal(index.status, 200);
     assert.equal(index.headers['content-type'], 'text/html; charset=utf-8');
-    assert.equal(index.headers['content-security-policy'], CONTENT_SECURITY_POLICY);
+    assert.equal(index.headers['content-security-policy'], contentSecurityPolicy(`127.0.0.1:${api.port}`));
     assert.equal(index.headers['x-content-type-options'], 'nosniff');
     const js = await request(api.port, { path: '/assets/app.js' });
     assert.equal(js.status, 200);
     assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
     assert.equal(js.body, 'console.log(1)');
+  });
+
+  test("the page may connect to its own server only; the Electron window's meta policy is taken out", async () => {
+    const index = await request(api.port, { path: '/', headers: { Host: `localhost:${api.port}` } });
+    const policy = index.headers['content-security-policy'] as string;
+    const connect = policy.split(';').map((d) => d.trim()).find((d) => d.startsWith('connect-src'));
+    assert.equal(connect, `connect-src 'self' ws://localhost:${api.port}`);
+    assert.doesNotMatch(policy, /\bwss?:(?!\/\/)/, 'no scheme-wide ws: or wss:');
+    assert.doesNotMatch(index.body, /Content-Security-Policy/, 'the meta tag (connect-src none, for file://) would block the WebSocket');
+    assert.match(index.body, /<title>sd<\/title>/);
+    assert.equal(Number(index.headers['content-length']), Buffer.byteLength(index.body));
   });
 
   test('app routes fall back to index.html, missing assets are 404', async () => {
@@ -573,3 +585,89 @@ function rawGet(port: number, p: string): Promise<string> {
     socket.on('error', reject);
   });
 }
+
+describe('caps on connections and event streams (issue 11)', () => {
+  const token = 'a-test-token-of-enough-length_456';
+  const auth = { Authorization: `Bearer ${token}` };
+
+  /** A raw connection that sent `text` (if any) and resolves with the status line's code once it came (or null for none yet). */
+  function rawOpen(port: number, text: string | null): Promise<{ socket: net.Socket; status: Promise<number> }> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        if (text !== null) socket.write(text);
+        const status = new Promise<number>((resolveStatus) => {
+          let head = '';
+          socket.on('data', (d: Buffer) => {
+            head += d.toString('latin1');
+            const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+            if (m?.[1] !== undefined) resolveStatus(Number(m[1]));
+          });
+          socket.on('close', () => resolveStatus(0));
+        });
+        resolve({ socket, status });
+      });
+      socket.on('error', () => {});
+      socket.once('error', reject);
+    });
+  }
+  const eventsRequest = (port: number) => `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+  const upgradeRequest = (port: number) =>
+    `GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+
+  test(`${EVENT_STREAMS_MAX} event streams at most, SSE and WebSocket together; the next gets a 503 with a sentence; a closed one frees its place`, async () => {
+    const node = new FakeNode();
+    node.emitter.setMaxListeners(EVENT_STREAMS_MAX + 1);
+    const api = await startApiServer({ node, host: '127.0.0.1', port: 0, token });
+    const sockets: net.Socket[] = [];
+    try {
+      for (let i = 0; i < EVENT_STREAMS_MAX; i++) {
+        const opened = await rawOpen(api.port, i % 2 === 0 ? eventsRequest(api.port) : upgradeRequest(api.port));
+        sockets.push(opened.socket);
+        assert.equal(await opened.status, i % 2 === 0 ? 200 : 101);
+      }
+      const sse = await request(api.port, { path: '/api/events', headers: auth });
+      assert.equal(sse.status, 503);
+      assert.match(errorOf(sse).message, new RegExp(`already serves ${EVENT_STREAMS_MAX} event streams`));
+      const ws = await rawOpen(api.port, upgradeRequest(api.port));
+      assert.equal(await ws.status, 503);
+      ws.socket.destroy();
+      const state = await request(api.port, { path: '/api/state', headers: auth });
+      assert.equal(state.status, 200, 'one request at a time still works');
+      sockets.pop()!.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      const again = await rawOpen(api.port, eventsRequest(api.port));
+      sockets.push(again.socket);
+      assert.equal(await again.status, 200, 'a place freed is taken again');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await api.close();
+    }
+  });
+
+  test(`connections beyond ${CONNECTIONS_MAX}: those without the token make room, those with it are kept, and then a newcomer gets a 503`, async () => {
+    const node = new FakeNode();
+    const api = await startApiServer({ node, host: '127.0.0.1', port: 0, token });
+    const idle: net.Socket[] = [];
+    try {
+      for (let i = 0; i < CONNECTIONS_MAX + 50; i++) idle.push((await rawOpen(api.port, null)).socket);
+      await new Promise((r) => setTimeout(r, 200));
+      const open = idle.filter((s) => !s.destroyed).length;
+      assert.ok(open <= CONNECTIONS_MAX, `${open} idle connections held`);
+      const owner = await request(api.port, { path: '/api/state', headers: auth });
+      assert.equal(owner.status, 200, 'the owner still gets an answer');
+      // Connections that gave the token are never closed to make room: with all places theirs, the next is refused.
+      const trusted: net.Socket[] = [];
+      for (let i = 0; i < CONNECTIONS_MAX; i++) {
+        const opened = await rawOpen(api.port, `GET /api/state HTTP/1.1\r\nHost: 127.0.0.1:${api.port}\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+        trusted.push(opened.socket);
+        assert.equal(await opened.status, 200);
+      }
+      const refused = await rawOpen(api.port, null);
+      assert.equal(await refused.status, 503);
+      for (const s of trusted) s.destroy();
+    } finally {
+      for (const s of idle) s.destroy();
+      await api.close();
+    }
+  });
+});
