@@ -317,6 +317,29 @@ describe('Responder', () => {
       r.cancelTimers();
     });
 
+    test('a TXT changed and changed back within a second goes out at once both times (a library turned off and on again)', async () => {
+      const t = new RecordingTransport();
+      const r = new Responder(t);
+      const ad = advertisement();
+      r.setAdvertisement(ad);
+      r.announce();
+      await advance(200);
+      const changed = { ...ad, txt: ['v=1', 'n=Changed'] };
+      r.setAdvertisement(changed);
+      r.announce();
+      await advance(200);
+      const backAt = Date.now();
+      r.setAdvertisement({ ...ad });
+      r.announce();
+      await advance(50);
+      const txtOf = (x: { packet: Buffer }) => decodeMessage(x.packet)!.records.flatMap((rec) => (rec.type === 'TXT' ? [rec.data.map((b) => b.toString()).join(',')] : []));
+      const first = txtOf(t.sent[0]!)[0];
+      assert.ok(first !== undefined, 'the first announcement carried the TXT');
+      const since = t.sent.filter((x) => x.at! >= backAt).flatMap(txtOf);
+      assert.ok(since.includes(first), `the TXT as it was first went out again at once (since: ${JSON.stringify(since)})`);
+      r.cancelTimers();
+    });
+
     test('records sent as additionals are not multicast again as answers within the second', async () => {
       const t = new RecordingTransport();
       const r = new Responder(t);

@@ -59,15 +59,27 @@ export class Responder {
    * One announcement on one interface. No record goes out twice within a second (RFC 6762 §6):
    * what did not go out in the last second goes now (a changed TXT, a new address: a library
    * turned on and off again within the second still reaches peers at once), and the records that
-   * did follow when their second is over.
+   * did follow when their second is over. A record changed back to data it had less than a
+   * second ago goes at once too: the peers hold the other data now.
    */
   private announceOn(ad: Advertisement, iface: MulticastInterface, records: MdnsRecord[]): void {
     if (this.ad !== ad) return; // superseded by a newer announcement or a goodbye
     const sent = this.lastMulticast.get(iface.name);
     const now = Date.now();
     const sinceSent = (r: MdnsRecord) => now - (sent?.get(recordKey(r)) ?? -Infinity);
-    const recent = records.filter((r) => sinceSent(r) < MULTICAST_RECORD_MIN_INTERVAL_MS);
-    const due = records.filter((r) => sinceSent(r) >= MULTICAST_RECORD_MIN_INTERVAL_MS);
+    // A record whose name and type went out since with other data is a change back (a library
+    // turned on, off and on again): news to every peer, not a repeat.
+    const changedBack = (r: MdnsRecord) => {
+      const key = recordKey(r);
+      const nameAndType = key.slice(0, key.indexOf('|', key.indexOf('|') + 1) + 1);
+      const at = sent?.get(key) ?? -Infinity;
+      for (const [other, otherAt] of sent ?? []) if (other !== key && other.startsWith(nameAndType) && otherAt > at) return true;
+      return false;
+    };
+    const isDue = (r: MdnsRecord) => sinceSent(r) >= MULTICAST_RECORD_MIN_INTERVAL_MS || changedBack(r);
+    const recent = records.filter((r) => !isDue(r));
+    const due = records.filter(isDue);
+    for (const r of due) if (changedBack(r)) sent?.delete(recordKey(r)); // multicast() must not hold it as a repeat
     if (due.length > 0) this.multicast(iface, due, []);
     if (recent.length > 0) this.later(Math.max(...recent.map((r) => MULTICAST_RECORD_MIN_INTERVAL_MS - sinceSent(r))), () => this.announceOn(ad, iface, recent));
   }
