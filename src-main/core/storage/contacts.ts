@@ -4,9 +4,9 @@
 
 import { z } from 'zod';
 import { CommandError, DEVICE_NAME_MAX_CHARS } from '../../../src-shared/contract.js';
-import { toDisplayText } from '../../../src-shared/displayText.js';
-import { isRemoteIdentity, shortIdentity } from '../../../src-shared/identity.js';
-import type { Contact } from '../../../src-shared/pairing.js';
+import { nameLookalikeKey, toDisplayText } from '../../../src-shared/displayText.js';
+import { identityFingerprint, isRemoteIdentity, shortIdentity } from '../../../src-shared/identity.js';
+import type { Contact, ContactMark, ContactStanding } from '../../../src-shared/pairing.js';
 import { JsonListStore, listFileSchema, loadJsonFile, type ListStoreEvents } from './jsonStore.js';
 
 export const CONTACTS_FILE = 'contacts.json';
@@ -38,10 +38,17 @@ export function contactName(raw: string, identity: string): string {
   return name === '' ? shortIdentity(identity) : name;
 }
 
+function markOf(contact: Contact): ContactMark {
+  return { name: contact.name, fingerprint: identityFingerprint(contact.identity) ?? shortIdentity(contact.identity) };
+}
+
 export type ContactStoreEvents = ListStoreEvents<Contact>;
 
 /** The contacts, in the order they were added. */
 export class ContactStore extends JsonListStore<'contacts', Contact> {
+  /** Contacts by what their stored name looks like (nameLookalikeKey), for the list the store holds now. */
+  private byLook: { of: readonly Contact[]; map: Map<string, Contact> } | null = null;
+
   static async load(dataDir: string): Promise<ContactStore> {
     const loaded = await loadJsonFile(dataDir, { fileName: CONTACTS_FILE, schema: contactsFileSchema, defaults: () => ({ version: 1 as const, contacts: [] }) });
     return new ContactStore(loaded, 'contacts');
@@ -54,6 +61,30 @@ export class ContactStore extends JsonListStore<'contacts', Contact> {
 
   has(identity: string): boolean {
     return this.items.some((c) => c.identity === identity);
+  }
+
+  /**
+   * How a device stands to the contacts (src-shared/pairing.ts ContactStanding): a contact, under
+   * its stored name, when `proven` (a link or a verification proved `identity`) and the identity is
+   * a contact's; else, when its name looks like a contact's stored name and it claims another
+   * identity, a lookalike of that contact. A device that claims a contact's identity without proof
+   * is neither (the directory warns about impostors on its own).
+   */
+  standingOf(identity: string | null, name: string, proven: boolean): ContactStanding {
+    const own = identity === null ? undefined : this.items.find((c) => c.identity === identity);
+    if (own) return proven ? { contact: markOf(own) } : {};
+    const twin = this.lookalikes().get(nameLookalikeKey(name));
+    return twin ? { lookalikeOf: markOf(twin) } : {};
+  }
+
+  private lookalikes(): Map<string, Contact> {
+    const items = this.items;
+    if (this.byLook?.of !== items) {
+      const map = new Map<string, Contact>();
+      for (const c of items) if (!map.has(nameLookalikeKey(c.name))) map.set(nameLookalikeKey(c.name), c);
+      this.byLook = { of: items, map };
+    }
+    return this.byLook.map;
   }
 
   /**
