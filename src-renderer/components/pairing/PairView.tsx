@@ -2,6 +2,8 @@
 // shows beside it; requests from other devices come as a dialog (IncomingPairingDialog).
 
 import { useField, useNearby, useVisiblePeers } from '../../store/StoreContext.js';
+import { displayName } from '../../model/peerView.js';
+import { ContactBadge, LookalikeWarning } from '../common/ContactStanding.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 import { DeviceModelIcon, OsIcon } from '../common/Icons.js';
 import { PairingPanel } from './PairingPanel.js';
@@ -36,7 +38,10 @@ export function PairView() {
                 <input type="radio" name="pair-device" value={p.id} checked={p.id === chosenId} onChange={() => choose(p.id)} />
                 <DeviceModelIcon model={p.deviceModel} />
                 <OsIcon os={p.operatingSystem} />
-                <span className="grow">{p.name}</span>
+                <span className="grow picker-name">
+                  {displayName(p)} <ContactBadge standing={p} />
+                  <LookalikeWarning standing={p} />
+                </span>
               </label>
             ))}
           </fieldset>
