@@ -5,8 +5,9 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createTlsIdentity, tlsOptions } from '../../src-main/core/p2p/tlsIdentity.js';
-import { encodeFrame } from '../../src-main/core/p2p/frames.js';
-import type { Attack, AttackResult } from './linkAttack.js';
+import { encodeFrame, FrameDecoder } from '../../src-main/core/p2p/frames.js';
+import type { TlsIdentity } from '../../src-main/core/p2p/tlsIdentity.js';
+import type { Attack, AttackResult, PairingFloodResult } from './linkAttack.js';
 
 const attack = JSON.parse(process.argv[2] ?? '{}') as Attack;
 // The runner tells a process that never got this far (tsx start-up) from an attack that hung.
@@ -37,9 +38,9 @@ function tcp(): Socket {
   return s;
 }
 
-function tls(): Promise<TLSSocket> {
+function tls(identity: TlsIdentity = id): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const s = tlsConnect({ ...tlsOptions(id), host: attack.host, port: attack.port, checkServerIdentity: () => undefined });
+    const s = tlsConnect({ ...tlsOptions(identity), host: attack.host, port: attack.port, checkServerIdentity: () => undefined });
     const timer = setTimeout(() => {
       s.destroy();
       reject(new Error('the TLS handshake with the node did not finish within 10 s'));
@@ -53,6 +54,70 @@ function tls(): Promise<TLSSocket> {
       reject(err);
     });
   });
+}
+
+/**
+ * One flooding link: a fresh key, a hello, then pair-request after pair-request, never a reveal.
+ * Each request is answered by a nonce (a session the node holds) or a reject; the next request
+ * goes out right after a reject (a little later when refused at once, as a patient flooder would).
+ */
+async function floodPairing(name: string, untilMs: number, out: PairingFloodResult, held: { now: number }): Promise<void> {
+  let socket: TLSSocket;
+  try {
+    socket = await tls(createTlsIdentity(generateKeyPairSync('ed25519').privateKey));
+  } catch {
+    return; // refused (a link cap): the others carry on
+  }
+  out.links++;
+  socket.on('error', () => {});
+  const send = (message: unknown) => {
+    if (!socket.destroyed) socket.write(encodeFrame(message));
+  };
+  send({ type: 'hello', version: 1, metadata: { name, operatingSystem: 'linux', deviceModel: null, version: '1', libraries: [] } });
+  const requests = new Map<string, number | null>(); // request id -> when its nonce came (null: none yet)
+  const request = () => {
+    if (Date.now() >= untilMs || socket.destroyed) return;
+    const requestId = randomBytes(12).toString('base64url');
+    requests.set(requestId, null);
+    send({ type: 'pair-request', requestId, commitment: randomBytes(32).toString('base64') });
+  };
+  const decoder = new FrameDecoder();
+  socket.on('data', (chunk: Buffer) => {
+    let messages: unknown[];
+    try {
+      messages = decoder.push(chunk);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    for (const raw of messages) {
+      const m = raw as { type?: string; n?: number; requestId?: string; reason?: string };
+      if (m.type === 'ping') send({ type: 'pong', n: m.n });
+      if (m.type === 'hello') request();
+      if (typeof m.requestId !== 'string' || !requests.has(m.requestId)) continue;
+      if (m.type === 'pair-nonce') {
+        requests.set(m.requestId, Date.now());
+        out.accepted++;
+        held.now++;
+        out.heldAtOnceMax = Math.max(out.heldAtOnceMax, held.now);
+      } else if (m.type === 'pair-reject') {
+        const nonceAt = requests.get(m.requestId) ?? null;
+        requests.delete(m.requestId);
+        if (nonceAt !== null) {
+          held.now--;
+          out.droppedAfterMs.push(Date.now() - nonceAt);
+          request();
+        } else {
+          const reason = m.reason ?? '';
+          out.refusedReasons[reason] = (out.refusedReasons[reason] ?? 0) + 1;
+          setTimeout(request, 250);
+        }
+      }
+    }
+  });
+  await sleep(Math.max(0, untilMs - Date.now()));
+  for (const nonceAt of requests.values()) if (nonceAt !== null) out.droppedAfterMs.push(null);
+  socket.destroy();
 }
 
 async function run(): Promise<AttackResult> {
@@ -132,6 +197,13 @@ async function run(): Promise<AttackResult> {
       const result = await closedAfter(s, t0, limit);
       if (trickle) clearInterval(trickle);
       return { closedAfterMs: [result] };
+    }
+    case 'pairing-flood': {
+      const result: PairingFloodResult = { links: 0, accepted: 0, droppedAfterMs: [], refusedReasons: {}, heldAtOnceMax: 0 };
+      const held = { now: 0 };
+      const until = start + attack.durationMs;
+      await Promise.all(Array.from({ length: attack.count }, () => floodPairing(attack.name, until, result, held)));
+      return { closedAfterMs: [], pairing: result };
     }
     case 'connection-flood': {
       // Many connections at once, each starting a TLS handshake and then saying nothing.
