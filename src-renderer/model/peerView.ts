@@ -91,7 +91,8 @@ export function filterPeers(peers: readonly Peer[], filter: string): readonly Pe
 const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 
 export function sortPeers(peers: readonly Peer[], sort: SortKey): Peer[] {
-  const byName = (a: Peer, b: Peer) => collator.compare(displayName(a), displayName(b)) || a.id.localeCompare(b.id);
+  // Of devices by one name, the contact first: the one the user means is on top, its lookalikes below.
+  const byName = (a: Peer, b: Peer) => collator.compare(displayName(a), displayName(b)) || Number(b.contact !== undefined) - Number(a.contact !== undefined) || a.id.localeCompare(b.id);
   const copy = [...peers];
   if (sort === 'name') return copy.sort(byName);
   // Most recently seen first; equal times by name so the order does not jump.

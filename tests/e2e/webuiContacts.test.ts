@@ -111,7 +111,16 @@ describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip
     assert.match(warning ?? '', /^Not your contact Bob: a different device using the same name\. Your contact’s fingerprint is .+, this device’s is .+\.$/);
     assert.ok(warning?.includes(bobMark.fingerprint) && warning.includes(identityFingerprint(idStranger)!), warning ?? '');
     assert.equal(await page.textContent('dialog.pairing-dialog[open] .pairing-queue'), '2 more requests are waiting: the next one shows once you answer or close this one.');
+    // Reject comes first and has the focus: Enter does not pair with a stranger by mistake.
+    assert.deepEqual(await page.$$eval('dialog.pairing-dialog[open] .pairing-actions button', (els) => els.map((b) => b.textContent)), ['Reject', 'Pair anyway: the codes match']);
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Reject');
     await saveScreenshot(page, 'lookalike-request-light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await saveScreenshot(page, 'lookalike-request-dark');
+    await page.setViewportSize({ width: 390, height: 760 });
+    await saveScreenshot(page, 'lookalike-request-narrow');
+    await page.setViewportSize({ width: 1200, height: 800 });
+    await page.emulateMedia({ colorScheme: 'light' });
 
     await page.click('dialog.pairing-dialog[open] button:has-text("Reject")');
     await page.waitForSelector('dialog.pairing-dialog[open] [role="status"]:has-text("You rejected the pairing")');
@@ -128,13 +137,15 @@ describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip
     assert.equal(await page.locator('dialog.pairing-dialog[open] .pairing-queue').count(), 0, 'nothing else waits');
     assert.equal(await page.locator('dialog.pairing-dialog[open] .lookalike-warning').count(), 0);
     assert.equal((await page.textContent('dialog.pairing-dialog[open] .pairing-peer'))?.trim(), `Contact Fingerprint ${bobMark.fingerprint}`);
+    assert.equal(await page.textContent('dialog.pairing-dialog[open] .dialog-body > p:nth-of-type(2)'), 'Bob is your contact already: pairing again only renews it.');
+    assert.deepEqual(await page.$$eval('dialog.pairing-dialog[open] .pairing-actions button', (els) => els.map((b) => b.textContent)), ['Confirm: the codes match', 'Reject']);
     await saveScreenshot(page, 'contact-request-light');
     await page.click('dialog.pairing-dialog[open] button:has-text("Reject")');
     await page.click('dialog.pairing-dialog[open] button:has-text("Close")');
     await page.waitForSelector('dialog.pairing-dialog[open]', { state: 'detached' });
   });
 
-  test('the list: the contact under its stored name with badge and fingerprint, the stranger named alike flagged; details and picker say the same', async () => {
+  test('the list: the contact first, under its stored name with badge and fingerprint, the stranger named alike flagged below it; details and picker say the same', async () => {
     const rows = await page.$$eval('[role="option"]', (els) =>
       els.map((el) => ({
         name: el.querySelector('.device-name')?.textContent,
@@ -146,7 +157,7 @@ describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip
     );
     const fingerprintStranger = identityFingerprint(idStranger)!;
     assert.deepEqual(
-      rows.sort((x, y) => String(x.standing).localeCompare(String(y.standing))),
+      rows,
       [
         { name: 'Bob', standing: 'contact', badges: ['Contact', 'Verified'], warning: null, fingerprint: bobMark.fingerprint },
         { name: 'Bob', standing: 'lookalike', badges: ['Verified'], warning: 'Not your contact Bob: a different device using the same name', fingerprint: fingerprintStranger },
@@ -171,11 +182,11 @@ describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip
 
     await page.click('nav [data-view="pair"]');
     const options = await page.$$eval('.picker-option', (els) => els.map((el) => el.querySelector('.picker-name')?.textContent?.replace(/\s+/g, ' ').trim()));
-    assert.deepEqual(options.sort(), ['Bob Contact', 'Bob Not your contact Bob: a different device using the same name', 'Kitchen iPad']);
+    assert.deepEqual(options, [`Bob Contact ${bobMark.fingerprint}`, `Bob ${fingerprintStranger}Not your contact Bob: a different device using the same name`, 'Kitchen iPad']);
     await saveScreenshot(page, 'lookalike-picker-light');
   });
 
-  test('a narrow window keeps the marks readable (screenshots)', async () => {
+  test('a narrow window keeps the marks readable; Settings show this device’s fingerprint and each contact’s (screenshots)', async () => {
     await page.setViewportSize({ width: 390, height: 760 });
     await page.click('nav [data-view="devices"]');
     await page.waitForSelector('[data-standing="lookalike"] .lookalike-warning');
@@ -185,6 +196,11 @@ describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip
     assert.ok(box && row && box.x + box.width <= row.x + row.width + 1, `the warning fits its row: ${JSON.stringify({ box, row })}`);
     await page.click('nav [data-view="pair"]');
     await saveScreenshot(page, 'lookalike-picker-narrow');
+    // Settings: this device's own fingerprint (what a paired device shows beside its name), and each contact's.
+    await page.click('nav [data-view="settings"]');
+    assert.equal(await page.textContent('.self-fingerprint .fingerprint'), identityFingerprint(fixture.self.identity));
+    assert.equal(await page.textContent(`.contact[data-identity="${idBob}"] .fingerprint`), bobMark.fingerprint);
+    await saveScreenshot(page, 'contacts-settings-narrow');
     await page.setViewportSize({ width: 1200, height: 800 });
   });
 });

@@ -45,9 +45,11 @@ export function IncomingPairingDialog() {
           <h2 id={titleId}>{pairingTitle(session)}</h2>
           <div className="dialog-body">
             <PairingPeer session={session} />
-            {!isFinalPairingStage(session.stage) ? (
+            {isFinalPairingStage(session.stage) ? null : session.contact !== undefined ? (
+              <p>{session.contact.name} is your contact already: pairing again only renews it.</p>
+            ) : (
               <p>Pair only if you know this device. Paired devices become contacts: they can find each other in Contacts only mode.</p>
-            ) : null}
+            )}
             <PairingSteps session={session} stepId={stepId} />
             {waiting > 0 ? (
               <p className="pairing-queue muted">

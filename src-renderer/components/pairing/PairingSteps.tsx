@@ -92,6 +92,12 @@ export function PairingSteps({ session, stepId }: Props) {
   const { error, busy } = useField(key);
   const ended = isFinalPairingStage(session.stage);
   const showCode = session.code !== null && (session.stage === 'confirm-code' || session.stage === 'waiting-for-peer-confirmation');
+  const lookalike = session.lookalikeOf !== undefined;
+  const reject = (
+    <button type="button" className={lookalike ? 'button button-primary' : 'button'} disabled={busy} onClick={() => void rejectPairing(session.id)}>
+      {session.stage === 'confirm-code' ? 'Reject' : 'Cancel'}
+    </button>
+  );
 
   return (
     <div className="pairing-steps" data-stage={session.stage}>
@@ -101,20 +107,19 @@ export function PairingSteps({ session, stepId }: Props) {
       {showCode ? <PairingCode code={session.code as string} /> : null}
       <ActionError error={error} />
       <div className="row pairing-actions">
+        {/* A device using a contact's name: Reject comes first and takes the focus; pairing is the deliberate choice. */}
+        {lookalike && !ended ? reject : null}
         {session.stage === 'confirm-code' ? (
-          <button type="button" className="button button-primary" disabled={busy} onClick={() => void confirmPairing(session.id)}>
-            Confirm: the codes match
+          <button type="button" className={lookalike ? 'button' : 'button button-primary'} disabled={busy} onClick={() => void confirmPairing(session.id)}>
+            {lookalike ? 'Pair anyway: the codes match' : 'Confirm: the codes match'}
           </button>
         ) : null}
-        {!ended ? (
-          <button type="button" className="button" disabled={busy} onClick={() => void rejectPairing(session.id)}>
-            {session.stage === 'confirm-code' ? 'Reject' : 'Cancel'}
-          </button>
-        ) : (
+        {!lookalike && !ended ? reject : null}
+        {ended ? (
           <button type="button" className="button" data-close onClick={() => void closePairing(session.id)}>
             Close
           </button>
-        )}
+        ) : null}
       </div>
     </div>
   );
