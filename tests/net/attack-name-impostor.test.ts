@@ -64,7 +64,9 @@ describe('a stranger that uses a contact’s name', { skip }, () => {
       (s) => rowsNamed(s, 'Bob').length === 2 && s.pairing.some((p) => p.peerIdentity !== idB && p.direction === 'incoming' && p.code !== null),
       STEP_TIMEOUT_MS,
       'two rows named Bob on A and the stranger’s request',
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nthe stranger said:\n${impostor?.output()}`);
+    });
     const fingerprintB = identityFingerprint(idB)!;
     const real = state.peers.find((p) => p.identity === idB)!;
     const stranger = rowsNamed(state, 'Bob').find((p) => p.identity !== idB)!;

@@ -24,11 +24,12 @@ const port = Number(process.argv[2] ?? 0);
 const name = process.argv[3] ?? 'Impostor';
 const options = JSON.parse(process.argv[4] ?? '{}') as ImpostorOptions;
 const { privateKey } = generateKeyPairSync('ed25519');
+let bound = port; // the port it listens on, as its hello says (known once bound)
 const manager = new LinkManager({
   tls: createTlsIdentity(privateKey),
-  hello: () => ({ metadata: { ...emptyDeviceMetadata(), name, operatingSystem: 'linux', version: '0.1.0', ...options.metadata }, port }),
+  hello: () => ({ metadata: { ...emptyDeviceMetadata(), name, operatingSystem: 'linux', version: '0.1.0', ...options.metadata }, port: bound }),
 });
-const bound = await manager.listen(port);
+bound = await manager.listen(port);
 process.stdout.write(`listening ${bound}\n`);
 process.on('SIGTERM', () => void manager.stop().then(() => process.exit(0)));
 

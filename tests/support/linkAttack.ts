@@ -88,7 +88,7 @@ export async function startImpostor(host: Host, name: string, port = 0, options:
   const start = Date.now();
   while (Date.now() - start < 15_000) {
     const m = /listening (\d+)/.exec(out);
-    if (m) return { child, port: Number(m[1]), output: () => out, stop: () => child.kill('SIGKILL') };
+    if (m) return { child, port: Number(m[1]), output: () => out + err, stop: () => child.kill('SIGKILL') };
     if (child.exitCode !== null) break;
     await sleep(20);
   }

@@ -15,6 +15,8 @@ process.stderr.write('attacker started\n');
 const id = createTlsIdentity(generateKeyPairSync('ed25519').privateKey);
 const hello = encodeFrame({ type: 'hello', version: 1, metadata: { name: 'Attacker', operatingSystem: 'linux', deviceModel: null, version: '1', libraries: [] } });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A pairing flood opens its links this many at a time: the node refuses many handshakes at once from one address. */
+const PAIRING_FLOOD_HANDSHAKES_AT_ONCE = 4;
 
 /** Resolves with ms from `start` to the socket's close (or null when still open at `limitMs`). */
 function closedAfter(socket: Socket, start: number, limitMs: number): Promise<number | null> {
@@ -61,13 +63,7 @@ function tls(identity: TlsIdentity = id): Promise<TLSSocket> {
  * Each request is answered by a nonce (a session the node holds) or a reject; the next request
  * goes out right after a reject (a little later when refused at once, as a patient flooder would).
  */
-async function floodPairing(name: string, untilMs: number, out: PairingFloodResult, held: { now: number }): Promise<void> {
-  let socket: TLSSocket;
-  try {
-    socket = await tls(createTlsIdentity(generateKeyPairSync('ed25519').privateKey));
-  } catch {
-    return; // refused (a link cap): the others carry on
-  }
+async function floodPairing(socket: TLSSocket, name: string, untilMs: number, out: PairingFloodResult, held: { now: number }): Promise<void> {
   out.links++;
   socket.on('error', () => {});
   const send = (message: unknown) => {
@@ -202,7 +198,13 @@ async function run(): Promise<AttackResult> {
       const result: PairingFloodResult = { links: 0, accepted: 0, droppedAfterMs: [], refusedReasons: {}, heldAtOnceMax: 0 };
       const held = { now: 0 };
       const until = start + attack.durationMs;
-      await Promise.all(Array.from({ length: attack.count }, () => floodPairing(attack.name, until, result, held)));
+      // A few handshakes at a time (the node refuses many at once from one address), all links kept.
+      const floods: Array<Promise<void>> = [];
+      for (let i = 0; i < attack.count; i += PAIRING_FLOOD_HANDSHAKES_AT_ONCE) {
+        const batch = Array.from({ length: Math.min(PAIRING_FLOOD_HANDSHAKES_AT_ONCE, attack.count - i) }, () => tls(createTlsIdentity(generateKeyPairSync('ed25519').privateKey)).catch(() => null));
+        for (const socket of await Promise.all(batch)) if (socket) floods.push(floodPairing(socket, attack.name, until, result, held));
+      }
+      await Promise.all(floods);
       return { closedAfterMs: [], pairing: result };
     }
     case 'connection-flood': {
