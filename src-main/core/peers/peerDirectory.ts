@@ -211,8 +211,10 @@ export class PeerDirectory {
 
   /** The row with its standing to the contacts as of now (a remembered row may carry an old one). */
   private withStanding(peer: Peer): Peer {
+    const standing = this.sources.standing?.(peer.identity, peer.name, peer.verified) ?? {};
+    if (!standing.contact && !standing.lookalikeOf && !peer.contact && !peer.lookalikeOf) return peer; // most rows: nothing to copy
     const { contact: _contact, lookalikeOf: _lookalike, ...row } = peer;
-    return { ...row, ...this.sources.standing?.(peer.identity, peer.name, peer.verified) };
+    return { ...row, ...standing };
   }
 
   private verdictOf(e: Peer, identity: string): Verdict | null {

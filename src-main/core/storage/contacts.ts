@@ -13,6 +13,8 @@ export const CONTACTS_FILE = 'contacts.json';
 export const CONTACTS_MAX = 1000;
 /** Names come from other devices; they are cleaned and capped like our own device name. */
 export const CONTACT_NAME_MAX_CHARS = DEVICE_NAME_MAX_CHARS;
+/** Names whose lookalike key is kept (about the listed devices and the contacts; a flood only empties it). */
+const LOOK_KEYS_KEPT_MAX = 4096;
 
 const contactSchema = z.object({
   identity: z.string().refine(isRemoteIdentity, 'not an identity (43 characters of base64)'),
@@ -46,8 +48,10 @@ export type ContactStoreEvents = ListStoreEvents<Contact>;
 
 /** The contacts, in the order they were added. */
 export class ContactStore extends JsonListStore<'contacts', Contact> {
-  /** Contacts by what their stored name looks like (nameLookalikeKey), for the list the store holds now. */
-  private byLook: { of: readonly Contact[]; map: Map<string, Contact> } | null = null;
+  /** Contacts by identity and by what their stored name looks like (nameLookalikeKey), for the list the store holds now. */
+  private index: { of: readonly Contact[]; byIdentity: Map<string, Contact>; byLook: Map<string, Contact> } | null = null;
+  /** nameLookalikeKey of names seen lately: the list is rebuilt often, with the same names each time. */
+  private readonly lookKeys = new Map<string, string>();
 
   static async load(dataDir: string): Promise<ContactStore> {
     const loaded = await loadJsonFile(dataDir, { fileName: CONTACTS_FILE, schema: contactsFileSchema, defaults: () => ({ version: 1 as const, contacts: [] }) });
@@ -71,20 +75,32 @@ export class ContactStore extends JsonListStore<'contacts', Contact> {
    * is neither (the directory warns about impostors on its own).
    */
   standingOf(identity: string | null, name: string, proven: boolean): ContactStanding {
-    const own = identity === null ? undefined : this.items.find((c) => c.identity === identity);
+    if (this.items.length === 0) return {};
+    const { byIdentity, byLook } = this.indexed();
+    const own = identity === null ? undefined : byIdentity.get(identity);
     if (own) return proven ? { contact: markOf(own) } : {};
-    const twin = this.lookalikes().get(nameLookalikeKey(name));
+    const twin = byLook.get(this.lookKey(name));
     return twin ? { lookalikeOf: markOf(twin) } : {};
   }
 
-  private lookalikes(): Map<string, Contact> {
+  private indexed(): { byIdentity: Map<string, Contact>; byLook: Map<string, Contact> } {
     const items = this.items;
-    if (this.byLook?.of !== items) {
-      const map = new Map<string, Contact>();
-      for (const c of items) if (!map.has(nameLookalikeKey(c.name))) map.set(nameLookalikeKey(c.name), c);
-      this.byLook = { of: items, map };
+    if (this.index?.of !== items) {
+      const byLook = new Map<string, Contact>();
+      for (const c of items) if (!byLook.has(this.lookKey(c.name))) byLook.set(this.lookKey(c.name), c);
+      this.index = { of: items, byIdentity: new Map(items.map((c) => [c.identity, c])), byLook };
     }
-    return this.byLook.map;
+    return this.index;
+  }
+
+  private lookKey(name: string): string {
+    let key = this.lookKeys.get(name);
+    if (key === undefined) {
+      if (this.lookKeys.size >= LOOK_KEYS_KEPT_MAX) this.lookKeys.clear();
+      key = nameLookalikeKey(name);
+      this.lookKeys.set(name, key);
+    }
+    return key;
   }
 
   /**
