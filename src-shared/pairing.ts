@@ -11,7 +11,7 @@ export function isFinalPairingStage(stage: PairingStage): boolean {
   return PAIRING_FINAL_STAGES.includes(stage);
 }
 
-export interface PairingSessionState {
+export interface PairingSessionState extends ContactStanding {
   /** This node's id of the session (what confirmPairing / rejectPairing take). */
   id: string;
   /** The identity the link proved for the other device. */
@@ -36,4 +36,29 @@ export interface Contact {
   identity: string;
   name: string;
   addedAt: string;
+}
+
+/** A contact as a device is marked with: the name saved at pairing, and its identity's short fingerprint (identity.ts). */
+export interface ContactMark {
+  name: string;
+  fingerprint: string;
+}
+
+/**
+ * How a device shown to the user stands to the contacts (issue 11): "Verified" says the device
+ * holds its own key, not that it is the Bob the user paired with; these say that. Set by the node
+ * (ContactStore.standingOf) on every row of the list and every pairing session.
+ */
+export interface ContactStanding {
+  /** Set when the identity proven for this device is a contact's: that contact, under its stored name. */
+  contact?: ContactMark;
+  /** Set when this device is not a contact but goes by a contact's stored name: the contact it looks like. */
+  lookalikeOf?: ContactMark;
+}
+
+/** The words that mark a device, the same in every UI and the CLI; null for a device that is neither. */
+export function contactStandingText(standing: ContactStanding): string | null {
+  if (standing.contact) return `Your contact ${standing.contact.name} (${standing.contact.fingerprint})`;
+  if (standing.lookalikeOf) return `Not your contact ${standing.lookalikeOf.name}: a different device using the same name`;
+  return null;
 }

@@ -101,6 +101,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.pairing = new PairingService({
       contacts,
       peerName: (identity) => this.peerNameOf(identity),
+      standing: (identity, name) => contacts.standingOf(identity, name, true),
       timeoutMs: opts.pairingTimeoutMs,
       log: (message) => this.warn(message),
     });
@@ -138,6 +139,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       lostAt: (id) => this.links.lostAt(id),
       verdict: (target) => verifier.verdictFor(target),
       manual: () => this.manualPeers.onlineIdentities(),
+      standing: (identity, name, proven) => this.contacts.standingOf(identity, name, proven),
     });
     this.presence = this.createPresence(verifier);
     this.temporaryEveryone = new TemporaryEveryone({ settings, applyMode: () => this.applyMode(), warn: (message) => this.warn(message) });

@@ -1,6 +1,7 @@
 // What the device list shows, computed from the node's state: pure functions, no DOM and no
 // React, so the components only render and these are tested on their own (tests/unit).
 
+import { identityFingerprint } from '../../src-shared/identity.js';
 import type { Library, Peer } from '../../src-shared/peer.js';
 import { deviceModelKey, type OperatingSystem } from '../../src-shared/peerMetadata.js';
 
@@ -53,9 +54,27 @@ export function deviceModelLabel(model: string | null): string {
   return deviceModelKey(model) === 'other' ? 'Other model' : model;
 }
 
+/**
+ * The name a device is shown under: a contact's is the name stored when the user paired with it
+ * (what the user knows it as, and what a stranger cannot take); any other device's is its own.
+ */
+export function displayName(peer: Peer): string {
+  return peer.contact?.name ?? peer.name;
+}
+
+/** A contact whose device now calls itself something else: that name, to show beside the stored one; else null. */
+export function renamedFrom(peer: Peer): string | null {
+  return peer.contact !== undefined && peer.contact.name !== peer.name && peer.name !== '' ? peer.name : null;
+}
+
+/** The short fingerprint of a device's identity (identity.ts), or null when it claims none. */
+export function fingerprintOf(identity: string | null): string | null {
+  return identity === null ? null : identityFingerprint(identity);
+}
+
 /** The text a filter matches against: what the user sees of a device, and where it is. */
 function searchText(peer: Peer): string {
-  return [peer.name, peer.hostname ?? '', peer.deviceModel ?? '', OS_LABELS[peer.operatingSystem], peer.identity ?? '', ...peer.addresses]
+  return [displayName(peer), peer.name, fingerprintOf(peer.identity) ?? '', peer.hostname ?? '', peer.deviceModel ?? '', OS_LABELS[peer.operatingSystem], peer.identity ?? '', ...peer.addresses]
     .join('\n')
     .toLowerCase();
 }
@@ -72,7 +91,8 @@ export function filterPeers(peers: readonly Peer[], filter: string): readonly Pe
 const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 
 export function sortPeers(peers: readonly Peer[], sort: SortKey): Peer[] {
-  const byName = (a: Peer, b: Peer) => collator.compare(a.name, b.name) || a.id.localeCompare(b.id);
+  // Of devices by one name, the contact first: the one the user means is on top, its lookalikes below.
+  const byName = (a: Peer, b: Peer) => collator.compare(displayName(a), displayName(b)) || Number(b.contact !== undefined) - Number(a.contact !== undefined) || a.id.localeCompare(b.id);
   const copy = [...peers];
   if (sort === 'name') return copy.sort(byName);
   // Most recently seen first; equal times by name so the order does not jump.

@@ -123,10 +123,20 @@ const initialNode: NodeFields = {
   warnings: [],
 };
 
+/** Incoming requests in progress that the user has not closed: the dialog shows one of them at a time. */
+function openIncoming(sessions: readonly PairingSessionState[], dismissed: readonly string[]): PairingSessionState[] {
+  return sessions.filter((s) => s.direction === 'incoming' && !isFinalPairingStage(s.stage) && !dismissed.includes(s.id));
+}
+
 /** The incoming request the dialog should show: the current one while it is listed, else the oldest new one in progress. */
 function nextIncoming(sessions: readonly PairingSessionState[], current: string | null, dismissed: readonly string[]): string | null {
   if (current !== null && sessions.some((s) => s.id === current)) return current;
-  return sessions.find((s) => s.direction === 'incoming' && !isFinalPairingStage(s.stage) && !dismissed.includes(s.id))?.id ?? null;
+  return openIncoming(sessions, dismissed)[0]?.id ?? null;
+}
+
+/** How many more incoming requests wait behind the one the dialog shows (they open one by one). */
+export function incomingWaiting(s: Pick<NearbyState, 'pairing' | 'incomingPairingId' | 'dismissedPairingIds'>): number {
+  return openIncoming(s.pairing, s.dismissedPairingIds).filter((p) => p.id !== s.incomingPairingId).length;
 }
 
 type SetState = StoreApi<NearbyState>['setState'];

@@ -1,6 +1,8 @@
-// Runs in the page before its scripts (performance.test.ts): a fake node speaking the contract
-// through `window.nearby`, the Electron bridge's shape, so the renderer takes it as its transport.
-// `window.__perf` lets the test feed states (`measure`, `start`/`stop`) and read event timings.
+// Runs in the page before its scripts (performance.test.ts, webuiContacts.test.ts): a fake node
+// speaking the contract through `window.nearby`, the Electron bridge's shape, so the renderer takes
+// it as its transport. `window.__perf` lets the test feed states (`measure`, `start`/`stop`) and read
+// event timings. With `window.__fakeNodeState` set, that state is the node's (a fixture), and
+// confirmPairing / rejectPairing move its sessions on as the node would.
 (() => {
   const peerCount = window.__fakeNodePeers ?? 500;
   const listeners = [];
@@ -28,7 +30,7 @@
     lastSeen: new Date(base).toISOString(),
     source: 'mdns',
   }));
-  const state = {
+  const state = window.__fakeNodeState ?? {
     self: { identity: `${'Z'.repeat(42)}A`, name: 'This one', hostname: 'sd-self.local', port: 7373, operatingSystem: 'linux', deviceModel: null, version: '0.1.0' },
     mode: 'everyone',
     everyoneUntil: null,
@@ -42,12 +44,29 @@
     warnings: [],
   };
 
+  const copy = (value) => JSON.parse(JSON.stringify(value)); // a copy, as any transport gives
+  /** What the node does to a session on confirmPairing / rejectPairing; null for other commands. */
+  const pairingCommand = (request) => {
+    const session = state.pairing.find((p) => p.id === request.payload?.sessionId);
+    if (session === undefined) return null;
+    if (request.command === 'rejectPairing') Object.assign(session, { stage: 'rejected', reason: 'You rejected the pairing.' });
+    else if (request.command === 'confirmPairing') session.stage = 'waiting-for-peer-confirmation';
+    else return null;
+    return session;
+  };
+
   window.nearby = {
     send(request) {
+      const session = pairingCommand(request);
       const answer = request.command === 'getState'
-        ? { id: request.id, ok: true, result: JSON.parse(JSON.stringify(state)) } // a copy, as any transport gives
-        : { id: request.id, ok: false, error: { code: 'refused', message: 'fake node' } };
-      setTimeout(() => listeners.forEach((l) => l(answer)), 0);
+        ? { id: request.id, ok: true, result: copy(state) }
+        : session !== null
+          ? { id: request.id, ok: true, result: copy(session) }
+          : { id: request.id, ok: false, error: { code: 'refused', message: 'fake node' } };
+      setTimeout(() => {
+        listeners.forEach((l) => l(answer));
+        if (session !== null) listeners.forEach((l) => l({ event: 'state', payload: copy(state) }));
+      }, 0);
     },
     onMessage(callback) {
       listeners.push(callback);

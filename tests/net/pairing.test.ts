@@ -106,7 +106,8 @@ describe('pairing over the link, through the API', { skip }, () => {
   test('a request nobody confirms times out on both sides, with no contact', async () => {
     // The last session with each other ended (rejected), so a new one may start at once.
     await startPairing(a, idB);
-    const atB = await waitSession(b, idA, (p) => p.code !== null, 'the code on B');
+    // The new request (listed on B once A revealed), not the one that ended before it.
+    const atB = await waitSession(b, idA, (p) => p.stage === 'confirm-code', 'the code on B');
     assert.equal((await b.command('confirmPairing', { sessionId: atB.id })).status, 200); // A never answers
     const atA = await waitSession(a, idB, (p) => p.stage === 'timed-out', 'A times out');
     // Both timers run out within milliseconds of each other; whichever fires first tells the

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Host } from './lan.js';
+import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
 import { REPO_ROOT, sleep } from './nearby.js';
 
 export type Attack = {
@@ -29,7 +30,26 @@ export type Attack = {
    * `limitMs`; a link the node closes is opened again after `reopenAfterMs`.
    */
   | { kind: 'metadata-flood'; count: number; perSecond: number; messageBytes: number; reopenAfterMs: number }
+  /**
+   * Links with fresh keys (hello under `name`), each sending pair-request after pair-request and
+   * never revealing (issue 11, point 3), for `durationMs`. Answers pings, so only pairing ends them.
+   */
+  | { kind: 'pairing-flood'; count: number; durationMs: number; name: string }
 );
+
+/** What the node did with a pairing flood's requests. */
+export interface PairingFloodResult {
+  /** Links whose TLS handshake and hello went through. */
+  links: number;
+  /** Requests answered with a nonce (taken as a session). */
+  accepted: number;
+  /** Per accepted request: ms from the nonce to the node's pair-reject (null: still open at the end). */
+  droppedAfterMs: Array<number | null>;
+  /** Requests refused at once (no nonce), by reason. */
+  refusedReasons: Record<string, number>;
+  /** Most requests of this flood the node held at once (nonce sent, not yet rejected). */
+  heldAtOnceMax: number;
+}
 
 export interface AttackResult {
   /** Per connection: ms until the node closed it, or null when it was still open at the limit. */
@@ -45,12 +65,13 @@ export interface AttackResult {
     /** Messages sent besides hellos (pings, metadata). */
     messagesSent: number;
   };
+  pairing?: PairingFloodResult;
 }
 
 export async function runLinkAttack(host: Host, attack: Attack): Promise<AttackResult> {
   const run = () =>
     host.run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests/support/linkAttackMain.ts'), JSON.stringify(attack)], {
-      timeoutMs: (attack.limitMs ?? 20_000) + 20_000,
+      timeoutMs: (attack.kind === 'pairing-flood' ? attack.durationMs : (attack.limitMs ?? 20_000)) + 20_000,
       cwd: REPO_ROOT,
     });
   let r = await run();
@@ -68,12 +89,21 @@ export async function runLinkAttack(host: Host, attack: Attack): Promise<AttackR
 export interface Impostor {
   child: ChildProcess;
   port: number;
+  /** What it printed so far ("linked <identity>", "pairing <code>"). */
+  output(): string;
   stop(): void;
 }
 
+/** What an impostor does besides listening (impostorMain.ts): dial a node, say a device's metadata, ask to pair. */
+export interface ImpostorOptions {
+  dial?: { host: string; port: number };
+  metadata?: Partial<DeviceMetadata>;
+  pair?: boolean;
+}
+
 /** Starts a link listener with its own key on `host`, calling itself `name`. */
-export async function startImpostor(host: Host, name: string, port = 0): Promise<Impostor> {
-  const child = host.spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests/support/impostorMain.ts'), String(port), name], { cwd: REPO_ROOT });
+export async function startImpostor(host: Host, name: string, port = 0, options: ImpostorOptions = {}): Promise<Impostor> {
+  const child = host.spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests/support/impostorMain.ts'), String(port), name, JSON.stringify(options)], { cwd: REPO_ROOT });
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -81,7 +111,7 @@ export async function startImpostor(host: Host, name: string, port = 0): Promise
   const start = Date.now();
   while (Date.now() - start < 15_000) {
     const m = /listening (\d+)/.exec(out);
-    if (m) return { child, port: Number(m[1]), stop: () => child.kill('SIGKILL') };
+    if (m) return { child, port: Number(m[1]), output: () => out + err, stop: () => child.kill('SIGKILL') };
     if (child.exitCode !== null) break;
     await sleep(20);
   }

@@ -5,8 +5,9 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createTlsIdentity, tlsOptions } from '../../src-main/core/p2p/tlsIdentity.js';
-import { encodeFrame } from '../../src-main/core/p2p/frames.js';
-import type { Attack, AttackResult } from './linkAttack.js';
+import { encodeFrame, FrameDecoder } from '../../src-main/core/p2p/frames.js';
+import type { TlsIdentity } from '../../src-main/core/p2p/tlsIdentity.js';
+import type { Attack, AttackResult, PairingFloodResult } from './linkAttack.js';
 
 const attack = JSON.parse(process.argv[2] ?? '{}') as Attack;
 // The runner tells a process that never got this far (tsx start-up) from an attack that hung.
@@ -16,6 +17,8 @@ const hello = encodeFrame({ type: 'hello', version: 1, metadata: { name: 'Attack
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** metadata-flood: a few distinct big messages, sent in turn. */
 const messages = attack.kind === 'metadata-flood' ? Array.from({ length: 8 }, (_, n) => bigMetadata(id.identity, attack.messageBytes, n)) : [];
+/** A pairing flood opens its links this many at a time: the node refuses many handshakes at once from one address. */
+const PAIRING_FLOOD_HANDSHAKES_AT_ONCE = 4;
 
 /** Resolves with ms from `start` to the socket's close (or null when still open at `limitMs`). */
 function closedAfter(socket: Socket, start: number, limitMs: number): Promise<number | null> {
@@ -119,6 +122,64 @@ function bigMetadata(identity: string, bytes: number, n: number): Buffer {
   return encodeFrame({ type: 'metadata', metadata: { name: `Attacker ${n}`, operatingSystem: 'linux', deviceModel: null, version: '1', libraries } });
 }
 
+/**
+ * One flooding link: a fresh key, a hello, then pair-request after pair-request, never a reveal.
+ * Each request is answered by a nonce (a session the node holds) or a reject; the next request
+ * goes out right after a reject (a little later when refused at once, as a patient flooder would).
+ */
+async function floodPairing(socket: TLSSocket, name: string, untilMs: number, out: PairingFloodResult, held: { now: number }): Promise<void> {
+  out.links++;
+  socket.on('error', () => {});
+  const send = (message: unknown) => {
+    if (!socket.destroyed) socket.write(encodeFrame(message));
+  };
+  send({ type: 'hello', version: 1, metadata: { name, operatingSystem: 'linux', deviceModel: null, version: '1', libraries: [] } });
+  const requests = new Map<string, number | null>(); // request id -> when its nonce came (null: none yet)
+  const request = () => {
+    if (Date.now() >= untilMs || socket.destroyed) return;
+    const requestId = randomBytes(12).toString('base64url');
+    requests.set(requestId, null);
+    send({ type: 'pair-request', requestId, commitment: randomBytes(32).toString('base64') });
+  };
+  const decoder = new FrameDecoder();
+  socket.on('data', (chunk: Buffer) => {
+    let messages: unknown[];
+    try {
+      messages = decoder.push(chunk);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    for (const raw of messages) {
+      const m = raw as { type?: string; n?: number; requestId?: string; reason?: string };
+      if (m.type === 'ping') send({ type: 'pong', n: m.n });
+      if (m.type === 'hello') request();
+      if (typeof m.requestId !== 'string' || !requests.has(m.requestId)) continue;
+      if (m.type === 'pair-nonce') {
+        requests.set(m.requestId, Date.now());
+        out.accepted++;
+        held.now++;
+        out.heldAtOnceMax = Math.max(out.heldAtOnceMax, held.now);
+      } else if (m.type === 'pair-reject') {
+        const nonceAt = requests.get(m.requestId) ?? null;
+        requests.delete(m.requestId);
+        if (nonceAt !== null) {
+          held.now--;
+          out.droppedAfterMs.push(Date.now() - nonceAt);
+          request();
+        } else {
+          const reason = m.reason ?? '';
+          out.refusedReasons[reason] = (out.refusedReasons[reason] ?? 0) + 1;
+          setTimeout(request, 250);
+        }
+      }
+    }
+  });
+  await sleep(Math.max(0, untilMs - Date.now()));
+  for (const nonceAt of requests.values()) if (nonceAt !== null) out.droppedAfterMs.push(null);
+  socket.destroy();
+}
+
 async function run(): Promise<AttackResult> {
   const limit = attack.limitMs ?? 20_000;
   const start = Date.now();
@@ -196,6 +257,19 @@ async function run(): Promise<AttackResult> {
       const result = await closedAfter(s, t0, limit);
       if (trickle) clearInterval(trickle);
       return { closedAfterMs: [result] };
+    }
+    case 'pairing-flood': {
+      const result: PairingFloodResult = { links: 0, accepted: 0, droppedAfterMs: [], refusedReasons: {}, heldAtOnceMax: 0 };
+      const held = { now: 0 };
+      const until = start + attack.durationMs;
+      // A few handshakes at a time (the node refuses many at once from one address), all links kept.
+      const floods: Array<Promise<void>> = [];
+      for (let i = 0; i < attack.count; i += PAIRING_FLOOD_HANDSHAKES_AT_ONCE) {
+        const batch = Array.from({ length: Math.min(PAIRING_FLOOD_HANDSHAKES_AT_ONCE, attack.count - i) }, () => tls(createTlsIdentity(generateKeyPairSync('ed25519').privateKey)).catch(() => null));
+        for (const socket of await Promise.all(batch)) if (socket) floods.push(floodPairing(socket, attack.name, until, result, held));
+      }
+      await Promise.all(floods);
+      return { closedAfterMs: [], pairing: result };
     }
     case 'connection-flood': {
       // Many connections at once, each starting a TLS handshake and then saying nothing.

@@ -18,8 +18,13 @@ export class MemoryChannel extends EventEmitter implements PeerChannel {
   /** When set, called instead of delivering to `peer` (a relay in the middle). */
   intercept: ((message: LinkMessage) => void) | null = null;
 
-  constructor(readonly localIdentity: string, readonly remoteIdentity: string, readonly outgoing: boolean) {
+  /** Where the peer's end seems to be: its own /24 per identity unless a test says otherwise. */
+  readonly remoteAddress: string;
+
+  constructor(readonly localIdentity: string, readonly remoteIdentity: string, readonly outgoing: boolean, remoteAddress?: string) {
     super();
+    const h = createHash('sha256').update(remoteIdentity).digest();
+    this.remoteAddress = remoteAddress ?? `10.${h[0]}.${h[1]}.${(h[2] ?? 0) % 250 + 1}`;
   }
 
   send(message: LinkMessage): void {
@@ -48,9 +53,9 @@ export class MemoryChannel extends EventEmitter implements PeerChannel {
 }
 
 /** Two connected ends: `a` opened the link to `b`. Each end's remoteIdentity is the other's identity. */
-export function channelPair(identityA: string, identityB: string): [MemoryChannel, MemoryChannel] {
-  const a = new MemoryChannel(identityA, identityB, true);
-  const b = new MemoryChannel(identityB, identityA, false);
+export function channelPair(identityA: string, identityB: string, addresses: { a?: string; b?: string } = {}): [MemoryChannel, MemoryChannel] {
+  const a = new MemoryChannel(identityA, identityB, true, addresses.b);
+  const b = new MemoryChannel(identityB, identityA, false, addresses.a);
   a.peer = b;
   b.peer = a;
   return [a, b];

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { CommandError } from '../../src-shared/contract.js';
 import { CONTACTS_FILE, CONTACTS_MAX, ContactStore } from '../../src-main/core/storage/contacts.js';
+import { identityFingerprint } from '../../src-shared/identity.js';
 import { identityFromSeed } from '../support/memoryChannel.js';
 import { useTempDirs } from '../support/tempDirs.js';
 
@@ -84,5 +85,20 @@ describe('ContactStore', () => {
       assert.ok(kept);
       assert.equal(await fsp.readFile(path.join(dir, kept), 'utf8'), content);
     }
+  });
+});
+
+describe('ContactStore.standingOf (issue 11)', () => {
+  test('a proven contact is marked under its stored name and fingerprint; a device that uses that name with another key is its lookalike; an unproven claim of its key is neither', async () => {
+    const store = await ContactStore.load(await freshDir());
+    await store.add(bob, 'Bob');
+    const mark = { name: 'Bob', fingerprint: identityFingerprint(bob)! };
+    assert.deepEqual(store.standingOf(bob, 'Robert now', true), { contact: mark }, 'its own new name changes nothing');
+    assert.deepEqual(store.standingOf(bob, 'Bob', false), {}, 'not proven: the directory warns about impostors itself');
+    assert.deepEqual(store.standingOf(alice, 'bob', true), { lookalikeOf: mark });
+    assert.deepEqual(store.standingOf(null, 'Воb', false), { lookalikeOf: mark }, 'a Cyrillic В and о');
+    assert.deepEqual(store.standingOf(alice, 'Alice', true), {});
+    await store.remove(bob);
+    assert.deepEqual(store.standingOf(alice, 'Bob', true), {}, 'follows the contacts as they are now');
   });
 });

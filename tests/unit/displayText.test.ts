@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DISPLAY_NAME_MAX_CHARS, toDisplayText } from '../../src-shared/displayText.js';
+import { DISPLAY_NAME_MAX_CHARS, nameLookalikeKey, toDisplayText } from '../../src-shared/displayText.js';
 
 describe('toDisplayText', () => {
   test('plain text is unchanged', () => {
@@ -80,5 +80,16 @@ describe('toDisplayText', () => {
   test('the cap applies after cleaning: removed characters do not count', () => {
     const text = '\u202e'.repeat(100) + 'short';
     assert.equal(toDisplayText(text), 'short');
+  });
+});
+
+describe('nameLookalikeKey (issue 11): names a person would take for the same', () => {
+  test('case, spacing, invisible characters, full-width forms and lookalike letters of other scripts do not tell names apart', () => {
+    const bob = nameLookalikeKey('Bob');
+    for (const alike of ['bob', 'BOB', ' Bob ', 'B ob', 'Bo\u200bb', 'Ｂｏｂ', 'Воb', 'Bοb', 'B0b', 'Bob\u202e']) assert.equal(nameLookalikeKey(alike), bob, alike);
+  });
+
+  test('different names stay different', () => {
+    for (const other of ['Bobby', 'Rob', 'Bob 2', 'Alice']) assert.notEqual(nameLookalikeKey(other), nameLookalikeKey('Bob'), other);
   });
 });

@@ -6,6 +6,7 @@ import {
   IDENTITY_TEXT_LENGTH,
   decodeRemoteIdentity,
   encodeRemoteIdentity,
+  identityFingerprint,
   isRemoteIdentity,
   shortIdentity,
 } from '../../src-shared/identity.js';
@@ -107,5 +108,25 @@ describe('remote identity format', () => {
 
   test('shortIdentity gives the first 8 characters', () => {
     assert.equal(shortIdentity('0l9vTOWu+5aJs0cyWxdfJEGtloEepGRAXcEuDeTDRPk'), '0l9vTOWu');
+  });
+});
+
+describe('identity fingerprints (issue 11)', () => {
+  test('10 characters of Crockford base32 (no I, L, O, U) in two groups: the first 50 bits of the key', () => {
+    assert.equal(identityFingerprint(encodeRemoteIdentity(new Uint8Array(32))), '00000-00000');
+    assert.equal(identityFingerprint(encodeRemoteIdentity(new Uint8Array(32).fill(0xff))), 'ZZZZZ-ZZZZZ');
+    // The groups 1, 2, ... 10 of 5 bits: 00001 00010 00011 00100 00101 00110 00111 01000 01001 01010.
+    const key = new Uint8Array(32);
+    key.set([0x08, 0x86, 0x42, 0x98, 0xe8, 0x4a, 0x80]);
+    assert.equal(identityFingerprint(encodeRemoteIdentity(key)), '12345-6789A');
+    for (let i = 0; i < 200; i++) assert.match(identityFingerprint(encodeRemoteIdentity(new Uint8Array(randomBytes(32))))!, /^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/);
+  });
+
+  test('keys that differ in their first 50 bits have different fingerprints; nothing for a malformed identity', () => {
+    const a = new Uint8Array(32);
+    const b = new Uint8Array(32);
+    b[6] = 0x40; // bit 49
+    assert.notEqual(identityFingerprint(encodeRemoteIdentity(a)), identityFingerprint(encodeRemoteIdentity(b)));
+    assert.equal(identityFingerprint('not an identity'), null);
   });
 });

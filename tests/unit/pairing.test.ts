@@ -12,7 +12,14 @@ import { CommandError } from '../../src-shared/contract.js';
 import type { PairingSessionState } from '../../src-shared/pairing.js';
 import { ContactStore } from '../../src-main/core/storage/contacts.js';
 import type { LinkMessage } from '../../src-main/core/p2p/messages.js';
-import { PAIRING_REQUESTS_PER_PEER_MAX, PairingService } from '../../src-main/core/p2p/pairing.js';
+import {
+  PAIRING_INCOMING_PER_ADDRESS_MAX,
+  PAIRING_INCOMING_PER_PREFIX_MAX,
+  PAIRING_INCOMING_SESSIONS_MAX,
+  PAIRING_REQUESTS_PER_PEER_MAX,
+  PairingService,
+  type PairingServiceOptions,
+} from '../../src-main/core/p2p/pairing.js';
 import {
   commitmentMatches,
   encodePairingBytes,
@@ -49,7 +56,7 @@ after(() => {
   for (const s of services) s.close();
 });
 
-async function side(identity: string, opts: { timeoutMs?: number; now?: () => number } = {}): Promise<Side> {
+async function side(identity: string, opts: Partial<Pick<PairingServiceOptions, 'timeoutMs' | 'now' | 'revealDeadlineMs' | 'standing'>> = {}): Promise<Side> {
   const dir = path.join(root, `side${++counter}`);
   await fsp.mkdir(dir);
   const contacts = await ContactStore.load(dir);
@@ -339,7 +346,7 @@ describe('a peer that breaks the protocol', () => {
     assert.deepEqual(bob.contacts.list(), []);
   });
 
-  test('out-of-order, wrong-id and malformed messages end the session with a reason; nothing throws; the next pairing works', async () => {
+  test('out-of-order, wrong-id and malformed messages before the reveal drop the request (never listed), the peer told why; nothing throws; the next pairing works', async () => {
     const cases: Array<[string, (peer: MemoryChannel, bobEnd: MemoryChannel) => void, RegExp]> = [
       ['a confirmation before the code', (peer) => peer.send({ type: 'pair-confirm', requestId: 'request-1' }), /a confirmation before the code was known/],
       ['a nonce to the responder', (peer) => peer.send({ type: 'pair-nonce', requestId: 'request-1', nonce: encodePairingBytes(newPairingNonce()) }), /a nonce out of order/],
@@ -354,13 +361,16 @@ describe('a peer that breaks the protocol', () => {
       act(peer, bobEnd);
       await settle();
       if (what === 'a second request while one runs') {
-        assert.equal(only(bob).stage, 'waiting-for-peer', 'the first goes on');
         assert.deepEqual(bobEnd.sent.at(-1), { type: 'pair-reject', requestId: 'request-3', reason: 'already pairing with this device' });
+        peer.send({ type: 'pair-reveal', requestId: 'request-1', nonce: encodePairingBytes(Buffer.alloc(32)) });
+        await until('the first goes on (its reveal is checked)', () => only(bob).stage === 'failed' && /does not match its commitment/.test(only(bob).reason ?? ''));
         continue;
       }
-      assert.equal(only(bob).stage, 'failed', what);
-      assert.match(only(bob).reason ?? '', reason, what);
-      assert.equal(bobEnd.sent.at(-1)?.type, 'pair-reject', `${what}: the peer is told`);
+      // The user never saw the request: nothing is listed, and the peer learns why it ended.
+      assert.deepEqual(bob.pairing.list(), [], what);
+      const told = bobEnd.sent.at(-1);
+      assert.equal(told?.type, 'pair-reject', `${what}: the peer is told`);
+      assert.match((told as { reason: string }).reason, new RegExp(`^protocol error: ${reason.source}`), what);
     }
     // Junk of every kind: ignored or refused, never a throw out of the listener.
     const { bob, peer, bobEnd } = await responder();
@@ -414,15 +424,18 @@ describe('rate limits', () => {
     const bob = await side(BOB, { now: () => now });
     const [peer, bobEnd] = channelPair(ALICE, BOB);
     bob.pairing.attach(bobEnd);
-    const send = async (n: number) => {
+    const send = async (n: number, reveal = false) => {
       const requestId = `request-${n}`;
-      peer.send({ type: 'pair-request', requestId, commitment: encodePairingBytes(pairingCommitment(newPairingNonce())) });
+      const nonce = newPairingNonce();
+      peer.send({ type: 'pair-request', requestId, commitment: encodePairingBytes(pairingCommitment(nonce)) });
+      await settle();
+      if (reveal) peer.send({ type: 'pair-reveal', requestId, nonce: encodePairingBytes(nonce) });
       await settle();
       return bobEnd.sent.filter((m) => 'requestId' in m && m.requestId === requestId);
     };
     for (let n = 1; n <= PAIRING_REQUESTS_PER_PEER_MAX; n++) {
-      assert.equal((await send(n))[0]?.type, 'pair-nonce', `request ${n} accepted`);
-      const active = bob.pairing.list().find((s) => s.stage === 'waiting-for-peer')!;
+      assert.equal((await send(n, true))[0]?.type, 'pair-nonce', `request ${n} accepted`);
+      const active = bob.pairing.list().find((s) => s.stage === 'confirm-code')!;
       bob.pairing.reject(active.id);
       now += 1000;
     }
@@ -447,5 +460,111 @@ describe('rate limits', () => {
     alice.pairing.start(aliceEnd);
     assert.throws(() => alice.pairing.start(aliceEnd), (e) => e instanceof CommandError && e.code === 'refused' && /already pairing with Bob desktop/.test(e.message));
     assert.throws(() => alice.pairing.confirm('no-such-session'), (e) => e instanceof CommandError && e.code === 'not-found');
+  });
+});
+
+describe('under a flood of requests (issue 11)', () => {
+  const REVEAL_MS = 80;
+  /** A peer at `address` (a fresh key each time: keys cost a flooder nothing), linked to `bob`. */
+  let seed = 0;
+  const flooder = (bob: Side, address: string) => {
+    const [peer, bobEnd] = channelPair(identityFromSeed(`flooder-${++seed}`), BOB, { a: address });
+    bob.pairing.attach(bobEnd);
+    return { peer, bobEnd };
+  };
+  /** Sends a request that is never revealed; resolves to what bob answered (pair-nonce, or pair-reject with its reason). */
+  const ask = async (f: { peer: MemoryChannel; bobEnd: MemoryChannel }) => {
+    f.peer.send({ type: 'pair-request', requestId: 'request-1', commitment: encodePairingBytes(pairingCommitment(newPairingNonce())) });
+    await settle();
+    return f.bobEnd.sent.at(-1);
+  };
+
+  /** What bob answered: 'pair-nonce', or the reason of its pair-reject. */
+  const reason = (m: LinkMessage | undefined) => (m?.type === 'pair-reject' ? m.reason : (m?.type ?? 'nothing'));
+
+  test('a request not revealed by the deadline is dropped: never listed, no change announced, the peer told why', async () => {
+    const bob = await side(BOB, { revealDeadlineMs: REVEAL_MS });
+    let changes = 0;
+    bob.pairing.on('change', () => changes++);
+    const f = flooder(bob, '10.1.1.1');
+    assert.equal((await ask(f))?.type, 'pair-nonce');
+    assert.deepEqual(bob.pairing.list(), [], 'not listed before its reveal: no dialog');
+    await until('dropped', () => f.bobEnd.sent.at(-1)?.type === 'pair-reject', 2000);
+    assert.deepEqual(f.bobEnd.sent.at(-1), { type: 'pair-reject', requestId: 'request-1', reason: 'no reveal within 0.08 s' });
+    assert.deepEqual([bob.pairing.list(), changes], [[], 0]);
+  });
+
+  test('a request revealed in time is listed at once, with the code, and keeps the whole pairing time', async () => {
+    const bob = await side(BOB, { revealDeadlineMs: REVEAL_MS, timeoutMs: 5000 });
+    const alice = await side(ALICE);
+    const [toBob] = link(alice, bob);
+    await toCodes(alice, bob, toBob);
+    await new Promise((r) => setTimeout(r, REVEAL_MS * 3));
+    assert.equal(only(bob).stage, 'confirm-code', 'the reveal deadline no longer applies');
+  });
+
+  test(`at most ${PAIRING_INCOMING_PER_ADDRESS_MAX} per address, ${PAIRING_INCOMING_PER_PREFIX_MAX} per /24 and ${PAIRING_INCOMING_SESSIONS_MAX} in all; the excess is refused at once, with the reason`, async () => {
+    const bob = await side(BOB);
+    const answers: string[] = [];
+    for (let i = 0; i <= PAIRING_INCOMING_PER_ADDRESS_MAX; i++) answers.push(reason(await ask(flooder(bob, '10.2.2.1'))));
+    assert.deepEqual(answers.slice(0, -1), Array(PAIRING_INCOMING_PER_ADDRESS_MAX).fill('pair-nonce'));
+    assert.match(answers.at(-1)!, /^too many pairing requests from your address in progress/);
+    // Other addresses of the same /24 fill the prefix.
+    for (let i = PAIRING_INCOMING_PER_ADDRESS_MAX; i < PAIRING_INCOMING_PER_PREFIX_MAX; i++) assert.equal(reason(await ask(flooder(bob, `10.2.2.${10 + i}`))), 'pair-nonce');
+    assert.match(reason(await ask(flooder(bob, '10.2.2.200'))), /^too many pairing requests from your network in progress/);
+    // Other networks fill the rest.
+    for (let i = PAIRING_INCOMING_PER_PREFIX_MAX; i < PAIRING_INCOMING_SESSIONS_MAX; i++) assert.equal(reason(await ask(flooder(bob, `10.3.${i}.1`))), 'pair-nonce');
+    assert.match(reason(await ask(flooder(bob, '10.99.0.1'))), /^too many pairing requests in progress on this device/);
+    // IPv6: one /64 is one network, whatever the interface identifier.
+    const v6 = await side(BOB);
+    for (let i = 0; i < PAIRING_INCOMING_PER_PREFIX_MAX; i++) assert.equal(reason(await ask(flooder(v6, `2001:db8:0:7::${i + 1}`))), 'pair-nonce');
+    assert.match(reason(await ask(flooder(v6, '2001:db8:0:7:aaaa::1'))), /from your network/);
+    assert.equal(reason(await ask(flooder(v6, '2001:db8:0:8::1'))), 'pair-nonce', 'the next /64 is another network');
+  });
+
+  test('incoming requests never block the user’s own pairing; an unseen request of the same peer gives way to it', async () => {
+    const bob = await side(BOB);
+    for (let i = 0; i < PAIRING_INCOMING_SESSIONS_MAX; i++) assert.equal(reason(await ask(flooder(bob, `10.4.${i}.1`))), 'pair-nonce');
+    assert.match(reason(await ask(flooder(bob, '10.6.0.1'))), /on this device/, 'full of incoming requests');
+    const alice = await side(ALICE);
+    const [, bobToAlice] = link(alice, bob);
+    assert.equal(bob.pairing.start(bobToAlice).direction, 'outgoing');
+    await until('codes on both sides', () => only(alice).code !== null && bob.pairing.list().some((s) => s.code !== null));
+
+    // Mallory asked, and has not revealed: Bob's user never saw it, and pairs with Mallory.
+    const bob2 = await side(BOB);
+    const [malloryEnd, bobToMallory] = channelPair(MALLORY, BOB);
+    bob2.pairing.attach(bobToMallory);
+    malloryEnd.send({ type: 'pair-request', requestId: 'request-m1', commitment: encodePairingBytes(pairingCommitment(newPairingNonce())) });
+    await settle();
+    assert.equal(bob2.pairing.start(bobToMallory).direction, 'outgoing');
+    assert.deepEqual(bobToMallory.sent.find((m) => m.type === 'pair-reject'), { type: 'pair-reject', requestId: 'request-m1', reason: 'the other device started its own pairing' });
+  });
+
+  test('both users press Pair at once while the yielding side is full of incoming requests: the pairing still goes on', async () => {
+    const alice = await side(ALICE);
+    const bob = await side(BOB);
+    const yielding = ALICE > BOB ? alice : bob; // the higher identity takes the other's request instead of its own
+    for (let i = 0; i < PAIRING_INCOMING_SESSIONS_MAX; i++) assert.equal(reason(await ask(flooder(yielding, `10.7.${i}.1`))), 'pair-nonce');
+    const [toBob, toAlice] = link(alice, bob);
+    alice.pairing.start(toBob);
+    bob.pairing.start(toAlice);
+    await until('a code on both sides', () => alice.pairing.list().some((s) => s.code !== null) && bob.pairing.list().some((s) => s.code !== null));
+    assert.equal(alice.pairing.list().find((s) => s.code !== null)?.code, bob.pairing.list().find((s) => s.code !== null)?.code);
+  });
+
+  test('every session says how its peer stands to the contacts', async () => {
+    const mark = { name: 'Bob desktop', fingerprint: 'ABCDE-FGHJK' };
+    const alice = await side(ALICE, { standing: (identity, name) => (identity === BOB ? { contact: mark } : name === 'Bob desktop' ? { lookalikeOf: mark } : {}) });
+    const [toBob] = link(alice, await side(BOB));
+    assert.deepEqual(alice.pairing.start(toBob).contact, mark);
+    const [toMallory] = channelPair(ALICE, MALLORY);
+    NAMES[MALLORY] = 'Bob desktop';
+    try {
+      const session = alice.pairing.start(toMallory);
+      assert.deepEqual([session.contact, session.lookalikeOf], [undefined, mark]);
+    } finally {
+      NAMES[MALLORY] = 'Mallory';
+    }
   });
 });

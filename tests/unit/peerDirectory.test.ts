@@ -181,3 +181,32 @@ describe('PeerDirectory', () => {
     assert.deepEqual(d.rebuild().peers.map((p) => [p.id, p.verified]), [['printer._sd._udp.local', false]]);
   });
 });
+
+describe('PeerDirectory: standing to the contacts (issue 11)', () => {
+  /** X is the contact "Real one"; any other device named alike is its lookalike. */
+  const mark = { name: 'Real one', fingerprint: 'XXXXX-XXXXX' };
+  const withContacts = () => {
+    const { s, api } = sources();
+    const contacts = { has: true };
+    api.standing = (identity, name, proven) => (!contacts.has ? {} : identity === X ? (proven ? { contact: mark } : {}) : name === 'Real one' ? { lookalikeOf: mark } : {});
+    return { s, contacts, d: new PeerDirectory(api) };
+  };
+
+  test('the contact is marked once proven; another key using its name is flagged; an unproven claim of its key is neither', () => {
+    const { s, d } = withContacts();
+    d.setDiscovered([entry({ id: 'x-entry' }), entry({ id: 'y-entry', identity: Y, instance: Y, addresses: ['10.0.0.9'] })]);
+    let rows = d.rebuild().peers;
+    assert.deepEqual(rows.map((p) => [p.identity, p.contact, p.lookalikeOf]), [[X, undefined, undefined], [Y, undefined, mark]], 'X not proven yet: not marked');
+    s.links = [link()];
+    rows = d.rebuild().peers;
+    assert.deepEqual(rows.map((p) => [p.identity, p.verified, p.contact, p.lookalikeOf]), [[X, true, mark, undefined], [Y, false, undefined, mark]]);
+  });
+
+  test('a mark follows the contacts as they are now: a removed contact loses it', () => {
+    const { s, contacts, d } = withContacts();
+    s.links = [link()];
+    assert.deepEqual(d.rebuild().peers[0]?.contact, mark);
+    contacts.has = false;
+    assert.equal(d.rebuild().peers[0]?.contact, undefined);
+  });
+});

@@ -49,6 +49,8 @@ export interface PeerChannel {
   readonly remoteIdentity: string;
   /** True when we opened the connection. */
   readonly outgoing: boolean;
+  /** The peer's IP address (IPv4-mapped made plain): limits per address and prefix count it. */
+  readonly remoteAddress: string;
   send(message: LinkMessage): void;
   on(event: 'message', listener: (message: LinkMessage) => void): this;
   on(event: 'close', listener: () => void): this;

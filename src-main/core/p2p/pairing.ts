@@ -12,13 +12,20 @@
 //
 // Anything out of order, a wrong request id, or a nonce that does not match its commitment ends the
 // session with a reason (and a pair-reject to the peer); nothing a peer sends can throw out of here.
+//
+// Under attack (issue 11): an incoming request is nobody's business until its requester revealed
+// (an honest one reveals as soon as our nonce arrives): until then it is not listed (no dialog, not
+// a relationship that holds a link), and one that does not reveal within the reveal deadline is
+// dropped. Incoming requests are capped per address, per prefix (/24, /64) and in all, apart from
+// the pairings the user starts, which they never block.
 
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { CommandError } from '../../../src-shared/contract.js';
 import { toDisplayText } from '../../../src-shared/displayText.js';
 import { shortIdentity } from '../../../src-shared/identity.js';
-import { isFinalPairingStage, type Contact, type PairingSessionState, type PairingStage } from '../../../src-shared/pairing.js';
+import { isFinalPairingStage, type Contact, type ContactStanding, type PairingSessionState, type PairingStage } from '../../../src-shared/pairing.js';
+import { addressPrefix } from './addressPrefix.js';
 import { ChannelListeners, linkMessageSchema, type LinkMessage, type PeerChannel } from './messages.js';
 import { commitmentMatches, decodePairingBytes, encodePairingBytes, newPairingNonce, pairingCode, pairingCommitment } from './pairingCode.js';
 
@@ -27,8 +34,23 @@ export const PAIRING_TIMEOUT_MS = 60_000;
 /** Incoming requests accepted from one peer per window; more are rejected with a reason. */
 export const PAIRING_REQUESTS_PER_PEER_MAX = 3;
 export const PAIRING_RATE_WINDOW_MS = 60_000;
-/** Sessions in progress at once, all peers together (one per peer at most). */
-export const PAIRING_ACTIVE_SESSIONS_MAX = 16;
+/**
+ * An incoming request whose requester has not revealed its nonce this long after the request is
+ * dropped. An honest initiator reveals the moment our nonce arrives (a round trip: milliseconds on
+ * a LAN, well under a second on a loaded device); one that never does only holds a slot, and for
+ * this long at most.
+ */
+export const PAIRING_REVEAL_DEADLINE_MS = 5_000;
+/** Pairings the user started, in progress at once (one per peer at most): incoming ones never count here. */
+export const PAIRING_OUTGOING_SESSIONS_MAX = 8;
+/** Incoming requests in progress at once, all peers together: more than a person answers in a minute. */
+export const PAIRING_INCOMING_SESSIONS_MAX = 8;
+/** Incoming requests in progress from one address: a host with fresh keys is still one host. */
+export const PAIRING_INCOMING_PER_ADDRESS_MAX = 2;
+/** Incoming requests in progress from one /24 or /64 (addressPrefix.ts): a host takes addresses of its subnet at will. */
+export const PAIRING_INCOMING_PER_PREFIX_MAX = 4;
+/** Peers whose recent requests are remembered for the rate limit before old entries are swept. */
+const RECENT_REQUESTS_SWEEP_AT = 1024;
 /** Ended sessions stay listed for the UI this long, at most this many. */
 export const PAIRING_ENDED_KEPT_MS = 10 * 60_000;
 export const PAIRING_ENDED_KEPT_MAX = 20;
@@ -48,7 +70,11 @@ export interface PairingServiceOptions {
   contacts: ContactSink;
   /** The name to show for a peer (from the peer list or the link's metadata); null when unknown. */
   peerName?: (identity: string) => string | null;
+  /** How the peer stands to the contacts (ContactStore.standingOf; the link proved the identity). */
+  standing?: (identity: string, name: string) => ContactStanding;
   timeoutMs?: number;
+  /** How long an incoming request may wait for its reveal (default PAIRING_REVEAL_DEADLINE_MS; tests). */
+  revealDeadlineMs?: number;
   /** Clock for the rate limit and the times shown (tests). */
   now?: () => number;
   /** Where problems that concern no session go (a failed send, a store error). */
@@ -78,6 +104,8 @@ interface Session {
   addedContact: boolean;
   /** The contact being written, while it is. */
   storing: Promise<void> | null;
+  /** Incoming only: the requester sent its reveal (until then the session is not listed). */
+  revealed: boolean;
 }
 
 type PairMessage = Extract<LinkMessage, { type: `pair-${string}` }>;
@@ -91,6 +119,11 @@ function newRequestId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/** An incoming request whose requester has not revealed yet: not the user's concern so far. */
+function isUnrevealed(s: Session): boolean {
+  return s.direction === 'incoming' && !s.revealed && s.stage === 'waiting-for-peer';
+}
+
 function isPairMessage(message: LinkMessage): message is PairMessage {
   return message.type.startsWith('pair-');
 }
@@ -101,12 +134,14 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
   /** Accepted incoming requests per peer identity, times in ms, within the rate window. */
   private readonly recentRequests = new Map<string, number[]>();
   private readonly timeoutMs: number;
+  private readonly revealDeadlineMs: number;
   private readonly now: () => number;
   private closed = false;
 
   constructor(private readonly opts: PairingServiceOptions) {
     super();
     this.timeoutMs = opts.timeoutMs ?? PAIRING_TIMEOUT_MS;
+    this.revealDeadlineMs = Math.min(opts.revealDeadlineMs ?? PAIRING_REVEAL_DEADLINE_MS, this.timeoutMs);
     this.now = opts.now ?? Date.now;
   }
 
@@ -121,11 +156,13 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
     this.attach(channel);
     const identity = channel.remoteIdentity;
     const busy = this.activeWith(identity);
-    if (busy) {
+    // A request of that peer the user has not seen yet (no reveal) gives way to the user's own.
+    if (busy && isUnrevealed(busy)) this.drop(busy, 'the other device started its own pairing');
+    else if (busy) {
       throw new CommandError('refused', `already pairing with ${busy.peerName}; confirm or reject that first`);
     }
-    if (this.activeCount() >= PAIRING_ACTIVE_SESSIONS_MAX) {
-      throw new CommandError('refused', `${PAIRING_ACTIVE_SESSIONS_MAX} pairings are in progress already; try again in a minute`);
+    if (this.activeCount((s) => s.direction === 'outgoing') >= PAIRING_OUTGOING_SESSIONS_MAX) {
+      throw new CommandError('refused', `${PAIRING_OUTGOING_SESSIONS_MAX} of your pairings are in progress already; finish or cancel one first`);
     }
     const session = this.createSession(channel, 'outgoing', newRequestId(), null);
     this.send(session, { type: 'pair-request', requestId: session.requestId, commitment: encodePairingBytes(pairingCommitment(session.ownNonce)) });
@@ -156,10 +193,13 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
     return this.view(session);
   }
 
-  /** Sessions in progress and those that ended recently, oldest first. */
+  /** Sessions in progress and those that ended recently, oldest first; not incoming requests before their reveal. */
   list(): PairingSessionState[] {
     this.prune();
-    return [...this.sessions.values()].sort((a, b) => a.startedAt - b.startedAt).map((s) => this.view(s));
+    return [...this.sessions.values()]
+      .filter((s) => !isUnrevealed(s))
+      .sort((a, b) => a.startedAt - b.startedAt)
+      .map((s) => this.view(s));
   }
 
   /** Ends every session in progress (the peers are told) and stops listening. */
@@ -206,12 +246,15 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
       return;
     }
     const busy = this.activeWith(identity);
+    // The user's own pairing that yields to the peer's request goes on as that request: no cap holds it back.
+    let yielded = false;
     if (busy) {
       // Both users pressed Pair at once: one request goes on, the same one on both sides.
       const crossed = busy.direction === 'outgoing' && busy.stage === 'waiting-for-peer';
       if (crossed && channel.localIdentity > identity) {
         this.sessions.delete(busy.id);
         this.clearTimer(busy);
+        yielded = true;
       } else {
         refuse(crossed ? 'both devices asked at once; the other request goes on' : 'already pairing with this device');
         return;
@@ -220,12 +263,13 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
     const now = this.now();
     const recent = (this.recentRequests.get(identity) ?? []).filter((t) => now - t < PAIRING_RATE_WINDOW_MS);
     if (recent.length >= PAIRING_REQUESTS_PER_PEER_MAX) {
-      this.recentRequests.set(identity, recent);
+      this.rememberRequests(identity, recent);
       refuse(`too many pairing requests (at most ${PAIRING_REQUESTS_PER_PEER_MAX} a minute); try again later`);
       return;
     }
-    if (this.activeCount() >= PAIRING_ACTIVE_SESSIONS_MAX) {
-      refuse('too many pairings in progress on this device; try again later');
+    const full = yielded ? null : this.incomingLimitReached(channel.remoteAddress);
+    if (full !== null) {
+      refuse(full);
       return;
     }
     const commitment = decodePairingBytes(message.commitment);
@@ -234,10 +278,32 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
       return;
     }
     recent.push(now);
-    this.recentRequests.set(identity, recent);
+    this.rememberRequests(identity, recent);
     const session = this.createSession(channel, 'incoming', message.requestId, commitment);
     this.send(session, { type: 'pair-nonce', requestId: session.requestId, nonce: encodePairingBytes(session.ownNonce) });
-    this.changed();
+    // Not listed until it reveals: nothing changed for the user yet.
+  }
+
+  /** Why one more incoming request from `address` is refused now, or null when it fits. */
+  private incomingLimitReached(address: string): string | null {
+    const prefix = addressPrefix(address);
+    const incoming = [...this.sessions.values()].filter((s) => s.direction === 'incoming' && !isFinalPairingStage(s.stage));
+    if (incoming.filter((s) => s.channel.remoteAddress === address).length >= PAIRING_INCOMING_PER_ADDRESS_MAX) {
+      return `too many pairing requests from your address in progress (at most ${PAIRING_INCOMING_PER_ADDRESS_MAX}); try again later`;
+    }
+    if (incoming.filter((s) => addressPrefix(s.channel.remoteAddress) === prefix).length >= PAIRING_INCOMING_PER_PREFIX_MAX) {
+      return `too many pairing requests from your network in progress (at most ${PAIRING_INCOMING_PER_PREFIX_MAX}); try again later`;
+    }
+    if (incoming.length >= PAIRING_INCOMING_SESSIONS_MAX) return 'too many pairing requests in progress on this device; try again later';
+    return null;
+  }
+
+  /** Keeps a peer's recent request times; peers with none left in the window are swept now and then (fresh keys are free). */
+  private rememberRequests(identity: string, times: number[]): void {
+    this.recentRequests.set(identity, times);
+    if (this.recentRequests.size < RECENT_REQUESTS_SWEEP_AT) return;
+    const now = this.now();
+    for (const [id, list] of this.recentRequests) if (list.every((t) => now - t >= PAIRING_RATE_WINDOW_MS)) this.recentRequests.delete(id);
   }
 
   private onSessionMessage(channel: PeerChannel, message: Exclude<PairMessage, { type: 'pair-request' }>): void {
@@ -272,6 +338,7 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
       }
       case 'pair-reveal': {
         if (session.direction !== 'incoming' || session.stage !== 'waiting-for-peer') return this.violation(session, 'a reveal out of order');
+        session.revealed = true; // matching or not, the user is told what happened from here on
         const peerNonce = decodePairingBytes(message.nonce);
         if (peerNonce === null || session.commitment === null || !commitmentMatches(session.commitment, peerNonce)) {
           this.end(
@@ -289,6 +356,7 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
           responderNonce: session.ownNonce,
         });
         session.stage = 'confirm-code';
+        this.armTimer(session, session.expiresAt - this.now(), () => this.timedOut(session)); // revealed: the user's time starts
         break;
       }
       case 'pair-confirm': {
@@ -357,11 +425,31 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
       timer: null,
       addedContact: false,
       storing: null,
+      revealed: false,
     };
-    session.timer = setTimeout(() => this.timedOut(session), this.timeoutMs);
-    session.timer.unref?.();
+    if (direction === 'incoming') this.armTimer(session, this.revealDeadlineMs, () => this.revealMissed(session));
+    else this.armTimer(session, this.timeoutMs, () => this.timedOut(session));
     this.sessions.set(id, session);
     return session;
+  }
+
+  private armTimer(session: Session, ms: number, fire: () => void): void {
+    this.clearTimer(session);
+    session.timer = setTimeout(fire, Math.max(0, ms));
+    session.timer.unref?.();
+  }
+
+  /** The requester did not reveal in time: dropped, never shown (issue 11: a request that only holds a slot). */
+  private revealMissed(session: Session): void {
+    session.timer = null;
+    if (isUnrevealed(session)) this.drop(session, `no reveal within ${+(this.revealDeadlineMs / 1000).toFixed(2)} s`);
+  }
+
+  /** Forgets an incoming request the user never saw, and tells the peer why (when it is still there to hear it). */
+  private drop(session: Session, tellPeer: string | null): void {
+    this.clearTimer(session);
+    this.sessions.delete(session.id);
+    if (tellPeer !== null) this.sendOn(session.channel, { type: 'pair-reject', requestId: session.requestId, reason: tellPeer });
   }
 
   private timedOut(session: Session): void {
@@ -402,6 +490,10 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
   }
 
   private end(session: Session, stage: Exclude<PairingStage, 'done'>, reason: string, tellPeer: string | null, notify = true): void {
+    if (isUnrevealed(session)) {
+      this.drop(session, tellPeer); // the user never saw it: nothing to show of how it ended
+      return;
+    }
     this.clearTimer(session);
     session.stage = stage;
     session.reason = reason;
@@ -417,7 +509,7 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
 
   private find(sessionId: string): Session {
     const session = this.sessions.get(sessionId);
-    if (!session) throw new CommandError('not-found', 'no such pairing (it may have ended a while ago)');
+    if (!session || isUnrevealed(session)) throw new CommandError('not-found', 'no such pairing (it may have ended a while ago)');
     return session;
   }
 
@@ -431,9 +523,9 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
     return undefined;
   }
 
-  private activeCount(): number {
+  private activeCount(which: (s: Session) => boolean): number {
     let n = 0;
-    for (const s of this.sessions.values()) if (!isFinalPairingStage(s.stage)) n++;
+    for (const s of this.sessions.values()) if (!isFinalPairingStage(s.stage) && which(s)) n++;
     return n;
   }
 
@@ -486,6 +578,7 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
       reason: s.reason,
       startedAt: new Date(s.startedAt).toISOString(),
       expiresAt: new Date(s.expiresAt).toISOString(),
+      ...this.opts.standing?.(s.peerIdentity, s.peerName),
     };
   }
 }

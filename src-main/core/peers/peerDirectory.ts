@@ -12,6 +12,8 @@
 //   its link, or from the proof remembered from before the impostor's records replaced it.
 // - lost: a linked device whose link died and could not be re-dialled leaves the list at once,
 //   until mDNS hears from it again.
+// - standing: every row says whether it is a contact (proven identity, stored name) or uses a
+//   contact's name without being it (issue 11); the contacts' store decides (sources.standing).
 
 import { isRemoteIdentity, shortIdentity } from '../../../src-shared/identity.js';
 import type { Peer } from '../../../src-shared/peer.js';
@@ -20,6 +22,7 @@ import { PEERS_MAX } from '../discovery/constants.js';
 import type { LinkOrigin } from '../p2p/linkManager.js';
 import type { Verdict, VerifyTarget } from './verifier.js';
 import { withListedLibraries, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
+import type { ContactStanding } from '../../../src-shared/pairing.js';
 
 /** The list shows at most this many devices (the discovery table's cap): verified ones first. */
 export const LISTED_PEERS_MAX = PEERS_MAX;
@@ -51,6 +54,8 @@ export interface DirectorySources {
   verdict(target: VerifyTarget): Verdict | null;
   /** Online manual peers: pinned identity -> address. */
   manual(): ReadonlyMap<string, string>;
+  /** A row's standing to the contacts (ContactStore.standingOf); `proven` when the row is verified. None: no contacts. */
+  standing?(identity: string | null, name: string, proven: boolean): ContactStanding;
 }
 
 export interface DirectoryView {
@@ -156,8 +161,10 @@ export class PeerDirectory {
     // A device that left is forgotten: its next endpoint is not measured against the old one.
     for (const identity of [...this.proofs.keys()]) if (!byIdentity.has(identity) && !links.has(identity)) this.proofs.delete(identity);
     const shownContacts = out.filter((p) => p.identity !== null && split.resolved.some((r) => r.identity === p.identity) && p.verified).length;
-    // Each row within its share of the state (PEER_LIBRARIES_LISTED_MAX): a link may carry 1,000 libraries.
-    const peers = this.capped(out).map(withListedLibraries).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    const peers = this.capped(out)
+      .map(withListedLibraries) // each row within its share of the state (PEER_LIBRARIES_LISTED_MAX): a link may carry 1,000 libraries
+      .map((p) => this.withStanding(p))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     this.view = { peers, privateDevices: split.unresolved.length + split.resolved.length - shownContacts, unverified, hijacked, reachable, vouched };
     this.forgetOld();
     return this.view;
@@ -209,6 +216,14 @@ export class PeerDirectory {
       if (target) acc.unverified.set(peer.id, target);
     }
     return rows;
+  }
+
+  /** The row with its standing to the contacts as of now (a remembered row may carry an old one). */
+  private withStanding(peer: Peer): Peer {
+    const standing = this.sources.standing?.(peer.identity, peer.name, peer.verified) ?? {};
+    if (!standing.contact && !standing.lookalikeOf && !peer.contact && !peer.lookalikeOf) return peer; // most rows: nothing to copy
+    const { contact: _contact, lookalikeOf: _lookalike, ...row } = peer;
+    return { ...row, ...standing };
   }
 
   private verdictOf(e: Peer, identity: string): Verdict | null {

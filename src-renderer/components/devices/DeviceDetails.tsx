@@ -1,6 +1,7 @@
 import type { Peer } from '../../../src-shared/peer.js';
-import { deviceModelLabel, formatLastSeen, librariesInCommon, OS_LABELS } from '../../model/peerView.js';
+import { deviceModelLabel, displayName, fingerprintOf, formatLastSeen, librariesInCommon, OS_LABELS, renamedFrom } from '../../model/peerView.js';
 import { useNearby } from '../../store/StoreContext.js';
+import { ContactBadge, Fingerprint } from '../common/ContactStanding.js';
 import { DeviceModelIcon, OsIcon } from '../common/Icons.js';
 import { VerifiedBadge } from '../common/VerifiedBadge.js';
 
@@ -15,11 +16,38 @@ function List({ items, empty }: { items: string[]; empty: string }) {
   );
 }
 
+/** Who this device is to the user: a contact (under the name stored at pairing), or a device using a contact's name. */
+function StandingNote({ peer, fingerprint }: { peer: Peer; fingerprint: string | null }) {
+  if (peer.contact !== undefined) {
+    const renamed = renamedFrom(peer);
+    return (
+      <p className="contact-note">
+        Your contact {peer.contact.name}, paired with this device; fingerprint <Fingerprint value={peer.contact.fingerprint} />.
+        {renamed !== null ? ` It now calls itself “${renamed}”.` : ''}
+      </p>
+    );
+  }
+  if (peer.lookalikeOf === undefined) return null;
+  return (
+    <p className="device-warning lookalike-warning" role="note">
+      Not your contact {peer.lookalikeOf.name}: a different device using the same name. Your contact’s fingerprint is{' '}
+      <Fingerprint value={peer.lookalikeOf.fingerprint} />
+      {fingerprint !== null ? (
+        <>
+          , this device’s is <Fingerprint value={fingerprint} />
+        </>
+      ) : null}
+      . Do not pair with it unless you know whose it is.
+    </p>
+  );
+}
+
 export function DeviceDetails({ peer }: { peer: Peer }) {
   const ownLibraries = useNearby((s) => s.libraries);
   const nowMs = useNearby((s) => s.nowMs);
   const pairWith = useNearby((s) => s.pairWith);
   const common = librariesInCommon(peer, ownLibraries);
+  const fingerprint = fingerprintOf(peer.identity);
   return (
     <section className="details" aria-labelledby="details-title">
       <header className="details-header">
@@ -29,7 +57,7 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
         </span>
         <div>
           <h2 id="details-title" className="details-title">
-            {peer.name}
+            {displayName(peer)}
           </h2>
           <p className="muted">
             {deviceModelLabel(peer.deviceModel)} · {OS_LABELS[peer.operatingSystem]}
@@ -37,9 +65,11 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
           </p>
         </div>
       </header>
-      <p>
+      <p className="badges">
         <VerifiedBadge verified={peer.verified} />
+        <ContactBadge standing={peer} />
       </p>
+      <StandingNote peer={peer} fingerprint={fingerprint} />
       {peer.warning !== undefined ? (
         <p className="device-warning" role="note">
           Warning: this device {peer.warning}. Do not pair with it.
@@ -63,6 +93,8 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
         <dd>
           <List items={peer.interfaces} empty="—" />
         </dd>
+        <dt>Fingerprint</dt>
+        <dd>{fingerprint !== null ? <Fingerprint value={fingerprint} /> : <span className="muted">None</span>}</dd>
         <dt>Identity</dt>
         <dd className="mono break">{peer.identity ?? <span className="muted">Not a valid identity ({peer.instance})</span>}</dd>
         <dt>Found by</dt>

@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import type { Library, Peer } from '../../../src-shared/peer.js';
-import { formatLastSeen, librariesInCommon } from '../../model/peerView.js';
+import { displayName, fingerprintOf, formatLastSeen, librariesInCommon } from '../../model/peerView.js';
+import { ContactBadge, Fingerprint, LookalikeWarning } from '../common/ContactStanding.js';
 import { DeviceModelIcon, OsIcon } from '../common/Icons.js';
 import { VerifiedBadge } from '../common/VerifiedBadge.js';
 
@@ -19,6 +20,8 @@ interface Props {
 /** One device of the list (an option of the listbox); re-renders only when its inputs change. */
 export const DeviceRow = memo(function DeviceRow({ peer, ownLibraries, nowMs, selected, onSelect }: Props) {
   const common = librariesInCommon(peer, ownLibraries);
+  // Where two devices could be taken for one another, each shows its fingerprint.
+  const fingerprint = peer.contact !== undefined || peer.lookalikeOf !== undefined ? fingerprintOf(peer.identity) : null;
   return (
     <li
       id={optionId(peer.id)}
@@ -26,6 +29,7 @@ export const DeviceRow = memo(function DeviceRow({ peer, ownLibraries, nowMs, se
       aria-selected={selected}
       className="device-row"
       data-peer-id={peer.id}
+      data-standing={peer.contact ? 'contact' : peer.lookalikeOf ? 'lookalike' : undefined}
       onClick={() => onSelect(peer.id)}
     >
       <span className="device-icons">
@@ -33,8 +37,18 @@ export const DeviceRow = memo(function DeviceRow({ peer, ownLibraries, nowMs, se
         <OsIcon os={peer.operatingSystem} />
       </span>
       <span className="device-main">
-        <span className="device-name">{peer.name}</span>
+        <span className="device-title">
+          <span className="device-name">{displayName(peer)}</span>
+          <ContactBadge standing={peer} />
+        </span>
+        <LookalikeWarning standing={peer} />
         <span className="device-sub">
+          {fingerprint !== null ? (
+            <>
+              <Fingerprint value={fingerprint} />
+              {' · '}
+            </>
+          ) : null}
           {common.length > 0 ? `Libraries in common: ${common.map((l) => l.name).join(', ')}` : 'No libraries in common'}
         </span>
         {peer.warning !== undefined ? <span className="device-warning">Warning: {peer.warning}</span> : null}

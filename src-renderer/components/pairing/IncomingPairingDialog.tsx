@@ -1,16 +1,19 @@
 // Another device asks to pair (DESIGN §5): a modal dialog, whatever view is open. It shows the
 // code once both devices know it, with Confirm and Reject, and stays to show how it ended until
-// closed. Escape rejects a request in progress, or closes an ended one.
+// closed. Escape rejects a request in progress, or closes an ended one. One request at a time: the
+// dialog says how many more wait, and the next opens once this one is answered or closed.
 
 import { useEffect, useId } from 'react';
 import { isFinalPairingStage } from '../../../src-shared/pairing.js';
+import { incomingWaiting } from '../../store/nearbyStore.js';
 import { useNearby } from '../../store/StoreContext.js';
-import { PairingSteps } from './PairingSteps.js';
+import { PairingPeer, PairingSteps, pairingTitle } from './PairingSteps.js';
 import { useModalDialog } from '../common/useModalDialog.js';
 
 export function IncomingPairingDialog() {
   const session = useNearby((s) => (s.incomingPairingId === null ? null : (s.pairing.find((p) => p.id === s.incomingPairingId) ?? null)));
   const closePairing = useNearby((s) => s.closePairing);
+  const waiting = useNearby(incomingWaiting);
   const ref = useModalDialog(session !== null);
   const titleId = useId();
   const stepId = useId();
@@ -39,12 +42,21 @@ export function IncomingPairingDialog() {
     >
       {session ? (
         <>
-          <h2 id={titleId}>{isFinalPairingStage(session.stage) ? `Pairing with ${session.peerName}` : `${session.peerName} wants to pair`}</h2>
+          <h2 id={titleId}>{pairingTitle(session)}</h2>
           <div className="dialog-body">
-            {!isFinalPairingStage(session.stage) ? (
+            <PairingPeer session={session} />
+            {isFinalPairingStage(session.stage) ? null : session.contact !== undefined ? (
+              <p>{session.contact.name} is your contact already: pairing again only renews it.</p>
+            ) : (
               <p>Pair only if you know this device. Paired devices become contacts: they can find each other in Contacts only mode.</p>
-            ) : null}
+            )}
             <PairingSteps session={session} stepId={stepId} />
+            {waiting > 0 ? (
+              <p className="pairing-queue muted">
+                {waiting === 1 ? '1 more request is waiting' : `${waiting} more requests are waiting`}: the next one shows once you answer or close this
+                one.
+              </p>
+            ) : null}
           </div>
         </>
       ) : null}

@@ -2,9 +2,22 @@
 // shows beside it; requests from other devices come as a dialog (IncomingPairingDialog).
 
 import { useField, useNearby, useVisiblePeers } from '../../store/StoreContext.js';
+import { displayName, fingerprintOf } from '../../model/peerView.js';
+import { ContactBadge, Fingerprint, LookalikeWarning } from '../common/ContactStanding.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 import { DeviceModelIcon, OsIcon } from '../common/Icons.js';
 import { PairingPanel } from './PairingPanel.js';
+
+/** Where two devices could be taken for one another (a contact, a lookalike), each shows its fingerprint. */
+function PickerFingerprint({ identity }: { identity: string | null }) {
+  const fingerprint = fingerprintOf(identity);
+  return fingerprint === null ? null : (
+    <span className="muted picker-fingerprint">
+      {' '}
+      <Fingerprint value={fingerprint} />
+    </span>
+  );
+}
 
 export function PairView() {
   const peers = useVisiblePeers();
@@ -36,7 +49,11 @@ export function PairView() {
                 <input type="radio" name="pair-device" value={p.id} checked={p.id === chosenId} onChange={() => choose(p.id)} />
                 <DeviceModelIcon model={p.deviceModel} />
                 <OsIcon os={p.operatingSystem} />
-                <span className="grow">{p.name}</span>
+                <span className="grow picker-name">
+                  {displayName(p)} <ContactBadge standing={p} />
+                  {p.contact !== undefined || p.lookalikeOf !== undefined ? <PickerFingerprint identity={p.identity} /> : null}
+                  <LookalikeWarning standing={p} />
+                </span>
               </label>
             ))}
           </fieldset>

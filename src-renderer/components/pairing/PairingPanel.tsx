@@ -3,7 +3,7 @@
 
 import { useId } from 'react';
 import type { PairingSessionState } from '../../../src-shared/pairing.js';
-import { PairingSteps } from './PairingSteps.js';
+import { PairingPeer, PairingSteps, pairingTitle } from './PairingSteps.js';
 
 export function PairingPanel({ session }: { session: PairingSessionState }) {
   const titleId = useId();
@@ -11,8 +11,9 @@ export function PairingPanel({ session }: { session: PairingSessionState }) {
   return (
     <section className="card pairing-panel" aria-labelledby={titleId} data-session={session.id}>
       <h2 id={titleId} className="card-title">
-        Pairing with {session.peerName}
+        {pairingTitle(session)}
       </h2>
+      <PairingPeer session={session} />
       <PairingSteps session={session} stepId={stepId} />
     </section>
   );

@@ -2,21 +2,69 @@
 // request dialog): the step it is at, the 6-digit code once both devices know it, and the buttons
 // that step allows. The node decides everything; this only draws its state.
 
+import { identityFingerprint } from '../../../src-shared/identity.js';
 import type { PairingSessionState } from '../../../src-shared/pairing.js';
-import { isFinalPairingStage } from '../../../src-shared/pairing.js';
+import { contactStandingText, isFinalPairingStage } from '../../../src-shared/pairing.js';
 import { useField, useNearby } from '../../store/StoreContext.js';
+import { ContactBadge, Fingerprint } from '../common/ContactStanding.js';
 import { ActionError } from '../common/FieldFeedback.js';
+
+/** The name the other device goes by here: a contact's stored name, else the name it gives (quoted when it copies a contact's). */
+export function pairingPeerName(s: PairingSessionState): string {
+  if (s.contact !== undefined) return s.contact.name;
+  return s.lookalikeOf !== undefined ? `“${s.peerName}”` : s.peerName;
+}
+
+/** A dialog's or panel's title: who asks, or with whom this device pairs. */
+export function pairingTitle(s: PairingSessionState): string {
+  if (s.direction === 'outgoing' || isFinalPairingStage(s.stage)) return `Pairing with ${pairingPeerName(s)}`;
+  if (s.lookalikeOf !== undefined) return `A device calling itself ${pairingPeerName(s)} wants to pair`;
+  return `${pairingPeerName(s)} wants to pair`;
+}
+
+/**
+ * Who the other device is: a contact (badge, fingerprint), a device using a contact's name (a
+ * warning with both fingerprints), or any other device (its fingerprint, which its own Settings show).
+ */
+export function PairingPeer({ session }: { session: PairingSessionState }) {
+  const own = identityFingerprint(session.peerIdentity);
+  if (session.lookalikeOf !== undefined) {
+    return (
+      <p className="device-warning lookalike-warning pairing-peer" role="note">
+        {contactStandingText(session)}. Your contact’s fingerprint is <Fingerprint value={session.lookalikeOf.fingerprint} />
+        {own !== null ? (
+          <>
+            , this device’s is <Fingerprint value={own} />
+          </>
+        ) : null}
+        .
+      </p>
+    );
+  }
+  if (session.contact !== undefined) {
+    return (
+      <p className="pairing-peer">
+        <ContactBadge standing={session} /> Fingerprint <Fingerprint value={session.contact.fingerprint} />
+      </p>
+    );
+  }
+  return own !== null ? (
+    <p className="pairing-peer muted">
+      Its fingerprint: <Fingerprint value={own} />
+    </p>
+  ) : null;
+}
 
 function stepText(s: PairingSessionState): string {
   switch (s.stage) {
     case 'waiting-for-peer':
-      return s.direction === 'outgoing' ? `Waiting for ${s.peerName} to answer…` : `Getting the code from ${s.peerName}…`;
+      return s.direction === 'outgoing' ? `Waiting for ${pairingPeerName(s)} to answer…` : `Getting the code from ${pairingPeerName(s)}…`;
     case 'confirm-code':
-      return s.peerConfirmed ? `${s.peerName} confirmed. Confirm if both screens show this code:` : `Check that ${s.peerName} shows this code:`;
+      return s.peerConfirmed ? `${pairingPeerName(s)} confirmed. Confirm if both screens show this code:` : `Check that ${pairingPeerName(s)} shows this code:`;
     case 'waiting-for-peer-confirmation':
-      return `You confirmed. Waiting for ${s.peerName} to confirm…`;
+      return `You confirmed. Waiting for ${pairingPeerName(s)} to confirm…`;
     case 'done':
-      return `Paired: ${s.peerName} is now a contact.`;
+      return `Paired: ${pairingPeerName(s)} is now a contact.`;
     default:
       return s.reason ?? 'The pairing ended.';
   }
@@ -44,6 +92,12 @@ export function PairingSteps({ session, stepId }: Props) {
   const { error, busy } = useField(key);
   const ended = isFinalPairingStage(session.stage);
   const showCode = session.code !== null && (session.stage === 'confirm-code' || session.stage === 'waiting-for-peer-confirmation');
+  const lookalike = session.lookalikeOf !== undefined;
+  const reject = (
+    <button type="button" className={lookalike ? 'button button-primary' : 'button'} disabled={busy} onClick={() => void rejectPairing(session.id)}>
+      {session.stage === 'confirm-code' ? 'Reject' : 'Cancel'}
+    </button>
+  );
 
   return (
     <div className="pairing-steps" data-stage={session.stage}>
@@ -53,20 +107,19 @@ export function PairingSteps({ session, stepId }: Props) {
       {showCode ? <PairingCode code={session.code as string} /> : null}
       <ActionError error={error} />
       <div className="row pairing-actions">
+        {/* A device using a contact's name: Reject comes first and takes the focus; pairing is the deliberate choice. */}
+        {lookalike && !ended ? reject : null}
         {session.stage === 'confirm-code' ? (
-          <button type="button" className="button button-primary" disabled={busy} onClick={() => void confirmPairing(session.id)}>
-            Confirm: the codes match
+          <button type="button" className={lookalike ? 'button' : 'button button-primary'} disabled={busy} onClick={() => void confirmPairing(session.id)}>
+            {lookalike ? 'Pair anyway: the codes match' : 'Confirm: the codes match'}
           </button>
         ) : null}
-        {!ended ? (
-          <button type="button" className="button" disabled={busy} onClick={() => void rejectPairing(session.id)}>
-            {session.stage === 'confirm-code' ? 'Reject' : 'Cancel'}
-          </button>
-        ) : (
+        {!lookalike && !ended ? reject : null}
+        {ended ? (
           <button type="button" className="button" data-close onClick={() => void closePairing(session.id)}>
             Close
           </button>
-        )}
+        ) : null}
       </div>
     </div>
   );

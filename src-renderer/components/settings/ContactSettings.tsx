@@ -1,18 +1,26 @@
 // The devices this one paired with (DESIGN §5), each with a Remove button that asks first.
 
 import { useState } from 'react';
+import { identityFingerprint } from '../../../src-shared/identity.js';
 import type { Contact } from '../../../src-shared/pairing.js';
 import { useField, useNearby } from '../../store/StoreContext.js';
 import { ConfirmDialog } from '../common/ConfirmDialog.js';
+import { Fingerprint } from '../common/ContactStanding.js';
 import { RemoveButton } from '../common/RemoveButton.js';
 
 function ContactItem({ contact, onRemove }: { contact: Contact; onRemove: (c: Contact) => void }) {
   const { error, busy } = useField(`contact:${contact.identity}`);
   const added = new Date(contact.addedAt);
+  const fingerprint = identityFingerprint(contact.identity);
   return (
     <li className="contact" data-identity={contact.identity}>
       <span className="grow">
         <span className="strong contact-name">{contact.name}</span>{' '}
+        {fingerprint !== null ? (
+          <>
+            <Fingerprint value={fingerprint} />{' '}
+          </>
+        ) : null}
         <span className="muted">
           paired <time dateTime={contact.addedAt}>{Number.isNaN(added.getTime()) ? contact.addedAt : added.toLocaleString()}</time>
         </span>

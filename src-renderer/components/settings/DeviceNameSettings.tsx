@@ -1,9 +1,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { identityFingerprint } from '../../../src-shared/identity.js';
 import { useField, useNearby } from '../../store/StoreContext.js';
+import { Fingerprint } from '../common/ContactStanding.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 
 export function DeviceNameSettings() {
   const saved = useNearby((s) => s.self?.name ?? '');
+  const fingerprint = useNearby((s) => (s.self ? identityFingerprint(s.self.identity) : null));
   const setName = useNearby((s) => s.setName);
   const clearFeedback = useNearby((s) => s.clearFeedback);
   const { error, note, busy } = useField('name');
@@ -46,6 +49,11 @@ export function DeviceNameSettings() {
         </button>
       </div>
       <FieldFeedback id="name-feedback" error={error} note={note} />
+      {fingerprint !== null ? (
+        <p className="help self-fingerprint">
+          This device’s fingerprint is <Fingerprint value={fingerprint} />: paired devices show it beside its name, whatever name it takes.
+        </p>
+      ) : null}
     </form>
   );
 }
