@@ -324,7 +324,7 @@ describe('Responder', () => {
       r.setAdvertisement(ad);
       r.announce();
       await advance(200);
-      const changed = { ...ad, txt: ['v=1', 'n=Changed'] };
+      const changed = { ...ad, txt: [Buffer.from('v=1'), Buffer.from('n=Changed')] };
       r.setAdvertisement(changed);
       r.announce();
       await advance(200);
