@@ -43,11 +43,12 @@ describe('networkOf: caps count per IPv4 /24 and IPv6 /64', () => {
     assert.equal(networkOf('10.1.2.3'), '10.1.2.0/24');
     assert.equal(networkOf('10.1.2.250'), networkOf('10.1.2.3'));
     assert.notEqual(networkOf('10.1.3.3'), networkOf('10.1.2.3'));
-    assert.equal(networkOf('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(networkOf('fe80::1%eth0'), networkOf('fe80::abcd:1234:5678:9abc%eth0'), 'link-local addresses of one interface share it');
     assert.equal(networkOf('fe80::abcd:1234:5678:9abc'), networkOf('FE80:0000::1'));
     assert.equal(networkOf('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
     assert.notEqual(networkOf('2001:db8:1:3::1'), networkOf('2001:db8:1:2::1'));
-    assert.equal(networkOf('::1'), '0:0:0:0::/64');
+    assert.equal(networkOf('::ffff:10.1.2.3'), '10.1.2.0/24', 'an IPv4 peer on our dual-stack port counts in its /24');
+    assert.notEqual(networkOf('::ffff:10.1.3.3'), networkOf('::ffff:10.1.2.3'));
   });
 });
 

@@ -15,7 +15,7 @@
 // Caps count per network (an IPv4 /24, an IPv6 /64), not per address: one host may hold many
 // addresses of its network, and a LAN gives them for free.
 
-import { isIPv4, isIPv6 } from 'node:net';
+import { addressPrefix } from './addressPrefix.js';
 
 /** Links at once, all standings together (each holds a TLS socket and its buffers, about 100 KiB). */
 export const LINKS_MAX = 128;
@@ -46,17 +46,12 @@ export interface LinkSlot {
 
 export type Admission = { admit: true; evict: LinkSlot[] } | { admit: false; reason: string };
 
-/** The network an address belongs to for the caps: its IPv4 /24 or its IPv6 /64 (zone dropped). */
-export function networkOf(address: string): string {
-  const plain = address.replace(/%.*$/, '').toLowerCase();
-  if (isIPv4(plain)) return `${plain.split('.').slice(0, 3).join('.')}.0/24`;
-  if (!isIPv6(plain)) return plain;
-  const [head = '', tail] = plain.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
-}
+/**
+ * The network an address belongs to for the caps: its IPv4 /24 or its IPv6 /64 (addressPrefix.ts,
+ * which pairing's caps use too). An IPv4 peer reaching our dual-stack port shows as ::ffff:a.b.c.d
+ * and counts in its /24, not in one ::/64 with every other IPv4 peer.
+ */
+export const networkOf = addressPrefix;
 
 function oldest(slots: readonly LinkSlot[]): LinkSlot | undefined {
   let found: LinkSlot | undefined;
