@@ -10,6 +10,7 @@ import { NearbyNode } from '../core/node.js';
 import { defaultDataDir } from '../core/storage/dataDir.js';
 import { DiscoveryEngine } from '../core/discovery/engine.js';
 import type { Peer } from '../../src-shared/peer.js';
+import { contactStandingText } from '../../src-shared/pairing.js';
 
 function packageVersion(): string {
   // dist/src-main/server/cli.js when built, src-main/server/cli.ts under tsx: look upwards.
@@ -54,7 +55,9 @@ function fail(message: string): never {
 
 function describePeer(p: Peer): string {
   const where = p.addresses.length > 0 ? `${p.addresses[0]}${p.port !== null ? ` port ${p.port}` : ''}` : 'no address yet';
-  return `${p.name} (${p.operatingSystem}${p.deviceModel ? `, ${p.deviceModel}` : ''}) ${where}${p.identity ? '' : ' [not a valid identity]'}`;
+  // A contact under the name stored at pairing; a device using a contact's name says it is not one.
+  const standing = contactStandingText(p);
+  return `${p.contact?.name ?? p.name} (${p.operatingSystem}${p.deviceModel ? `, ${p.deviceModel}` : ''}) ${where}${p.identity ? '' : ' [not a valid identity]'}${standing ? ` [${standing}]` : ''}`;
 }
 
 /** Calls `onStop` once on SIGINT or SIGTERM; a second signal exits at once. */
@@ -145,7 +148,7 @@ async function serve(cmd: ServeCommand): Promise<void> {
   node.on('state', (s) => {
     const next = new Map(s.peers.map((p) => [p.id, p]));
     for (const [id, p] of next) if (!known.has(id)) out(`+ ${describePeer(p)}`);
-    for (const [id, p] of known) if (!next.has(id)) out(`- ${p.name}`);
+    for (const [id, p] of known) if (!next.has(id)) out(`- ${p.contact?.name ?? p.name}`);
     known = next;
   });
   onSignals(async () => {
