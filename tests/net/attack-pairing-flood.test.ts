@@ -93,7 +93,7 @@ describe('a pairing flood: 16 links that request and never reveal', { skip }, ()
     assert.ok(samples.length > 10, `sampled the state ${samples.length} times`);
     assert.deepEqual(samples.filter((s) => !s.bVerified), [], 'B stays listed and verified throughout');
     assert.deepEqual(samples.filter((s) => s.strangers > 0), [], 'no flooding request is ever listed (no dialog)');
-    console.log(`pairing flood: ${result.links} links, ${result.accepted} requests held and dropped after ${Math.min(...dropped)}-${Math.max(...dropped)} ms, at most ${result.heldAtOnceMax} at once; refused at once: ${JSON.stringify(result.refusedReasons)}`);
+    console.log(`pairing flood: ${result.links} links, ${result.accepted} requests held and dropped after ${Math.min(...dropped)}-${Math.max(...dropped)} ms, at most ${result.heldAtOnceMax} at once, ${result.endedWithLink} ended when the node closed their link; refused at once: ${JSON.stringify(result.refusedReasons)}`);
 
     // After the flood: B is still listed, verified, a contact, and pairable again.
     const after = await a.state();

@@ -45,6 +45,8 @@ export interface PairingFloodResult {
   accepted: number;
   /** Per accepted request: ms from the nonce to the node's pair-reject (null: still open at the end). */
   droppedAfterMs: Array<number | null>;
+  /** Requests held when the node closed their link (its caps make room for newer links). */
+  endedWithLink: number;
   /** Requests refused at once (no nonce), by reason. */
   refusedReasons: Record<string, number>;
   /** Most requests of this flood the node held at once (nonce sent, not yet rejected). */

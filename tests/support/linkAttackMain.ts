@@ -8,6 +8,7 @@ import { createTlsIdentity, tlsOptions } from '../../src-main/core/p2p/tlsIdenti
 import { encodeFrame, FrameDecoder } from '../../src-main/core/p2p/frames.js';
 import type { TlsIdentity } from '../../src-main/core/p2p/tlsIdentity.js';
 import type { Attack, AttackResult, PairingFloodResult } from './linkAttack.js';
+import { PAIRING_REVEAL_DEADLINE_MS } from '../../src-main/core/p2p/pairing.js';
 
 const attack = JSON.parse(process.argv[2] ?? '{}') as Attack;
 // The runner tells a process that never got this far (tsx start-up) from an attack that hung.
@@ -127,7 +128,19 @@ function bigMetadata(identity: string, bytes: number, n: number): Buffer {
  * Each request is answered by a nonce (a session the node holds) or a reject; the next request
  * goes out right after a reject (a little later when refused at once, as a patient flooder would).
  */
-async function floodPairing(socket: TLSSocket, name: string, untilMs: number, out: PairingFloodResult, held: { now: number }): Promise<void> {
+/**
+ * The flood's requests the node holds, by when their nonce came. One whose deadline has (nearly)
+ * passed is not counted: the node dropped it, and its reject may still be on the way on its own
+ * link while a new nonce arrives on another (two TCP connections keep no order between them).
+ */
+const REJECT_IN_FLIGHT_MS = 150;
+function countHeld(held: Map<string, number>, now: number): number {
+  let n = 0;
+  for (const nonceAt of held.values()) if (now - nonceAt < PAIRING_REVEAL_DEADLINE_MS - REJECT_IN_FLIGHT_MS) n++;
+  return n;
+}
+
+async function floodPairing(socket: TLSSocket, name: string, untilMs: number, out: PairingFloodResult, held: Map<string, number>): Promise<void> {
   out.links++;
   socket.on('error', () => {});
   const send = (message: unknown) => {
@@ -135,6 +148,15 @@ async function floodPairing(socket: TLSSocket, name: string, untilMs: number, ou
   };
   send({ type: 'hello', version: 1, metadata: { name, operatingSystem: 'linux', deviceModel: null, version: '1', libraries: [] } });
   const requests = new Map<string, number | null>(); // request id -> when its nonce came (null: none yet)
+  // A link the node closes (the caps make room for newer ones) ends its requests with it.
+  socket.once('close', () => {
+    if (Date.now() >= untilMs) return; // our own close at the end
+    for (const [requestId, nonceAt] of requests) {
+      held.delete(requestId);
+      if (nonceAt !== null) out.endedWithLink++;
+    }
+    requests.clear();
+  });
   const request = () => {
     if (Date.now() >= untilMs || socket.destroyed) return;
     const requestId = randomBytes(12).toString('base64url');
@@ -158,13 +180,13 @@ async function floodPairing(socket: TLSSocket, name: string, untilMs: number, ou
       if (m.type === 'pair-nonce') {
         requests.set(m.requestId, Date.now());
         out.accepted++;
-        held.now++;
-        out.heldAtOnceMax = Math.max(out.heldAtOnceMax, held.now);
+        held.set(m.requestId, Date.now());
+        out.heldAtOnceMax = Math.max(out.heldAtOnceMax, countHeld(held, Date.now()));
       } else if (m.type === 'pair-reject') {
         const nonceAt = requests.get(m.requestId) ?? null;
         requests.delete(m.requestId);
         if (nonceAt !== null) {
-          held.now--;
+          held.delete(m.requestId);
           out.droppedAfterMs.push(Date.now() - nonceAt);
           request();
         } else {
@@ -259,8 +281,8 @@ async function run(): Promise<AttackResult> {
       return { closedAfterMs: [result] };
     }
     case 'pairing-flood': {
-      const result: PairingFloodResult = { links: 0, accepted: 0, droppedAfterMs: [], refusedReasons: {}, heldAtOnceMax: 0 };
-      const held = { now: 0 };
+      const result: PairingFloodResult = { links: 0, accepted: 0, droppedAfterMs: [], endedWithLink: 0, refusedReasons: {}, heldAtOnceMax: 0 };
+      const held = new Map<string, number>();
       const until = start + attack.durationMs;
       // A few handshakes at a time (the node refuses many at once from one address), all links kept.
       const floods: Array<Promise<void>> = [];
