@@ -109,6 +109,23 @@ async function startOnLoopback(host: Host, dataDir: string): Promise<{ child: Ch
   return { child, stdout: () => out };
 }
 
+/**
+ * The issue's goal: throughout an attack, the real peer stays listed, verified and pairable (as the
+ * owner sees it through the API: a getState counts as a look, so verification runs meanwhile).
+ */
+async function assertPeerStaysUsable(host: Host, dataDir: string, identity: string, when: string): Promise<void> {
+  let row: { verified: boolean } | undefined;
+  for (let i = 0; i < 50 && !row?.verified; i++) {
+    if (i > 0) await sleep(100);
+    const state = JSON.parse((await ownerScript(host, dataDir, 'GET', `http://${API}/api/state`)).body) as { peers: Array<{ identity: string | null; verified: boolean }> };
+    row = state.peers.find((p) => p.identity === identity);
+  }
+  assert.ok(row?.verified, `the real peer is listed and verified ${when}: ${JSON.stringify(row)}`);
+  const pairing = await ownerScript(host, dataDir, 'POST', `http://${API}/api/startPairing`, { peerId: identity });
+  assert.equal(pairing.status, 200, `the real peer is pairable ${when}: ${pairing.body.slice(0, 300)}`);
+  await ownerScript(host, dataDir, 'POST', `http://${API}/api/rejectPairing`, { sessionId: (JSON.parse(pairing.body) as { id: string }).id });
+}
+
 describe('attack on the API from the machine itself', { skip }, () => {
   let lan: Lan;
   let host: Host;
@@ -199,6 +216,7 @@ describe('attack on the API from the machine itself', { skip }, () => {
         const r = await ownerScript(host, dataDirA, 'GET', `http://${server}/api/state`);
         assert.equal(r.status, 200, `the owner's GET /api/state on ${server} during the flood: ${r.status} ${r.body.slice(0, 200)}`);
       }
+      await assertPeerStaysUsable(host, dataDirA, identityB, 'during the stream flood');
       const refused = await curl(host, ['-H', `Authorization: Bearer ${token}`, `http://${API}/api/events`]);
       assert.equal(refused.status, 503);
       assert.match(refused.body, /32 event streams/, 'the refusal is a sentence');
