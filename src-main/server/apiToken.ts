@@ -24,7 +24,7 @@ function readOwnToken(file: string): string | null {
   let fd: number;
   try {
     // Never through a symlink: a link planted in the data directory would point us elsewhere.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK); // nor a planted FIFO that would hang the start
   } catch {
     return null; // missing, a symlink (ELOOP), unreadable: made anew
   }
