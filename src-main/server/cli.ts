@@ -187,6 +187,12 @@ export async function main(argv: string[]): Promise<void> {
   }
   switch (cmd.kind) {
     case 'help':
+      if (cmd.missingCommand) {
+        // A script that forgot its command must not read success.
+        process.stderr.write(`sd-nearby: no command given: serve (announce this device and list the others) or browse (listen only)\n\n${cmd.text.endsWith('\n') ? cmd.text : `${cmd.text}\n`}`);
+        process.exitCode = 2;
+        return;
+      }
       process.stdout.write(cmd.text.endsWith('\n') ? cmd.text : `${cmd.text}\n`);
       return;
     case 'version':

@@ -36,7 +36,8 @@ export type CliCommand =
       ui: HostPort | null;
     }
   | { kind: 'browse'; timeoutSeconds: number; json: boolean }
-  | { kind: 'help'; text: string }
+  /** missingCommand: no command at all (a mistake: the usage goes to stderr, exit 2). */
+  | { kind: 'help'; text: string; missingCommand?: true }
   | { kind: 'version' };
 
 /** A mistake in the command line; `message` is one line saying what to change. */
@@ -313,7 +314,8 @@ function collectOptions(command: CommandWithOptions, args: string[]): Map<string
 
 /** help, version, or a mistake before the options; null when `argv` starts with serve or browse. */
 function commandBeforeOptions(argv: string[]): CliCommand | null {
-  if (argv.length === 0 || argv.some((a) => a === '-h' || a === '--help')) return { kind: 'help', text: USAGE };
+  if (argv.length === 0) return { kind: 'help', text: USAGE, missingCommand: true };
+  if (argv.some((a) => a === '-h' || a === '--help')) return { kind: 'help', text: USAGE };
   if (argv.includes('--version')) return { kind: 'version' };
   const command = argv[0] ?? 'help';
   if (command === 'help') return { kind: 'help', text: USAGE };

@@ -74,5 +74,9 @@ describe('persistence and the command line', { skip }, () => {
     const b = await lan.hosts[0]!.run(process.execPath, [CLI, 'browse', '--timeout', 'soon'], { timeoutMs: 10000 });
     assert.equal(b.code, 2);
     assert.match(b.stderr, /--timeout/);
+    const none = await lan.hosts[0]!.run(process.execPath, [CLI], { timeoutMs: 10000 });
+    assert.equal(none.code, 2, 'no command is not a success');
+    assert.match(none.stderr, /^sd-nearby: no command given/);
+    assert.equal(none.stdout, '');
   });
 });

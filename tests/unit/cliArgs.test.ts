@@ -26,10 +26,12 @@ function usageError(argv: string[], message: string | RegExp, env = noEnv): void
 
 describe('help and version', () => {
   test('no arguments, help, -h and --help give the usage', () => {
-    for (const argv of [[], ['help'], ['-h'], ['--help'], ['serve', '--help'], ['browse', '-h'], ['serve', '--prot', '1', '--help']]) {
+    for (const argv of [['help'], ['-h'], ['--help'], ['serve', '--help'], ['browse', '-h'], ['serve', '--prot', '1', '--help']]) {
       const cmd = parseCliArgs(argv, noEnv);
       assert.deepEqual(cmd, { kind: 'help', text: USAGE }, JSON.stringify(argv));
     }
+    // No command at all is a mistake, not a request for help: the usage, but as an error.
+    assert.deepEqual(parseCliArgs([], noEnv), { kind: 'help', text: USAGE, missingCommand: true });
   });
 
   test('the usage lists every command and flag', () => {
