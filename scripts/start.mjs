@@ -24,7 +24,7 @@ function electronBinary() {
 
 const binary = electronBinary();
 if (binary === null) {
-  process.stderr.write(`nearby: no Electron binary on this machine (the electron package was installed without it); use the headless mode instead: ${HEADLESS_HINT}\n`);
+  process.stderr.write(`sd-nearby: no Electron binary on this machine (the electron package was installed without it); use the headless mode instead: ${HEADLESS_HINT}\n`);
   process.exit(1);
 }
 

@@ -29,7 +29,7 @@ test(
     assert.equal(result.stdout, '');
     const lines = result.stderr.split('\n').filter((l) => l !== '');
     assert.equal(lines.length, 1, result.stderr);
-    assert.match(lines[0]!, /no Electron binary/);
+    assert.match(lines[0]!, /^sd-nearby: no Electron binary/, 'the same prefix as the CLI');
     assert.match(lines[0]!, /npx sd-nearby serve --ui 127\.0\.0\.1:7380/);
   },
 );
