@@ -11,6 +11,8 @@ import { defaultDataDir } from '../core/storage/dataDir.js';
 import { DiscoveryEngine } from '../core/discovery/engine.js';
 import type { Peer } from '../../src-shared/peer.js';
 import { contactStandingText } from '../../src-shared/pairing.js';
+import { networkInterfaces } from 'node:os';
+import { bareHost, formatHostPort, isWildcardHost } from './httpGuards.js';
 
 function packageVersion(): string {
   // dist/src-main/server/cli.js when built, src-main/server/cli.ts under tsx: look upwards.
@@ -51,6 +53,25 @@ function pairingTimeoutFromEnv(): { pairingTimeoutMs?: number } {
 function fail(message: string): never {
   process.stderr.write(`sd-nearby: ${message}\n`);
   process.exit(2);
+}
+
+/**
+ * Where a server can be opened: its own address, or, bound to every interface (0.0.0.0, ::), one
+ * address per interface (an IPv4 one first; IPv6 link-local ones left out, no browser opens them),
+ * the machine's outward interfaces first: 0.0.0.0 is not an address another device can open.
+ */
+function reachableUrls(server: ApiServer): Array<{ url: string; where: string }> {
+  if (!isWildcardHost(server.host)) return [{ url: server.url, where: '' }];
+  const ipv6Too = bareHost(server.host) !== '0.0.0.0';
+  const outward: Array<{ url: string; where: string }> = [];
+  const loopback: Array<{ url: string; where: string }> = [];
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    const usable = (list ?? []).filter((i) => i.family === 'IPv4' || (ipv6Too && !i.address.toLowerCase().startsWith('fe80')));
+    const chosen = usable.find((i) => i.family === 'IPv4') ?? usable[0];
+    if (chosen) (chosen.internal ? loopback : outward).push({ url: `http://${formatHostPort(chosen.address, server.port)}`, where: ` (${name})` });
+  }
+  const urls = [...outward, ...loopback];
+  return urls.length > 0 ? urls : [{ url: server.url, where: '' }];
 }
 
 function describePeer(p: Peer): string {
@@ -139,8 +160,8 @@ async function serve(cmd: ServeCommand): Promise<void> {
   out(`p2p port ${state.self.port}, discovery ${state.mode}, data in ${dataDir}`);
   // The UI's address carries the token once, in the fragment (never sent to the server); the
   // page keeps it for the tab and takes it out of the address bar.
-  if (ui) out(`ui ${ui.url}/${ui.token ? `#token=${ui.token}` : ''}`);
-  if (api) out(`api ${api.url}${api.token ? ` (token ${cmd.apiToken !== null ? 'as given' : `in ${apiTokenPath(dataDir)}`})` : ''}`);
+  if (ui) for (const { url, where } of reachableUrls(ui)) out(`ui ${url}/${ui.token ? `#token=${ui.token}` : ''}${where}`);
+  if (api) for (const { url, where } of reachableUrls(api)) out(`api ${url}${where}${api.token ? ` (token ${cmd.apiToken !== null ? 'as given' : `in ${apiTokenPath(dataDir)}`})` : ''}`);
   for (const w of state.warnings) process.stderr.write(`sd-nearby: warning: ${w}\n`);
 
   // A line per device found or lost, for people watching the terminal.

@@ -40,7 +40,8 @@ export function requiresToken(host: string): boolean {
   return !isLoopbackHost(host);
 }
 
-function isWildcardHost(host: string): boolean {
+/** 0.0.0.0 or ::: listening on every interface. */
+export function isWildcardHost(host: string): boolean {
   const h = bareHost(host);
   return h === '0.0.0.0' || h === '::' || h === '0:0:0:0:0:0:0:0';
 }

@@ -66,6 +66,19 @@ describe('persistence and the command line', { skip }, () => {
     await explicit.stop('SIGKILL');
   });
 
+  test('--ui 0.0.0.0 prints an address per interface that others can open, not 0.0.0.0', async () => {
+    const host = lan.hosts[0]!;
+    const node = await startNode(host, { mode: 'disabled', extraArgs: ['--ui', '0.0.0.0:7391'] });
+    try {
+      const lines = node.stdout.split('\n').filter((l) => l.startsWith('ui '));
+      assert.ok(!lines.some((l) => l.includes('0.0.0.0')), `no 0.0.0.0 address: ${lines.join(' | ')}`);
+      assert.match(lines[0] ?? '', new RegExp(`^ui http://${host.ipv4Of()!.replace(/\./g, '\\.')}:7391/#token=[\\w-]{43} \\(eth0\\)$`), 'the LAN address first, with its interface');
+      assert.ok(lines.some((l) => /^ui http:\/\/127\.0\.0\.1:7391\/#token=\S+ \(lo\)$/.test(l)), `and loopback: ${lines.join(' | ')}`);
+    } finally {
+      await node.stop('SIGKILL');
+    }
+  });
+
   test('a bad flag is a one-line error and a non-zero exit', async () => {
     const r = await lan.hosts[0]!.run(process.execPath, [CLI, 'serve', '--prot', '3'], { timeoutMs: 10000 });
     assert.equal(r.code, 2);

@@ -109,7 +109,7 @@ export class NearbyProcess {
 
   /** The web UI's address `serve --ui` printed, with the token in its fragment (what the user opens). */
   get printedUiUrl(): string {
-    const m = /^ui (\S+)$/m.exec(this.out);
+    const m = /^ui (\S+)/m.exec(this.out);
     if (!m?.[1]) throw new Error(`no ui line on ${this.host.name}'s stdout:\n${this.out}`);
     return m[1];
   }
