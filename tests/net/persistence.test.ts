@@ -79,6 +79,20 @@ describe('persistence and the command line', { skip }, () => {
     }
   });
 
+  test('a data directory that cannot be one: a file, or a place nothing can be made (/proc): one line, at once', async () => {
+    const host = lan.hosts[0]!;
+    const file = join(tempDataDir('a-file'), 'not-a-dir');
+    await writeFile(file, 'x');
+    for (const [dir, why] of [[file, /not a directory/], ['/proc/nope', /\/proc\/nope/]] as const) {
+      const r = await host.run(process.execPath, [CLI, 'serve', '--data-dir', dir, '--mode', 'disabled', '--api', 'none'], { timeoutMs: 10000 });
+      assert.notEqual(r.code, 0, `${dir}: refused (${r.code}): ${r.stderr}`);
+      assert.notEqual(r.code, null, `${dir}: exits, does not hang`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `${dir}: one line: ${r.stderr}`);
+      assert.match(r.stderr, why);
+      assert.doesNotMatch(r.stderr, /EEXIST|ENOENT|at \//, `${dir}: a sentence, not a raw error: ${r.stderr}`);
+    }
+  });
+
   test('a bad flag is a one-line error and a non-zero exit', async () => {
     const r = await lan.hosts[0]!.run(process.execPath, [CLI, 'serve', '--prot', '3'], { timeoutMs: 10000 });
     assert.equal(r.code, 2);

@@ -7,6 +7,7 @@
 
 import type { Stats } from 'node:fs';
 import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
 
 export const DIR_MODE = 0o700;
 /** Group- and world-writable bits: set, someone else can change what Nearby believes. */
@@ -47,19 +48,40 @@ function ownershipFix(path: string, stat: Stats, kind: 'directory' | 'file'): st
 }
 
 /**
+ * Makes `dir` (0700) and its missing parents. Not `mkdir -p` (Node's recursive mkdir): where the
+ * parent exists and still nothing can be made in it (/proc, a read-only place), that loops forever
+ * at full CPU instead of failing.
+ */
+async function makeDirectory(dir: string, notADirectory: () => Error): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { mode: DIR_MODE });
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return; // what it is, is checked next
+    if (code === 'ENOTDIR') throw notADirectory();
+    if (code !== 'ENOENT') throw err;
+  }
+  const parent = dirname(dir);
+  const parentExists = await fsp.stat(parent).then(
+    () => true,
+    () => false,
+  );
+  if (parent === dir || parentExists) {
+    throw new UntrustedDataError(`Nearby cannot make its data directory ${dir}: nothing can be created in ${parent}; choose another place with --data-dir`);
+  }
+  await makeDirectory(parent, notADirectory);
+  await makeDirectory(dir, notADirectory);
+}
+
+/**
  * Creates the data directory (0700) when missing, then checks that it is a directory of the
  * user's, writable by nobody else. It may itself be a link to such a directory (a data directory
  * kept on another disk): what counts is the directory it leads to.
  */
 export async function ensurePrivateDataDir(dir: string): Promise<void> {
   const notADirectory = () => new UntrustedDataError(`Nearby cannot use ${dir} as its data directory: it is not a directory; move it away or choose another data directory`);
-  try {
-    await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw notADirectory();
-    throw err;
-  }
+  await makeDirectory(dir, notADirectory);
   const stat = await fsp.stat(dir);
   if (!stat.isDirectory()) throw notADirectory();
   const fix = ownershipFix(dir, stat, 'directory');
