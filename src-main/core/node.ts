@@ -11,6 +11,7 @@ import type { Peer } from '../../src-shared/peer.js';
 import type { DiscoveryMode } from '../../src-shared/discoveryModes.js';
 import { loadOrCreateIdentity, type LoadedIdentity } from './storage/identityKey.js';
 import { ensurePrivateDataDir } from './storage/dataDirTrust.js';
+import { lockDataDir, type DataDirLock } from './storage/dataDirLock.js';
 import { SettingsStore } from './storage/settings.js';
 import { LibraryStore } from './storage/libraries.js';
 import { DiscoveryEngine, hostnameForIdentity } from './discovery/engine.js';
@@ -90,6 +91,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
 
   private constructor(
     private readonly opts: NodeOptions,
+    private readonly dataDirLock: DataDirLock,
     private readonly identity: LoadedIdentity,
     private readonly settings: SettingsStore,
     private readonly libraries: LibraryStore,
@@ -226,13 +228,24 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   static async open(opts: NodeOptions): Promise<NearbyNode> {
     // Only the user may be able to write what the node believes (storage/dataDirTrust.ts).
     await ensurePrivateDataDir(opts.dataDir);
+    // One node per data directory: a second would announce the same identity (storage/dataDirLock.ts).
+    const lock = lockDataDir(opts.dataDir);
+    try {
+      return await NearbyNode.openLocked(opts, lock);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private static async openLocked(opts: NodeOptions, lock: DataDirLock): Promise<NearbyNode> {
     const identity = await loadOrCreateIdentity(opts.dataDir);
     const settings = await SettingsStore.load(opts.dataDir);
     const libraries = await LibraryStore.load(opts.dataDir);
     const contacts = await ContactStore.load(opts.dataDir);
     const broadcastSecret = await BroadcastSecretStore.load(opts.dataDir);
     const contactSecrets = await ContactSecretStore.load(opts.dataDir);
-    const node = new NearbyNode(opts, identity, settings, libraries, contacts, broadcastSecret, contactSecrets);
+    const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, broadcastSecret, contactSecrets);
     const patch: { name?: string; discovery?: DiscoveryMode; everyoneUntil?: null } = {};
     if (opts.name) patch.name = opts.name;
     if (opts.mode) {
@@ -281,6 +294,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     await this.privateEndpoint.close();
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.attention.stop();
+    this.dataDirLock.release(); // last: the directory is free once nothing of this node writes to it
   }
 
   private warn(message: string): void {

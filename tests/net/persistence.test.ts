@@ -93,6 +93,24 @@ describe('persistence and the command line', { skip }, () => {
     }
   });
 
+  test('one node per data directory: a second exits at once naming the first; after a crash the next one starts', async () => {
+    const host = lan.hosts[0]!;
+    const dataDir = tempDataDir('one-node');
+    const first = await startNode(host, { dataDir, mode: 'disabled' });
+    const pid = first.child.pid!;
+    const identity = await first.identity();
+    const second = await host.run(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--mode', 'disabled', '--api', 'none'], { timeoutMs: 10000 });
+    assert.equal(second.code, 2, `refused: ${second.stderr}`);
+    assert.equal(second.stderr.trim().split('\n').length, 1, `one line: ${second.stderr}`);
+    assert.match(second.stderr, new RegExp(`another Nearby node \\(pid ${pid}\\) already runs on the data directory`));
+    assert.equal(second.stdout, '', 'it announced nothing: no identity line');
+    await first.stop('SIGKILL');
+    const after = await startNode(host, { dataDir, mode: 'disabled' });
+    assert.equal(await after.identity(), identity, 'the lock a crash left behind is taken over');
+    await after.stop('SIGTERM');
+    assert.deepEqual(await readdir(dataDir).then((f) => f.filter((n) => n === 'node.lock')), [], 'a node that stops frees the directory');
+  });
+
   test('a bad flag is a one-line error and a non-zero exit', async () => {
     const r = await lan.hosts[0]!.run(process.execPath, [CLI, 'serve', '--prot', '3'], { timeoutMs: 10000 });
     assert.equal(r.code, 2);
