@@ -30,6 +30,8 @@ describe('discovery modes', { skip }, () => {
     ]);
     identity = await subject.identity();
     await observer.waitForState((s) => s.peers.some((p) => p.identity === identity), 3000, 'observer to list subject');
+    // And the other way round: the first test checks that a Contacts only node keeps listing others.
+    await subject.waitForState((s) => s.peers.some((p) => p.name === 'Observer'), 3000, 'subject to list observer');
   });
   after(async () => {
     await Promise.allSettled([subject?.stop('SIGKILL'), observer?.stop('SIGKILL')]);
