@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: builds the desktop app (renderer and Electron bundles) and opens it. Where the
-// electron package has no binary (installed with ELECTRON_SKIP_BINARY_DOWNLOAD, as on the machines
-// this project is built on) it says so in one line, points to the headless mode, and exits 1.
+// `npm start`: builds the desktop app (renderer and Electron bundles) and opens it. Electron's
+// binary is not downloaded at install (.npmrc: no install scripts): the first start fetches it
+// (electron's own install.js). Where it cannot be had (no route to GitHub, as on the machines this
+// project is built on) it says so in one line, points to the headless mode, and exits 1.
 // Arguments after `npm start --` go to the app.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -22,9 +23,18 @@ function electronBinary() {
   }
 }
 
-const binary = electronBinary();
+/** Runs electron's own download (quietly: its failure is a stack trace); the binary, or null. */
+function downloadElectron() {
+  const installer = path.join(root, 'node_modules', 'electron', 'install.js');
+  if (!existsSync(installer)) return null;
+  if (process.stderr.isTTY) process.stderr.write('sd-nearby: downloading Electron (once)...\n');
+  spawnSync(process.execPath, [installer], { cwd: path.dirname(installer), stdio: 'ignore', timeout: 10 * 60_000 });
+  return electronBinary();
+}
+
+const binary = electronBinary() ?? downloadElectron();
 if (binary === null) {
-  process.stderr.write(`sd-nearby: no Electron binary on this machine (the electron package was installed without it); use the headless mode instead: ${HEADLESS_HINT}\n`);
+  process.stderr.write(`sd-nearby: no Electron binary on this machine and none could be downloaded (GitHub unreachable?); use the headless mode instead: ${HEADLESS_HINT}\n`);
   process.exit(1);
 }
 

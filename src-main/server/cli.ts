@@ -137,7 +137,7 @@ async function startServers(cmd: ServeCommand, node: NearbyNode, dataDir: string
 async function serve(cmd: ServeCommand): Promise<void> {
   if (cmd.ui?.socketPath !== undefined) fail('--ui needs HOST:PORT (e.g. --ui 127.0.0.1:7380): browsers cannot open Unix sockets');
   const uiDir = cmd.ui ? rendererDir() : null;
-  if (cmd.ui && uiDir === null) fail('--ui: the web UI is not built; run `npm run build` (or `npm install`) in the project folder first');
+  if (cmd.ui && uiDir === null) fail('--ui: the web UI is not built; run `npm run build` in the project folder first');
   const dataDir = resolve(cmd.dataDir ?? defaultDataDir());
   let node: NearbyNode;
   try {

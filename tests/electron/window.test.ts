@@ -30,12 +30,12 @@ function electronBinary(): string | null {
     const binary = createRequire(import.meta.url)('electron') as unknown;
     return typeof binary === 'string' && existsSync(binary) ? binary : null;
   } catch {
-    return null; // "Electron failed to install correctly": installed with ELECTRON_SKIP_BINARY_DOWNLOAD
+    return null; // "Electron failed to install correctly": installed without its binary (.npmrc: no install scripts)
   }
 }
 
 function skipReason(binary: string | null): string | false {
-  if (binary === null) return 'no Electron binary on this machine (ELECTRON_SKIP_BINARY_DOWNLOAD)';
+  if (binary === null) return 'no Electron binary on this machine (npm start downloads it where GitHub can be reached)';
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'no display for the Electron window (run the tests under xvfb-run)';
   return false;
 }
