@@ -16,6 +16,8 @@ import type { DirectQuestionFailure, Transport } from './transport.js';
 import type { Peer } from '../../../src-shared/peer.js';
 
 /** SD_NEARBY_DEBUG_MDNS=1 logs every packet in and out to stderr (read once: packets are a hot path). */
+/** The QR bit of a DNS header's third byte: set in responses (RFC 1035 §4.1.1). */
+const DNS_QR_BIT = 0x80;
 const DEBUG_MDNS = Boolean(process.env.SD_NEARBY_DEBUG_MDNS);
 
 export interface DiscoveryEngineEvents {
@@ -242,9 +244,16 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
       // Our own multicast comes back to us (loopback): not a message from anyone else.
       const digest = createHash('sha1').update(buffer).digest('base64');
       if (!viaDirectQuery && (this.sentRecently.get(digest) ?? 0) > now - 2000 && this.isOwnAddress(rinfo.address)) return;
+      const iface = interfaceForSource(rinfo.address, this.current);
+      if (!iface) return; // off-link source: RFC 6762 §11
       // A multicast packet reaches every one of our sockets: handle it once. The same bytes
       // again on a socket that already had them are a new packet (a repeated announcement).
-      const dedupeKey = `${rinfo.address}|${rinfo.port}|${digest}`;
+      // A dual-stack responder sends each response to both groups, the same bytes from its IPv4
+      // and its IPv6 address: the records are the same, so the second copy is not handled again
+      // (half the work for every host in a boot storm). Queries stay per source: a question
+      // asked for a unicast answer must get its answer at the address that asked.
+      const isMulticastResponse = rinfo.port === MDNS_PORT && buffer.length > 2 && (buffer[2]! & DNS_QR_BIT) !== 0;
+      const dedupeKey = isMulticastResponse ? `${iface.name}|${digest}` : `${rinfo.address}|${rinfo.port}|${digest}`;
       const seen = this.recent.get(dedupeKey);
       if (seen && seen.at > now - DUPLICATE_PACKET_WINDOW_MS && !seen.sockets.has(receiver)) {
         seen.sockets.add(receiver);
@@ -252,8 +261,6 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
       }
       this.recent.set(dedupeKey, { at: now, sockets: new Set([receiver]) });
       if (this.recent.size > 4096) for (const [k, v] of this.recent) if (v.at < now - DUPLICATE_PACKET_WINDOW_MS) this.recent.delete(k);
-      const iface = interfaceForSource(rinfo.address, this.current);
-      if (!iface) return; // off-link source: RFC 6762 §11
       const msg = decodeMessage(buffer);
       if (DEBUG_MDNS) console.error(Date.now() % 100000, 'mdns <-', rinfo.address, rinfo.port, viaDirectQuery ? 'direct' : '', JSON.stringify(msg));
       if (!msg) return;
