@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session, type WebContents } from 'electron';
 import { NearbyNode } from '../core/node.js';
+import { preferBaselineCompiler } from '../core/runtimeTuning.js';
 import { attachIpcBridge, isAppPageUrl, type AttachedIpc } from './ipc.js';
 import { launchOptionsFromEnv } from './launchOptions.js';
 
@@ -179,6 +180,7 @@ async function start(): Promise<void> {
   await app.whenReady();
   lockDownSession();
   const version = typeof NEARBY_VERSION === 'string' ? NEARBY_VERSION : app.getVersion();
+  preferBaselineCompiler();
   let opened: NearbyNode;
   try {
     opened = await NearbyNode.open({ dataDir: options.dataDir, version, mode: options.mode });

@@ -9,6 +9,7 @@ import { apiTokenPath, loadOrCreateApiToken } from './apiToken.js';
 import { NearbyNode } from '../core/node.js';
 import { defaultDataDir } from '../core/storage/dataDir.js';
 import { DiscoveryEngine } from '../core/discovery/engine.js';
+import { preferBaselineCompiler } from '../core/runtimeTuning.js';
 import type { Peer } from '../../src-shared/peer.js';
 import { contactStandingText } from '../../src-shared/pairing.js';
 import { networkInterfaces } from 'node:os';
@@ -220,8 +221,10 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${packageVersion()}\n`);
       return;
     case 'serve':
+      preferBaselineCompiler();
       return serve(cmd);
     case 'browse':
+      preferBaselineCompiler();
       return browse(cmd);
   }
 }
