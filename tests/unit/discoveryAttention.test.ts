@@ -203,6 +203,28 @@ describe('liveness by attention (issue 9)', () => {
     lan.browser.stop();
   });
 
+  test('nobody looking: the table is walked when it changed or something in it falls due, not every second', () => {
+    const lan = new FakeLan();
+    lan.browser.start();
+    lan.browser.setLooking(false);
+    const cache = (lan.browser as unknown as { cache: { expire: (...args: unknown[]) => unknown } }).cache;
+    let walks = 0;
+    const expire = cache.expire.bind(cache);
+    cache.expire = (...args: unknown[]) => {
+      walks++;
+      return expire(...args);
+    };
+    const peers = Array.from({ length: 20 }, (_, i) => lan.addPeer(i));
+    advance(500);
+    for (const p of peers) lan.announce(p);
+    advance(5 * 60_000);
+    // Once after the announcements, then when the SRV and address records run out (120 s):
+    // not 300 walks, one a second.
+    assert.ok(walks <= 10, `${walks} walks of the table in 5 idle minutes`);
+    assert.ok(lan.browser.peers().every((p) => p.port === null && p.addresses.length === 0), 'what ran out was still taken out on time');
+    lan.browser.stop();
+  });
+
   test('looking (the default): every peer is asked directly every 2-3 s, legacy unicast without QU, under one packet per peer per second', () => {
     const lan = new FakeLan();
     lan.browser.start();

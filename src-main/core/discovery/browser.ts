@@ -48,6 +48,13 @@ export class Browser extends EventEmitter<BrowserEvents> {
   private mayName: (label: string) => boolean = () => true;
   /** When the whole service was last asked with no known answers (askWholeService). */
   private lastWholeServiceQuestionAt = 0;
+  /**
+   * While nobody looks, the tick walks the table (lifetimes, refresh points) only when the table
+   * changed since its last walk or something in it falls due: an idle node with 49 peers walked
+   * every record once a second, most of what it spent idle.
+   */
+  private walkedVersion = -1;
+  private nextWalkAt = 0;
 
   constructor(private readonly transport: Transport, private readonly ownLabel: () => string | null, maxPeers = PEERS_MAX) {
     super();
@@ -68,6 +75,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
     if (looking === this.prober.isLooking) return;
     const now = Date.now();
     this.prober.setLooking(looking, now);
+    this.nextWalkAt = 0;
     if (this.running) this.startTicking();
     if (!looking || !this.running) return;
     // Where some peers may not be named, whether anything of theirs is missing (records of
@@ -80,6 +88,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
   /** Which instances a multicast question may name; of the others, the whole service is asked instead. */
   setQuestionsMayName(mayName: (instanceLabel: string) => boolean): void {
     this.mayName = mayName;
+    this.nextWalkAt = 0;
   }
 
   private startTicking(): void {
@@ -284,6 +293,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
   setMonitored(key: string, monitored: boolean): void {
     const now = Date.now();
     this.prober.setMonitored(key, monitored, now);
+    this.nextWalkAt = 0;
     if (monitored) {
       const entry = this.cache.get(key);
       if (entry) entry.vouched = true;
@@ -308,16 +318,20 @@ export class Browser extends EventEmitter<BrowserEvents> {
    * and such peers' records count alike, linked or not: when we ask must not tell whom we have no
    * link to either (everyone answers, so their records are renewed together and fall due together).
    */
-  private refreshRecords(now: number): void {
+  /** Asks for what reached a refresh point; returns when the next one is (Infinity if none). */
+  private refreshRecords(now: number): number {
     const due = new Map<string, MdnsQuestion[]>();
     let ptrDue = false;
     let wholeServiceDue = false;
+    let nextAt = Infinity;
     for (const entry of this.cache.values()) {
       const named = this.mayName(entry.label);
       if (named && this.prober.isMonitored(entry.key)) continue;
       for (const [type, record] of [['PTR', entry.ptr], ['SRV', entry.srv], ['TXT', entry.txt]] as const) {
         if (!record || record.ttlMs < REFRESH_TTL_MIN_MS || (type !== 'PTR' && !this.prober.isLooking)) continue;
-        if (!this.refreshPointPassed(`${entry.key}|${type}`, record, now)) continue;
+        const passed = this.refreshPointPassed(`${entry.key}|${type}`, record, now);
+        nextAt = Math.min(nextAt, this.nextRefreshPointAt(`${entry.key}|${type}`, record));
+        if (!passed) continue;
         if (type === 'PTR' || !named) {
           ptrDue ||= type === 'PTR';
           wholeServiceDue ||= type !== 'PTR';
@@ -333,6 +347,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
     if (wholeServiceDue) this.askWholeService(now);
     else if (ptrDue) this.queryPtr(now, false);
     this.multicastQuestions(due);
+    return nextAt;
   }
 
   /** Whether one of the record's refresh points (REFRESH_POINTS, plus its jitter) has just passed. */
@@ -347,6 +362,13 @@ export class Browser extends EventEmitter<BrowserEvents> {
     return true;
   }
 
+  /** When the record's next refresh point comes (Infinity after the last). */
+  private nextRefreshPointAt(id: string, record: { expiresAt: number; ttlMs: number }): number {
+    const r = this.refresh.get(id);
+    const point = r ? REFRESH_POINTS[r.step] : undefined;
+    return r && point !== undefined ? record.expiresAt - record.ttlMs * (1 - (point + r.jitter)) : Infinity;
+  }
+
   private drop(key: string): void {
     this.prober.forget(key);
     this.askedAt.delete(key);
@@ -355,6 +377,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
 
   private tick(): void {
     const now = Date.now();
+    if (!this.prober.isLooking && this.cache.version === this.walkedVersion && now < this.nextWalkAt) return;
     const gone = this.cache.expire(now, this.prober.monitoredKeys);
     for (const key of gone) {
       this.prober.forget(key);
@@ -364,7 +387,8 @@ export class Browser extends EventEmitter<BrowserEvents> {
     // Entries evicted by the table's caps leave their timers' bookkeeping behind: forget it.
     for (const key of this.askedAt.keys()) if (!this.cache.get(key)) this.askedAt.delete(key);
     for (const key of this.refresh.keys()) if (!this.cache.get(key.slice(0, key.lastIndexOf('|')))) this.refresh.delete(key);
-    this.refreshRecords(now);
+    const nextRefreshAt = this.refreshRecords(now);
+    let overflowDueAt = Infinity;
     if (this.cache.overflowed > this.overflowReported) {
       this.overflowReported = this.cache.overflowed;
       this.lastOverflowAt = now;
@@ -376,6 +400,9 @@ export class Browser extends EventEmitter<BrowserEvents> {
       this.lastOverflowRequeryAt = now;
       this.restartQueries();
     }
+    if (this.lastOverflowAt > 0) overflowDueAt = Math.max(this.lastOverflowAt + OVERFLOW_QUIET_MS, this.lastOverflowRequeryAt + OVERFLOW_REQUERY_MIN_INTERVAL_MS);
     this.prober.tick(now);
+    this.walkedVersion = this.cache.version;
+    this.nextWalkAt = Math.min(this.cache.nextExpiryAt, nextRefreshAt, overflowDueAt);
   }
 }

@@ -56,11 +56,19 @@ export class PeerCache {
   private readonly perSource = new Map<string, number>();
   /** How many entries were refused or evicted because of the caps (for a warning). */
   overflowed = 0;
+  /** When the next record or address runs out, as of the last expire() (entries it held aside excepted). */
+  nextExpiryAt = 0;
+  private changes = 0;
 
   constructor(private readonly ownLabel: () => string | null, private readonly maxPeers: number) {}
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Moves with every change to what the table holds: entries, records, lifetimes, addresses. */
+  get version(): number {
+    return this.changes;
   }
 
   get(key: string): CacheEntry | undefined {
@@ -74,6 +82,7 @@ export class PeerCache {
   delete(key: string): boolean {
     const entry = this.entries.get(key);
     if (!entry) return false;
+    this.changes++;
     this.entries.delete(key);
     const n = (this.perSource.get(entry.createdBy) ?? 1) - 1;
     if (n <= 0) this.perSource.delete(entry.createdBy);
@@ -82,6 +91,7 @@ export class PeerCache {
   }
 
   clear(): void {
+    this.changes++;
     this.entries.clear();
     this.perSource.clear();
     this.hosts.clear();
@@ -117,6 +127,7 @@ export class PeerCache {
         if (oldest) this.delete(oldest.key);
         this.overflowed++;
       }
+      this.changes++;
       entry = { key, label, createdBy: createFrom, ptr: null, srv: null, txt: null, heardOn: new Map(), firstSeen: now, lastSeen: now, vouched: false };
       this.entries.set(key, entry);
       this.perSource.set(createFrom, (this.perSource.get(createFrom) ?? 0) + 1);
@@ -129,6 +140,7 @@ export class PeerCache {
    * entries it touched, and of those for which it carried a goodbye (TTL 0).
    */
   apply(records: MdnsRecord[], iface: string, source: string, now: number): { touched: Set<string>; goodbyes: Set<string>; changed: boolean } {
+    this.changes++; // lifetimes move with every response, if nothing else
     const touched = new Set<string>();
     const goodbyes = new Set<string>();
     let changed = false;
@@ -213,6 +225,7 @@ export class PeerCache {
   renew(key: string, now: number, fraction: number): void {
     const entry = this.entries.get(key);
     if (!entry) return;
+    this.changes++;
     for (const r of [entry.ptr, entry.srv, entry.txt]) if (r) r.expiresAt = Math.max(r.expiresAt, now + r.ttlMs * fraction);
     const host = entry.srv ? this.hosts.get(entry.srv.target.toLowerCase()) : undefined;
     if (!host || !entry.srv) return;
@@ -227,6 +240,7 @@ export class PeerCache {
   expire(now: number, held: ReadonlySet<string> = new Set()): string[] {
     const gone: string[] = [];
     const heldHosts = new Set<string>();
+    let next = Infinity;
     for (const entry of this.entries.values()) {
       if (held.has(entry.key)) {
         if (entry.srv) heldHosts.add(entry.srv.target.toLowerCase());
@@ -236,16 +250,21 @@ export class PeerCache {
       if (entry.srv && entry.srv.expiresAt <= now) entry.srv = null;
       if (entry.txt && entry.txt.expiresAt <= now) entry.txt = null;
       if (!entry.ptr && !entry.srv && !entry.txt) gone.push(entry.key);
+      for (const r of [entry.ptr, entry.srv, entry.txt]) if (r && r.expiresAt < next) next = r.expiresAt;
     }
     for (const key of gone) this.delete(key);
     for (const [host, h] of this.hosts) {
       if (heldHosts.has(host)) continue;
       for (const [iface, addrs] of h.byInterface) {
-        for (const [a, exp] of addrs) if (exp <= now) addrs.delete(a);
+        for (const [a, exp] of addrs) {
+          if (exp <= now) addrs.delete(a);
+          else if (exp < next) next = exp;
+        }
         if (addrs.size === 0) h.byInterface.delete(iface);
       }
       if (h.byInterface.size === 0) this.hosts.delete(host);
     }
+    this.nextExpiryAt = next;
     return gone;
   }
 
