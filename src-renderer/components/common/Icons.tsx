@@ -3,7 +3,7 @@
 // its system and model in words beside the system's icon (DeviceKind), never an icon alone.
 
 import type { OperatingSystem } from '../../../src-shared/peerMetadata.js';
-import { deviceIconFor, deviceKindWords, deviceModelLabel, OS_LABELS } from '../../model/peerView.js';
+import { deviceIconFor, deviceKindWords, deviceModelLabel } from '../../model/peerView.js';
 import { deviceIconUrl, osIconUrl } from '../../icons/iconUrls.js';
 
 function MaskIcon({ url, label, name, kind }: { url: string; label: string | null; name: string; kind: 'os' | 'device' }) {
@@ -14,11 +14,12 @@ function MaskIcon({ url, label, name, kind }: { url: string; label: string | nul
   return <span className={`icon icon-${kind}`} role="img" aria-label={label} title={label} data-icon={name} style={style} />;
 }
 
-export function OsIcon({ os, labelled = true }: { os: OperatingSystem; labelled?: boolean }) {
-  return <MaskIcon kind="os" url={osIconUrl(os)} label={labelled ? OS_LABELS[os] : null} name={os} />;
+/** The system's icon beside its name in words (DeviceKind): decoration, the words say it. */
+function OsIcon({ os }: { os: OperatingSystem }) {
+  return <MaskIcon kind="os" url={osIconUrl(os)} label={null} name={os} />;
 }
 
-export function DeviceModelIcon({ model }: { model: string | null }) {
+function DeviceModelIcon({ model }: { model: string | null }) {
   const name = deviceIconFor(model);
   return <MaskIcon kind="device" url={deviceIconUrl(name)} label={deviceModelLabel(model)} name={name} />;
 }
@@ -37,7 +38,7 @@ export function DeviceKind({ os, model, className = '' }: { os: OperatingSystem;
   const words = deviceKindWords(os, model);
   return (
     <span className={`device-kind ${className}`.trim()} title={words}>
-      <OsIcon os={os} labelled={false} />
+      <OsIcon os={os} />
       <span className="device-kind-words">{words}</span>
     </span>
   );

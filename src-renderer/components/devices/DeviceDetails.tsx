@@ -69,7 +69,7 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
           </h2>
           <p className="details-kind">
             <DeviceKind os={peer.operatingSystem} model={peer.deviceModel} />
-            {peer.version !== null ? <span className="muted details-version">Nearby {peer.version}</span> : null}
+            {peer.version !== null ? <span className="muted details-version">· Nearby {peer.version}</span> : null}
           </p>
         </div>
       </header>
