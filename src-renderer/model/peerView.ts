@@ -48,10 +48,40 @@ export function deviceIconFor(model: string | null): DeviceIconName {
   return ICON_BY_MODEL_KEY[deviceModelKey(model)] ?? 'generic';
 }
 
-/** What the device-model icon says to a screen reader. */
+/** The model in words, or null when the device gave none or said `Other` (the original's "unknown"). */
+export function knownDeviceModel(model: string | null): string | null {
+  if (model === null || model.trim() === '' || deviceModelKey(model) === 'other') return null;
+  return model;
+}
+
+/** What the device-model icon says to a screen reader: the model, or "Other device" when it is not known. */
 export function deviceModelLabel(model: string | null): string {
-  if (model === null) return 'Unknown model';
-  return deviceModelKey(model) === 'other' ? 'Other model' : model;
+  return knownDeviceModel(model) ?? 'Other device';
+}
+
+/**
+ * What kind of device it is, in words, the same in every place a device is shown: its system and,
+ * when known, its model ("macOS · MacBook Pro"); a device without a model is just its system ("Linux").
+ */
+export function deviceKindWords(os: OperatingSystem, model: string | null): string {
+  const known = knownDeviceModel(model);
+  return known === null ? OS_LABELS[os] : `${OS_LABELS[os]} · ${known}`;
+}
+
+/**
+ * The picker's order (what people know from AirDrop or LocalSend): the user's contacts first, then
+ * every other device, each group in the list's order.
+ */
+export function contactsFirst(peers: readonly Peer[]): Peer[] {
+  return [...peers.filter((p) => p.contact !== undefined), ...peers.filter((p) => p.contact === undefined)];
+}
+
+/**
+ * An address or host name cut into pieces that may end a line: after `:` `.` `-` and before a
+ * link-local scope (`%eth0`), so `fe80::1c2b:8a3c%eth0` wraps between its groups, never inside one.
+ */
+export function breakablePieces(text: string): string[] {
+  return text.split(/(?<=[:.\-])|(?=%)/u).filter((piece) => piece !== '');
 }
 
 /**

@@ -101,7 +101,7 @@ export interface Actions {
   startPairing(): Promise<boolean>;
   confirmPairing(sessionId: string): Promise<boolean>;
   rejectPairing(sessionId: string): Promise<boolean>;
-  /** Closes the panel or dialog of a session (an ended one; an active one is rejected first). */
+  /** Closes the panel or dialog of a session: an ended one; one in progress is rejected first (and stays open if that fails). */
   closePairing(sessionId: string): Promise<void>;
   removeContact(identity: string): Promise<boolean>;
 }
@@ -148,13 +148,25 @@ function withoutKey<T extends object>(record: T, key: FieldKey): T {
   return copy as T;
 }
 
-/** The node's list of sessions, and which of them the panel and the dialog show. */
-function pairingFields(s: NearbyState, pairing: readonly PairingSessionState[]): Pick<NearbyState, 'pairing' | 'outgoingPairingId' | 'incomingPairingId'> {
+/** True when the session `id` has just reached 'done' (it had not in `before`). */
+function justPaired(before: readonly PairingSessionState[], after: readonly PairingSessionState[], id: string | null): boolean {
+  if (id === null) return false;
+  return after.find((p) => p.id === id)?.stage === 'done' && before.find((p) => p.id === id)?.stage !== 'done';
+}
+
+/**
+ * The node's list of sessions, and which of them the panel and the dialog show. Once the pairing
+ * the picker started is done, the picker lets go of its device: it is a contact now, and Pair is
+ * not offered again for it by a selection left behind.
+ */
+function pairingFields(s: NearbyState, pairing: readonly PairingSessionState[]): Pick<NearbyState, 'pairing' | 'outgoingPairingId' | 'incomingPairingId' | 'pairingPeerId'> {
   const list = reuseUnchanged(s.pairing, pairing, (p) => p.id);
+  const outgoingPairingId = s.outgoingPairingId !== null && list.some((p) => p.id === s.outgoingPairingId) ? s.outgoingPairingId : null;
   return {
     pairing: list,
-    outgoingPairingId: s.outgoingPairingId !== null && list.some((p) => p.id === s.outgoingPairingId) ? s.outgoingPairingId : null,
+    outgoingPairingId,
     incomingPairingId: nextIncoming(list, s.incomingPairingId, s.dismissedPairingIds),
+    pairingPeerId: justPaired(s.pairing, list, outgoingPairingId) ? null : s.pairingPeerId,
   };
 }
 
@@ -297,7 +309,9 @@ function pairingActions(connection: Pick<NodeConnection, 'call'>, set: SetState,
     rejectPairing: (sessionId) => run(`pairing:${sessionId}`, () => connection.call('rejectPairing', { sessionId }), upsertSession),
     closePairing: async (sessionId) => {
       const session = get().pairing.find((p) => p.id === sessionId);
-      if (session !== undefined && !isFinalPairingStage(session.stage)) await get().rejectPairing(sessionId);
+      // The user's own Reject or Cancel closes at once: there is nothing more to read. Should the
+      // node not take it, the session stays open with the error beside its buttons.
+      if (session !== undefined && !isFinalPairingStage(session.stage) && !(await get().rejectPairing(sessionId))) return;
       set((s) => {
         const dismissedPairingIds = [...s.dismissedPairingIds.filter((id) => s.pairing.some((p) => p.id === id)), sessionId];
         return {

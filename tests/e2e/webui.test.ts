@@ -74,7 +74,7 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     await lan?.destroy();
   });
 
-  test('the list shows both other nodes with their names, OS and model icons, the library in common, verified', async () => {
+  test('the list shows both other nodes with their names, system and model in words beside their icons, the library in common, verified', async () => {
     // Verified once the P2P link proved each identity (a moment after discovery).
     await page.waitForFunction(
       () => {
@@ -88,16 +88,17 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
       els.map((el) => ({
         name: el.querySelector('.device-name')?.textContent,
         os: el.querySelector('.icon-os')?.getAttribute('data-icon'),
-        osLabel: el.querySelector('.icon-os')?.getAttribute('aria-label'),
+        kind: el.querySelector('.device-kind-words')?.textContent,
         device: el.querySelector('.icon-device')?.getAttribute('data-icon'),
         deviceLabel: el.querySelector('.icon-device')?.getAttribute('aria-label'),
-        sub: el.querySelector('.device-sub')?.textContent,
+        libraries: el.querySelector('.device-libraries')?.textContent ?? null,
         badge: el.querySelector('.badge')?.textContent,
       })),
     );
+    // A device without a model is its system in words and a neutral icon; libraries show only when shared.
     assert.deepEqual(rows, [
-      { name: 'Build box', os: 'linux', osLabel: 'Linux', device: 'generic', deviceLabel: 'Unknown model', sub: 'No libraries in common', badge: 'Verified' },
-      { name: 'Living room NAS', os: 'linux', osLabel: 'Linux', device: 'nas', deviceLabel: 'NAS', sub: 'Libraries in common: Family photos', badge: 'Verified' },
+      { name: 'Build box', os: 'linux', kind: 'Linux', device: 'generic', deviceLabel: 'Other device', libraries: null, badge: 'Verified' },
+      { name: 'Living room NAS', os: 'linux', kind: 'Linux · NAS', device: 'nas', deviceLabel: 'NAS', libraries: 'Libraries in common: Family photos', badge: 'Verified' },
     ]);
   });
 
@@ -236,7 +237,7 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     return r.body;
   };
 
-  test('pairing from the picker: the code shows beside it, the same as on the other device; both confirm and each is the other’s contact', async () => {
+  test('pairing from the picker: the code shows beside it, the same as on the other device; both confirm, each is the other’s contact, marked so in the picker, the list and the details', async () => {
     const identityB = (await nodeB.state()).self.identity;
     await verifiedPeerId(nodeA, identityB);
     await openView('pair');
@@ -252,8 +253,23 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     await page.waitForSelector('.pairing-panel [data-stage="done"]');
     await nodeA.waitForState((s) => s.contacts.some((c) => c.identity === identityB), STEP_TIMEOUT_MS, 'B in A’s contacts');
     await nodeB.waitForState((s) => s.contacts.some((c) => c.identity === identityA), STEP_TIMEOUT_MS, 'A in B’s contacts');
+    // Paired: the picker lets go of the device (Pair is off) and its tile is marked as a contact, first.
+    assert.equal(await page.locator('input[name="pair-device"]:checked').count(), 0, 'no device chosen after pairing');
+    assert.ok(await page.isDisabled('.pair button.button-primary'), 'Pair is off');
+    const tile = await page.waitForSelector('.picker-option[data-standing="contact"]:has-text("Living room NAS")');
+    assert.equal(await tile.evaluate((el) => el.querySelector('.badge-contact')?.textContent), 'Contact');
+    assert.equal(await page.getAttribute('.picker-option >> nth=0', 'data-standing'), 'contact', 'the contact’s tile comes first');
     await page.click('.pairing-panel button:has-text("Close")');
     await page.waitForSelector('.pairing-panel', { state: 'detached' });
+    // The list marks it too, and its details say it is a contact instead of offering Pair again.
+    const fingerprintB = (await nodeA.state()).peers.find((p) => p.identity === identityB)?.contact?.fingerprint;
+    assert.ok(fingerprintB, 'the node marks B as a contact');
+    await openView('devices');
+    await page.click('[role="option"][data-standing="contact"]:has-text("Living room NAS")');
+    await page.waitForSelector('#details-title:has-text("Living room NAS")');
+    assert.equal(await page.textContent('[role="option"][data-standing="contact"] .badge-contact'), 'Contact');
+    assert.equal(await page.textContent('.details .contact-note'), `Your contact Living room NAS, paired with this device; fingerprint ${fingerprintB}.`);
+    assert.equal(await page.locator('.details button:has-text("Pair with this device")').count(), 0, 'no Pair for a contact');
 
     // The contact is listed in Settings, and removed only after a confirmation.
     await openView('settings');
@@ -269,7 +285,7 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     assert.deepEqual((await nodeA.state()).contacts, []);
   });
 
-  test('an incoming request opens a dialog that holds the focus and shows the code; Reject tells the other device', async () => {
+  test('an incoming request opens a dialog that holds the focus and shows the code; Reject tells the other device and closes the dialog in one step', async () => {
     await openView('devices');
     await requestFrom(nodeC);
     const dialog = await page.waitForSelector('dialog.pairing-dialog[open]');
@@ -280,10 +296,9 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     assert.ok(await page.evaluate(() => document.querySelector('dialog.pairing-dialog')?.contains(document.activeElement) ?? false), 'the focus is in the dialog');
     assert.equal(await page.getAttribute('dialog.pairing-dialog', 'aria-labelledby') !== null, true);
     await page.click('dialog.pairing-dialog button:has-text("Reject")');
-    await page.waitForSelector('dialog.pairing-dialog [role="status"]:has-text("You rejected the pairing")');
-    await sessionOf(nodeC, identityA, (p) => p.stage === 'rejected', 'C learns of the reject');
-    await page.keyboard.press('Escape');
     await page.waitForSelector('dialog.pairing-dialog[open]', { state: 'detached' });
+    await sessionOf(nodeC, identityA, (p) => p.stage === 'rejected', 'C learns of the reject');
+    assert.equal(await page.locator('dialog[open]').count(), 0, 'no Close left to press');
     assert.deepEqual([(await nodeA.state()).contacts, (await nodeC.state()).contacts], [[], []]);
   });
 
@@ -342,7 +357,6 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
         for (const v of await seriousA11yViolations(page)) problems.push(`${name} (${scheme}): ${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(' ')}`);
         if (name === 'pairing request') {
           await page.click('dialog.pairing-dialog button:has-text("Reject")');
-          await page.click('dialog.pairing-dialog button:has-text("Close")');
           await page.waitForSelector('dialog.pairing-dialog[open]', { state: 'detached' });
         }
       }

@@ -18,7 +18,7 @@ import type { Peer } from '../../src-shared/peer.js';
 import { browserSkipReason, launchBrowserIn, saveScreenshot, seriousA11yViolations } from '../support/browser.js';
 import { Lan } from '../support/lan.js';
 import { REPO_ROOT, startNode, type NearbyProcess } from '../support/nearby.js';
-import { emptyNodeState } from '../support/nodeStateFixture.js';
+import { emptyNodeState, peerFixture } from '../support/nodeStateFixture.js';
 
 const skip = browserSkipReason();
 const UI_ADDRESS = '127.0.0.1:7381';
@@ -35,26 +35,7 @@ const idIpad = newIdentity();
 const bobMark = { name: 'Bob', fingerprint: identityFingerprint(idBob)! };
 
 function peer(identity: string, name: string, extra: Partial<Peer> = {}): Peer {
-  return {
-    id: identity,
-    identity,
-    instance: identity,
-    name,
-    operatingSystem: 'macos',
-    deviceModel: 'MacBook Pro',
-    version: '0.1.0',
-    libraries: [],
-    librariesOmitted: 0,
-    verified: true,
-    addresses: ['10.0.0.7'],
-    port: 7373,
-    hostname: null,
-    interfaces: ['eth0'],
-    firstSeen: now,
-    lastSeen: now,
-    source: 'mdns',
-    ...extra,
-  };
+  return peerFixture(identity, name, { operatingSystem: 'macos', deviceModel: 'MacBook Pro', addresses: ['10.0.0.7'], firstSeen: now, lastSeen: now, ...extra });
 }
 
 function request(id: string, identity: string, peerName: string, startedMinutesAgo: number, extra: Partial<PairingSessionState> = {}): PairingSessionState {
@@ -122,17 +103,14 @@ describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip
     await page.setViewportSize({ width: 1200, height: 800 });
     await page.emulateMedia({ colorScheme: 'light' });
 
+    // Reject answers and closes in one step: the next request shows, no Close in between.
     await page.click('dialog.pairing-dialog[open] button:has-text("Reject")');
-    await page.waitForSelector('dialog.pairing-dialog[open] [role="status"]:has-text("You rejected the pairing")');
-    assert.equal(await openDialogs(), 1, 'still one dialog, showing how this one ended');
-    await page.click('dialog.pairing-dialog[open] button:has-text("Close")');
     await page.waitForFunction(() => document.querySelector('dialog.pairing-dialog[open] h2')?.textContent === 'Kitchen iPad wants to pair');
     assert.equal(await openDialogs(), 1);
     assert.equal(await page.textContent('dialog.pairing-dialog[open] .pairing-queue'), '1 more request is waiting: the next one shows once you answer or close this one.');
     assert.match((await page.textContent('dialog.pairing-dialog[open] .pairing-peer')) ?? '', new RegExp(`^Its fingerprint: ${identityFingerprint(idIpad)}$`));
 
     await page.click('dialog.pairing-dialog[open] button:has-text("Reject")');
-    await page.click('dialog.pairing-dialog[open] button:has-text("Close")');
     await page.waitForFunction(() => document.querySelector('dialog.pairing-dialog[open] h2')?.textContent === 'Bob wants to pair');
     assert.equal(await page.locator('dialog.pairing-dialog[open] .pairing-queue').count(), 0, 'nothing else waits');
     assert.equal(await page.locator('dialog.pairing-dialog[open] .lookalike-warning').count(), 0);
@@ -141,8 +119,8 @@ describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip
     assert.deepEqual(await page.$$eval('dialog.pairing-dialog[open] .pairing-actions button', (els) => els.map((b) => b.textContent)), ['Confirm: the codes match', 'Reject']);
     await saveScreenshot(page, 'contact-request-light');
     await page.click('dialog.pairing-dialog[open] button:has-text("Reject")');
-    await page.click('dialog.pairing-dialog[open] button:has-text("Close")');
     await page.waitForSelector('dialog.pairing-dialog[open]', { state: 'detached' });
+    assert.equal(await openDialogs(), 0);
   });
 
   test('the list: the contact first, under its stored name with badge and fingerprint, the stranger named alike flagged below it; details and picker say the same', async () => {
@@ -167,6 +145,7 @@ describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip
     await page.click(`[data-peer-id="${idStranger}"]`);
     await page.waitForSelector('.details .lookalike-warning');
     assert.match((await page.textContent('.details .lookalike-warning')) ?? '', /^Not your contact Bob: a different device using the same name\./);
+    assert.equal(await page.locator('.details button:has-text("Pair with this device")').count(), 1, 'a stranger can be paired with, warned');
     await saveScreenshot(page, 'lookalike-details-light');
     for (const scheme of ['dark', 'light'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -177,12 +156,24 @@ describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip
     await page.click(`[data-peer-id="${idBob}"]`);
     await page.waitForSelector('.details .contact-note');
     assert.equal(await page.textContent('.details .contact-note'), `Your contact Bob, paired with this device; fingerprint ${bobMark.fingerprint}.`);
+    assert.equal(await page.locator('.details button:has-text("Pair with this device")').count(), 0, 'a contact is not offered a new pairing');
     await saveScreenshot(page, 'contact-details-dark');
     await page.emulateMedia({ colorScheme: 'light' });
 
     await page.click('nav [data-view="pair"]');
-    const options = await page.$$eval('.picker-option', (els) => els.map((el) => el.querySelector('.picker-name')?.textContent?.replace(/\s+/g, ' ').trim()));
-    assert.deepEqual(options, [`Bob Contact ${bobMark.fingerprint}`, `Bob ${fingerprintStranger}Not your contact Bob: a different device using the same name`, 'Kitchen iPad']);
+    const options = await page.$$eval('.picker-option', (els) =>
+      els.map((el) => ({
+        name: el.querySelector('.picker-name')?.textContent,
+        marks: [...el.querySelectorAll('.badge')].map((b) => b.textContent),
+        fingerprint: el.querySelector('.fingerprint')?.textContent ?? null,
+        warning: el.querySelector('.lookalike-warning')?.textContent ?? null,
+      })),
+    );
+    assert.deepEqual(options, [
+      { name: 'Bob', marks: ['Verified', 'Contact'], fingerprint: bobMark.fingerprint, warning: null },
+      { name: 'Bob', marks: ['Verified'], fingerprint: fingerprintStranger, warning: 'Not your contact Bob: a different device using the same name' },
+      { name: 'Kitchen iPad', marks: ['Verified'], fingerprint: null, warning: null },
+    ]);
     await saveScreenshot(page, 'lookalike-picker-light');
   });
 

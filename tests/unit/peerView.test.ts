@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Library, Peer } from '../../src-shared/peer.js';
-import { deviceIconFor, deviceModelLabel, filterPeers, formatLastSeen, librariesInCommon, reuseUnchanged, sortPeers, visiblePeers } from '../../src-renderer/model/peerView.js';
+import { breakablePieces, contactsFirst, deviceIconFor, deviceKindWords, deviceModelLabel, filterPeers, formatLastSeen, librariesInCommon, reuseUnchanged, sortPeers, visiblePeers } from '../../src-renderer/model/peerView.js';
 import { userMessage } from '../../src-renderer/model/userMessage.js';
 import { CommandError } from '../../src-shared/contract.js';
 
@@ -87,8 +87,30 @@ test('device icons: known models by family ignoring case and spaces, anything el
   assert.equal(deviceIconFor('Android Tablet'), 'tablet');
   assert.equal(deviceIconFor('Toaster 3000'), 'generic');
   assert.equal(deviceIconFor(null), 'generic');
-  assert.equal(deviceModelLabel(null), 'Unknown model');
+  assert.equal(deviceModelLabel(null), 'Other device');
+  assert.equal(deviceModelLabel('Other'), 'Other device');
   assert.equal(deviceModelLabel('Toaster 3000'), 'Toaster 3000');
+});
+
+test('a device’s kind in words: its system, and its model when one is known', () => {
+  assert.equal(deviceKindWords('macos', 'MacBook Pro'), 'macOS · MacBook Pro');
+  assert.equal(deviceKindWords('linux', null), 'Linux', 'no model: the system alone, not “Unknown model”');
+  assert.equal(deviceKindWords('linux', 'Other'), 'Linux', '`Other` (what the original announces when it does not know) is no model either');
+  assert.equal(deviceKindWords('other', 'Toaster 3000'), 'Other system · Toaster 3000');
+});
+
+test('the picker’s order: contacts first, each group in the order it was given', () => {
+  const mark = { name: 'x', fingerprint: 'AAAAA-AAAAA' };
+  const order = contactsFirst([peer('a'), peer('b', { contact: mark }), peer('c'), peer('d', { contact: mark })]).map((p) => p.name);
+  assert.deepEqual(order, ['b', 'd', 'a', 'c']);
+});
+
+test('addresses and host names break only between their parts', () => {
+  assert.deepEqual(breakablePieces('fe80::1c2b:8a3c%enp0s31f6'), ['fe80:', ':', '1c2b:', '8a3c', '%enp0s31f6']);
+  assert.deepEqual(breakablePieces('oscars-macbook-pro.local'), ['oscars-', 'macbook-', 'pro.', 'local']);
+  assert.deepEqual(breakablePieces('192.168.1.20'), ['192.', '168.', '1.', '20']);
+  assert.deepEqual(breakablePieces('plain'), ['plain']);
+  assert.equal(breakablePieces('[fe80::1%eth0]:7373').join(''), '[fe80::1%eth0]:7373', 'nothing lost');
 });
 
 test('reuseUnchanged keeps the objects (and the array) that did not change', () => {

@@ -9,28 +9,10 @@ import type { Peer } from '../../src-shared/peer.js';
 import { bindAttention, VISIBLE_ROWS_DEBOUNCE_MS } from '../../src-renderer/store/attention.js';
 import { createNearbyStore } from '../../src-renderer/store/nearbyStore.js';
 import type { ConnectionStatus } from '../../src-renderer/transport/connectionTypes.js';
-import { emptyNodeState } from '../support/nodeStateFixture.js';
+import { emptyNodeState, peerFixture } from '../support/nodeStateFixture.js';
 
 function peer(id: string, name: string): Peer {
-  return {
-    id,
-    identity: null,
-    instance: id,
-    name,
-    operatingSystem: 'linux',
-    deviceModel: null,
-    version: '0.1.0',
-    libraries: [],
-    librariesOmitted: 0,
-    verified: false,
-    addresses: ['10.0.0.1'],
-    port: 7373,
-    hostname: null,
-    interfaces: ['eth0'],
-    firstSeen: '2025-01-01T00:00:00.000Z',
-    lastSeen: '2025-01-01T00:00:00.000Z',
-    source: 'mdns',
-  };
+  return peerFixture(id, name, { identity: null, verified: false, addresses: ['10.0.0.1'], firstSeen: '2025-01-01T00:00:00.000Z', lastSeen: '2025-01-01T00:00:00.000Z' });
 }
 
 function stateWith(peers: Peer[]): NodeState {

@@ -144,9 +144,14 @@ describe('renderer store', () => {
     assert.equal(store.getState().pairing[0]?.code, '042917');
     assert.equal(await store.getState().confirmPairing('out-1'), true);
     assert.equal(store.getState().pairing[0]?.stage, 'waiting-for-peer-confirmation');
+    assert.equal(store.getState().pairingPeerId, 'peer-1', 'the picker keeps its device while the pairing runs');
     const contact = { identity: 'kitchen-identity', name: 'Kitchen', addedAt: '2025-01-01T00:00:00.000Z' };
     store.getState().applyState(state({ pairing: [{ ...waiting, stage: 'done', code: '042917' }], contacts: [contact] }));
     assert.deepEqual(store.getState().contacts, [contact]);
+    assert.equal(store.getState().pairingPeerId, null, 'paired: the picker lets go of the device, so Pair is off');
+    store.getState().choosePairingPeer('peer-2');
+    store.getState().applyState(state({ pairing: [{ ...waiting, stage: 'done', code: '042917' }], contacts: [contact] }));
+    assert.equal(store.getState().pairingPeerId, 'peer-2', 'a device chosen afterwards stays chosen');
     assert.equal(store.getState().incomingPairingId, null, 'an outgoing session never opens the incoming dialog');
     await store.getState().closePairing('out-1');
     assert.equal(store.getState().outgoingPairingId, null);
@@ -175,6 +180,23 @@ describe('renderer store', () => {
     assert.deepEqual(conn.calls, [{ command: 'rejectPairing', payload: { sessionId: 'in-2' } }]);
     store.getState().applyState(state({ pairing: [{ ...second, stage: 'rejected' }] }));
     assert.equal(store.getState().incomingPairingId, null, 'closed for good');
+  });
+
+  test('Reject closes the request in one step; a reject the node refuses keeps it open with the reason', async () => {
+    const conn = new FakeConnection();
+    const request = session({ id: 'in-1', direction: 'incoming', stage: 'confirm-code', code: '123456' });
+    conn.answers.set('rejectPairing', () => {
+      throw new CommandError('internal', 'The node could not save the answer.');
+    });
+    const store = createNearbyStore(conn);
+    store.getState().applyState(state({ pairing: [request] }));
+    await store.getState().closePairing('in-1');
+    assert.equal(store.getState().incomingPairingId, 'in-1', 'not rejected: still open');
+    assert.equal(store.getState().errors['pairing:in-1'], 'The node could not save the answer.');
+    conn.answers.set('rejectPairing', () => ({ ...request, stage: 'rejected', reason: 'You rejected the pairing.' }));
+    await store.getState().closePairing('in-1');
+    assert.equal(store.getState().incomingPairingId, null, 'rejected and closed: no Close to press after it');
+    assert.deepEqual(store.getState().dismissedPairingIds, ['in-1']);
   });
 
   test('removing a contact updates the list from the node’s answer; a failure shows at that contact', async () => {

@@ -1,8 +1,9 @@
 import type { Peer } from '../../../src-shared/peer.js';
-import { deviceModelLabel, displayName, fingerprintOf, formatLastSeen, librariesInCommon, OS_LABELS, renamedFrom } from '../../model/peerView.js';
+import { displayName, fingerprintOf, formatLastSeen, librariesInCommon, renamedFrom } from '../../model/peerView.js';
 import { useNearby } from '../../store/StoreContext.js';
 import { ContactBadge, Fingerprint } from '../common/ContactStanding.js';
-import { DeviceModelIcon, OsIcon } from '../common/Icons.js';
+import { BreakableText } from '../common/BreakableText.js';
+import { DeviceAvatar, DeviceKind } from '../common/Icons.js';
 import { VerifiedBadge } from '../common/VerifiedBadge.js';
 
 function List({ items, empty }: { items: string[]; empty: string }) {
@@ -42,26 +43,33 @@ function StandingNote({ peer, fingerprint }: { peer: Peer; fingerprint: string |
   );
 }
 
+/** Pair, for a device that is not a contact yet; a contact's note (StandingNote, above) stands instead. */
+function PairButton({ peer }: { peer: Peer }) {
+  const pairWith = useNearby((s) => s.pairWith);
+  if (peer.contact !== undefined) return null;
+  return (
+    <button type="button" className="button details-pair" onClick={() => pairWith(peer.id)}>
+      Pair with this device…
+    </button>
+  );
+}
+
 export function DeviceDetails({ peer }: { peer: Peer }) {
   const ownLibraries = useNearby((s) => s.libraries);
   const nowMs = useNearby((s) => s.nowMs);
-  const pairWith = useNearby((s) => s.pairWith);
   const common = librariesInCommon(peer, ownLibraries);
   const fingerprint = fingerprintOf(peer.identity);
   return (
-    <section className="details" aria-labelledby="details-title">
+    <section className="details" aria-labelledby="details-title" data-standing={peer.contact ? 'contact' : peer.lookalikeOf ? 'lookalike' : undefined}>
       <header className="details-header">
-        <span className="details-icons">
-          <DeviceModelIcon model={peer.deviceModel} />
-          <OsIcon os={peer.operatingSystem} />
-        </span>
-        <div>
+        <DeviceAvatar model={peer.deviceModel} size="details" />
+        <div className="details-heading">
           <h2 id="details-title" className="details-title">
             {displayName(peer)}
           </h2>
-          <p className="muted">
-            {deviceModelLabel(peer.deviceModel)} · {OS_LABELS[peer.operatingSystem]}
-            {peer.version !== null ? ` · Nearby ${peer.version}` : ''}
+          <p className="details-kind">
+            <DeviceKind os={peer.operatingSystem} model={peer.deviceModel} />
+            {peer.version !== null ? <span className="muted details-version">· Nearby {peer.version}</span> : null}
           </p>
         </div>
       </header>
@@ -76,19 +84,33 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
         </p>
       ) : null}
       <dl className="facts">
-        <dt>Libraries in common</dt>
-        <dd>
-          <List items={common.map((l) => l.name)} empty="None" />
-          {peer.librariesOmitted > 0 ? <span className="muted"> ({peer.librariesOmitted} more libraries not listed here)</span> : null}
-        </dd>
+        {common.length > 0 || peer.librariesOmitted > 0 ? (
+          <>
+            <dt>Libraries in common</dt>
+            <dd>
+              <List items={common.map((l) => l.name)} empty="None listed" />
+              {peer.librariesOmitted > 0 ? <span className="muted"> ({peer.librariesOmitted} more libraries not listed here)</span> : null}
+            </dd>
+          </>
+        ) : null}
         <dt>Addresses</dt>
         <dd>
-          <List items={peer.addresses} empty="None yet" />
+          {peer.addresses.length === 0 ? (
+            <span className="muted">None yet</span>
+          ) : (
+            <ul className="plain-list addresses">
+              {peer.addresses.map((address) => (
+                <li key={address}>
+                  <BreakableText text={address} className="mono breakable" />
+                </li>
+              ))}
+            </ul>
+          )}
         </dd>
         <dt>Port</dt>
         <dd>{peer.port ?? <span className="muted">Unknown</span>}</dd>
         <dt>Host name</dt>
-        <dd>{peer.hostname ?? <span className="muted">Unknown</span>}</dd>
+        <dd>{peer.hostname !== null ? <BreakableText text={peer.hostname} /> : <span className="muted">Unknown</span>}</dd>
         <dt>Heard on</dt>
         <dd>
           <List items={peer.interfaces} empty="—" />
@@ -108,9 +130,7 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
           </time>
         </dd>
       </dl>
-      <button type="button" className="button" onClick={() => pairWith(peer.id)}>
-        Pair with this device…
-      </button>
+      <PairButton peer={peer} />
     </section>
   );
 }

@@ -6,12 +6,22 @@ import type { Peer } from '../../../src-shared/peer.js';
 import { useNearby } from '../../store/StoreContext.js';
 import { DeviceRow, optionId } from './DeviceRow.js';
 
+/** The width below which styles.css puts the details under the list (.devices-split). */
+const ONE_COLUMN_QUERY = '(max-width: 820px)';
+
 export function DeviceList({ peers }: { peers: Peer[] }) {
   const selectedId = useNearby((s) => s.selectedPeerId);
   const ownLibraries = useNearby((s) => s.libraries);
   const nowMs = useNearby((s) => s.nowMs);
   const selectPeer = useNearby((s) => s.selectPeer);
-  const onSelect = useCallback((id: string) => selectPeer(id), [selectPeer]);
+  const onSelect = useCallback(
+    (id: string) => {
+      selectPeer(id);
+      // In one column the details stand below the list: a click shows them (arrow keys stay in the list).
+      if (window.matchMedia(ONE_COLUMN_QUERY).matches) requestAnimationFrame(() => document.querySelector('.details')?.scrollIntoView({ block: 'nearest' }));
+    },
+    [selectPeer],
+  );
   const selectedVisible = selectedId !== null && peers.some((p) => p.id === selectedId);
 
   useEffect(() => {

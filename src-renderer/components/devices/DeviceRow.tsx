@@ -2,7 +2,7 @@ import { memo } from 'react';
 import type { Library, Peer } from '../../../src-shared/peer.js';
 import { displayName, fingerprintOf, formatLastSeen, librariesInCommon } from '../../model/peerView.js';
 import { ContactBadge, Fingerprint, LookalikeWarning } from '../common/ContactStanding.js';
-import { DeviceModelIcon, OsIcon } from '../common/Icons.js';
+import { DeviceAvatar, DeviceKind } from '../common/Icons.js';
 import { VerifiedBadge } from '../common/VerifiedBadge.js';
 
 export function optionId(peerId: string): string {
@@ -32,25 +32,23 @@ export const DeviceRow = memo(function DeviceRow({ peer, ownLibraries, nowMs, se
       data-standing={peer.contact ? 'contact' : peer.lookalikeOf ? 'lookalike' : undefined}
       onClick={() => onSelect(peer.id)}
     >
-      <span className="device-icons">
-        <DeviceModelIcon model={peer.deviceModel} />
-        <OsIcon os={peer.operatingSystem} />
-      </span>
+      <DeviceAvatar model={peer.deviceModel} size="row" />
       <span className="device-main">
         <span className="device-title">
-          <span className="device-name">{displayName(peer)}</span>
+          <span className="device-name" title={displayName(peer)}>
+            {displayName(peer)}
+          </span>
           <ContactBadge standing={peer} />
         </span>
+        <DeviceKind os={peer.operatingSystem} model={peer.deviceModel} />
         <LookalikeWarning standing={peer} />
-        <span className="device-sub">
-          {fingerprint !== null ? (
-            <>
-              <Fingerprint value={fingerprint} />
-              {' · '}
-            </>
-          ) : null}
-          {common.length > 0 ? `Libraries in common: ${common.map((l) => l.name).join(', ')}` : 'No libraries in common'}
-        </span>
+        {fingerprint !== null || common.length > 0 ? (
+          <span className="device-sub">
+            {fingerprint !== null ? <Fingerprint value={fingerprint} /> : null}
+            {fingerprint !== null && common.length > 0 ? ' · ' : null}
+            {common.length > 0 ? <span className="device-libraries">Libraries in common: {common.map((l) => l.name).join(', ')}</span> : null}
+          </span>
+        ) : null}
         {peer.warning !== undefined ? <span className="device-warning">Warning: {peer.warning}</span> : null}
       </span>
       <span className="device-meta">

@@ -1,6 +1,7 @@
 // Another device asks to pair (DESIGN §5): a modal dialog, whatever view is open. It shows the
-// code once both devices know it, with Confirm and Reject, and stays to show how it ended until
-// closed. Escape rejects a request in progress, or closes an ended one. One request at a time: the
+// code once both devices know it, with Confirm and Reject. Reject (or Escape) rejects and closes it
+// in one step; an ending the user did not choose (paired, the other device gave up, time ran out)
+// stays on screen until closed, and Escape closes it too. One request at a time: the
 // dialog says how many more wait, and the next opens once this one is answered or closed.
 
 import { useEffect, useId } from 'react';

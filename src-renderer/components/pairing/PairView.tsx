@@ -1,26 +1,64 @@
-// The device picker for pairing: choose a device, then Pair. The session this device started
-// shows beside it; requests from other devices come as a dialog (IncomingPairingDialog).
+// The device picker for pairing, laid out like AirDrop's or LocalSend's: a tile per device (its
+// model's icon, name, system and model in words, its marks), the user's contacts first; choose
+// one, then Pair. The session this device started shows beside it; requests from other devices
+// come as a dialog (IncomingPairingDialog).
 
+import type { Peer } from '../../../src-shared/peer.js';
 import { useField, useNearby, useVisiblePeers } from '../../store/StoreContext.js';
-import { displayName, fingerprintOf } from '../../model/peerView.js';
+import { contactsFirst, displayName, fingerprintOf } from '../../model/peerView.js';
 import { ContactBadge, Fingerprint, LookalikeWarning } from '../common/ContactStanding.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
-import { DeviceModelIcon, OsIcon } from '../common/Icons.js';
+import { DeviceAvatar, DeviceKind } from '../common/Icons.js';
+import { VerifiedBadge } from '../common/VerifiedBadge.js';
 import { PairingPanel } from './PairingPanel.js';
 
-/** Where two devices could be taken for one another (a contact, a lookalike), each shows its fingerprint. */
-function PickerFingerprint({ identity }: { identity: string | null }) {
-  const fingerprint = fingerprintOf(identity);
-  return fingerprint === null ? null : (
-    <span className="muted picker-fingerprint">
-      {' '}
-      <Fingerprint value={fingerprint} />
-    </span>
+/** One device of the picker: a radio button the size of a tile. */
+function PickerTile({ peer, chosen, onChoose }: { peer: Peer; chosen: boolean; onChoose: (id: string) => void }) {
+  // Where two devices could be taken for one another (a contact, a lookalike), each shows its fingerprint.
+  const fingerprint = peer.contact !== undefined || peer.lookalikeOf !== undefined ? fingerprintOf(peer.identity) : null;
+  const name = displayName(peer);
+  return (
+    <label className="picker-option" data-peer-id={peer.id} data-standing={peer.contact ? 'contact' : peer.lookalikeOf ? 'lookalike' : undefined}>
+      <input type="radio" className="picker-radio" name="pair-device" value={peer.id} checked={chosen} onChange={() => onChoose(peer.id)} />
+      <DeviceAvatar model={peer.deviceModel} size="tile" />
+      <span className="picker-name" title={name}>
+        {name}
+      </span>
+      <DeviceKind os={peer.operatingSystem} model={peer.deviceModel} className="picker-kind" />
+      {/* The marks: verified, contact (and, later, the account a device belongs to). */}
+      <span className="picker-marks">
+        <VerifiedBadge verified={peer.verified} />
+        <ContactBadge standing={peer} />
+      </span>
+      {fingerprint !== null ? <Fingerprint value={fingerprint} /> : null}
+      <LookalikeWarning standing={peer} />
+    </label>
   );
 }
 
+function PickerGroup({ title, peers, chosenId, onChoose }: { title: string | null; peers: Peer[]; chosenId: string | null; onChoose: (id: string) => void }) {
+  if (peers.length === 0) return null;
+  return (
+    <>
+      {title !== null ? <p className="picker-group-title">{title}</p> : null}
+      <div className="picker-grid">
+        {peers.map((p) => (
+          <PickerTile key={p.id} peer={p} chosen={p.id === chosenId} onChoose={onChoose} />
+        ))}
+      </div>
+    </>
+  );
+}
+
+/** Under the Pair button: what to do first, or what pairing a contact again does. */
+function PairHint({ chosen, any }: { chosen: Peer | null; any: boolean }) {
+  if (chosen === null) return any ? <span className="muted">Choose a device first.</span> : null;
+  if (chosen.contact !== undefined) return <span className="muted">{chosen.contact.name} is your contact already: pairing again only renews it.</span>;
+  return null;
+}
+
 export function PairView() {
-  const peers = useVisiblePeers();
+  const peers = contactsFirst(useVisiblePeers());
   const chosenId = useNearby((s) => s.pairingPeerId);
   const mode = useNearby((s) => s.mode);
   const choose = useNearby((s) => s.choosePairingPeer);
@@ -28,10 +66,13 @@ export function PairView() {
   const { error, busy } = useField('pairing');
   const session = useNearby((s) => (s.outgoingPairingId === null ? null : (s.pairing.find((p) => p.id === s.outgoingPairingId) ?? null)));
   const chosen = peers.find((p) => p.id === chosenId) ?? null;
+  const contacts = peers.filter((p) => p.contact !== undefined);
+  const others = peers.filter((p) => p.contact === undefined);
+  const grouped = contacts.length > 0 && others.length > 0;
 
   return (
-    <div className="pair">
-      <section className="card" aria-labelledby="pair-title">
+    <div className={session !== null ? 'pair pair-with-session' : 'pair'}>
+      <section className="card pair-picker" aria-labelledby="pair-title">
         <h2 id="pair-title" className="card-title">
           Pair with a device
         </h2>
@@ -44,18 +85,8 @@ export function PairView() {
         ) : (
           <fieldset className="picker">
             <legend className="label">Device</legend>
-            {peers.map((p) => (
-              <label key={p.id} className="picker-option">
-                <input type="radio" name="pair-device" value={p.id} checked={p.id === chosenId} onChange={() => choose(p.id)} />
-                <DeviceModelIcon model={p.deviceModel} />
-                <OsIcon os={p.operatingSystem} />
-                <span className="grow picker-name">
-                  {displayName(p)} <ContactBadge standing={p} />
-                  {p.contact !== undefined || p.lookalikeOf !== undefined ? <PickerFingerprint identity={p.identity} /> : null}
-                  <LookalikeWarning standing={p} />
-                </span>
-              </label>
-            ))}
+            <PickerGroup title={grouped ? 'Your contacts' : null} peers={contacts} chosenId={chosenId} onChoose={choose} />
+            <PickerGroup title={grouped ? 'Other devices' : null} peers={others} chosenId={chosenId} onChoose={choose} />
           </fieldset>
         )}
         <div className="row">
@@ -66,9 +97,9 @@ export function PairView() {
             aria-describedby="pair-feedback"
             onClick={() => void startPairing()}
           >
-            Pair
+            {chosen?.contact !== undefined ? 'Pair again' : 'Pair'}
           </button>
-          {chosen === null && peers.length > 0 ? <span className="muted">Choose a device first.</span> : null}
+          <PairHint chosen={chosen} any={peers.length > 0} />
         </div>
         <FieldFeedback id="pair-feedback" error={error} />
       </section>

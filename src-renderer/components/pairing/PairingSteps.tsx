@@ -86,7 +86,6 @@ interface Props {
 
 export function PairingSteps({ session, stepId }: Props) {
   const confirmPairing = useNearby((s) => s.confirmPairing);
-  const rejectPairing = useNearby((s) => s.rejectPairing);
   const closePairing = useNearby((s) => s.closePairing);
   const key = `pairing:${session.id}` as const;
   const { error, busy } = useField(key);
@@ -94,7 +93,8 @@ export function PairingSteps({ session, stepId }: Props) {
   const showCode = session.code !== null && (session.stage === 'confirm-code' || session.stage === 'waiting-for-peer-confirmation');
   const lookalike = session.lookalikeOf !== undefined;
   const reject = (
-    <button type="button" className={lookalike ? 'button button-primary' : 'button'} disabled={busy} onClick={() => void rejectPairing(session.id)}>
+    // Rejecting (or cancelling) closes the panel or dialog too: the user chose the ending, so there is nothing left to read.
+    <button type="button" className={lookalike ? 'button button-primary' : 'button'} disabled={busy} onClick={() => void closePairing(session.id)}>
       {session.stage === 'confirm-code' ? 'Reject' : 'Cancel'}
     </button>
   );

@@ -21,8 +21,8 @@ function ContactItem({ contact, onRemove }: { contact: Contact; onRemove: (c: Co
             <Fingerprint value={fingerprint} />{' '}
           </>
         ) : null}
-        <span className="muted">
-          paired <time dateTime={contact.addedAt}>{Number.isNaN(added.getTime()) ? contact.addedAt : added.toLocaleString()}</time>
+        <span className="muted contact-paired">
+          Paired <time dateTime={contact.addedAt}>{Number.isNaN(added.getTime()) ? contact.addedAt : added.toLocaleString()}</time>
         </span>
         <span className="mono muted contact-identity" title={contact.identity}>
           {contact.identity}

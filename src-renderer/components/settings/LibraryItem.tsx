@@ -17,26 +17,28 @@ export function LibraryItem({ library, onDelete }: { library: Library; onDelete:
       ) : (
         <>
           <span className="library-name grow">{library.name}</span>
-          <label className="switch">
-            <input
-              type="checkbox"
-              role="switch"
-              checked={library.active}
-              disabled={busy}
-              onChange={(e) => void setLibraryActive(library.uuid, e.target.checked)}
-              aria-describedby={feedbackId}
-            />
-            <span className="switch-track" aria-hidden="true" />
-            <span>
-              Active<span className="visually-hidden"> ({library.name})</span>
-            </span>
-          </label>
-          <button type="button" className="button" onClick={() => setRenaming(true)}>
-            Rename<span className="visually-hidden"> {library.name}</span>
-          </button>
-          <button type="button" className="button button-danger-quiet" onClick={() => onDelete(library)} disabled={busy}>
-            Delete<span className="visually-hidden"> {library.name}</span>
-          </button>
+          <span className="library-actions">
+            <label className="switch">
+              <input
+                type="checkbox"
+                role="switch"
+                checked={library.active}
+                disabled={busy}
+                onChange={(e) => void setLibraryActive(library.uuid, e.target.checked)}
+                aria-describedby={feedbackId}
+              />
+              <span className="switch-track" aria-hidden="true" />
+              <span>
+                Active<span className="visually-hidden"> ({library.name})</span>
+              </span>
+            </label>
+            <button type="button" className="button" onClick={() => setRenaming(true)}>
+              Rename<span className="visually-hidden"> {library.name}</span>
+            </button>
+            <button type="button" className="button button-danger-quiet" onClick={() => onDelete(library)} disabled={busy}>
+              Delete<span className="visually-hidden"> {library.name}</span>
+            </button>
+          </span>
         </>
       )}
       <FieldFeedback id={feedbackId} error={error} />

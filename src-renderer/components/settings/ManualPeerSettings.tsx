@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ManualPeerState } from '../../../src-shared/contract.js';
 import { useField, useNearby } from '../../store/StoreContext.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
+import { BreakableText } from '../common/BreakableText.js';
 import { RemoveButton } from '../common/RemoveButton.js';
 
 const STATUS_LABELS: Record<ManualPeerState['status'], string> = {
@@ -15,7 +16,7 @@ function ManualPeerItem({ entry }: { entry: ManualPeerState }) {
   const { error, busy } = useField(`manualPeer:${entry.address}`);
   return (
     <li className="manual-peer" data-address={entry.address} data-status={entry.status}>
-      <span className="mono grow">{entry.address}</span>
+      <BreakableText text={entry.address} className="mono breakable manual-address" />
       <span className={`status status-${entry.status}`}>
         {STATUS_LABELS[entry.status]}
         {entry.status === 'online' && entry.name !== null ? `: ${entry.name}` : ''}
@@ -54,7 +55,7 @@ export function ManualPeerSettings() {
       </h2>
       <p className="help">For devices that discovery cannot reach (another subnet, a network that blocks multicast).</p>
       <form className="row" onSubmit={(e) => void onSubmit(e)} noValidate>
-        <label htmlFor="manual-address" className="label">
+        <label htmlFor="manual-address" className="label form-label">
           Address
         </label>
         <input
