@@ -137,7 +137,8 @@ export function detectDeviceModel(platform: NodeJS.Platform, run: HardwareComman
     case 'linux':
       return modelFromDmi(readDmi(dmiDir));
     case 'darwin': {
-      const identifier = run('sysctl', ['-n', 'hw.model'])?.trim() ?? '';
+      // By its full path: an app started from the Dock gets a short PATH.
+      const identifier = run('/usr/sbin/sysctl', ['-n', 'hw.model'])?.trim() ?? '';
       return appleModelName(identifier) ?? UNKNOWN_DEVICE_MODEL;
     }
     case 'win32': {

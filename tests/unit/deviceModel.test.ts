@@ -82,7 +82,7 @@ describe('macOS: sysctl hw.model, mapped to the marketing name', () => {
         return `${hwModel}\n`;
       };
       assert.equal(detectDeviceModel('darwin', run), model);
-      assert.deepEqual(asked, ['sysctl -n hw.model']);
+      assert.deepEqual(asked, ['/usr/sbin/sysctl -n hw.model']);
     });
   }
 
