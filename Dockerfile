@@ -4,7 +4,8 @@
 
 FROM node:20-slim AS build
 WORKDIR /app
-# No Electron binary and no `prepare` build during install: only the node and the web UI are built.
+# No install script (no Electron binary): only the node and the web UI are built, and the image
+# keeps neither the dev nor the optional dependencies (Electron).
 ENV ELECTRON_SKIP_BINARY_DOWNLOAD=1
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -15,7 +16,7 @@ COPY src-shared ./src-shared
 COPY src-main ./src-main
 COPY src-renderer ./src-renderer
 COPY assets ./assets
-RUN npm run build:node && npm run build:renderer && npm prune --omit=dev --ignore-scripts
+RUN npm run build:node && npm run build:renderer && npm prune --omit=dev --omit=optional --ignore-scripts
 
 FROM node:20-slim
 WORKDIR /app

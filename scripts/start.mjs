@@ -1,40 +1,21 @@
 #!/usr/bin/env node
-// `npm start`: builds the desktop app (renderer and Electron bundles) and opens it. Electron's
-// binary is not downloaded at install (.npmrc: no install scripts): the first start fetches it
-// (electron's own install.js). Where it cannot be had (no route to GitHub, as on the machines this
+// `npm start`: builds the desktop app (renderer and Electron bundles) and opens it. `npm install`
+// downloads Electron's binary where it can (scripts/postinstall.mjs); where it could not, the
+// first start tries again. Where it cannot be had (no route to GitHub, as on the machines this
 // project is built on) it says so in one line, points to the headless mode, and exits 1.
 // Arguments after `npm start --` go to the app.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT as root, downloadElectron, electronBinary, noElectronLine } from './electron-binary.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const HEADLESS_HINT = 'npx sd-nearby serve --ui 127.0.0.1:7380';
-
-/** The binary the electron package points at, or null (its require throws when none was downloaded). */
-function electronBinary() {
-  try {
-    const binary = createRequire(import.meta.url)('electron');
-    return typeof binary === 'string' && existsSync(binary) ? binary : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Runs electron's own download (quietly: its failure is a stack trace); the binary, or null. */
-function downloadElectron() {
-  const installer = path.join(root, 'node_modules', 'electron', 'install.js');
-  if (!existsSync(installer)) return null;
+function downloadOnce() {
   if (process.stderr.isTTY) process.stderr.write('sd-nearby: downloading Electron (once)...\n');
-  spawnSync(process.execPath, [installer], { cwd: path.dirname(installer), stdio: 'ignore', timeout: 10 * 60_000 });
-  return electronBinary();
+  return downloadElectron();
 }
 
-const binary = electronBinary() ?? downloadElectron();
+const binary = electronBinary() ?? downloadOnce();
 if (binary === null) {
-  process.stderr.write(`sd-nearby: no Electron binary on this machine and none could be downloaded (GitHub unreachable?); use the headless mode instead: ${HEADLESS_HINT}\n`);
+  process.stderr.write(`${noElectronLine()}\n`);
   process.exit(1);
 }
 

@@ -9,6 +9,7 @@ import { type Library, type Peer } from './peer.js';
 import { DISCOVERY_MODES, type DiscoveryMode } from './discoveryModes.js';
 import type { DeviceMetadata } from './peerMetadata.js';
 import type { Contact, PairingSessionState } from './pairing.js';
+import { describeSchemaIssues } from './schemaIssues.js';
 
 export const PAYLOAD_MAX_BYTES = 64 * 1024;
 export const DEVICE_NAME_MAX_CHARS = 64;
@@ -160,10 +161,7 @@ export class CommandError extends Error {
 export function parsePayload<K extends CommandName>(command: K, payload: unknown): CommandPayloads[K] {
   const result = commands[command].payload.safeParse(payload ?? {});
   if (!result.success) {
-    const reason = result.error.issues
-      .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
-      .join('; ');
-    throw new CommandError('invalid-payload', `invalid ${command} request: ${reason}`);
+    throw new CommandError('invalid-payload', `invalid ${command} request: ${describeSchemaIssues(result.error)}`);
   }
   return result.data as CommandPayloads[K];
 }

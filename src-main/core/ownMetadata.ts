@@ -1,9 +1,9 @@
 // What this node says about itself (DESIGN §1): one function builds it for the TXT record, the
 // link's hello and the UI's `state().self`, so the three cannot disagree. What the node cannot
-// be told (its OS, its model from the firmware) is found out here.
+// be told (its OS, its model: deviceModel.ts) is found out here.
 
-import { readFileSync } from 'node:fs';
 import { platform } from 'node:os';
+import { detectDeviceModel } from './deviceModel.js';
 import type { SelfInfo } from '../../src-shared/contract.js';
 import type { DeviceMetadata, OperatingSystem } from '../../src-shared/peerMetadata.js';
 
@@ -17,27 +17,15 @@ export function currentOperatingSystem(): OperatingSystem {
   }
 }
 
-/** SMBIOS chassis types (DMTF DSP0134, System Enclosure "Type" field) and the model each stands for. */
-const CHASSIS_MODELS: ReadonlyArray<[model: string, chassisTypes: readonly number[]]> = [
-  ['Laptop', [8, 9, 10, 14, 31, 32]], // portable, laptop, notebook, sub notebook, convertible, detachable
-  ['Desktop', [3, 4, 5, 6, 7, 13, 15, 16, 35, 36]], // desktop, low profile, pizza box, towers, all in one, space-saving, lunch box, mini PC, stick PC
-  ['Server', [17, 23, 28, 29]], // main server chassis, rack mount, blade, blade enclosure
-];
-const CHASSIS_TYPE_PATH = '/sys/class/dmi/id/chassis_type';
+/** The hardware does not change while we run: found out once. */
+let detectedDeviceModel: string | undefined;
 
-/** A device model from the firmware's chassis type (SMBIOS), where the OS exposes it; null elsewhere. */
-export function detectDeviceModel(): string | null {
-  if (platform() !== 'linux') return null;
-  try {
-    const chassis = Number(readFileSync(CHASSIS_TYPE_PATH, 'utf8').trim());
-    return CHASSIS_MODELS.find(([, types]) => types.includes(chassis))?.[0] ?? null;
-  } catch {
-    return null; // not readable (container, other OS): no model is advertised
-  }
+/** The model given (null: none), else the one the hardware tells. */
+function ownDeviceModel(given: string | null | undefined): string | null {
+  if (given !== undefined) return given;
+  detectedDeviceModel ??= detectDeviceModel(platform());
+  return detectedDeviceModel;
 }
-
-/** The firmware does not change while we run: read once. */
-let detectedDeviceModel: string | null | undefined;
 
 /** What the node knows of itself that may change while it runs, and what the user set. */
 export interface OwnFacts {
@@ -48,7 +36,7 @@ export interface OwnFacts {
   /** Our identity: each active library is advertised as `{library_uuid}={identity}`. */
   identity: string;
   activeLibraries: ReadonlyArray<{ uuid: string }>;
-  /** The model to announce (NodeOptions.deviceModel): undefined detects it, null announces none. */
+  /** The model to announce (NodeOptions.deviceModel): undefined detects it (`Other` when unknown), null announces none. */
   deviceModel?: string | null;
 }
 
@@ -61,11 +49,10 @@ export type OwnMetadata = DeviceMetadata & { version: string };
  * to its caps (PeerLink, withinLinkLimits).
  */
 export function ownMetadata(facts: OwnFacts): OwnMetadata {
-  if (facts.deviceModel === undefined && detectedDeviceModel === undefined) detectedDeviceModel = detectDeviceModel();
   return {
     name: facts.name,
     operatingSystem: currentOperatingSystem(),
-    deviceModel: facts.deviceModel === undefined ? (detectedDeviceModel ?? null) : facts.deviceModel,
+    deviceModel: ownDeviceModel(facts.deviceModel),
     version: facts.version,
     libraries: facts.activeLibraries.map((l) => ({ uuid: l.uuid, identity: facts.identity })),
     librariesOmitted: 0,

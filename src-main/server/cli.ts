@@ -131,7 +131,7 @@ async function startServers(cmd: ServeCommand, node: NearbyNode, dataDir: string
     return { api, ui: await startApiServer({ node, host: cmd.ui.host, port: cmd.ui.port, staticDir: uiDir, ...credential }) };
   } catch (err) {
     await api?.close();
-    throw new Error((err as Error).message.replace(/--api HOST:PORT/g, '--ui HOST:PORT').replace('for the API', 'for the web UI'), { cause: err });
+    throw new Error((err as Error).message.replace(/--api HOST:PORT/g, '--ui HOST:PORT').replace('for the API', 'for the web UI').replace('the API address', 'the web UI address'), { cause: err });
   }
 }
 
@@ -143,14 +143,22 @@ async function serve(cmd: ServeCommand): Promise<void> {
   let node: NearbyNode;
   try {
     node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries, ...deviceModelFromEnv(), ...pairingTimeoutFromEnv() });
-    await node.start();
   } catch (err) {
     fail((err as Error).message);
   }
+  // The servers' ports first, discovery after: a port that is taken stops serve before anything is
+  // announced (the others would list this device, then see it leave at once).
   let servers: { api: ApiServer | null; ui: ApiServer | null };
   try {
     servers = await startServers(cmd, node, dataDir, uiDir);
   } catch (err) {
+    await node.close();
+    fail((err as Error).message);
+  }
+  try {
+    await node.start();
+  } catch (err) {
+    await Promise.all([servers.api?.close(), servers.ui?.close()]);
     await node.close();
     fail((err as Error).message);
   }

@@ -56,47 +56,83 @@ export const BROWSE_TIMEOUT_MAX_SECONDS = 3600;
 export const API_TOKEN_MIN_CHARS = 16;
 export const API_TOKEN_ENV = 'SD_NEARBY_API_TOKEN';
 
-export const USAGE = `Usage: sd-nearby <command> [options]
+/** Terminals are 80 columns unless told otherwise: the help fits them, breaking lines between words. */
+export const HELP_WIDTH_COLUMNS = 80;
+/** Where the descriptions start, after `  --api-token TOKEN  `. */
+const HELP_TERM_COLUMNS = 21;
 
-Find the devices on your local network (Spacedrive _sd._udp discovery) and pair with one.
+/** One entry of the help: a command or option and what it does, as one unwrapped text. */
+type HelpEntry = readonly [term: string, description: string];
 
-Commands:
-  serve              run a node: announce this device, watch for others, answer the HTTP API
-  browse             list the devices announcing themselves nearby, then exit
-  help               show this text
-  version            show the version
+const HELP_COMMANDS: readonly HelpEntry[] = [
+  ['serve', 'run a node: announce this device, watch for others, answer the HTTP API'],
+  ['browse', 'list the devices announcing themselves nearby, then exit'],
+  ['help', 'show this text'],
+  ['version', 'show the version'],
+];
 
-Options of serve:
-  --data-dir DIR     where identity, settings and libraries are kept
-  --name NAME        the device name others see (1 to ${DEVICE_NAME_MAX_CHARS} characters)
-  --mode MODE        who can see this device: ${DISCOVERY_MODES.slice(0, -1).join(', ')} or ${DISCOVERY_MODES.at(-1)}
-  --port PORT        TCP port for peer connections, 1 to 65535 (default: random, 0 = random;
-                     ${DOCKER_PORT} when the environment has SD_DOCKER=true)
-  --api HOST:PORT    address of the HTTP API for scripts (default: 127.0.0.1 on a free port;
-                     IPv6 as [::1]:PORT; unix:PATH for a Unix socket, open to this user only;
-                     "none" turns the API off). On TCP, the API and the web UI need the
-                     token kept in the file api-token of the data folder (readable by this
-                     user only): send "Authorization: Bearer <token>"
-  --api-token TOKEN  the API token to require instead (at least ${API_TOKEN_MIN_CHARS} characters);
-                     also read from $${API_TOKEN_ENV}, which keeps it out of the process list
-  --library NAME     make sure a library of this name exists and is active (repeatable)
-  --ui HOST:PORT     serve the web UI at this address (e.g. 127.0.0.1:8080); open the
-                     address serve prints, which carries the token (#token=...)
+const HELP_SERVE_OPTIONS: readonly HelpEntry[] = [
+  ['--data-dir DIR', 'where identity, settings and libraries are kept'],
+  ['--name NAME', `the device name others see (1 to ${DEVICE_NAME_MAX_CHARS} characters)`],
+  ['--mode MODE', `who can see this device: ${DISCOVERY_MODES.slice(0, -1).join(', ')} or ${DISCOVERY_MODES.at(-1)}`],
+  ['--port PORT', `TCP port for peer connections, 1 to 65535 (default: random, 0 = random; ${DOCKER_PORT} when the environment has SD_DOCKER=true)`],
+  [
+    '--api HOST:PORT',
+    'address of the HTTP API for scripts (default: 127.0.0.1 on a free port; IPv6 as [::1]:PORT; unix:PATH for a Unix socket, open to this user only; "none" turns the API off). ' +
+      'On TCP, the API and the web UI need the token kept in the file api-token of the data folder (readable by this user only): send "Authorization: Bearer <token>"',
+  ],
+  ['--api-token TOKEN', `the API token to require instead (at least ${API_TOKEN_MIN_CHARS} characters); also read from $${API_TOKEN_ENV}, which keeps it out of the process list`],
+  ['--library NAME', 'make sure a library of this name exists and is active (repeatable)'],
+  ['--ui HOST:PORT', 'serve the web UI at this address (e.g. 127.0.0.1:8080); open the address serve prints, which carries the token (#token=...)'],
+];
 
-Options of browse:
-  --timeout SECONDS  how long to listen, ${BROWSE_TIMEOUT_MIN_SECONDS} to ${BROWSE_TIMEOUT_MAX_SECONDS} (default ${DEFAULT_BROWSE_TIMEOUT_SECONDS})
-  --json             print the devices as JSON instead of a table
+const HELP_BROWSE_OPTIONS: readonly HelpEntry[] = [
+  ['--timeout SECONDS', `how long to listen, ${BROWSE_TIMEOUT_MIN_SECONDS} to ${BROWSE_TIMEOUT_MAX_SECONDS} (default ${DEFAULT_BROWSE_TIMEOUT_SECONDS})`],
+  ['--json', 'print the devices as JSON instead of a table'],
+];
 
-General:
-  -h, --help         show this text
-  --version          show the version
+const HELP_GENERAL_OPTIONS: readonly HelpEntry[] = [
+  ['-h, --help', 'show this text'],
+  ['--version', 'show the version'],
+];
 
-Options take their value as "--port 7373" or "--port=7373".
+/** `text` in lines of at most `width` characters, broken at spaces only (a longer word stands alone). */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
 
-Examples:
+/** A titled list of entries: the term, then its description wrapped beside it. */
+function helpSection(title: string, entries: readonly HelpEntry[]): string {
+  const indent = ' '.repeat(HELP_TERM_COLUMNS);
+  const rows = entries.flatMap(([term, description]) => {
+    const [first = '', ...more] = wrapWords(description, HELP_WIDTH_COLUMNS - HELP_TERM_COLUMNS);
+    return [`  ${term}`.padEnd(HELP_TERM_COLUMNS) + first, ...more.map((l) => indent + l)];
+  });
+  return [`${title}:`, ...rows].join('\n');
+}
+
+export const USAGE = [
+  'Usage: sd-nearby <command> [options]',
+  wrapWords('Find the devices on your local network (Spacedrive _sd._udp discovery) and pair with one.', HELP_WIDTH_COLUMNS).join('\n'),
+  helpSection('Commands', HELP_COMMANDS),
+  helpSection('Options of serve', HELP_SERVE_OPTIONS),
+  helpSection('Options of browse', HELP_BROWSE_OPTIONS),
+  helpSection('General', HELP_GENERAL_OPTIONS),
+  'Options take their value as "--port 7373" or "--port=7373".',
+  `Examples:
   sd-nearby serve --name "Living room NAS" --mode everyone --library Photos
   sd-nearby serve --api 127.0.0.1:7374
-  sd-nearby browse --timeout 10 --json`;
+  sd-nearby browse --timeout 10 --json`,
+].join('\n\n');
 
 interface OptionSpec {
   /** 'string' takes a value, 'boolean' is a flag (parseArgs' types). */
@@ -129,6 +165,11 @@ const COMMAND_OPTIONS: Record<CommandWithOptions, Record<string, OptionSpec>> = 
   serve: SERVE_OPTIONS,
   browse: BROWSE_OPTIONS,
 };
+
+/** The options `command` accepts, as written (`--data-dir`, ...). */
+export function optionNames(command: CommandWithOptions): string[] {
+  return Object.keys(COMMAND_OPTIONS[command]);
+}
 
 const COMMANDS = ['serve', 'browse', 'help', 'version'] as const;
 const GENERAL_OPTIONS = ['--help', '--version'];

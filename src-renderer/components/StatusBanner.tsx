@@ -1,5 +1,10 @@
 import { useNearby } from '../store/StoreContext.js';
 
+/** A sentence whose `quoted` parts are commands: shown as code, without the backticks. */
+function WithCommands({ text }: { text: string }) {
+  return <>{text.split('`').map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part))}</>;
+}
+
 /** The connection to the node when it is not open, and the node's warnings. */
 export function StatusBanner() {
   const connection = useNearby((s) => s.connection);
@@ -8,8 +13,9 @@ export function StatusBanner() {
   return (
     <div className="banners">
       {connection.state === 'closed' ? (
-        <p className="banner banner-error" role="alert">
-          {connection.reason}. Trying again…
+        <p className="banner banner-error" role="alert" data-cause={connection.cause}>
+          <WithCommands text={connection.reason} />
+          {connection.retryAt !== null ? ' Trying again…' : ''}
         </p>
       ) : connection.state === 'connecting' && loaded ? (
         <p className="banner" role="status">

@@ -7,8 +7,8 @@ import { Backoff } from '../../src-shared/backoff.js';
 import { CommandError, type NodeState } from '../../src-shared/contract.js';
 import { ContractClient } from '../../src-shared/contractClient.js';
 import type { ClientPort, RpcRequest, RpcServerMessage } from '../../src-shared/rpc.js';
-import type { ConnectionStatus, NodeConnection } from './connectionTypes.js';
-import { takeToken, webSocketUrl } from './pageToken.js';
+import type { ConnectionStatus, DisconnectCause, NodeConnection } from './connectionTypes.js';
+import { causeOfRefusal, disconnectReason, retryHelps, takeToken, takeTokenFromAddress, TOKEN_CHECK_PATH, webSocketUrl } from './pageToken.js';
 
 export type { ConnectionStatus, NodeConnection };
 
@@ -97,43 +97,70 @@ function webSocketPort(ws: WebSocket, closeReason: (event: CloseEvent) => string
   };
 }
 
-/** Why the page could not reach the node before any connection opened. */
-function unreachableReason(hasToken: boolean): string {
-  return hasToken
-    ? 'Cannot reach the node. Is `sd-nearby serve --ui` still running? Its token may have changed: open the address it printed (it ends in #token=…)'
-    : 'Cannot reach the node without its token: open the address `sd-nearby serve --ui` printed (it ends in #token=…)';
+/** The HTTP status of the token check (pageToken.ts), or null when nothing answered. */
+async function checkToken(token: string | null): Promise<number | null> {
+  try {
+    const answer = await fetch(TOKEN_CHECK_PATH, { cache: 'no-store', headers: token === null ? {} : { Authorization: `Bearer ${token}` } });
+    return answer.status;
+  } catch {
+    return null;
+  }
 }
 
-function connectThroughWebSocket(url: string, hasToken: boolean): NodeConnection {
+/**
+ * The WebSocket to the page's own server, opened again after each loss (with backoff). When it
+ * does not open, the token check says why: a missing or refused token waits for a token added to
+ * the address (`hashchange`, no reload needed); a node that does not answer is tried again.
+ */
+function connectThroughWebSocket(win: Window, firstToken: string | null): NodeConnection {
   const status = new StatusHub();
   const states = new Listeners<NodeState>();
+  let token = firstToken;
   let client: ContractClient | null = null;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  let isOpen = false;
   const reconnect = new Backoff({ minMs: RECONNECT_MIN_MS, maxMs: RECONNECT_MAX_MS });
 
+  const closed = (cause: DisconnectCause, detail: string) => {
+    const wait = retryHelps(cause) ? reconnect.next() : null;
+    status.set({ state: 'closed', cause, reason: disconnectReason(cause, detail), retryAt: wait === null ? null : Date.now() + wait });
+    if (wait !== null) retryTimer = setTimeout(open, wait);
+  };
   const open = () => {
+    retryTimer = null;
     status.set({ state: 'connecting' });
-    const ws = new WebSocket(url);
-    let opened = false;
-    const reasonOf = (event: CloseEvent) =>
-      opened
-        ? `The connection to the node was lost${event.reason ? ` (${event.reason})` : ''}`
-        : unreachableReason(hasToken);
-    const current = new ContractClient(webSocketPort(ws, reasonOf));
+    const tokenUsed = token;
+    const ws = new WebSocket(webSocketUrl(win.location, tokenUsed));
+    const current = new ContractClient(webSocketPort(ws, (event) => (isOpen ? disconnectReason('lost', event.reason) : NOT_CONNECTED)));
     current.on('state', (state) => states.emit(state));
     client = current;
     ws.addEventListener('open', () => {
-      opened = true;
+      isOpen = true;
       reconnect.reset();
       status.set({ state: 'open' });
     });
     ws.addEventListener('close', (event: CloseEvent) => {
       if (client !== current) return;
       client = null;
-      const wait = reconnect.next();
-      status.set({ state: 'closed', reason: reasonOf(event), retryAt: Date.now() + wait });
-      setTimeout(open, wait);
+      if (isOpen) {
+        isOpen = false;
+        return closed('lost', event.reason);
+      }
+      if (token !== tokenUsed) return open(); // a token came while this one was tried
+      void checkToken(tokenUsed).then((answer) => {
+        if (client === null && retryTimer === null && token === tokenUsed) closed(causeOfRefusal(answer, tokenUsed !== null), '');
+      });
     });
   };
+  // A token added to the address in this tab: taken at once, and used unless a connection is open.
+  win.addEventListener('hashchange', () => {
+    const added = takeTokenFromAddress(win);
+    if (added === null || isOpen) return;
+    token = added;
+    if (retryTimer !== null) clearTimeout(retryTimer);
+    reconnect.reset();
+    if (client === null) open();
+  });
   open();
   return {
     call: (command, payload) => (client === null ? Promise.reject(new CommandError('internal', NOT_CONNECTED)) : client.call(command, payload)),
@@ -145,6 +172,5 @@ function connectThroughWebSocket(url: string, hasToken: boolean): NodeConnection
 /** Picks the transport of this window: the Electron preload when present, else the WebSocket. */
 export function connectToNode(win: Window = window): NodeConnection {
   if (win.nearby !== undefined) return connectThroughBridge(win.nearby);
-  const token = takeToken(win);
-  return connectThroughWebSocket(webSocketUrl(win.location, token), token !== null);
+  return connectThroughWebSocket(win, takeToken(win));
 }

@@ -30,7 +30,7 @@ function electronBinary(): string | null {
     const binary = createRequire(import.meta.url)('electron') as unknown;
     return typeof binary === 'string' && existsSync(binary) ? binary : null;
   } catch {
-    return null; // "Electron failed to install correctly": installed without its binary (.npmrc: no install scripts)
+    return null; // "Electron failed to install correctly": installed without its binary (the download at install failed)
   }
 }
 

@@ -14,6 +14,7 @@ import { isRoot, Lan, type Host } from '../support/lan.js';
 import { startAvahi, type Avahi } from '../support/avahi.js';
 import { startZeroconfPublisher, zeroconfBrowse, type ZeroconfPublisher } from '../support/zeroconf.js';
 import { browseJson, REPO_ROOT, sleep, startNode, type NearbyProcess } from '../support/nearby.js';
+import { detectDeviceModel } from '../../src-main/core/deviceModel.js';
 import type { NodeState } from '../../src-shared/contract.js';
 import type { Peer } from '../../src-shared/peer.js';
 
@@ -152,7 +153,9 @@ describe('interop with avahi and python-zeroconf', { skip }, () => {
       version: self.self.version,
       [libs[0]!.uuid]: self.self.identity,
     };
-    if (self.self.deviceModel) txt['device_model'] = self.self.deviceModel;
+    // Every advertisement carries a model, as the original's do: what this machine's hardware tells
+    // (the node runs on it, in a namespace), `Other` when it tells nothing (no DMI here).
+    txt['device_model'] = detectDeviceModel(process.platform);
     return txt;
   }
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CliUsageError, parseCliArgs, USAGE, type CliCommand } from '../../src-main/server/cliArgs.js';
+import { CliUsageError, HELP_WIDTH_COLUMNS, optionNames, parseCliArgs, USAGE, wrapWords, type CliCommand } from '../../src-main/server/cliArgs.js';
+import { REPO_ROOT } from '../support/nearby.js';
 
 const noEnv: Record<string, string | undefined> = {};
 
@@ -37,6 +40,37 @@ describe('help and version', () => {
   test('the usage lists every command and flag', () => {
     for (const word of ['serve', 'browse', 'help', 'version', '--data-dir', '--name', '--mode', '--port', '--api', '--api-token', '--library', '--ui', '--timeout', '--json', '--help', '--version', 'SD_DOCKER', 'contacts-only']) {
       assert.ok(USAGE.includes(word), word);
+    }
+  });
+
+  test('the usage fits an 80-column terminal: no line is longer, so the terminal breaks none inside a word', () => {
+    const long = USAGE.split('\n').filter((line) => line.length > HELP_WIDTH_COLUMNS);
+    assert.equal(HELP_WIDTH_COLUMNS, 80);
+    assert.deepEqual(long, []);
+  });
+
+  test('descriptions are wrapped between words: each line as full as the next word allows, nothing lost or cut', () => {
+    const text = 'address of the HTTP API for scripts (default: 127.0.0.1 on a free port; IPv6 as [::1]:PORT; "none" turns the API off)';
+    for (const width of [20, 37, 59]) {
+      const lines = wrapWords(text, width);
+      assert.equal(lines.join(' '), text, 'the words, in order, none split');
+      for (const [i, line] of lines.entries()) {
+        assert.ok(line.length <= width, `${JSON.stringify(line)} is over ${width}`);
+        const next = lines[i + 1];
+        if (next !== undefined) assert.ok(line.length + 1 + next.split(' ')[0]!.length > width, `the next word fitted on ${JSON.stringify(line)}`);
+      }
+    }
+    assert.deepEqual(wrapWords('a unix:/a/very/long/socket/path b', 10), ['a', 'unix:/a/very/long/socket/path', 'b'], 'a word longer than the width stands alone, whole');
+  });
+
+  test("every option the parser knows is in the README's usage block", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const block = /```\n(sd-nearby serve [\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(block !== undefined, "README has a usage block starting with 'sd-nearby serve'");
+    for (const command of ['serve', 'browse'] as const) {
+      const start = block.indexOf(`sd-nearby ${command}`);
+      const line = block.slice(start, command === 'serve' ? block.indexOf('sd-nearby browse') : undefined);
+      for (const option of optionNames(command)) assert.match(line, new RegExp(`\\[${option}[ \\]]`), `${command} ${option}`);
     }
   });
 

@@ -5,7 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CommandError, type CommandName, type CommandPayloads, type CommandResults, type NodeState } from '../../src-shared/contract.js';
+import { CommandError, parsePayload, type CommandName, type CommandPayloads, type CommandResults, type NodeState } from '../../src-shared/contract.js';
+import { SCHEMA_ISSUES_MAX_CHARS } from '../../src-shared/schemaIssues.js';
 import { ContractClient } from '../../src-shared/contractClient.js';
 import { answerOnce, serveContract, type ContractServerOptions } from '../../src-shared/contractServer.js';
 import { UnreadableMessage, type ClientPort, type RpcRequest, type RpcResponse, type RpcServerMessage, type ServerPort } from '../../src-shared/rpc.js';
@@ -239,5 +240,22 @@ describe('the contract client', () => {
     const port: ClientPort = { send() {}, onMessage() {}, onClose() {}, close() {} };
     const client = new ContractClient(port, 20);
     await assert.rejects(client.call('getState', {}), /no answer to getState within 0.02 s/);
+  });
+});
+
+describe('a refused payload is described, not echoed', () => {
+  test('an unknown key of kilobytes (found by the hardening fuzz): the reason is cut, in whole characters, and still says what is wrong', () => {
+    const key = '😀'.repeat(31) + '\ud83d' + 'x'.repeat(2000);
+    assert.throws(
+      () => parsePayload('setAttention', { looking: true, [key]: 1 }),
+      (err: unknown) => {
+        assert.ok(err instanceof CommandError && err.code === 'invalid-payload');
+        assert.match(err.message, /^invalid setAttention request: Unrecognized key/);
+        assert.ok(err.message.length <= 'invalid setAttention request: '.length + SCHEMA_ISSUES_MAX_CHARS + 1, `${err.message.length} characters`);
+        assert.ok(err.message.endsWith('…'));
+        assert.doesNotMatch(err.message, /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/, 'no half of a surrogate pair');
+        return true;
+      },
+    );
   });
 });

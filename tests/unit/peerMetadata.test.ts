@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { encodeRemoteIdentity } from '../../src-shared/identity.js';
 import {
+  KNOWN_DEVICE_MODELS,
   DEVICE_MODEL_LINK_MAX_UNITS,
   LIBRARIES_LINK_MAX,
   NAME_LINK_MAX_UNITS,
@@ -120,10 +121,10 @@ describe('our own metadata', () => {
     assert.deepEqual(self, { name: own.name, operatingSystem: own.operatingSystem, deviceModel: 'NAS', version: '1.2.3', identity: facts.identity, hostname: 'sd-0123456789abcdef.local', port: 7373 });
   });
 
-  test('null announces no model; undefined detects one (or none) from the firmware', () => {
+  test('null announces no model; undefined detects one from the hardware, Other when it tells nothing', () => {
     assert.equal(ownMetadata({ ...facts, deviceModel: null }).deviceModel, null);
     const { deviceModel: _given, ...withoutModel } = facts;
-    assert.ok([null, 'Laptop', 'Desktop', 'Server'].includes(ownMetadata(withoutModel).deviceModel));
+    assert.ok((KNOWN_DEVICE_MODELS as readonly string[]).includes(ownMetadata(withoutModel).deviceModel ?? ''));
   });
 
   test('whatever we hold, what we send on a link stays within its caps (no peer refuses our hello)', () => {

@@ -47,7 +47,7 @@ describe('the UI tells the node what it shows', () => {
     store.getState().applyState(stateWith([peer('b', 'Beta'), peer('a', 'Alpha')]));
     bindAttention(store, conn);
     assert.deepEqual(conn.told, [{ looking: true, openPeerId: null, visiblePeerIds: ['a', 'b'] }], 'the rows in the order shown');
-    conn.status({ state: 'closed', reason: 'lost', retryAt: 0 });
+    conn.status({ state: 'closed', cause: 'lost', reason: 'lost', retryAt: 0 });
     conn.status({ state: 'open' });
     assert.equal(conn.told.length, 2);
   });
