@@ -79,6 +79,7 @@ describe('web UI on a LAN address: the token', { skip }, () => {
     assert.equal(await page.textContent('.banner-error code'), 'sd-nearby serve --ui', 'the command shown as code');
     assert.match(text, /^This page has no token for the node: open the address sd-nearby serve --ui printed \(it ends in #token=…\), or add its #token=… to this address\.$/);
     assert.doesNotMatch(text, /Cannot reach|Trying again/, 'the node answered: waiting would not help');
+    assert.doesNotMatch((await page.textContent('main')) ?? '', /Waiting for the node/, 'the page waits for its token, not for the node');
     assert.equal((await node.state()).mode, 'disabled');
     await page.close();
   });

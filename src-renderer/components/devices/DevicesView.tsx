@@ -13,8 +13,10 @@ export function DevicesView() {
   const privateDevices = useNearby((s) => s.privateDevices);
   const peers = useVisiblePeers();
   const selected = useSelectedPeer();
+  // A page without the node's token waits for the token, not for the node (the banner says how).
+  const needsToken = useNearby((s) => s.connection.state === 'closed' && (s.connection.cause === 'token-missing' || s.connection.cause === 'token-refused'));
 
-  if (!loaded) return <p className="muted">Waiting for the node…</p>;
+  if (!loaded) return <p className="muted waiting">{needsToken ? 'The devices nearby show here once this page has the node’s token.' : 'Waiting for the node…'}</p>;
   if (mode === 'disabled') return <DiscoveryOff />;
   return (
     <div className="devices">
