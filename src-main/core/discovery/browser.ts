@@ -317,8 +317,8 @@ export class Browser extends EventEmitter<BrowserEvents> {
    * For a peer that may not be named, an SRV or TXT record due asks the whole service instead,
    * and such peers' records count alike, linked or not: when we ask must not tell whom we have no
    * link to either (everyone answers, so their records are renewed together and fall due together).
+   * Returns when the next refresh point comes (Infinity if none).
    */
-  /** Asks for what reached a refresh point; returns when the next one is (Infinity if none). */
   private refreshRecords(now: number): number {
     const due = new Map<string, MdnsQuestion[]>();
     let ptrDue = false;
