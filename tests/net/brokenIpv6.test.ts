@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { isRoot, Lan } from '../support/lan.js';
 import { CLI, sleep, startNode, type NearbyProcess } from '../support/nearby.js';
 import type { Peer } from '../../src-shared/peer.js';
+import { encodeQuery } from '../../src-main/core/discovery/dnsMessage.js';
 
 const skip = isRoot() ? false : 'needs root to create network namespaces';
 const WATCH_MS = 30_000;
@@ -65,6 +66,16 @@ describe('a host whose IPv6 unicast is broken', { skip }, () => {
       await sleep(250);
     }
     for (const n of [broken, ...others]) assert.deepEqual(droppedNames(n.stdout), [], `${(await n.state()).self.name} never dropped anyone`);
+    // Its peers need not ask it over IPv6 at all (a response heard over both families is taken
+    // from the first copy, mostly IPv4's), so a resolver on a peer asks it there directly (legacy
+    // unicast, from a port of its own): the answer cannot go out, and that is reported.
+    const brokenV6 = await lan.hosts[0]!.ipv6LinkLocal();
+    assert.ok(brokenV6, 'the broken host has a link-local address');
+    const query = encodeQuery([{ name: '_sd._udp.local', type: 'PTR', unicastResponse: false }]).toString('hex');
+    const ask = `const s = require('node:dgram').createSocket('udp6'); s.send(Buffer.from('${query}', 'hex'), 5353, '${brokenV6}%eth0', (err) => { if (err) { console.error(err.message); process.exit(1); } setTimeout(() => process.exit(0), 300); });`;
+    const asked = await lan.hosts[1]!.run(process.execPath, ['-e', ask]);
+    assert.equal(asked.code, 0, asked.stderr);
+    await broken.waitForState((st) => st.warnings.some((w) => /refused to send/.test(w)), 5_000, 'the failed answer to be reported');
     const failures = (await broken.state()).warnings.filter((w) => /refused to send/.test(w));
     assert.ok(failures.length >= 1, 'the failures are reported');
     const kinds = failures.map((w) => /^mDNS on (\S+) \(IPv(\d)\).*\((\w+)\)/.exec(w)?.slice(1).join('/'));
