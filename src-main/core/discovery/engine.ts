@@ -15,9 +15,9 @@ import { Browser } from './browser.js';
 import type { DirectQuestionFailure, Transport } from './transport.js';
 import type { Peer } from '../../../src-shared/peer.js';
 
-/** SD_NEARBY_DEBUG_MDNS=1 logs every packet in and out to stderr (read once: packets are a hot path). */
 /** The QR bit of a DNS header's third byte: set in responses (RFC 1035 §4.1.1). */
 const DNS_QR_BIT = 0x80;
+/** SD_NEARBY_DEBUG_MDNS=1 logs every packet in and out to stderr (read once: packets are a hot path). */
 const DEBUG_MDNS = Boolean(process.env.SD_NEARBY_DEBUG_MDNS);
 
 export interface DiscoveryEngineEvents {
