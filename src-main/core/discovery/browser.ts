@@ -329,8 +329,9 @@ export class Browser extends EventEmitter<BrowserEvents> {
       if (named && this.prober.isMonitored(entry.key)) continue;
       for (const [type, record] of [['PTR', entry.ptr], ['SRV', entry.srv], ['TXT', entry.txt]] as const) {
         if (!record || record.ttlMs < REFRESH_TTL_MIN_MS || (type !== 'PTR' && !this.prober.isLooking)) continue;
-        const passed = this.refreshPointPassed(`${entry.key}|${type}`, record, now);
-        nextAt = Math.min(nextAt, this.nextRefreshPointAt(`${entry.key}|${type}`, record));
+        const id = `${entry.key}|${type}`;
+        const passed = this.refreshPointPassed(id, record, now);
+        nextAt = Math.min(nextAt, this.nextRefreshPointAt(id, record));
         if (!passed) continue;
         if (type === 'PTR' || !named) {
           ptrDue ||= type === 'PTR';
@@ -388,7 +389,6 @@ export class Browser extends EventEmitter<BrowserEvents> {
     for (const key of this.askedAt.keys()) if (!this.cache.get(key)) this.askedAt.delete(key);
     for (const key of this.refresh.keys()) if (!this.cache.get(key.slice(0, key.lastIndexOf('|')))) this.refresh.delete(key);
     const nextRefreshAt = this.refreshRecords(now);
-    let overflowDueAt = Infinity;
     if (this.cache.overflowed > this.overflowReported) {
       this.overflowReported = this.cache.overflowed;
       this.lastOverflowAt = now;
@@ -400,7 +400,7 @@ export class Browser extends EventEmitter<BrowserEvents> {
       this.lastOverflowRequeryAt = now;
       this.restartQueries();
     }
-    if (this.lastOverflowAt > 0) overflowDueAt = Math.max(this.lastOverflowAt + OVERFLOW_QUIET_MS, this.lastOverflowRequeryAt + OVERFLOW_REQUERY_MIN_INTERVAL_MS);
+    const overflowDueAt = this.lastOverflowAt > 0 ? Math.max(this.lastOverflowAt + OVERFLOW_QUIET_MS, this.lastOverflowRequeryAt + OVERFLOW_REQUERY_MIN_INTERVAL_MS) : Infinity;
     this.prober.tick(now);
     this.walkedVersion = this.cache.version;
     this.nextWalkAt = Math.min(this.cache.nextExpiryAt, nextRefreshAt, overflowDueAt);
