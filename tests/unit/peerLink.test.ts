@@ -189,6 +189,24 @@ describe('PeerLink', () => {
     assert.equal(link.closed, false, 'the peer did not take it for a stream');
   });
 
+  test('metadata the peer has already is not sent again and spends none of the pace: the next real change goes at once', async () => {
+    const a = await manager('Alpha', METADATA_TIMING);
+    const b = await manager('Bravo', METADATA_TIMING);
+    const seenAtB: string[] = [];
+    b.m.on('channel', (channel) => (channel as PeerLink).on('metadata', (m) => seenAtB.push(m.name)));
+    const r = await a.m.dial('127.0.0.1', b.port);
+    const link = a.m.adopt(r.socket, r.identity, true, 'manual')!;
+    await new Promise((res) => link.on('ready', res));
+    await sleep(50);
+    link.sendMetadata(meta('Alpha 1'));
+    for (let i = 0; i < 10; i++) link.sendMetadata(meta('Alpha 1')); // contacts changed elsewhere: nothing new for this peer
+    await sleep(50);
+    link.sendMetadata(meta('Alpha 2'));
+    link.sendMetadata(meta('Alpha 3'));
+    await sleep(100);
+    assert.deepEqual(seenAtB, ['Alpha 1', 'Alpha 2', 'Alpha 3'], 'the repeats took no turn: the changes after them went at once');
+  });
+
   test('two links to one peer: both sides keep the same one, dialled by the lower identity', async () => {
     const a = await manager('Alpha');
     const b = await manager('Bravo');

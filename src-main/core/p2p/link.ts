@@ -161,6 +161,8 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
   /** Ours, at the same pace (the peer closes a link that streams them): the newest waits for its turn. */
   private readonly sentMetadataTokens: TokenBucket;
   private unsentMetadata: DeviceMetadata | null = null;
+  /** What the peer last got from us (the hello's metadata, then each update), as JSON: the same again is not sent. */
+  private lastSentMetadata: string;
   private sendMetadataTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: PeerLinkOptions) {
@@ -183,6 +185,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
       if (!this.ready) this.close('no-hello');
     }, this.timing.helloTimeoutMs);
     this.tickTimer = setInterval(() => this.tick(), tickMsFor(this.timing));
+    this.lastSentMetadata = JSON.stringify(opts.hello.metadata);
     this.write({ type: 'hello', version: LINK_PROTOCOL_VERSION, metadata: opts.hello.metadata, port: opts.hello.port });
   }
 
@@ -208,9 +211,16 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
   /** Our metadata changed (name, libraries): tell the peer, at the pace it takes them (METADATA_UPDATES_BURST). */
   sendMetadata(metadata: DeviceMetadata): void {
     if (!this.ready) return;
-    if (this.sendMetadataTimer === null && this.sentMetadataTokens.take()) {
-      this.write({ type: 'metadata', metadata });
-      return;
+    const json = JSON.stringify(metadata);
+    if (this.sendMetadataTimer === null) {
+      // Nothing new for this peer (a contact added elsewhere, say): no update, and no token spent,
+      // so that a real change (a library joined) goes at once rather than after the interval.
+      if (json === this.lastSentMetadata) return;
+      if (this.sentMetadataTokens.take()) {
+        this.lastSentMetadata = json;
+        this.write({ type: 'metadata', metadata });
+        return;
+      }
     }
     // Changes faster than the peer takes them: only the newest goes, at its turn.
     this.unsentMetadata = metadata;
