@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import { MANUAL_PEER_MAX_CHARS } from './manualPeer.js';
-import { type Library, type Peer } from './peer.js';
+import { type Library, type LibraryInvite, type Peer } from './peer.js';
 import { DISCOVERY_MODES, type DiscoveryMode } from './discoveryModes.js';
 import type { DeviceMetadata } from './peerMetadata.js';
 import type { Contact, PairingSessionState } from './pairing.js';
@@ -26,6 +26,7 @@ const deviceName = z.string().trim().min(1, 'a device name cannot be empty').max
 const libraryName = z.string().trim().min(1, 'a library name cannot be empty').max(LIBRARY_NAME_MAX_CHARS, `a library name is at most ${LIBRARY_NAME_MAX_CHARS} characters`);
 const libraryUuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'not a library id (a UUID)');
 const empty = z.object({}).strict();
+const inviteId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not an invitation id');
 const pairingSessionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a pairing session id');
 const manualAddress = z.string().max(MANUAL_PEER_MAX_CHARS * 2);
 const peerIdText = z.string().max(PEER_ID_MAX_CHARS, `a device id is at most ${PEER_ID_MAX_CHARS} characters`);
@@ -64,6 +65,8 @@ export interface NodeState {
   /** Why the peer list is empty or stale, in words for the user; null when discovery runs. */
   discoveryNote: string | null;
   libraries: Library[];
+  /** Invitations to libraries that contacts sent and the user has not answered yet (oldest first). */
+  libraryInvites: LibraryInvite[];
   peers: Peer[];
   manualPeers: ManualPeerState[];
   /** Pairing sessions in progress, and those that ended recently (with how they ended). */
@@ -72,6 +75,12 @@ export interface NodeState {
   contacts: Contact[];
   /** Problems the user should know of (a settings file that was reset, an interface lost ...). */
   warnings: string[];
+}
+
+/** What shareLibrary answers: the invitation's id (the contact's node lists it under it) and the library with it. */
+export interface LibraryShareResult {
+  inviteId: string;
+  library: Library;
 }
 
 /** What setAttention answers: whether the node counts this session as looking now. */
@@ -108,6 +117,16 @@ export const commands = {
   activateLibrary: command<Library>()(z.object({ uuid: libraryUuid }).strict()),
   deactivateLibrary: command<Library>()(z.object({ uuid: libraryUuid }).strict()),
   deleteLibrary: command<{ deleted: string }>()(z.object({ uuid: libraryUuid }).strict()),
+  /**
+   * Shared libraries (issue 13): an invitation to one of our libraries, sent over the verified
+   * link to a contact (`peerId` is Peer.id). Resolves once the contact's node listed it.
+   */
+  shareLibrary: command<LibraryShareResult>()(z.object({ uuid: libraryUuid, peerId: z.string().min(1, 'choose a contact').max(PEER_ID_MAX_CHARS) }).strict()),
+  /** The library of a pending invitation added (same uuid and name, active) and announced at once. */
+  acceptLibraryInvite: command<Library>()(z.object({ inviteId }).strict()),
+  declineLibraryInvite: command<NodeState>()(z.object({ inviteId }).strict()),
+  /** The library removed here, and the members it can reach told that this device left. */
+  leaveLibrary: command<{ left: string }>()(z.object({ uuid: libraryUuid }).strict()),
   addManualPeer: command<NodeState>()(z.object({ address: manualAddress }).strict()),
   removeManualPeer: command<NodeState>()(z.object({ address: manualAddress }).strict()),
   /** Pairing (DESIGN §5): `peerId` is Peer.id from the list; the node pairs over its verified link. */

@@ -31,10 +31,44 @@ export interface Peer extends DeviceMetadata, ContactStanding {
   warning?: string;
 }
 
+/** A device in one of our libraries (issue 13): its identity, the name it had when it joined, and since when. */
+export interface LibraryMember {
+  identity: string;
+  name: string;
+  since: string;
+}
+
+/** An invitation this node sent for one of its libraries, not yet accepted or declined. */
+export interface LibraryInvitationSent {
+  identity: string;
+  name: string;
+  at: string;
+}
+
 /** One of this node's own libraries. */
 export interface Library {
   uuid: string;
   name: string;
   active: boolean;
   createdAt: string;
+  /**
+   * The other devices in the library, as this node knows them (it is not listed itself). A device
+   * joins by an invitation a member sent it; members tell each other who joined and who left when
+   * their links meet. A device that announces the library's uuid without being listed here only
+   * claims it: library ids are public (TXT), membership is not.
+   */
+  members: LibraryMember[];
+  /** Invitations this node sent for it and nobody answered yet. */
+  invited: LibraryInvitationSent[];
+}
+
+/** An invitation to a library, received from a contact and waiting for the user (NodeState.libraryInvites). */
+export interface LibraryInvite {
+  /** What acceptLibraryInvite and declineLibraryInvite name. */
+  id: string;
+  uuid: string;
+  name: string;
+  /** The contact that sent it: its identity (proven by the link) and the name it was paired under. */
+  from: { identity: string; name: string };
+  received: string;
 }

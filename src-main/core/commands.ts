@@ -7,7 +7,8 @@ import { CommandError, parsePayload, TEMPORARY_EVERYONE_DEFAULT_MINUTES, type Co
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import type { Peer } from '../../src-shared/peer.js';
 import type { ContactStore } from './storage/contacts.js';
-import type { LibraryStore } from './storage/libraries.js';
+import { publicLibrary, type LibraryStore } from './storage/libraries.js';
+import type { LibrarySharing } from './libraries/librarySharing.js';
 import type { PeerChannel } from './p2p/messages.js';
 import type { PairingService } from './p2p/pairing.js';
 import type { Attention } from './peers/attention.js';
@@ -20,7 +21,9 @@ export type CommandHandlers = {
 /** What the handlers need of the node. */
 export interface CommandHost {
   readonly settings: Pick<SettingsStore, 'get' | 'update' | 'modify'>;
-  readonly libraries: Pick<LibraryStore, 'create' | 'rename' | 'activate' | 'deactivate' | 'delete'>;
+  readonly libraries: Pick<LibraryStore, 'create' | 'rename' | 'activate' | 'deactivate'>;
+  /** Invitations and membership of shared libraries (issue 13); deleting a library is leaving it. */
+  readonly sharing: Pick<LibrarySharing, 'share' | 'accept' | 'decline' | 'leave'>;
   readonly contacts: Pick<ContactStore, 'remove'>;
   readonly pairing: Pick<PairingService, 'start' | 'confirm' | 'reject'>;
   readonly attention: Pick<Attention, 'lease' | 'update'>;
@@ -83,15 +86,29 @@ function modeHandlers(host: CommandHost): Pick<CommandHandlers, 'setMode' | 'set
   };
 }
 
-function libraryHandlers(host: CommandHost): Pick<CommandHandlers, 'createLibrary' | 'renameLibrary' | 'activateLibrary' | 'deactivateLibrary' | 'deleteLibrary'> {
+function libraryHandlers(host: CommandHost): Pick<CommandHandlers, 'createLibrary' | 'renameLibrary' | 'activateLibrary' | 'deactivateLibrary' | 'deleteLibrary' | 'shareLibrary' | 'acceptLibraryInvite' | 'declineLibraryInvite' | 'leaveLibrary'> {
   return {
-    createLibrary: ({ name }) => host.libraries.create(name),
-    renameLibrary: ({ uuid, name }) => host.libraries.rename(uuid, name),
-    activateLibrary: ({ uuid }) => host.libraries.activate(uuid),
-    deactivateLibrary: ({ uuid }) => host.libraries.deactivate(uuid),
+    createLibrary: async ({ name }) => publicLibrary(await host.libraries.create(name)),
+    renameLibrary: async ({ uuid, name }) => publicLibrary(await host.libraries.rename(uuid, name)),
+    activateLibrary: async ({ uuid }) => publicLibrary(await host.libraries.activate(uuid)),
+    deactivateLibrary: async ({ uuid }) => publicLibrary(await host.libraries.deactivate(uuid)),
     deleteLibrary: async ({ uuid }) => {
-      await host.libraries.delete(uuid);
+      await host.sharing.leave(uuid);
       return { deleted: uuid };
+    },
+    shareLibrary: async ({ uuid, peerId }) => {
+      const peer = host.peerById(peerId);
+      if (!peer) throw new CommandError('not-found', 'that device is not in the list any more');
+      return host.sharing.share(uuid, peer);
+    },
+    acceptLibraryInvite: ({ inviteId }) => host.sharing.accept(inviteId),
+    declineLibraryInvite: async ({ inviteId }) => {
+      await host.sharing.decline(inviteId);
+      return host.state();
+    },
+    leaveLibrary: async ({ uuid }) => {
+      await host.sharing.leave(uuid);
+      return { left: uuid };
     },
   };
 }

@@ -14,6 +14,8 @@ import { ensurePrivateDataDir } from './storage/dataDirTrust.js';
 import { lockDataDir, type DataDirLock } from './storage/dataDirLock.js';
 import { SettingsStore } from './storage/settings.js';
 import { LibraryStore } from './storage/libraries.js';
+import { LibraryInviteStore } from './storage/libraryInvites.js';
+import { LibrarySharing } from './libraries/librarySharing.js';
 import { DiscoveryEngine, hostnameForIdentity } from './discovery/engine.js';
 import { ManualPeers } from './manualPeers.js';
 import { LinkManager } from './p2p/linkManager.js';
@@ -88,6 +90,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   /** What a discovery mode decides (modes/), asked by everything below. */
   private readonly modeContext: ModeContext;
   private readonly handlers: CommandHandlers;
+  /** Shared libraries (issue 13): invitations, and what members tell each other over their links. */
+  private readonly sharing: LibrarySharing;
 
   private constructor(
     private readonly opts: NodeOptions,
@@ -96,6 +100,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     private readonly settings: SettingsStore,
     private readonly libraries: LibraryStore,
     private readonly contacts: ContactStore,
+    private readonly invites: LibraryInviteStore,
     broadcastSecret: BroadcastSecretStore,
     contactSecrets: ContactSecretStore,
   ) {
@@ -107,7 +112,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       timeoutMs: opts.pairingTimeoutMs,
       log: (message) => this.warn(message),
     });
-    for (const problem of [identity.problem, settings.problem, libraries.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem]) if (problem) this.warn(problem);
+    for (const problem of [identity.problem, settings.problem, libraries.problem, invites.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem]) if (problem) this.warn(problem);
     const tls = createTlsIdentity(identity.privateKey);
     this.contactsOnly = new ContactsOnlyService({
       tls,
@@ -144,6 +149,15 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       standing: (identity, name, proven) => this.contacts.standingOf(identity, name, proven),
     });
     this.presence = this.createPresence(verifier);
+    this.sharing = new LibrarySharing({
+      libraries,
+      invites,
+      contacts,
+      self: identity.identity,
+      selfName: () => this.settings.get().name,
+      channelFor: (peer) => this.presence.openLink(peer),
+      log: (message) => this.warn(message),
+    });
     this.temporaryEveryone = new TemporaryEveryone({ settings, applyMode: () => this.applyMode(), warn: (message) => this.warn(message) });
     this.handlers = this.createHandlers();
     this.wire();
@@ -169,7 +183,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       attention: this.attention,
       policy: () => this.policy,
       modeContext: this.modeContext,
-      libraryUuids: () => new Set(this.libraries.list().map((l) => l.uuid)),
+      libraryMembers: () => new Map(this.libraries.records().map((l) => [l.uuid, new Set(l.members.map((m) => m.identity))])),
       pairingWith: () => new Set(this.pairing.list().filter((s) => !isFinalPairingStage(s.stage)).map((s) => s.peerIdentity)),
       // A contact behind a Contacts only token: dialled with a server name only its secret makes.
       serverNameFor: (peer) => (peer.identity !== null && isPrivateToken(peer.instance) ? () => this.contactsOnly.serverNameFor(peer.identity as string) ?? '' : null),
@@ -183,6 +197,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       this.scheduleState();
     });
     this.contacts.on('change', () => this.contactsChanged());
+    this.invites.on('change', () => this.scheduleState());
     this.epochClock.on('epoch', () => this.newEpoch());
     this.engine.on('network', () => this.newNetwork());
     this.contactsOnly.on('rotated', () => this.readvertise());
@@ -204,6 +219,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     return createCommandHandlers({
       settings: this.settings,
       libraries: this.libraries,
+      sharing: this.sharing,
       contacts: this.contacts,
       pairing: this.pairing,
       attention: this.attention,
@@ -243,9 +259,10 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const settings = await SettingsStore.load(opts.dataDir);
     const libraries = await LibraryStore.load(opts.dataDir);
     const contacts = await ContactStore.load(opts.dataDir);
+    const invites = await LibraryInviteStore.load(opts.dataDir);
     const broadcastSecret = await BroadcastSecretStore.load(opts.dataDir);
     const contactSecrets = await ContactSecretStore.load(opts.dataDir);
-    const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, broadcastSecret, contactSecrets);
+    const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, invites, broadcastSecret, contactSecrets);
     const patch: { name?: string; discovery?: DiscoveryMode; everyoneUntil?: null } = {};
     if (opts.name) patch.name = opts.name;
     if (opts.mode) {
@@ -285,6 +302,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     await this.discoveryQueue.idle();
     this.presence.close();
     this.pairing.close();
+    this.sharing.close();
     this.manualPeers.stop();
     this.epochClock.stop();
     this.temporaryEveryone.stop();
@@ -386,6 +404,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private contactsChanged(): void {
     // A new contact gets our full metadata; a removed one, in Contacts only mode, loses its link (presence closes it).
     this.links.broadcastMetadata();
+    this.sharing.contactsChanged();
     this.presence.refresh();
     this.scheduleState();
   }
@@ -420,6 +439,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   attachChannel(channel: PeerChannel): void {
     this.pairing.attach(channel);
     this.contactsOnly.attach(channel);
+    this.sharing.attach(channel);
   }
 
   /**
@@ -445,7 +465,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       everyoneUntil: s.everyoneUntil ?? null,
       privateDevices: policy.discovers ? view.privateDevices : 0,
       discoveryNote,
-      libraries: this.libraries.list(),
+      libraries: this.libraries.libraries(),
+      libraryInvites: this.invites.invites(),
       peers: policy.discovers ? view.peers : [],
       manualPeers: this.manualPeers.list(),
       pairing: this.pairing.list(),

@@ -12,6 +12,7 @@ export function emptyNodeState(overrides: Partial<Omit<NodeState, 'self'>> & { s
     privateDevices: 0,
     discoveryNote: null,
     libraries: [],
+    libraryInvites: [],
     peers: [],
     manualPeers: [],
     pairing: [],

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { CommandError, type CommandErrorCode } from '../../src-shared/contract.js';
 import type { Library } from '../../src-shared/peer.js';
-import { LIBRARIES_FILE, LIBRARIES_MAX, LibraryStore, validateLibraryName } from '../../src-main/core/storage/libraries.js';
+import { LIBRARIES_FILE, LIBRARIES_MAX, LibraryStore, publicLibrary, validateLibraryName } from '../../src-main/core/storage/libraries.js';
 import { useTempDirs } from '../support/tempDirs.js';
 
 const posix = process.platform !== 'win32';
@@ -49,7 +49,8 @@ describe('LibraryStore', () => {
     assert.equal(new Date(lib.createdAt).toISOString(), lib.createdAt);
     assert.ok(Math.abs(Date.parse(lib.createdAt) - before) < 60_000);
     assert.deepEqual(store.list(), [lib]);
-    assert.deepEqual(store.active(), [lib]);
+    assert.deepEqual(lib.members, [], 'nobody else in it yet');
+    assert.deepEqual(store.active(), [publicLibrary(lib)]);
     assert.deepEqual(await readFileJson(dir), { version: 1, libraries: [lib] });
     if (posix) assert.equal((await fsp.stat(fileOf(dir))).mode & 0o777, 0o600);
   });
@@ -203,6 +204,8 @@ describe('LibraryStore', () => {
       name: `L${i}`,
       active: false,
       createdAt: new Date(0).toISOString(),
+      members: [],
+      invited: [],
     }));
     await fsp.writeFile(fileOf(dir), JSON.stringify({ version: 1, libraries: libs }));
     const store = await LibraryStore.load(dir);
@@ -222,7 +225,9 @@ describe('LibraryStore', () => {
     }));
     const store = await LibraryStore.load(dir);
     assert.equal(store.problem, null);
-    assert.deepEqual(store.list(), [{ uuid, name: 'A', active: true, createdAt: '2024-01-02T03:04:05.000Z' }]);
+    // A file from before shared libraries: nobody else in any library, no invitation sent.
+    assert.deepEqual(store.list(), [{ uuid, name: 'A', active: true, createdAt: '2024-01-02T03:04:05.000Z', members: [], departed: [], invited: [] }]);
+    assert.deepEqual(store.libraries(), [{ uuid, name: 'A', active: true, createdAt: '2024-01-02T03:04:05.000Z', members: [], invited: [] }]);
   });
 
   for (const [label, content, reason] of [

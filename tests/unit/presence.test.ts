@@ -52,7 +52,7 @@ function world(mode: DiscoveryMode = 'everyone') {
   };
   const presence = new Presence({
     discovery, directory, verifier: verifier as unknown as Verifier, links: links as unknown as LinkManager, attention,
-    policy: () => policyFor(mode), modeContext: ctx, libraryUuids: () => new Set([LIBRARY]), pairingWith: () => new Set(), serverNameFor: () => null,
+    policy: () => policyFor(mode), modeContext: ctx, libraryMembers: () => new Map([[LIBRARY, new Set([id('L')])]]), pairingWith: () => new Set(), serverNameFor: () => null,
   });
   const cleanup = () => {
     presence.close();
@@ -68,15 +68,17 @@ afterEach(() => {
 });
 
 describe('Presence', () => {
-  test('nobody looking: discovery told so, no verification, links only for contacts and shared libraries', () => {
+  test('nobody looking: discovery told so, no verification, links only for contacts and members of a shared library', () => {
     const w = world();
     w.contacts.add(id('C'));
-    w.presence.discovered([peer('A'), peer('C'), peer('L', { libraries: [{ uuid: LIBRARY, identity: id('L') }] })]);
+    // L is a member of LIBRARY; X announces the same library id without being one (issue 13: a claim).
+    w.presence.discovered([peer('A'), peer('C'), peer('L', { libraries: [{ uuid: LIBRARY, identity: id('L') }] }), peer('X', { libraries: [{ uuid: LIBRARY, identity: id('X') }] })]);
     w.presence.refresh();
     assert.deepEqual(w.looking, [false]);
     assert.equal(w.isActive(), false);
     assert.deepEqual(w.requests, [], 'no handshake while nobody looks');
-    assert.deepEqual(w.lastWanted(), [id('C'), id('L')].sort(), 'a stranger gets no link');
+    assert.deepEqual(w.lastWanted(), [id('C'), id('L')].sort(), 'a stranger gets no link, nor does one that only claims our library');
+    assert.equal(w.presence.standingOf(id('X')), 'announced', 'a claim of a library makes no relationship');
     assert.equal(w.wanted.at(-1)!.get(id('C'))!.mutual, true);
   });
 

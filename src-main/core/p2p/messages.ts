@@ -12,6 +12,21 @@ export const FRAME_MAX_BYTES = 64 * 1024;
 const base64Bytes32 = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes in base64');
 const requestId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 
+// Shared libraries (issue 13). Loose limits here (what a frame may carry); the sharing service
+// cleans each field as it takes it (storage/libraries.ts schemas) and drops what does not fit.
+const libraryUuid = z.string().uuid();
+const wireMember = z.object({ identity: z.string().max(64), name: z.string().max(256), since: z.string().max(40) }).strict();
+const wireDeparture = z.object({ identity: z.string().max(64), at: z.string().max(40) }).strict();
+/** Members a message may name: a library's most (32) and the sender. */
+const WIRE_MEMBERS_MAX = 33;
+/** Libraries one `library-sync` may carry; more go in further messages. */
+export const LIBRARY_SYNC_BATCH_MAX = 64;
+const wireLibraryState = z
+  .object({ uuid: libraryUuid, name: z.string().max(256), members: z.array(wireMember).max(WIRE_MEMBERS_MAX), departed: z.array(wireDeparture).max(WIRE_MEMBERS_MAX), inviteId: requestId.optional() })
+  .strict();
+export type WireLibraryState = z.infer<typeof wireLibraryState>;
+export const LIBRARY_INVITE_STATUSES = ['listed', 'already-member', 'refused', 'declined'] as const;
+
 export const linkMessageSchema = z.discriminatedUnion('type', [
   /**
    * First message each way after the handshake; `port` is the sender's own P2P port (where it
@@ -32,6 +47,13 @@ export const linkMessageSchema = z.discriminatedUnion('type', [
   // full metadata, answered with 'metadata' only to a contact (else 'error').
   z.object({ type: z.literal('contact-secret'), secret: base64Bytes32 }).strict(),
   z.object({ type: z.literal('metadata-request') }).strict(),
+  // Shared libraries (issue 13, docs/protocol.md): an invitation to a contact, its answer (listed
+  // for the user, already a member, refused, declined later), what members know of each library
+  // they share (when their links meet, and after a change), and a member leaving.
+  z.object({ type: z.literal('library-invite'), inviteId: requestId, library: z.object({ uuid: libraryUuid, name: z.string().max(256) }).strict(), members: z.array(wireMember).max(WIRE_MEMBERS_MAX) }).strict(),
+  z.object({ type: z.literal('library-invite-reply'), inviteId: requestId, status: z.enum(LIBRARY_INVITE_STATUSES), message: z.string().max(200).optional() }).strict(),
+  z.object({ type: z.literal('library-sync'), libraries: z.array(wireLibraryState).min(1).max(LIBRARY_SYNC_BATCH_MAX) }).strict(),
+  z.object({ type: z.literal('library-leave'), uuid: libraryUuid }).strict(),
   /** Sent when the other side is unknown to us or a request is malformed; the link stays up. */
   z.object({ type: z.literal('error'), message: z.string().max(200) }).strict(),
 ]);

@@ -4,7 +4,7 @@
 // registry (whether anyone is looking). The rules it carries out:
 //
 // - Links are for relationships, not for presence: a standing link to contacts, devices that
-//   share a library with us, a pairing in progress, and, while someone looks, the device whose
+//   share a library with us (members we know, announcing it), a pairing in progress, and, while someone looks, the device whose
 //   details are open (manual peers keep theirs through ManualPeers).
 // - Verification without a mesh: while someone looks, every listed device that claims an identity
 //   is verified by a short handshake, what is on screen first (verifier.ts paces them).
@@ -54,8 +54,8 @@ export interface PresenceOptions {
   attention: Attention;
   policy: () => ModePolicy;
   modeContext: ModeContext;
-  /** The uuids of our libraries (a peer announcing one shares it with us). */
-  libraryUuids: () => ReadonlySet<string>;
+  /** Our libraries' members by library uuid: a member announcing the library shares it with us; anyone else announcing it only claims it. */
+  libraryMembers: () => ReadonlyMap<string, ReadonlySet<string>>;
   /** Identities we are pairing with right now. */
   pairingWith: () => ReadonlySet<string>;
   /** For a contact behind a Contacts only token: a fresh TLS server name per dial; else null. */
@@ -227,13 +227,13 @@ export class Presence extends EventEmitter<{ change: [] }> {
     const ctx = this.opts.modeContext;
     for (const link of this.opts.links.readyLinks()) if (!policy.linksWith(link.remoteIdentity, ctx)) link.close('local');
     if (!policy.discovers) return;
-    const libraries = this.opts.libraryUuids();
+    const members = this.opts.libraryMembers();
     const pairing = this.opts.pairingWith();
     const open = new Set(this.looking ? this.opts.attention.openPeerIds() : []);
     const wants = new Map<string, LinkWant>();
     for (const [identity, entry] of view.reachable) {
       if (entry.port === null || entry.port === 0 || entry.addresses.length === 0 || !policy.linksWith(identity, ctx)) continue;
-      const mutual = ctx.isContact(identity) || entry.libraries.some((l) => libraries.has(l.uuid));
+      const mutual = ctx.isContact(identity) || entry.libraries.some((l) => members.get(l.uuid)?.has(identity) === true);
       const asked = pairing.has(identity) || this.extraWants.has(identity) || open.has(identity);
       if (!mutual && !asked) continue;
       wants.set(identity, { identity, addresses: entry.addresses, port: entry.port, serverName: this.opts.serverNameFor(entry), mutual, heardAt: Date.parse(entry.lastSeen) });

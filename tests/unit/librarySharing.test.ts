@@ -1,0 +1,270 @@
+// Shared libraries (issue 13) between nodes' sharing services over in-memory links, with the real
+// stores on disk: invitations to contacts only, accept, decline, members meeting, leaving, and
+// what a hostile or mistaken peer sends.
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { CommandError } from '../../src-shared/contract.js';
+import type { Peer } from '../../src-shared/peer.js';
+import { mergeMembership } from '../../src-main/core/libraries/membership.js';
+import { LibrarySharing } from '../../src-main/core/libraries/librarySharing.js';
+import { LibraryStore } from '../../src-main/core/storage/libraries.js';
+import { LIBRARY_INVITES_MAX, LibraryInviteStore } from '../../src-main/core/storage/libraryInvites.js';
+import type { PeerChannel } from '../../src-main/core/p2p/messages.js';
+import { channelPair, identityFromSeed, type MemoryChannel } from '../support/memoryChannel.js';
+import { peerFixture } from '../support/nodeStateFixture.js';
+import { useTempDirs } from '../support/tempDirs.js';
+
+const freshDir = useTempDirs('sharing');
+
+interface Device {
+  name: string;
+  identity: string;
+  libraries: LibraryStore;
+  invites: LibraryInviteStore;
+  contacts: Map<string, string>;
+  sharing: LibrarySharing;
+  /** The link to each other device, by identity. */
+  links: Map<string, PeerChannel>;
+}
+
+async function device(name: string): Promise<Device> {
+  const dir = await freshDir();
+  const identity = identityFromSeed(name);
+  const libraries = await LibraryStore.load(dir);
+  const invites = await LibraryInviteStore.load(dir);
+  const contacts = new Map<string, string>();
+  const links = new Map<string, PeerChannel>();
+  const sharing = new LibrarySharing({
+    libraries,
+    invites,
+    contacts: { has: (id) => contacts.has(id), get: (id) => (contacts.has(id) ? { identity: id, name: contacts.get(id)!, addedAt: new Date().toISOString() } : undefined) },
+    self: identity,
+    selfName: () => name,
+    channelFor: async (peer) => {
+      const link = links.get(peer.identity!);
+      if (!link) throw new CommandError('refused', `${peer.name} is not connected`);
+      return link;
+    },
+  });
+  return { name, identity, libraries, invites, contacts, sharing, links };
+}
+
+function pair(a: Device, b: Device): void {
+  a.contacts.set(b.identity, b.name);
+  b.contacts.set(a.identity, a.name);
+}
+
+/** Links a and b (as a link coming up: each side's service attached to its end). */
+function link(a: Device, b: Device): [MemoryChannel, MemoryChannel] {
+  const [atA, atB] = channelPair(a.identity, b.identity);
+  a.links.set(b.identity, atA);
+  b.links.set(a.identity, atB);
+  a.sharing.attach(atA);
+  b.sharing.attach(atB);
+  return [atA, atB];
+}
+
+function peerOf(d: Device): Peer {
+  return peerFixture(d.identity, d.name);
+}
+
+async function until(what: string, condition: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const membersOf = (d: Device, uuid: string) => (d.libraries.get(uuid)?.members ?? []).map((m) => m.identity).sort();
+
+describe('shared libraries between nodes', () => {
+  test('A invites contact B; B lists it, accepts: same uuid, name, active; each lists the other as a member', async () => {
+    const [a, b] = await Promise.all([device('Laptop'), device('Desktop')]);
+    pair(a, b);
+    link(a, b);
+    const photos = await a.libraries.create('Photos');
+    const { inviteId, library } = await a.sharing.share(photos.uuid, peerOf(b));
+    assert.deepEqual(library.invited.map((i) => i.identity), [b.identity], 'A remembers the invitation');
+    const [invite] = b.invites.invites();
+    assert.deepEqual({ id: invite?.id, uuid: invite?.uuid, name: invite?.name, from: invite?.from }, { id: inviteId, uuid: photos.uuid, name: 'Photos', from: { identity: a.identity, name: 'Laptop' } });
+
+    const joined = await b.sharing.accept(inviteId);
+    assert.deepEqual([joined.uuid, joined.name, joined.active], [photos.uuid, 'Photos', true]);
+    assert.deepEqual(joined.members.map((m) => m.identity), [a.identity]);
+    assert.deepEqual(b.invites.invites(), [], 'no longer pending');
+    await until('A admits B', () => membersOf(a, photos.uuid).includes(b.identity));
+    assert.deepEqual(a.libraries.get(photos.uuid)?.invited, [], 'the invitation is answered');
+    await until('B hears that A lists it', () => b.libraries.record(photos.uuid)?.joinedWith === undefined);
+  });
+
+  test('a third member is known to all once the members meet; one that leaves stays out even when a stale member still counts it', async () => {
+    const [a, b, c] = await Promise.all([device('A'), device('B'), device('C')]);
+    pair(a, b);
+    pair(a, c);
+    link(a, b);
+    link(a, c);
+    const lib = await a.libraries.create('Family');
+    await b.sharing.accept((await a.sharing.share(lib.uuid, peerOf(b))).inviteId);
+    await c.sharing.accept((await a.sharing.share(lib.uuid, peerOf(c))).inviteId);
+    await until('A lists B and C', () => membersOf(a, lib.uuid).length === 2);
+    await until('B learns of C through A', () => membersOf(b, lib.uuid).includes(c.identity));
+    await until('C learns of B through A', () => membersOf(c, lib.uuid).includes(b.identity));
+
+    // B and C (not contacts) meet as members; then B leaves: both hear it over their links.
+    link(b, c);
+    await b.sharing.leave(lib.uuid);
+    assert.equal(b.libraries.get(lib.uuid), undefined, 'gone here');
+    await until('C hears B left', () => !membersOf(c, lib.uuid).includes(b.identity));
+    await until('A hears B left', () => !membersOf(a, lib.uuid).includes(b.identity));
+    // A stale view that still counts B (sent before the departure) does not bring it back.
+    const stale = { identity: b.identity, name: 'B', since: new Date(Date.now() - 60_000).toISOString() };
+    a.links.get(c.identity)!.send({ type: 'library-sync', libraries: [{ uuid: lib.uuid, name: 'Family', members: [{ identity: a.identity, name: 'A', since: lib.createdAt }, stale], departed: [] }] });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!membersOf(c, lib.uuid).includes(b.identity));
+  });
+
+  test('a member we were not linked to when we left hears it at its next sync', async () => {
+    const [a, b] = await Promise.all([device('A'), device('B')]);
+    pair(a, b);
+    const [ab] = link(a, b);
+    const lib = await a.libraries.create('Music');
+    await b.sharing.accept((await a.sharing.share(lib.uuid, peerOf(b))).inviteId);
+    await until('A admits B', () => membersOf(a, lib.uuid).includes(b.identity));
+    ab.close();
+    a.links.clear();
+    b.links.clear();
+    await b.sharing.leave(lib.uuid); // nobody to tell
+    assert.ok(membersOf(a, lib.uuid).includes(b.identity));
+    link(a, b); // A sends what it knows; B answers that it is not in it
+    await until('A hears B left', () => !membersOf(a, lib.uuid).includes(b.identity));
+    assert.deepEqual(a.libraries.record(lib.uuid)?.departed.map((d) => d.identity), [b.identity]);
+  });
+
+  test('an invitation from a device that is not our contact is refused and never shown', async () => {
+    const [a, b] = await Promise.all([device('A'), device('Stranger')]);
+    a.contacts.set(b.identity, 'B'); // A thinks B is its contact; B does not know A
+    link(a, b);
+    const lib = await a.libraries.create('Photos');
+    await assert.rejects(a.sharing.share(lib.uuid, peerOf(b)), (err: Error) => err instanceof CommandError && /did not take the invitation: only contacts/.test(err.message));
+    assert.deepEqual(b.invites.invites(), [], 'never listed');
+    assert.deepEqual(a.libraries.get(lib.uuid)?.invited, [], 'nothing left waiting');
+  });
+
+  test('we invite contacts only; a member again is refused; an invitation for a library the contact has says so and changes nothing', async () => {
+    const [a, b, s] = await Promise.all([device('A'), device('B'), device('S')]);
+    pair(a, b);
+    link(a, b);
+    link(a, s);
+    const lib = await a.libraries.create('Photos');
+    await assert.rejects(a.sharing.share(lib.uuid, peerOf(s)), /S is not a contact: pair with it first/);
+    // B already has a library with this uuid.
+    await b.libraries.join({ uuid: lib.uuid, name: 'Photos', members: [], inviteId: 'earlier-invite', from: a.identity });
+    const before = JSON.stringify(b.libraries.list());
+    await assert.rejects(a.sharing.share(lib.uuid, peerOf(b)), /B already has the library “Photos”; nothing changed/);
+    assert.equal(JSON.stringify(b.libraries.list()), before);
+    assert.deepEqual(b.invites.invites(), []);
+    assert.deepEqual(a.libraries.get(lib.uuid)?.invited, []);
+  });
+
+  test('declined: the sender forgets the invitation; accepting an invitation for a library we got meanwhile changes nothing', async () => {
+    const [a, b, c] = await Promise.all([device('A'), device('B'), device('C')]);
+    pair(a, b);
+    pair(c, b);
+    link(a, b);
+    link(c, b);
+    const lib = await a.libraries.create('Photos');
+    const first = await a.sharing.share(lib.uuid, peerOf(b));
+    await b.sharing.decline(first.inviteId);
+    await until('A forgets it', () => a.libraries.get(lib.uuid)?.invited.length === 0);
+    const again = await a.sharing.share(lib.uuid, peerOf(b));
+    await b.sharing.accept(again.inviteId);
+    // C invites B to a library of the same uuid (C forged it): B has it already.
+    await c.libraries.join({ uuid: lib.uuid, name: 'Forged', members: [], inviteId: 'xxxxxxxx', from: a.identity });
+    await assert.rejects(c.sharing.share(lib.uuid, peerOf(b)), /already has the library/);
+    assert.equal(b.libraries.get(lib.uuid)?.name, 'Photos');
+  });
+
+  test('a device announcing our uuid with an invitation id we never gave it is not admitted', async () => {
+    const [a, m] = await Promise.all([device('A'), device('Mallory')]);
+    pair(a, m);
+    const lib = await a.libraries.create('Photos');
+    const [, atM] = link(a, m);
+    atM.send({ type: 'library-sync', libraries: [{ uuid: lib.uuid, name: 'Photos', members: [{ identity: m.identity, name: 'M', since: new Date().toISOString() }], departed: [], inviteId: 'guessed-invite-id' }] });
+    atM.send({ type: 'library-leave', uuid: lib.uuid });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(membersOf(a, lib.uuid), []);
+  });
+
+  test('hostile invitations: names cleaned and capped, malformed members dropped, an empty name refused', async () => {
+    const [a, b] = await Promise.all([device('A'), device('B')]);
+    pair(a, b);
+    const [atA] = link(a, b);
+    const uuid = randomUUID();
+    atA.send({
+      type: 'library-invite',
+      inviteId: 'hostile-1',
+      library: { uuid, name: `  Ph\u202eotos\u0000 ${'x'.repeat(200)}` },
+      members: [{ identity: 'not-an-identity', name: 'x', since: 'yesterday' }, { identity: a.identity, name: '\u0007A\u200f', since: new Date().toISOString() }],
+    });
+    await until('listed', () => b.invites.invites().length === 1);
+    const [invite] = b.invites.invites();
+    assert.ok(invite!.name.startsWith('Photos x') && [...invite!.name].length <= 64, invite!.name);
+    assert.deepEqual(b.invites.get('hostile-1')?.members.map((m) => [m.identity, m.name]), [[a.identity, 'A']]);
+    atA.send({ type: 'library-invite', inviteId: 'hostile-2', library: { uuid: randomUUID(), name: ' \u200b ' }, members: [] });
+    await until('answered', () => atA.peer!.sent.some((m) => m.type === 'library-invite-reply' && m.inviteId === 'hostile-2'));
+    const reply = atA.peer!.sent.find((m) => m.type === 'library-invite-reply' && m.inviteId === 'hostile-2');
+    assert.equal(reply?.type === 'library-invite-reply' ? reply.status : null, 'refused');
+    assert.equal(b.invites.invites().length, 1);
+  });
+});
+
+describe('pending invitations', () => {
+  test(`at most ${LIBRARY_INVITES_MAX} wait: the oldest go first; one contact's new invitation to a library replaces its older one`, async () => {
+    const store = await LibraryInviteStore.load(await freshDir());
+    const contacts = Array.from({ length: 11 }, (_, i) => identityFromSeed(`contact ${i}`));
+    for (let i = 0; i < LIBRARY_INVITES_MAX + 5; i++) {
+      await store.add({ id: `invite-${String(i).padStart(5, '0')}`, uuid: randomUUID(), name: `L${i}`, from: { identity: contacts[i % contacts.length]!, name: 'C' }, members: [] });
+    }
+    const ids = store.invites().map((i) => i.id);
+    assert.equal(ids.length, LIBRARY_INVITES_MAX);
+    assert.equal(ids[0], 'invite-00005', 'the five oldest went');
+    const uuid = store.invites()[10]!.uuid;
+    const from = store.invites()[10]!.from;
+    await store.add({ id: 'invite-again', uuid, name: 'Again', from, members: [] });
+    assert.equal(store.invites().filter((i) => i.uuid === uuid).length, 1);
+    assert.equal(store.invites().at(-1)!.id, 'invite-again');
+  });
+});
+
+describe('membership merge', () => {
+  const x = identityFromSeed('x');
+  const y = identityFromSeed('y');
+  const self = identityFromSeed('self');
+  const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+
+  test('the latest of a join and a departure wins, a departure a tie; what others say of us is ignored', () => {
+    const local = { members: [{ identity: x, name: 'X', since: t(1) }], departed: [] };
+    const left = mergeMembership(local, { members: [], departed: [{ identity: x, at: t(5) }] }, { self, max: 32 });
+    assert.deepEqual(left.members, []);
+    const staleJoin = mergeMembership(left, { members: [{ identity: x, name: 'X', since: t(2) }], departed: [] }, { self, max: 32 });
+    assert.deepEqual(staleJoin.members, [], 'an older join does not undo a departure');
+    const rejoined = mergeMembership(left, { members: [{ identity: x, name: 'X', since: t(9) }], departed: [] }, { self, max: 32 });
+    assert.deepEqual(rejoined.members.map((m) => m.identity), [x], 'invited again later: in again');
+    const tie = mergeMembership(local, { members: [], departed: [{ identity: x, at: t(1) }] }, { self, max: 32 });
+    assert.deepEqual(tie.members, []);
+    const aboutUs = mergeMembership(local, { members: [{ identity: self, name: 'me', since: t(3) }], departed: [{ identity: self, at: t(4) }] }, { self, max: 32 });
+    assert.deepEqual(aboutUs, { members: local.members, departed: local.departed });
+  });
+
+  test('nothing new: the same arrays come back; the cap keeps newcomers out', () => {
+    const local = { members: [{ identity: x, name: 'X', since: t(1) }], departed: [] };
+    const same = mergeMembership(local, { members: [{ identity: x, name: 'Other name', since: t(3) }], departed: [] }, { self, max: 32 });
+    assert.equal(same.members, local.members);
+    assert.equal(same.departed, local.departed);
+    const full = mergeMembership(local, { members: [{ identity: y, name: 'Y', since: t(2) }], departed: [] }, { self, max: 1 });
+    assert.deepEqual(full.members.map((m) => m.identity), [x]);
+  });
+});
