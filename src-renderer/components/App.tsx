@@ -6,6 +6,7 @@ import { NavBar } from './NavBar.js';
 import { IncomingPairingDialog } from './pairing/IncomingPairingDialog.js';
 import { PairView } from './pairing/PairView.js';
 import { SettingsView } from './settings/SettingsView.js';
+import { LibrariesView } from './libraries/LibrariesView.js';
 import { StatusBanner } from './StatusBanner.js';
 
 function SelfSummary() {
@@ -21,7 +22,7 @@ function SelfSummary() {
   );
 }
 
-const TITLES = { devices: 'Nearby devices', pair: 'Pair with a device', settings: 'Settings' } as const;
+const TITLES = { devices: 'Nearby devices', pair: 'Pair with a device', libraries: 'Libraries', settings: 'Settings' } as const;
 
 export function App() {
   const view = useNearby((s) => s.view);
@@ -50,7 +51,7 @@ export function App() {
       </header>
       <StatusBanner />
       <main id="main" ref={mainRef} tabIndex={-1} className="app-main" aria-label={TITLES[view]}>
-        {view === 'devices' ? <DevicesView /> : view === 'pair' ? <PairView /> : <SettingsView />}
+        {view === 'devices' ? <DevicesView /> : view === 'pair' ? <PairView /> : view === 'libraries' ? <LibrariesView /> : <SettingsView />}
       </main>
       <IncomingPairingDialog />
     </>

@@ -134,11 +134,42 @@ export function visiblePeers(peers: readonly Peer[], filter: string, sort: SortK
   return sortPeers(filterPeers(peers, filter), sort);
 }
 
-/** Our own libraries that the peer has active too (peer library uuids ∩ own library uuids). */
-export function librariesInCommon(peer: Peer, own: readonly Library[]): Library[] {
-  if (peer.libraries.length === 0 || own.length === 0) return [];
+/** Our own libraries that the peer announces, split (issue 13): those it is a member of, and those it only claims. */
+export interface LibrariesInCommon {
+  /** It is a member we know of (an invitation made it one): a library in common. */
+  shared: Library[];
+  /** It announces the library's id without being a member we know: never trusted for it. */
+  claimed: Library[];
+}
+
+/** Our own libraries that the peer has active too (peer library uuids ∩ own library uuids), members apart from claims. */
+export function librariesInCommon(peer: Peer, own: readonly Library[]): LibrariesInCommon {
+  const out: LibrariesInCommon = { shared: [], claimed: [] };
+  if (peer.libraries.length === 0 || own.length === 0) return out;
   const theirs = new Set(peer.libraries.map((l) => l.uuid.toLowerCase()));
-  return own.filter((l) => theirs.has(l.uuid.toLowerCase()));
+  for (const library of own) {
+    if (!theirs.has(library.uuid.toLowerCase())) continue;
+    const member = peer.identity !== null && library.members.some((m) => m.identity === peer.identity);
+    (member ? out.shared : out.claimed).push(library);
+  }
+  return out;
+}
+
+/** Library names as a sentence lists them: “Photos”, “Photos” and “Work”, “A”, “B” and “C”. */
+export function quotedList(libraries: readonly Library[]): string {
+  const quoted = libraries.map((l) => `“${l.name}”`);
+  return quoted.length <= 1 ? (quoted[0] ?? '') : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+}
+
+/** The members of `library` that are listed now, with their rows (verified or not), and those that are not. */
+export function membersNearby(library: Library, peers: readonly Peer[]): Array<{ identity: string; name: string; since: string; peer: Peer | null }> {
+  const byIdentity = new Map<string, Peer>();
+  for (const p of peers) {
+    if (p.identity === null || !p.libraries.some((l) => l.uuid.toLowerCase() === library.uuid)) continue;
+    const known = byIdentity.get(p.identity);
+    if (!known || (p.verified && !known.verified)) byIdentity.set(p.identity, p);
+  }
+  return library.members.map((m) => ({ ...m, peer: byIdentity.get(m.identity) ?? null }));
 }
 
 /** "just now", "12 s ago", "5 min ago", "3 h ago", "2 days ago"; a time in the future counts as now. */

@@ -6,13 +6,13 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ManualPeerState, NodeState, SelfInfo } from '../../src-shared/contract.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { isFinalPairingStage, type Contact, type PairingSessionState } from '../../src-shared/pairing.js';
-import type { Library, Peer } from '../../src-shared/peer.js';
+import type { Library, LibraryInvite, Peer } from '../../src-shared/peer.js';
 import type { DiscoveryMode } from '../../src-shared/discoveryModes.js';
 import { reuseUnchanged, type SortKey } from '../model/peerView.js';
 import { userMessage } from '../model/userMessage.js';
 import type { ConnectionStatus, NodeConnection } from '../transport/connectionTypes.js';
 
-export type View = 'devices' | 'pair' | 'settings';
+export type View = 'devices' | 'pair' | 'libraries' | 'settings';
 
 /** Where a form shows an error or a "saved" note: a field, or one library / manual peer. */
 export type FieldKey =
@@ -22,6 +22,8 @@ export type FieldKey =
   | 'manualPeer'
   | 'pairing'
   | `library:${string}`
+  | `share:${string}`
+  | `invite:${string}`
   | `manualPeer:${string}`
   | `pairing:${string}`
   | `contact:${string}`;
@@ -36,6 +38,8 @@ export interface NodeFields {
   privateDevices: number;
   discoveryNote: string | null;
   libraries: Library[];
+  /** Invitations to libraries from contacts, waiting for an answer (issue 13). */
+  libraryInvites: readonly LibraryInvite[];
   peers: readonly Peer[];
   manualPeers: ManualPeerState[];
   /** Pairing sessions in progress and recently ended (DESIGN §5), as the node reports them. */
@@ -95,6 +99,11 @@ export interface Actions {
   renameLibrary(uuid: string, name: string): Promise<boolean>;
   setLibraryActive(uuid: string, active: boolean): Promise<boolean>;
   deleteLibrary(uuid: string): Promise<boolean>;
+  /** Invites a contact (by its Peer.id) to one of our libraries; the outcome shows at `share:<uuid>`. */
+  shareLibrary(uuid: string, peerId: string): Promise<boolean>;
+  acceptLibraryInvite(inviteId: string): Promise<boolean>;
+  declineLibraryInvite(inviteId: string): Promise<boolean>;
+  leaveLibrary(uuid: string): Promise<boolean>;
   addManualPeer(address: string): Promise<boolean>;
   removeManualPeer(address: string): Promise<boolean>;
   /** Asks the node to pair with the chosen device; its refusal shows at 'pairing'. */
@@ -116,6 +125,7 @@ const initialNode: NodeFields = {
   privateDevices: 0,
   discoveryNote: null,
   libraries: [],
+  libraryInvites: [],
   peers: [],
   manualPeers: [],
   pairing: [],
@@ -203,6 +213,7 @@ function uiActions(set: SetState): Omit<Actions, CommandActionName> {
         privateDevices: state.privateDevices ?? 0,
         discoveryNote: state.discoveryNote,
         libraries: reuseUnchanged(s.libraries, state.libraries, (l) => l.uuid) as Library[],
+        libraryInvites: reuseUnchanged(s.libraryInvites, state.libraryInvites ?? [], (i) => i.id),
         peers: reuseUnchanged(s.peers, state.peers, (p) => p.id),
         manualPeers: reuseUnchanged(s.manualPeers, state.manualPeers, (m) => m.address) as ManualPeerState[],
         ...pairingFields(s, state.pairing),
@@ -232,6 +243,7 @@ type CommandActionName =
   | 'renameLibrary'
   | 'setLibraryActive'
   | 'deleteLibrary'
+  | LibraryActionName
   | 'addManualPeer'
   | 'removeManualPeer'
   | 'startPairing'
@@ -257,7 +269,7 @@ function runner(set: SetState) {
 }
 
 /** Settings: mode, name, libraries, devices by address, contacts. */
-function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState, get: GetState): Pick<Actions, Exclude<CommandActionName, 'startPairing' | 'confirmPairing' | 'rejectPairing' | 'closePairing'>> {
+function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState, get: GetState): Pick<Actions, Exclude<CommandActionName, 'startPairing' | 'confirmPairing' | 'rejectPairing' | 'closePairing' | LibraryActionName>> {
   const run = runner(set);
   const applyState = (state: NodeState) => get().applyState(state);
   const upsertLibrary = (library: Library) =>
@@ -284,6 +296,28 @@ function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState
     },
     removeManualPeer: (address) => run(`manualPeer:${address}`, () => connection.call('removeManualPeer', { address }), applyState),
     removeContact: (identity) => run(`contact:${identity}`, () => connection.call('removeContact', { identity }), applyState),
+  };
+}
+
+type LibraryActionName = 'shareLibrary' | 'acceptLibraryInvite' | 'declineLibraryInvite' | 'leaveLibrary';
+
+/** Shared libraries (issue 13): inviting a contact, answering an invitation, leaving. */
+function libraryActions(connection: Pick<NodeConnection, 'call'>, set: SetState, get: GetState): Pick<Actions, LibraryActionName> {
+  const run = runner(set);
+  const withoutLibrary = (uuid: string) => set((s) => ({ libraries: s.libraries.filter((l) => l.uuid !== uuid) }));
+  const withoutInvite = (inviteId: string) => set((s) => ({ libraryInvites: s.libraryInvites.filter((i) => i.id !== inviteId) }));
+  return {
+    shareLibrary: async (uuid, peerId) => {
+      const name = get().peers.find((p) => p.id === peerId)?.contact?.name ?? 'the contact';
+      return run(`share:${uuid}`, () => connection.call('shareLibrary', { uuid, peerId }), ({ library }) => set((s) => ({ libraries: s.libraries.map((l) => (l.uuid === uuid ? library : l)) })), `Invitation sent to ${name}`);
+    },
+    acceptLibraryInvite: (inviteId) =>
+      run(`invite:${inviteId}`, () => connection.call('acceptLibraryInvite', { inviteId }), (library) => {
+        withoutInvite(inviteId);
+        set((s) => ({ libraries: s.libraries.some((l) => l.uuid === library.uuid) ? s.libraries : [...s.libraries, library] }));
+      }),
+    declineLibraryInvite: (inviteId) => run(`invite:${inviteId}`, () => connection.call('declineLibraryInvite', { inviteId }), (state) => get().applyState(state)),
+    leaveLibrary: (uuid) => run(`library:${uuid}`, () => connection.call('leaveLibrary', { uuid }), () => withoutLibrary(uuid)),
   };
 }
 
@@ -331,6 +365,7 @@ export function createNearbyStore(connection: Pick<NodeConnection, 'call'>, nowM
     ...initialUi(nowMs),
     ...uiActions(set),
     ...settingsActions(connection, set, get),
+    ...libraryActions(connection, set, get),
     ...pairingActions(connection, set, get),
   }));
 }

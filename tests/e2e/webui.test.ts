@@ -41,7 +41,7 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
   const startA = (dataDir: string) => startNode(hostA, { dataDir, name: 'Desk', extraArgs: ['--ui', UI_ADDRESS] });
   const peerSeesA = (node: NearbyProcess, visible: boolean, what: string) =>
     node.waitForState((s) => s.peers.some((p) => p.identity === identityA) === visible, STEP_TIMEOUT_MS, what);
-  const openView = async (view: 'devices' | 'pair' | 'settings') => {
+  const openView = async (view: 'devices' | 'pair' | 'libraries' | 'settings') => {
     await page.click(`nav [data-view="${view}"]`);
     await page.waitForSelector(`nav [data-view="${view}"][aria-current="page"]`);
   };
@@ -74,7 +74,7 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
     await lan?.destroy();
   });
 
-  test('the list shows both other nodes with their names, system and model in words beside their icons, the library in common, verified', async () => {
+  test('the list shows both other nodes with their names, system and model in words beside their icons, verified; a library id announced by a non-member is a claim', async () => {
     // Verified once the P2P link proved each identity (a moment after discovery).
     await page.waitForFunction(
       () => {
@@ -92,13 +92,15 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
         device: el.querySelector('.icon-device')?.getAttribute('data-icon'),
         deviceLabel: el.querySelector('.icon-device')?.getAttribute('aria-label'),
         libraries: el.querySelector('.device-libraries')?.textContent ?? null,
+        claim: el.querySelector('.device-claim')?.textContent ?? null,
         badge: el.querySelector('.badge')?.textContent,
       })),
     );
-    // A device without a model is its system in words and a neutral icon; libraries show only when shared.
+    // A device without a model is its system in words and a neutral icon. The NAS announces the
+    // uuid of "Family photos" (both data dirs hold it), but nobody invited it: a claim (issue 13).
     assert.deepEqual(rows, [
-      { name: 'Build box', os: 'linux', kind: 'Linux', device: 'generic', deviceLabel: 'Other device', libraries: null, badge: 'Verified' },
-      { name: 'Living room NAS', os: 'linux', kind: 'Linux · NAS', device: 'nas', deviceLabel: 'NAS', libraries: 'Libraries in common: Family photos', badge: 'Verified' },
+      { name: 'Build box', os: 'linux', kind: 'Linux', device: 'generic', deviceLabel: 'Other device', libraries: null, claim: null, badge: 'Verified' },
+      { name: 'Living room NAS', os: 'linux', kind: 'Linux · NAS', device: 'nas', deviceLabel: 'NAS', libraries: null, claim: 'Announces “Family photos” but is not a member you know: not trusted for it', badge: 'Verified' },
     ]);
   });
 
@@ -199,7 +201,7 @@ describe('web UI: serve --ui in Chromium', { skip }, () => {
   });
 
   test('a library activated in the UI appears in a peer’s view of this node', async () => {
-    await openView('settings');
+    await openView('libraries');
     await page.click(`.library[data-library="${workLibrary.name}"] input[role="switch"]`);
     await nodeC.waitForState(
       (s) => s.peers.some((p) => p.identity === identityA && p.libraries.some((l) => l.uuid === workLibrary.uuid)),

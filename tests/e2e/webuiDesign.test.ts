@@ -66,7 +66,8 @@ const devices: Array<{ peer: Peer; kind: string; icon: string }> = [
   { peer: peer('DESKTOP-7F3K2LQ', { operatingSystem: 'windows', deviceModel: 'Desktop', verified: false }), kind: 'Windows · Desktop', icon: 'tower' },
   { peer: peer('Pixel 8 Pro', { operatingSystem: 'android', deviceModel: 'Android Phone' }), kind: 'Android · Android Phone', icon: 'phone' },
   { peer: peer('build-runner-03', { deviceModel: null, lastSeen: new Date(now - 95_000).toISOString() }), kind: 'Linux', icon: 'generic' },
-  { peer: peer('Render node', { deviceModel: 'Other' }), kind: 'Linux', icon: 'generic' },
+  // It announces the uuid of Family photos without being a member (issue 13): a claim.
+  { peer: peer('Render node', { deviceModel: 'Other', libraries: [{ uuid: photos.uuid, identity: 'x' }] }), kind: 'Linux', icon: 'generic' },
   { peer: peer('Kitchen iPad', { operatingSystem: 'ios', deviceModel: 'iPad' }), kind: 'iOS · iPad', icon: 'tablet' },
   { peer: peer('Toaster', { operatingSystem: 'other', deviceModel: 'Toaster 3000', verified: false }), kind: 'Other system · Toaster 3000', icon: 'generic' },
 ];
@@ -80,13 +81,20 @@ const manualPeers: ManualPeerState[] = [
 const fixture = emptyNodeState({
   self: { identity: newIdentity(), name: 'Desk upstairs', deviceModel: 'Desktop' },
   libraries: [
-    { ...photos, active: true, createdAt: new Date(now).toISOString() },
-    { uuid: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d', name: 'Work projects 2024 (shared with the studio)', active: false, createdAt: new Date(now).toISOString() },
+    // Oscar's MacBook and the NAS are members (invited): their rows show it in common.
+    { ...photos, active: true, createdAt: new Date(now).toISOString(), members: [oscar, nas].map((p) => ({ identity: p.identity!, name: p.name, since: new Date(now - 86_400_000).toISOString() })), invited: [] },
+    { uuid: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d', name: 'Work projects 2024 (shared with the studio)', active: false, createdAt: new Date(now).toISOString(), members: [], invited: [] },
   ],
   peers: devices.map((d) => d.peer),
   manualPeers,
   contacts: [oscar, maria].map((p) => ({ identity: p.identity!, name: p.contact!.name, addedAt: new Date(now - 86_400_000).toISOString() })),
+  libraryInvites: [
+    { id: 'invite-recipes-1', uuid: '5f0c1e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f', name: 'Recipes and the shopping lists of the whole family', from: { identity: maria.identity!, name: 'Maria’s iPhone' }, received: new Date(now - 300_000).toISOString() },
+  ],
 });
+// Family photos: a member away (not listed now), and Maria's iPhone invited, no answer yet.
+fixture.libraries[0]!.members.push({ identity: newIdentity(), name: 'Old laptop in the attic', since: new Date(now - 5 * 86_400_000).toISOString() });
+fixture.libraries[0]!.invited.push({ identity: maria.identity!, name: 'Maria’s iPhone', at: new Date(now - 600_000).toISOString() });
 
 /** In the page: every box of the main area that sticks out of its parent, lets its content out, or clips text without the whole of it in a title. */
 function layoutProblems(): string[] {
@@ -148,7 +156,7 @@ describe('web UI design: list, details, picker and settings with realistic data,
   let browser: Browser;
   let page: Page;
 
-  const openView = async (view: 'devices' | 'pair' | 'settings') => {
+  const openView = async (view: 'devices' | 'pair' | 'libraries' | 'settings') => {
     await page.click(`nav [data-view="${view}"]`);
     await page.waitForSelector(`nav [data-view="${view}"][aria-current="page"]`);
   };
@@ -196,6 +204,7 @@ describe('web UI design: list, details, picker and settings with realistic data,
         icon: el.querySelector('.device-avatar .icon-device')?.getAttribute('data-icon'),
         iconLabel: el.querySelector('.device-avatar .icon-device')?.getAttribute('aria-label'),
         libraries: el.querySelector('.device-libraries')?.textContent ?? null,
+        claim: el.querySelector('.device-claim')?.textContent ?? null,
         text: el.textContent,
       })),
     );
@@ -208,7 +217,9 @@ describe('web UI design: list, details, picker and settings with realistic data,
       assert.ok(row.osIconPx >= 16, `${p.name}: the system's icon is ${row.osIconPx} px`);
       assert.equal(row.icon, icon, `${p.name}: the model's icon`);
       assert.equal(row.iconLabel, icon === 'generic' && p.deviceModel !== 'Toaster 3000' ? 'Other device' : p.deviceModel);
-      assert.equal(row.libraries, p.libraries.length > 0 ? 'Libraries in common: Family photos' : null, `${p.name}: libraries only when shared`);
+      const member = p === oscar || p === nas;
+      assert.equal(row.libraries, member ? 'Libraries in common: Family photos' : null, `${p.name}: libraries in common only with members`);
+      assert.equal(row.claim, p.libraries.length > 0 && !member ? 'Announces “Family photos” but is not a member you know: not trusted for it' : null, `${p.name}: a claim only without membership`);
       assert.doesNotMatch(row.text ?? '', /No libraries in common|Unknown model/);
     }
     const avatar = await page.locator('[role="option"] .device-avatar').first().boundingBox();
@@ -296,6 +307,27 @@ describe('web UI design: list, details, picker and settings with realistic data,
     await page.setViewportSize(NARROW);
     assert.equal(await page.$$eval(cards, (els) => new Set(els.map((el) => Math.round(el.getBoundingClientRect().left))).size), 1);
     await shoot('settings-narrow');
+    await page.setViewportSize(DESKTOP);
+  });
+
+  test('libraries: the invitation first, then each library with this device, its members nearby (verified or not) or away, and the invitations waiting; wide and 420 px', async () => {
+    await page.setViewportSize(DESKTOP);
+    await openView('libraries');
+    assert.equal(await page.textContent('nav [data-view="libraries"] .nav-count'), '1', 'the tab counts the invitation waiting');
+    assert.match((await page.textContent('.invitation')) ?? '', /^Maria’s iPhone invites this device to the library “Recipes and the shopping lists of the whole family”/);
+    const members = await page.$$eval('.library[data-library="Family photos"] .library-member', (els) => els.map((el) => [el.querySelector('.library-member-name')?.textContent, el.getAttribute('data-presence'), el.lastElementChild?.textContent]));
+    assert.deepEqual(members, [
+      ['Desk upstairs', null, 'This device'],
+      ['Oscar’s MacBook Pro', 'verified', 'Nearby · verified'],
+      ['Living room NAS with the family archive and the old backups', 'verified', 'Nearby · verified'],
+      ['Old laptop in the attic', 'away', 'Not nearby'],
+      ['Maria’s iPhone', 'invited', 'Invited · no answer yet'],
+    ]);
+    assert.equal(await page.textContent('.library[data-library="Family photos"] .button-danger-quiet'), 'Leave Family photos', 'a shared library is left, not deleted');
+    assert.deepEqual(await page.$$eval('.library[data-library^="Work projects"] .library-invite option', (els) => els.map((e) => e.textContent)), ['Oscar’s MacBook Pro', 'Maria’s iPhone'], 'the contacts nearby can be invited');
+    await shoot('libraries');
+    await page.setViewportSize(NARROW);
+    await shoot('libraries-narrow');
     await page.setViewportSize(DESKTOP);
   });
 });

@@ -13,6 +13,7 @@ import type { NodeState } from '../../src-shared/contract.js';
 import { ContractClient } from '../../src-shared/contractClient.js';
 import type { ClientPort, RpcServerMessage } from '../../src-shared/rpc.js';
 import type { Peer } from '../../src-shared/peer.js';
+import { isFinalPairingStage, type PairingSessionState } from '../../src-shared/pairing.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(REPO_ROOT, 'bin/sd-nearby.js');
@@ -243,4 +244,20 @@ export async function browseJson(host: Host, timeoutSeconds: number): Promise<Pe
   const r = await host.run(process.execPath, [CLI, 'browse', '--json', '--timeout', String(timeoutSeconds)], { timeoutMs: timeoutSeconds * 1000 + 10000 });
   if (r.code !== 0) throw new Error(`browse failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Peer[];
+}
+
+/** Pairs two running nodes through their APIs (a starts, both confirm the code); resolves once each lists the other as a contact. */
+export async function pairNodes(a: NearbyProcess, b: NearbyProcess, timeoutMs = 15_000): Promise<void> {
+  const idB = b.printedIdentity;
+  const { state } = await a.waitForState((s) => s.peers.some((p) => p.identity === idB), timeoutMs, `${b.host.name} listed on ${a.host.name}`);
+  const started = await a.command<PairingSessionState>('startPairing', { peerId: state.peers.find((p) => p.identity === idB)!.id });
+  if (started.status !== 200) throw new Error(`startPairing: ${started.status} ${JSON.stringify(started.body)}`);
+  const sessionOf = async (node: NearbyProcess, with_: string) => {
+    const open = (s: NodeState) => s.pairing.find((p) => p.peerIdentity === with_ && p.code !== null && !isFinalPairingStage(p.stage));
+    return open((await node.waitForState((s) => open(s) !== undefined, timeoutMs, 'the code')).state)!;
+  };
+  const [atA, atB] = await Promise.all([sessionOf(a, idB), sessionOf(b, a.printedIdentity)]);
+  await Promise.all([a.command('confirmPairing', { sessionId: atA.id }), b.command('confirmPairing', { sessionId: atB.id })]);
+  await a.waitForState((s) => s.contacts.some((c) => c.identity === idB), timeoutMs, 'the contact stored');
+  await b.waitForState((s) => s.contacts.some((c) => c.identity === a.printedIdentity), timeoutMs, 'the contact stored');
 }

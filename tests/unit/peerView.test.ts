@@ -57,14 +57,19 @@ describe('filter and sort', () => {
   });
 });
 
-test('libraries in common: our libraries whose uuid the peer announces', () => {
+test('libraries in common: our libraries whose uuid a member announces; a device that is not a member only claims them', () => {
+  const p = peer('x', { identity: 'x'.repeat(42) + 'A', libraries: [{ uuid: LIB_A.toUpperCase(), identity: 'id' }, { uuid: LIB_B, identity: 'id' }, { uuid: 'ffffffff-4b5a-4968-8776-a5b4c3d2e1f0', identity: 'id' }] });
+  const member = { identity: p.identity!, name: 'x', since: '2025-01-01T00:00:00.000Z' };
   const own: Library[] = [
-    { uuid: LIB_A, name: 'Photos', active: true, createdAt: '2025-01-01T00:00:00.000Z' },
-    { uuid: LIB_B, name: 'Work', active: false, createdAt: '2025-01-01T00:00:00.000Z' },
+    { uuid: LIB_A, name: 'Photos', active: true, createdAt: '2025-01-01T00:00:00.000Z', members: [member], invited: [] },
+    { uuid: LIB_B, name: 'Work', active: false, createdAt: '2025-01-01T00:00:00.000Z', members: [], invited: [] },
   ];
-  const p = peer('x', { libraries: [{ uuid: LIB_A.toUpperCase(), identity: 'id' }, { uuid: 'ffffffff-4b5a-4968-8776-a5b4c3d2e1f0', identity: 'id' }] });
-  assert.deepEqual(librariesInCommon(p, own).map((l) => l.name), ['Photos']);
-  assert.deepEqual(librariesInCommon(peer('y'), own), []);
+  const common = librariesInCommon(p, own);
+  assert.deepEqual(common.shared.map((l) => l.name), ['Photos']);
+  assert.deepEqual(common.claimed.map((l) => l.name), ['Work'], 'Work is ours, and x is not a member we know: a claim');
+  assert.deepEqual(librariesInCommon(peer('y'), own), { shared: [], claimed: [] });
+  // Another device claiming x's identity without proof is not x: an unproven row with no identity claims only.
+  assert.deepEqual(librariesInCommon({ ...p, identity: null }, own).shared, []);
 });
 
 test('last seen reads like a person would say it', () => {

@@ -1,5 +1,5 @@
-import type { Peer } from '../../../src-shared/peer.js';
-import { displayName, fingerprintOf, formatLastSeen, librariesInCommon, renamedFrom } from '../../model/peerView.js';
+import type { Library, Peer } from '../../../src-shared/peer.js';
+import { displayName, fingerprintOf, formatLastSeen, librariesInCommon, quotedList, renamedFrom } from '../../model/peerView.js';
 import { useNearby } from '../../store/StoreContext.js';
 import { ContactBadge, Fingerprint } from '../common/ContactStanding.js';
 import { BreakableText } from '../common/BreakableText.js';
@@ -57,7 +57,6 @@ function PairButton({ peer }: { peer: Peer }) {
 export function DeviceDetails({ peer }: { peer: Peer }) {
   const ownLibraries = useNearby((s) => s.libraries);
   const nowMs = useNearby((s) => s.nowMs);
-  const common = librariesInCommon(peer, ownLibraries);
   const fingerprint = fingerprintOf(peer.identity);
   return (
     <section className="details" aria-labelledby="details-title" data-standing={peer.contact ? 'contact' : peer.lookalikeOf ? 'lookalike' : undefined}>
@@ -84,15 +83,7 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
         </p>
       ) : null}
       <dl className="facts">
-        {common.length > 0 || peer.librariesOmitted > 0 ? (
-          <>
-            <dt>Libraries in common</dt>
-            <dd>
-              <List items={common.map((l) => l.name)} empty="None listed" />
-              {peer.librariesOmitted > 0 ? <span className="muted"> ({peer.librariesOmitted} more libraries not listed here)</span> : null}
-            </dd>
-          </>
-        ) : null}
+        <LibraryFacts peer={peer} ownLibraries={ownLibraries} />
         <dt>Addresses</dt>
         <dd>
           {peer.addresses.length === 0 ? (
@@ -132,5 +123,31 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
       </dl>
       <PairButton peer={peer} />
     </section>
+  );
+}
+
+/** The libraries it shares with us, and those it only claims (issue 13). */
+function LibraryFacts({ peer, ownLibraries }: { peer: Peer; ownLibraries: readonly Library[] }) {
+  const { shared: common, claimed } = librariesInCommon(peer, ownLibraries);
+  return (
+    <>
+      {common.length > 0 || peer.librariesOmitted > 0 ? (
+        <>
+          <dt>Libraries in common</dt>
+          <dd>
+            <List items={common.map((l) => l.name)} empty="None listed" />
+            {peer.librariesOmitted > 0 ? <span className="muted"> ({peer.librariesOmitted} more libraries not listed here)</span> : null}
+          </dd>
+        </>
+      ) : null}
+      {claimed.length > 0 ? (
+        <>
+          <dt>Claims</dt>
+          <dd className="device-claim">
+            {quotedList(claimed)}: it announces {claimed.length === 1 ? 'this library' : 'these libraries'} of yours, but is not a member you know. Library ids are public, so it is not trusted for {claimed.length === 1 ? 'it' : 'them'}: invite it from Libraries if it is yours.
+          </dd>
+        </>
+      ) : null}
+    </>
   );
 }

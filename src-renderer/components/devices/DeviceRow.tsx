@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import type { Library, Peer } from '../../../src-shared/peer.js';
-import { displayName, fingerprintOf, formatLastSeen, librariesInCommon } from '../../model/peerView.js';
+import { displayName, fingerprintOf, formatLastSeen, librariesInCommon, quotedList } from '../../model/peerView.js';
 import { ContactBadge, Fingerprint, LookalikeWarning } from '../common/ContactStanding.js';
 import { DeviceAvatar, DeviceKind } from '../common/Icons.js';
 import { VerifiedBadge } from '../common/VerifiedBadge.js';
@@ -19,7 +19,7 @@ interface Props {
 
 /** One device of the list (an option of the listbox); re-renders only when its inputs change. */
 export const DeviceRow = memo(function DeviceRow({ peer, ownLibraries, nowMs, selected, onSelect }: Props) {
-  const common = librariesInCommon(peer, ownLibraries);
+  const { shared: common, claimed } = librariesInCommon(peer, ownLibraries);
   // Where two devices could be taken for one another, each shows its fingerprint.
   const fingerprint = peer.contact !== undefined || peer.lookalikeOf !== undefined ? fingerprintOf(peer.identity) : null;
   return (
@@ -47,6 +47,11 @@ export const DeviceRow = memo(function DeviceRow({ peer, ownLibraries, nowMs, se
             {fingerprint !== null ? <Fingerprint value={fingerprint} /> : null}
             {fingerprint !== null && common.length > 0 ? ' · ' : null}
             {common.length > 0 ? <span className="device-libraries">Libraries in common: {common.map((l) => l.name).join(', ')}</span> : null}
+          </span>
+        ) : null}
+        {claimed.length > 0 ? (
+          <span className="device-claim">
+            Announces {quotedList(claimed)} but is not a member you know: not trusted for {claimed.length === 1 ? 'it' : 'them'}
           </span>
         ) : null}
         {peer.warning !== undefined ? <span className="device-warning">Warning: {peer.warning}</span> : null}

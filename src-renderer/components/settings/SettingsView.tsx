@@ -1,6 +1,5 @@
 import { ContactSettings } from './ContactSettings.js';
 import { DeviceNameSettings } from './DeviceNameSettings.js';
-import { LibrarySettings } from './LibrarySettings.js';
 import { ManualPeerSettings } from './ManualPeerSettings.js';
 import { ModeSettings } from './ModeSettings.js';
 
@@ -9,7 +8,6 @@ export function SettingsView() {
     <div className="settings">
       <ModeSettings />
       <DeviceNameSettings />
-      <LibrarySettings />
       <ManualPeerSettings />
       <ContactSettings />
     </div>

@@ -5,14 +5,17 @@ import { ConfirmDialog } from '../common/ConfirmDialog.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 import { LibraryItem } from './LibraryItem.js';
 
-export function LibrarySettings() {
+/** Our libraries: each with its members and invitations, and a form to create one. */
+export function LibraryList() {
   const libraries = useNearby((s) => s.libraries);
   const createLibrary = useNearby((s) => s.createLibrary);
   const deleteLibrary = useNearby((s) => s.deleteLibrary);
+  const leaveLibrary = useNearby((s) => s.leaveLibrary);
   const clearFeedback = useNearby((s) => s.clearFeedback);
   const { error, busy } = useField('newLibrary');
   const [draft, setDraft] = useState('');
   const [deleting, setDeleting] = useState<Library | null>(null);
+  const shared = deleting !== null && deleting.members.length > 0;
 
   const onCreate = async (e: FormEvent) => {
     e.preventDefault();
@@ -23,7 +26,7 @@ export function LibrarySettings() {
       <h2 id="libraries-title" className="card-title">
         Libraries
       </h2>
-      <p className="help">Active libraries are announced, so devices that share one show it as a library in common.</p>
+      <p className="help">Invite your contacts to a library; the devices in it find each other and show it as a library in common. Active libraries are announced.</p>
       {libraries.length === 0 ? (
         <p className="muted">No libraries yet.</p>
       ) : (
@@ -57,15 +60,19 @@ export function LibrarySettings() {
       <FieldFeedback id="new-library-feedback" error={error} />
       <ConfirmDialog
         open={deleting !== null}
-        title={`Delete the library “${deleting?.name ?? ''}”?`}
-        confirmLabel="Delete"
+        title={shared ? `Leave the library “${deleting?.name ?? ''}”?` : `Delete the library “${deleting?.name ?? ''}”?`}
+        confirmLabel={shared ? 'Leave' : 'Delete'}
         onCancel={() => setDeleting(null)}
         onConfirm={() => {
-          if (deleting !== null) void deleteLibrary(deleting.uuid);
+          if (deleting !== null) void (shared ? leaveLibrary(deleting.uuid) : deleteLibrary(deleting.uuid));
           setDeleting(null);
         }}
       >
-        <p>It stops being announced, and devices stop showing it in common. This cannot be undone.</p>
+        {shared ? (
+          <p>This device stops announcing it, and the other devices in it are told that it left. To come back, a member invites it again.</p>
+        ) : (
+          <p>It stops being announced, and devices stop showing it in common. This cannot be undone.</p>
+        )}
       </ConfirmDialog>
     </section>
   );
