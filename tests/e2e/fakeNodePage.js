@@ -36,7 +36,9 @@
     everyoneUntil: null,
     privateDevices: 0,
     discoveryNote: null,
-    libraries: [{ uuid: lib, name: 'Photos', active: true, createdAt: new Date(base).toISOString() }],
+    // Every third device announces Photos; half of those are members (a library in common), the others claim it.
+    libraries: [{ uuid: lib, name: 'Photos', active: true, createdAt: new Date(base).toISOString(), members: peers.filter((_, i) => i % 6 === 0).map((p) => ({ identity: p.identity, name: p.name, since: new Date(base).toISOString() })), invited: [] }],
+    libraryInvites: [],
     peers,
     manualPeers: [],
     pairing: [],
