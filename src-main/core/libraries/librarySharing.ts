@@ -48,7 +48,8 @@ export interface LibrarySharingOptions {
 
 export class LibrarySharing {
   private readonly channels = new ChannelListeners();
-  private readonly waiting = new Map<string, (reply: InviteReply) => void>();
+  /** shareLibrary calls waiting for an answer, by invitation id: who must answer, and the call's resolve. */
+  private readonly waiting = new Map<string, (reply: InviteReply | null, from?: string) => void>();
   private readonly repliedAt = new Map<string, number>();
   /** Messages from peers are handled one at a time (each may write the library file). */
   private readonly work = new SerialQueue();
@@ -83,8 +84,14 @@ export class LibrarySharing {
     if (channel.remoteIdentity !== identity) throw new CommandError('refused', `the link to ${contact.name} proved another identity`);
     const inviteId = randomBytes(16).toString('base64url');
     await this.opts.libraries.recordInvitation(uuid, { id: inviteId, identity, name: contact.name, at: new Date().toISOString() });
-    const reply = this.replyTo(inviteId);
-    channel.send({ type: 'library-invite', inviteId, library: { uuid: lib.uuid, name: lib.name }, members: this.membersWithSelf(lib) });
+    const reply = this.replyTo(inviteId, identity);
+    try {
+      channel.send({ type: 'library-invite', inviteId, library: { uuid: lib.uuid, name: lib.name }, members: this.membersWithSelf(lib) });
+    } catch {
+      this.waiting.get(inviteId)?.(null);
+      await this.opts.libraries.dropInvitation(uuid, inviteId);
+      throw new CommandError('refused', `the link to ${contact.name} closed before the invitation left; try again`);
+    }
     const answer = await reply;
     if (answer !== null && answer.status !== 'listed') {
       await this.opts.libraries.dropInvitation(uuid, inviteId);
@@ -130,7 +137,7 @@ export class LibrarySharing {
   private receive(channel: PeerChannel, message: LinkMessage): void {
     if (this.closed) return;
     if (message.type === 'library-invite-reply') {
-      this.waiting.get(message.inviteId)?.(message);
+      this.waiting.get(message.inviteId)?.(message, channel.remoteIdentity);
       if (message.status === 'declined') void this.work.run(() => this.dropInvitationById(channel.remoteIdentity, message.inviteId));
       return;
     }
@@ -236,11 +243,12 @@ export class LibrarySharing {
     flush();
   }
 
-  /** Resolves with the contact's answer to invitation `inviteId`, or null when none came in time. */
-  private replyTo(inviteId: string): Promise<InviteReply | null> {
+  /** Resolves with the answer of `identity` (no other device's) to invitation `inviteId`, or null when none came in time. */
+  private replyTo(inviteId: string, identity: string): Promise<InviteReply | null> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(null), INVITE_REPLY_WAIT_MS);
-      const done = (reply: InviteReply | null) => {
+      const done = (reply: InviteReply | null, from?: string) => {
+        if (reply !== null && from !== identity) return;
         clearTimeout(timer);
         this.waiting.delete(inviteId);
         resolve(reply);
