@@ -41,6 +41,11 @@ import { epochMsFrom, isPrivateToken } from './contactsOnly/broadcastTokens.js';
 import { createCommandHandlers, runCommand, type CommandHandlers } from './commands.js';
 import { openNodeSession } from './nodeSession.js';
 import { TemporaryEveryone } from './modes/temporaryEveryone.js';
+import { WideArea, leaseFromEnv } from './wideArea/wideArea.js';
+import { CombinedDiscovery } from './wideArea/combinedDiscovery.js';
+import { reachableAddresses } from './wideArea/addresses.js';
+import { WIDE_AREA_LEASE_ENV } from './wideArea/constants.js';
+import type { WideAreaSettings } from '../../src-shared/wideArea.js';
 
 const STATE_EVENT_DELAY_MS = 30;
 const WARNINGS_MAX = 10;
@@ -61,10 +66,18 @@ export interface NodeOptions {
   pairingTimeoutMs?: number;
   /** How long a Contacts only token lives (default 15 min, or $SD_NEARBY_EPOCH_MS); tests shorten it. */
   epochMs?: number;
+  /** Overrides (and saves) wide-area discovery: a domain with its server and key, or 'off'. */
+  wideArea?: WideAreaSettings | 'off' | null;
 }
 
 export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements NodeApi {
   private readonly engine = new DiscoveryEngine();
+  /** Wide-area discovery (wideArea/), when the settings name a domain. */
+  private wideArea: WideArea | null = null;
+  /** The wide-area settings `wideArea` was opened with (JSON), to reopen it when they change. */
+  private wideAreaOpenedWith = 'null';
+  /** mDNS and the wide-area domain, as presence reads them. */
+  private readonly discovery = new CombinedDiscovery(this.engine, () => this.wideArea);
   /** The standing links (DESIGN §5): the TLS server on our port, and the links relationships want. */
   private readonly links: LinkManager;
   private readonly manualPeers: ManualPeers;
@@ -162,7 +175,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
 
   private createPresence(verifier: Verifier): Presence {
     return new Presence({
-      discovery: this.engine,
+      discovery: this.discovery,
       directory: this.directory,
       verifier,
       links: this.links,
@@ -189,13 +202,16 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.contactsOnly.on('resolving', () => this.presence.schedule());
     this.links.on('channel', (channel) => this.attachChannel(channel));
     this.presence.on('change', () => this.scheduleState());
-    this.engine.on('peers', (peers) => this.presence.discovered(peers));
+    this.engine.on('peers', () => this.presence.discovered(this.discovery.peers()));
     this.engine.on('warning', (w) => this.warn(w));
     this.libraries.on('change', () => {
       this.readvertise();
       this.presence.schedule();
     });
-    this.settings.on('change', () => this.scheduleState());
+    this.settings.on('change', () => {
+      this.scheduleState();
+      this.wideAreaSettingsChanged();
+    });
     this.manualPeers.on('change', () => this.scheduleState());
   }
 
@@ -246,7 +262,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const broadcastSecret = await BroadcastSecretStore.load(opts.dataDir);
     const contactSecrets = await ContactSecretStore.load(opts.dataDir);
     const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, broadcastSecret, contactSecrets);
-    const patch: { name?: string; discovery?: DiscoveryMode; everyoneUntil?: null } = {};
+    const patch: { name?: string; discovery?: DiscoveryMode; everyoneUntil?: null; wideArea?: WideAreaSettings | null } = {};
+    if (opts.wideArea) patch.wideArea = opts.wideArea === 'off' ? null : opts.wideArea;
     if (opts.name) patch.name = opts.name;
     if (opts.mode) {
       patch.discovery = opts.mode;
@@ -274,6 +291,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.port = this.opts.port ?? this.settings.get().port ?? 0;
     await this.temporaryEveryone.settle();
     this.epochClock.start();
+    await this.reopenWideArea();
     await this.applyMode();
     this.manualPeers.sync(this.settings.get().manualPeers);
   }
@@ -288,7 +306,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.manualPeers.stop();
     this.epochClock.stop();
     this.temporaryEveryone.stop();
-    await this.engine.stop();
+    // Goodbyes on the LAN and the removal from the wide-area domain at once (each bounded in time).
+    await Promise.all([this.engine.stop(), this.wideArea?.close()]);
     this.contactsOnly.close();
     await this.links.stop();
     await this.privateEndpoint.close();
@@ -342,7 +361,52 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       if (policy.discovers) await this.engine.start(this.advertisement());
       else await this.engine.stop();
       this.links.broadcastMetadata();
+      this.syncWideArea();
       this.presence.refresh();
+    });
+  }
+
+  /** The wide-area domain follows the mode: browsed while it discovers, our records there only when it advertises us openly. */
+  private syncWideArea(): void {
+    const wide = this.wideArea;
+    if (!wide || this.closed) return;
+    const policy = this.policy;
+    wide.setBrowsing(policy.discovers);
+    const ad = policy.discovers ? this.advertisement() : null;
+    // Contacts only: nothing that names this device goes into a zone anyone may read (issue 16).
+    const open = ad !== null && ad.instance === this.identity.identity;
+    wide.advertise(open ? { instance: ad.instance, hostLabel: ad.hostname, port: ad.port, txt: ad.txt, addresses: reachableAddresses() } : null);
+  }
+
+  /** Opens wide-area discovery as the settings say (closing the one opened before, its records removed); a key file that cannot be used is a warning. */
+  private async reopenWideArea(): Promise<void> {
+    const settings = this.settings.get().wideArea ?? null;
+    const openedWith = JSON.stringify(settings);
+    if (openedWith === this.wideAreaOpenedWith) return;
+    this.wideAreaOpenedWith = openedWith;
+    const previous = this.wideArea;
+    this.wideArea = null;
+    await previous?.close();
+    if (!settings || this.closed) return;
+    try {
+      const wide = await WideArea.open(settings, this.identity.identity, leaseFromEnv(process.env[WIDE_AREA_LEASE_ENV]));
+      wide.on('warning', (w) => this.warn(w));
+      wide.on('peers', () => this.presence.discovered(this.discovery.peers()));
+      wide.on('status', () => this.scheduleState());
+      wide.setLooking(this.discovery.isLooking);
+      this.wideArea = wide;
+    } catch (err) {
+      this.warn(`wide-area discovery in ${settings.domain} is off: ${(err as Error).message}`);
+    }
+  }
+
+  private wideAreaSettingsChanged(): void {
+    if (JSON.stringify(this.settings.get().wideArea ?? null) === this.wideAreaOpenedWith) return;
+    void this.enqueue(async () => {
+      if (this.closed) return;
+      await this.reopenWideArea();
+      this.syncWideArea();
+      this.presence.discovered(this.discovery.peers());
     });
   }
 
@@ -375,6 +439,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     void this.enqueue(async () => {
       if (this.engine.isRunning) this.engine.setAdvertisement(this.advertisement());
       this.links.broadcastMetadata();
+      this.syncWideArea();
       this.scheduleState();
     });
   }
@@ -403,6 +468,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private newNetwork(): void {
     void this.enqueue(async () => {
       if (!this.closed && this.policy.privateEndpoint && this.privateEndpoint.isOpen) await this.renewPrivatePort();
+      this.syncWideArea(); // our addresses changed
     });
   }
 

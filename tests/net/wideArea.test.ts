@@ -1,0 +1,116 @@
+// Issue 16: wide-area discovery through a real DNS server (BIND 9's named in a namespace): DNS-SD
+// over unicast DNS, registration by signed UPDATE, browsing across two LANs joined by a router
+// (multicast does not cross it, so only the domain can introduce the nodes to each other).
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isRoot, Lan, type Host, type Router } from '../support/lan.js';
+import { sleep, startNode, type NearbyProcess, type StateSubscription } from '../support/nearby.js';
+import { dig, hasBind, makeKeyFile, startNamed, type NamedServer } from '../support/bind.js';
+
+const skip = !isRoot() ? 'needs root to create network namespaces' : !hasBind() ? 'needs BIND 9 (named, tsig-keygen, dig: Debian package bind9 and bind9-dnsutils)' : false;
+const ZONE = 'sd.test';
+/** Short leases, so that refreshes happen within a test (seconds). */
+const LEASE_S = 10;
+
+describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () => {
+  const lans: Lan[] = [];
+  const nodes: NearbyProcess[] = [];
+  const subscriptions: StateSubscription[] = [];
+  let lanA: Lan;
+  let lanB: Lan;
+  let router: Router;
+  let named: NamedServer;
+
+  before(async () => {
+    lanA = await Lan.create({ hosts: 3, ipv6Dad: false });
+    lanB = await Lan.create({ hosts: 1, ipv6Dad: false });
+    lans.push(lanA, lanB);
+    router = await Lan.router(lanA, lanB);
+    named = await startNamed(router.host, ZONE);
+  });
+
+  after(async () => {
+    for (const s of subscriptions) s.close();
+    await Promise.allSettled(nodes.map((n) => n.stop('SIGKILL')));
+    await named?.stop().catch(() => undefined);
+    await Promise.allSettled(lans.map((l) => l.destroy()));
+  });
+
+  function wideAreaArgs(keyFile = named.keyFile): string[] {
+    return ['--wide-area', ZONE, '--dns-server', router.addressOn(lanA), '--tsig-key', keyFile];
+  }
+
+  async function start(host: Host, name: string, extra: { keyFile?: string; libraries?: string[] } = {}): Promise<NearbyProcess> {
+    const node = await startNode(host, { name, libraries: extra.libraries, extraArgs: wideAreaArgs(extra.keyFile), env: { SD_NEARBY_WIDE_AREA_LEASE_S: String(LEASE_S), SD_NEARBY_DEVICE_MODEL: 'NAS' } });
+    nodes.push(node);
+    return node;
+  }
+
+  const ask = (...args: string[]) => dig(lanB.hosts[0]!, router.addressOn(lanB), ...args);
+
+  test('registers PTR, SRV, TXT (every key) and A in the domain; SIGTERM removes them at once', async () => {
+    const node = await start(lanA.hosts[0]!, 'Wide one', { libraries: ['Photos'] });
+    const identity = node.printedIdentity;
+    const instance = `${identity}._sd._udp.${ZONE}.`;
+    let ptr = '';
+    for (let i = 0; i < 50 && !ptr.includes(instance); i++, await sleep(100)) ptr = await ask(`_sd._udp.${ZONE}`, 'PTR', '+short');
+    assert.ok(ptr.includes(instance), `dig lists our instance under _sd._udp.${ZONE}: ${ptr}\n${node.stderr}`);
+    const state = await node.state();
+    const srv = (await ask(instance, 'SRV', '+short')).trim().split(/\s+/);
+    assert.equal(srv[2], String(state.self.port), `SRV carries the P2P port: ${srv.join(' ')}`);
+    assert.match(srv[3] ?? '', new RegExp(`^sd-[0-9a-f]{16}\\.${ZONE.replace('.', '\\.')}\\.$`), 'SRV targets a host name in the domain');
+    const txt = await ask(instance, 'TXT', '+short');
+    const library = state.libraries[0]!;
+    for (const entry of ['name=Wide one', 'operating_system=', 'os=', 'device_model=NAS', `version=${state.self.version}`, `${library.uuid}=${identity}`]) {
+      assert.ok(txt.includes(entry), `TXT has ${entry}: ${txt}`);
+    }
+    const a = await ask(srv[3]!, 'A', '+short');
+    assert.ok(a.includes(lanA.hosts[0]!.ipv4!), `A of the SRV target is the node's address: ${a}`);
+
+    const stopped = Date.now();
+    await node.stop('SIGTERM');
+    const stoppedMs = Date.now() - stopped;
+    assert.ok(!(await ask(`_sd._udp.${ZONE}`, 'PTR', '+short')).includes(instance), 'the PTR is gone once the process has exited');
+    assert.equal((await ask(instance, 'ANY', '+short')).trim(), '', 'SRV and TXT are gone');
+    assert.equal((await ask(srv[3]!, 'A', '+short')).trim(), '', 'the host name is gone');
+    assert.ok(stoppedMs < 3000, `SIGTERM to exit took ${stoppedMs} ms`);
+  });
+
+  test('a wrong key is one clear line, and nothing is registered', async () => {
+    const wrongKey = makeKeyFile(lanA.hosts[1]!.tmpDir('key'), 'wrong.key'); // same name, another secret
+    const node = await start(lanA.hosts[1]!, 'Wrong key', { keyFile: wrongKey });
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && !/refused to register/.test(node.stderr)) await sleep(50);
+    const lines = node.stderr.split('\n').filter((l) => /refused to register/.test(l));
+    assert.equal(lines.length, 1, `one line says the update was refused:\n${node.stderr}`);
+    assert.match(lines[0]!, new RegExp(`DNS server ${router.addressOn(lanA).replace(/\./g, '\\.')}:53 refused to register this device in ${ZONE} with key "nearby-update": BADSIG`));
+    const identity = node.printedIdentity;
+    assert.equal((await ask(`${identity}._sd._udp.${ZONE}`, 'ANY', '+short')).trim(), '', 'no record of the node');
+    assert.ok(!(await ask(`_sd._udp.${ZONE}`, 'PTR', '+short')).includes(identity), 'no PTR to it');
+    await node.stop('SIGTERM');
+  });
+
+  // BIND 9.18 keeps a crashed node's records past their lease (it does not implement RFC 9664's
+  // lease): the peers drop it by liveness, and its next start replaces them.
+  test('two nodes on two LANs list each other, verified, through the domain; after SIGKILL the other drops it', async (t) => {
+    const [one, two] = await Promise.all([start(lanA.hosts[2]!, 'Across A'), start(lanB.hosts[0]!, 'Across B')]);
+    const started = Date.now();
+    const [watchOne, watchTwo] = [one.subscribe(), two.subscribe()]; // someone looks: verification runs
+    subscriptions.push(watchOne, watchTwo);
+    const [idOne, idTwo] = [one.printedIdentity, two.printedIdentity];
+    const listed = (id: string) => (s: { peers: Array<{ identity: string | null; verified: boolean; source: string }> }) => s.peers.some((p) => p.identity === id && p.verified && p.source === 'wide-area');
+    const [seenByOne, seenByTwo] = await Promise.all([watchOne.waitFor(listed(idTwo), 5000, 'A to list B verified'), watchTwo.waitFor(listed(idOne), 5000, 'B to list A verified')]);
+    const elapsedMs = Date.now() - started;
+    assert.equal(seenByOne.peers.filter((p) => p.identity === idTwo).length, 1, 'listed once');
+    assert.equal(seenByTwo.peers.find((p) => p.identity === idOne)?.name, 'Across A');
+    assert.ok(seenByTwo.peers.find((p) => p.identity === idOne)?.addresses.includes(lanA.hosts[2]!.ipv4!), 'B reaches A at its address on LAN A');
+    t.diagnostic(`listed each other verified across networks in ${elapsedMs} ms`);
+
+    await one.stop('SIGKILL');
+    const killed = Date.now();
+    await watchTwo.waitFor((s) => !s.peers.some((p) => p.identity === idOne), 15_000, 'B to drop A after SIGKILL');
+    t.diagnostic(`B dropped A ${Date.now() - killed} ms after SIGKILL`);
+    await two.stop('SIGTERM');
+  });
+});
