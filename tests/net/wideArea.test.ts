@@ -4,9 +4,11 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { isRoot, Lan, type Host, type Router } from '../support/lan.js';
 import { sleep, startNode, type NearbyProcess, type StateSubscription } from '../support/nearby.js';
 import { dig, hasBind, makeKeyFile, startNamed, type NamedServer } from '../support/bind.js';
+import { startAvahi } from '../support/avahi.js';
 
 const skip = !isRoot() ? 'needs root to create network namespaces' : !hasBind() ? 'needs BIND 9 (named, tsig-keygen, dig: Debian package bind9 and bind9-dnsutils)' : false;
 const ZONE = 'sd.test';
@@ -91,6 +93,26 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     await node.stop('SIGTERM');
   });
 
+  test('a record that claims another identity than the device at its endpoint proves is listed as an impostor', async () => {
+    const real = await start(lanA.hosts[1]!, 'Real one');
+    const viewer = await start(lanB.hosts[0]!, 'Viewer');
+    const watch = viewer.subscribe();
+    subscriptions.push(watch);
+    // Someone with the update key registers an instance claiming a device that is not there, pointing at the real one's endpoint.
+    let claimed = '';
+    while (!/^[A-Za-z0-9]{43}$/.test(claimed)) claimed = randomBytes(32).toString('base64').replace(/=+$/, '');
+    const port = (await real.state()).self.port;
+    const script = `server ${router.addressOn(lanB)}\nzone ${ZONE}\nupdate add ${claimed}._sd._udp.${ZONE} 60 SRV 0 0 ${port} fake.${ZONE}\nupdate add ${claimed}._sd._udp.${ZONE} 60 TXT "name=Real one"\nupdate add fake.${ZONE} 60 A ${lanA.hosts[1]!.ipv4}\nupdate add _sd._udp.${ZONE} 60 PTR ${claimed}._sd._udp.${ZONE}\nsend\n`;
+    const update = await lanB.hosts[0]!.run('nsupdate', ['-k', named.keyFile], { input: script });
+    assert.equal(update.code, 0, `nsupdate: ${update.stderr}`);
+    const state = await watch.waitFor((s) => s.peers.some((p) => p.identity === claimed && p.warning !== undefined), 8000, 'the viewer to flag the impostor');
+    const impostor = state.peers.find((p) => p.identity === claimed)!;
+    assert.equal(impostor.verified, false);
+    assert.match(impostor.warning!, /claims to be Real one .* but could not prove it/);
+    await watch.waitFor((s) => s.peers.some((p) => p.identity === real.printedIdentity && p.verified), 5000, 'the real device listed verified beside it');
+    await Promise.all([real.stop('SIGTERM'), viewer.stop('SIGTERM')]);
+  });
+
   // BIND 9.18 keeps a crashed node's records past their lease (it does not implement RFC 9664's
   // lease): the peers drop it by liveness, and its next start replaces them.
   test('two nodes on two LANs list each other, verified, through the domain; after SIGKILL the other drops it', async (t) => {
@@ -112,5 +134,75 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     await watchTwo.waitFor((s) => !s.peers.some((p) => p.identity === idOne), 15_000, 'B to drop A after SIGKILL');
     t.diagnostic(`B dropped A ${Date.now() - killed} ms after SIGKILL`);
     await two.stop('SIGTERM');
+  });
+
+  test('avahi-browse -d DOMAIN (avahi with wide-area on, on the other LAN) lists us with our TXT', async () => {
+    const node = await start(lanA.hosts[0]!, 'Seen by avahi');
+    const identity = node.printedIdentity;
+    const browser = lanB.hosts[0]!;
+    browser.setResolvConf([router.addressOn(lanB)]);
+    const avahi = await startAvahi(browser, { wideArea: true });
+    try {
+      const found = await avahi.browse('_sd._udp', 10_000, { domain: ZONE, until: (list) => list.some((s) => s.name === identity) });
+      const ours = found.find((s) => s.name === identity);
+      assert.ok(ours, `avahi-browse -d ${ZONE} lists our instance: ${JSON.stringify(found)}\n${avahi.log()}`);
+      assert.equal(ours.domain, ZONE);
+      assert.equal(ours.port, (await node.state()).self.port);
+      assert.equal(ours.address, lanA.hosts[0]!.ipv4);
+      assert.ok(ours.txt.includes('name=Seen by avahi'), `TXT as on mDNS: ${ours.txt.join(' ')}`);
+    } finally {
+      await avahi.stop();
+      await node.stop('SIGTERM');
+    }
+  });
+
+  async function registered(identity: string): Promise<boolean> {
+    return (await ask(`_sd._udp.${ZONE}`, 'PTR', '+short')).includes(`${identity}._sd._udp.${ZONE}.`);
+  }
+
+  async function waitRegistered(identity: string, wanted: boolean, timeoutMs: number): Promise<number> {
+    const start = Date.now();
+    while ((await registered(identity)) !== wanted) {
+      if (Date.now() - start > timeoutMs) throw new Error(`${identity} still ${wanted ? 'not ' : ''}registered after ${timeoutMs} ms`);
+      await sleep(50);
+    }
+    return Date.now() - start;
+  }
+
+  test('a switch to Disabled or Contacts only removes our records; back to Everyone registers them again', async () => {
+    const node = await start(lanA.hosts[1]!, 'Switching');
+    const identity = node.printedIdentity;
+    await waitRegistered(identity, true, 5000);
+    assert.equal((await node.command('setMode', { mode: 'disabled' })).status, 200);
+    await waitRegistered(identity, false, 2000);
+    assert.equal((await node.command('setMode', { mode: 'everyone' })).status, 200);
+    await waitRegistered(identity, true, 2000);
+    assert.equal((await node.command('setMode', { mode: 'contacts-only' })).status, 200);
+    await waitRegistered(identity, false, 2000);
+    const zone = await ask(ZONE, 'AXFR', '+noall', '+answer');
+    assert.match(zone, /\tSOA\t/, `the zone transfer worked:\n${zone}`);
+    assert.ok(!zone.includes(identity) && !zone.includes('Switching'), `nothing in the zone names the device in Contacts only:\n${zone}`);
+    await node.stop('SIGTERM');
+  });
+
+  test('the DNS server down: a warning, mDNS goes on, and the registration is back by itself once it returns', async (t) => {
+    await named.stop();
+    try {
+      const node = await start(lanA.hosts[1]!, 'Patient');
+      const neighbour = await startNode(lanA.hosts[2]!, { name: 'Neighbour' });
+      nodes.push(neighbour);
+      const identity = node.printedIdentity;
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && !/retried until it answers/.test(node.stderr)) await sleep(50);
+      assert.match(node.stderr, new RegExp(`warning: wide-area \\(${ZONE.replace('.', '\\.')}\\): the DNS server [0-9.]+:53 cannot be reached: nothing listens on its port: wide-area registration is retried until it answers; discovery on the LAN goes on`));
+      await neighbour.waitForState((s) => s.peers.some((p) => p.identity === identity && p.source === 'mdns'), 5000, 'the neighbour to list the node by mDNS');
+      await named.restart();
+      // Retries after 1, 2, 4, 8 s (±20 %) while it was down: the next one comes within 10 s.
+      const backMs = await waitRegistered(identity, true, 10_000);
+      t.diagnostic(`registered again ${backMs} ms after the server returned`);
+      await Promise.all([node.stop('SIGTERM'), neighbour.stop('SIGTERM')]);
+    } finally {
+      if (named.process.exitCode !== null || named.process.signalCode !== null) await named.restart();
+    }
   });
 });

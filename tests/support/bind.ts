@@ -55,6 +55,7 @@ function config(dir: string, zone: string): string {
   dnssec-validation no;
   notify no;
   allow-query { any; };
+  allow-transfer { any; };
 };
 controls { };
 include "${dir}/update.key";

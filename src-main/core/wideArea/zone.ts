@@ -9,6 +9,8 @@ import { EDNS_UDP_PAYLOAD_BYTES } from './dnsUpdate.js';
 import { canonicalName, rcodeText } from './dnsWire.js';
 
 const NXDOMAIN = 3;
+/** RFC 1035 §4.2.2: a message over TCP is at most this long. */
+const DNS_MESSAGE_MAX_BYTES = 65535;
 
 export interface QueryAnswer {
   rcode: number;
@@ -28,7 +30,7 @@ export async function query(server: DnsServer, name: string, type: RecordType | 
     additionals: [{ name: '.', type: 'OPT', udpPayloadSize: EDNS_UDP_PAYLOAD_BYTES } as dnsPacket.Answer],
   });
   const answer = await exchange(server, message);
-  const decoded = decodeMessage(answer);
+  const decoded = decodeMessage(answer, DNS_MESSAGE_MAX_BYTES);
   if (!decoded) throw new DnsUnreachableError(`the DNS server ${describeServer(server)} sent an answer that cannot be read`);
   let soaOwner: string | null = null;
   try {
