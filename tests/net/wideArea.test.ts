@@ -136,6 +136,20 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     await two.stop('SIGTERM');
   });
 
+  test('two nodes on one LAN, heard by mDNS and in the domain, are listed once each, in every state', async () => {
+    const [one, two] = await Promise.all([start(lanA.hosts[1]!, 'Both ways one'), start(lanA.hosts[2]!, 'Both ways two')]);
+    const watch = one.subscribe();
+    subscriptions.push(watch);
+    const idTwo = two.printedIdentity;
+    await waitRegistered(idTwo, true, 5000);
+    await watch.waitFor((s) => s.peers.some((p) => p.identity === idTwo && p.verified), 5000, 'one to list two verified');
+    await sleep(2500); // a poll or two of the domain more, with two in it
+    const rows = watch.states.map(({ state }) => state.peers.filter((p) => p.identity === idTwo).length);
+    assert.ok(rows.every((n) => n <= 1), `never two rows for one device: ${rows.join(',')}`);
+    assert.equal(watch.last?.peers.find((p) => p.identity === idTwo)?.source, 'mdns', 'the LAN entry stands for it');
+    await Promise.all([one.stop('SIGTERM'), two.stop('SIGTERM')]);
+  });
+
   test('avahi-browse -d DOMAIN (avahi with wide-area on, on the other LAN) lists us with our TXT', async () => {
     const node = await start(lanA.hosts[0]!, 'Seen by avahi');
     const identity = node.printedIdentity;
