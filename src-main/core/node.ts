@@ -4,7 +4,7 @@
 // headless server, Electron) reach it only through sessions (openSession) and their 'state'.
 
 import { EventEmitter } from 'node:events';
-import { CommandError, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeSession, type NodeState } from '../../src-shared/contract.js';
+import { CommandError, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeSession, type NodeState, type WideAreaState } from '../../src-shared/contract.js';
 import { encodeTxt } from '../../src-shared/txtCodec.js';
 import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
 import type { Peer } from '../../src-shared/peer.js';
@@ -76,6 +76,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private wideArea: WideArea | null = null;
   /** The wide-area settings `wideArea` was opened with (JSON), to reopen it when they change. */
   private wideAreaOpenedWith = 'null';
+  /** Why wide-area discovery could not be opened with the settings it has (its key file), or null. */
+  private wideAreaProblem: string | null = null;
   /** mDNS and the wide-area domain, as presence reads them. */
   private readonly discovery = new CombinedDiscovery(this.engine, () => this.wideArea);
   /** The standing links (DESIGN §5): the TLS server on our port, and the links relationships want. */
@@ -386,6 +388,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.wideAreaOpenedWith = openedWith;
     const previous = this.wideArea;
     this.wideArea = null;
+    this.wideAreaProblem = null;
     await previous?.close();
     if (!settings || this.closed) return;
     try {
@@ -396,7 +399,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       wide.setLooking(this.discovery.isLooking);
       this.wideArea = wide;
     } catch (err) {
-      this.warn(`wide-area discovery in ${settings.domain} is off: ${(err as Error).message}`);
+      this.wideAreaProblem = (err as Error).message;
+      this.warn(`wide-area discovery in ${settings.domain} is off: ${this.wideAreaProblem}`);
     }
   }
 
@@ -517,7 +521,17 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       pairing: this.pairing.list(),
       contacts: this.contacts.list(),
       warnings: [...this.warnings],
+      wideArea: this.wideAreaState(),
     };
+  }
+
+  /** The wide-area settings and how registering in the domain goes (NodeState.wideArea). */
+  private wideAreaState(): WideAreaState | null {
+    const settings = this.settings.get().wideArea ?? null;
+    if (!settings) return null;
+    const status = this.wideArea?.registration ?? null;
+    if (status === null) return { ...settings, registration: this.wideAreaProblem ? 'failing' : 'off', problem: this.wideAreaProblem };
+    return { ...settings, registration: status.kind, problem: status.kind === 'failing' ? status.reason : null };
   }
 
   /** A client of the node (a connection, the window, one request): see NodeSession. */

@@ -3,6 +3,7 @@ import { DeviceNameSettings } from './DeviceNameSettings.js';
 import { LibrarySettings } from './LibrarySettings.js';
 import { ManualPeerSettings } from './ManualPeerSettings.js';
 import { ModeSettings } from './ModeSettings.js';
+import { WideAreaSettings } from './WideAreaSettings.js';
 
 export function SettingsView() {
   return (
@@ -11,6 +12,7 @@ export function SettingsView() {
       <DeviceNameSettings />
       <LibrarySettings />
       <ManualPeerSettings />
+      <WideAreaSettings />
       <ContactSettings />
     </div>
   );
