@@ -70,6 +70,15 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     const a = await ask(srv[3]!, 'A', '+short');
     assert.ok(a.includes(lanA.hosts[0]!.ipv4!), `A of the SRV target is the node's address: ${a}`);
 
+    // The libraries hook: a new library is in the TXT at once, by one more UPDATE (the zone's serial moves by one).
+    const serialBefore = Number(await ask(ZONE, 'SOA', '+short').then((soa) => soa.split(' ')[2]));
+    const created = await node.command<{ uuid: string }>('createLibrary', { name: 'Music' });
+    assert.equal(created.status, 200);
+    let txtAfter = '';
+    for (let i = 0; i < 40 && !txtAfter.includes(created.body.uuid); i++, await sleep(50)) txtAfter = await ask(instance, 'TXT', '+short');
+    assert.ok(txtAfter.includes(`${created.body.uuid}=${identity}`), `the new library is in the TXT: ${txtAfter}`);
+    assert.equal(Number(await ask(ZONE, 'SOA', '+short').then((soa) => soa.split(' ')[2])), serialBefore + 1, 'one UPDATE for the change');
+
     const stopped = Date.now();
     await node.stop('SIGTERM');
     const stoppedMs = Date.now() - stopped;
@@ -150,8 +159,10 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     await Promise.all([one.stop('SIGTERM'), two.stop('SIGTERM')]);
   });
 
-  test('avahi-browse -d DOMAIN (avahi with wide-area on, on the other LAN) lists us with our TXT', async () => {
-    const node = await start(lanA.hosts[0]!, 'Seen by avahi');
+  test('without --dns-server the system resolver is asked; avahi-browse -d DOMAIN (wide-area on, on the other LAN) lists us with our TXT', async () => {
+    lanA.hosts[0]!.setResolvConf([router.addressOn(lanA)]);
+    const node = await startNode(lanA.hosts[0]!, { name: 'Seen by avahi', extraArgs: ['--wide-area', ZONE, '--tsig-key', named.keyFile] });
+    nodes.push(node);
     const identity = node.printedIdentity;
     const browser = lanB.hosts[0]!;
     browser.setResolvConf([router.addressOn(lanB)]);
@@ -182,6 +193,21 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     }
     return Date.now() - start;
   }
+
+  test('the registration is refreshed before its lease ends, with nothing changed', async () => {
+    const node = await start(lanA.hosts[1]!, 'Refreshing');
+    const identity = node.printedIdentity;
+    await waitRegistered(identity, true, 5000);
+    // Each registration UPDATE starts by clearing the instance's name; named logs it (an UPDATE that changes nothing leaves the serial as it was).
+    const registrations = () => named.log().split('\n').filter((l) => l.includes(`: updating zone '${ZONE}/IN': delete all rrsets from name '${identity}._sd._udp.${ZONE}'`)).length;
+    assert.equal(registrations(), 1);
+    // A refresh comes at 75-80 % of the lease.
+    const deadline = Date.now() + LEASE_S * 1000;
+    while (registrations() === 1 && Date.now() < deadline) await sleep(100);
+    assert.equal(registrations(), 2, `one refresh UPDATE within the ${LEASE_S} s lease`);
+    assert.ok(await registered(identity));
+    await node.stop('SIGTERM');
+  });
 
   test('a switch to Disabled or Contacts only removes our records; back to Everyone registers them again', async () => {
     const node = await start(lanA.hosts[1]!, 'Switching');
