@@ -12,6 +12,8 @@ import { startAvahi } from '../support/avahi.js';
 
 const skip = !isRoot() ? 'needs root to create network namespaces' : !hasBind() ? 'needs BIND 9 (named, tsig-keygen, dig: Debian package bind9 and bind9-dnsutils)' : false;
 const ZONE = 'sd.test';
+/** A domain inside the zone that the zone announces as a browse domain. */
+const ANNOUNCED = `far.${ZONE}`;
 /** Short leases, so that refreshes happen within a test (seconds). */
 const LEASE_S = 10;
 
@@ -29,7 +31,8 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     lanB = await Lan.create({ hosts: 1, ipv6Dad: false });
     lans.push(lanA, lanB);
     router = await Lan.router(lanA, lanB);
-    named = await startNamed(router.host, ZONE);
+    // The zone announces a browse domain of its own (RFC 6763 §11), for nodes that use the system's resolver.
+    named = await startNamed(router.host, ZONE, [`lb._dns-sd._udp IN PTR ${ANNOUNCED}.`]);
   });
 
   after(async () => {
@@ -244,5 +247,18 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     } finally {
       if (named.process.exitCode !== null || named.process.signalCode !== null) await named.restart();
     }
+  });
+
+  test('without --dns-server, the browse domains the resolver announces under the search list are browsed too', async () => {
+    const far = await startNode(lanA.hosts[1]!, { name: 'In the far domain', extraArgs: ['--wide-area', ANNOUNCED, '--dns-server', router.addressOn(lanA), '--tsig-key', named.keyFile] });
+    nodes.push(far);
+    lanB.hosts[0]!.setResolvConf([router.addressOn(lanB)], [ZONE]);
+    const near = await startNode(lanB.hosts[0]!, { name: 'Searching', extraArgs: ['--wide-area', ZONE, '--tsig-key', named.keyFile] });
+    nodes.push(near);
+    const watch = near.subscribe();
+    subscriptions.push(watch);
+    const state = await watch.waitFor((s) => s.peers.some((p) => p.identity === far.printedIdentity && p.verified), 8000, `the node browsing ${ZONE} to find the one in ${ANNOUNCED}`);
+    assert.equal(state.peers.find((p) => p.identity === far.printedIdentity)?.source, 'wide-area');
+    await Promise.all([far.stop('SIGTERM'), near.stop('SIGTERM')]);
   });
 });

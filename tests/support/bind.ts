@@ -67,12 +67,12 @@ zone "${zone}" {
 `;
 }
 
-function zoneFile(zone: string, address: string): string {
+function zoneFile(zone: string, address: string, extraRecords: readonly string[]): string {
   return `$TTL 60
 @ IN SOA ns.${zone}. admin.${zone}. 1 60 60 600 5
 @ IN NS ns.${zone}.
 ns IN A ${address}
-`;
+${extraRecords.map((r) => `${r}\n`).join('')}`;
 }
 
 /** Runs `dig @address` with the given arguments on `host`; resolves with its output (+short unless told otherwise). */
@@ -81,14 +81,14 @@ export async function dig(host: Host, address: string, ...args: string[]): Promi
   return r.stdout;
 }
 
-/** Starts named on `host` for `zone`, listening on every address; resolves once it answers the zone's SOA. */
-export async function startNamed(host: Host, zone = 'sd.test'): Promise<NamedServer> {
+/** Starts named on `host` for `zone` (with `extraRecords`, zone file lines), listening on every address; resolves once it answers the zone's SOA. */
+export async function startNamed(host: Host, zone = 'sd.test', extraRecords: readonly string[] = []): Promise<NamedServer> {
   const address = host.ipv4Addresses()[0];
   if (!address) throw new Error(`${host.name} has no IPv4 address for named`);
   const dir = host.tmpDir('named');
   const keyFile = makeKeyFile(dir, 'update.key');
   writeFileSync(join(dir, 'named.conf'), config(dir, zone));
-  writeFileSync(join(dir, `${zone}.db`), zoneFile(zone, address));
+  writeFileSync(join(dir, `${zone}.db`), zoneFile(zone, address, extraRecords));
   let output = '';
   const server: NamedServer = {
     host,

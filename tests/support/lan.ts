@@ -395,10 +395,11 @@ export class Host {
    * The DNS servers this host's resolver uses (its /etc/resolv.conf, which `ip netns exec`
    * bind-mounts for the processes started in it afterwards). Removed when the owning LAN is destroyed.
    */
-  setResolvConf(nameservers: string[]): void {
+  setResolvConf(nameservers: string[], searchDomains: string[] = []): void {
     const dir = path.join(ETC_NETNS, this.ns);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'resolv.conf'), nameservers.map((n) => `nameserver ${n}\n`).join(''));
+    const search = searchDomains.length > 0 ? `search ${searchDomains.join(' ')}\n` : '';
+    writeFileSync(path.join(dir, 'resolv.conf'), `${nameservers.map((n) => `nameserver ${n}\n`).join('')}${search}`);
   }
 
   /** A fresh temp directory, removed when the owning LAN is destroyed. */

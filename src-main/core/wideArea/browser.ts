@@ -103,6 +103,10 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
     this.backoff = new Backoff({ minMs: BROWSE_POLL_MIN_MS, maxMs: BROWSE_POLL_MAX_MS, jitter: [1, 1.1], random: opts.random });
   }
 
+  get domain(): string {
+    return this.opts.domain;
+  }
+
   private get serviceName(): string {
     return `_sd._udp.${this.opts.domain}`;
   }

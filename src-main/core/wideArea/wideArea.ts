@@ -1,7 +1,8 @@
 // Wide-area discovery (issue 16), as the node sees it: the registration (registrar.ts) and the
 // browsing (browser.ts) of one domain through one DNS server, opened from the settings. The node
 // says what to advertise (the mode decides, as for mDNS), whether to browse, and whether someone
-// looks; it reads the entries found as Peers with `source: 'wide-area'`.
+// looks; it reads the entries found as Peers with `source: 'wide-area'`. Without a DNS server of
+// its own, it also browses the domains the system's resolver announces (browseDomains.ts).
 
 import { EventEmitter } from 'node:events';
 import { getServers } from 'node:dns';
@@ -11,6 +12,7 @@ import { WideAreaBrowser } from './browser.js';
 import { describeServer, type DnsServer } from './dnsClient.js';
 import { WideAreaRegistrar, type RegistrationStatus, type WideAreaAdvertisement } from './registrar.js';
 import { loadTsigKeyFile } from './tsigKeyFile.js';
+import { announcedBrowseDomains, systemSearchDomains } from './browseDomains.js';
 import { WIDE_AREA_LEASE_ENV, WIDE_AREA_LEASE_MAX_S, WIDE_AREA_LEASE_MIN_S, WIDE_AREA_LEASE_S } from './constants.js';
 
 export type { WideAreaAdvertisement } from './registrar.js';
@@ -30,17 +32,43 @@ function systemServer(): DnsServer {
 }
 
 export class WideArea extends EventEmitter<{ warning: [string]; peers: []; status: [RegistrationStatus] }> {
+  /** The domain of the settings first, then those the network announces. */
+  private readonly browsers: WideAreaBrowser[] = [];
+  private browsing = false;
+  private looking = false;
+  private closed = false;
+
   private constructor(
     readonly settings: WideAreaSettings,
     readonly server: DnsServer,
     private readonly registrar: WideAreaRegistrar,
-    private readonly browser: WideAreaBrowser,
+    private readonly ownInstance: string,
   ) {
     super();
     registrar.on('warning', (w) => this.emit('warning', `wide-area (${settings.domain}): ${w}`));
     registrar.on('status', (s) => this.emit('status', s));
-    browser.on('warning', (w) => this.emit('warning', `wide-area (${settings.domain}): ${w}`));
+    this.addBrowser(settings.domain);
+  }
+
+  private addBrowser(domain: string): void {
+    const browser = new WideAreaBrowser({ domain, server: this.server, ownInstance: this.ownInstance });
+    browser.on('warning', (w) => this.emit('warning', `wide-area (${domain}): ${w}`));
     browser.on('peers', () => this.emit('peers'));
+    this.browsers.push(browser);
+    if (this.browsing) browser.start();
+    browser.setLooking(this.looking);
+  }
+
+  /** Adds the browse domains the system's resolver announces (RFC 6763 §11) under its search list. */
+  private async addAnnouncedDomains(): Promise<void> {
+    const domains = await announcedBrowseDomains(this.server, await systemSearchDomains(), this.settings.domain);
+    if (this.closed) return;
+    for (const domain of domains) this.addBrowser(domain);
+  }
+
+  /** The domains browsed: the one of the settings, then any the network announced. */
+  get browsedDomains(): string[] {
+    return this.browsers.map((b) => b.domain);
   }
 
   /** Reads the key file and finds the server; throws one line when either cannot be used. */
@@ -50,8 +78,9 @@ export class WideArea extends EventEmitter<{ warning: [string]; peers: []; statu
     if (parsed && !parsed.ok) throw new Error(parsed.error);
     const server = parsed ? parsed.value : systemServer();
     const registrar = new WideAreaRegistrar({ domain: settings.domain, server, key, leaseS });
-    const browser = new WideAreaBrowser({ domain: settings.domain, server, ownInstance });
-    return new WideArea(settings, server, registrar, browser);
+    const wide = new WideArea(settings, server, registrar, ownInstance);
+    if (settings.dnsServer === null) void wide.addAnnouncedDomains();
+    return wide;
   }
 
   get description(): string {
@@ -68,30 +97,35 @@ export class WideArea extends EventEmitter<{ warning: [string]; peers: []; statu
   }
 
   setBrowsing(browsing: boolean): void {
-    if (browsing) this.browser.start();
-    else this.browser.stop();
+    this.browsing = browsing;
+    for (const b of this.browsers) {
+      if (browsing) b.start();
+      else b.stop();
+    }
   }
 
   setLooking(looking: boolean): void {
-    this.browser.setLooking(looking);
+    this.looking = looking;
+    for (const b of this.browsers) b.setLooking(looking);
   }
 
   peers(): Peer[] {
-    return this.browser.peers();
+    return this.browsers.length === 1 ? (this.browsers[0] as WideAreaBrowser).peers() : this.browsers.flatMap((b) => b.peers());
   }
 
   get heardCount(): number {
-    return this.browser.heardCount;
+    return this.browsers.reduce((sum, b) => sum + b.heardCount, 0);
   }
 
   /** UPDATEs and questions sent so far (the bench). */
   get counters(): { updates: number; queries: number } {
-    return { updates: this.registrar.updatesSent, queries: this.browser.queriesSent };
+    return { updates: this.registrar.updatesSent, queries: this.browsers.reduce((sum, b) => sum + b.queriesSent, 0) };
   }
 
   /** Removes the registration (bounded wait) and stops browsing. */
   async close(): Promise<void> {
-    this.browser.stop();
+    this.closed = true;
+    for (const b of this.browsers) b.stop();
     await this.registrar.stop();
   }
 }
