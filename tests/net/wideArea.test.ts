@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isRoot, Lan, type Host, type Router } from '../support/lan.js';
 import { sleep, startNode, type NearbyProcess, type StateSubscription } from '../support/nearby.js';
-import { dig, hasBind, makeKeyFile, startNamed, type NamedServer } from '../support/bind.js';
+import { dig, hasBind, makeKeyFile, startNamed, startSecondaryNamed, type NamedServer } from '../support/bind.js';
 import { startAvahi } from '../support/avahi.js';
 
 const skip = !isRoot() ? 'needs root to create network namespaces' : !hasBind() ? 'needs BIND 9 (named, tsig-keygen, dig: Debian package bind9 and bind9-dnsutils)' : false;
@@ -162,8 +162,20 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     await Promise.all([one.stop('SIGTERM'), two.stop('SIGTERM')]);
   });
 
-  test('without --dns-server the system resolver is asked; avahi-browse -d DOMAIN (wide-area on, on the other LAN) lists us with our TXT', async () => {
-    lanA.hosts[0]!.setResolvConf([router.addressOn(lanA)]);
+  test('without --dns-server the updates go to the primary the resolver names (a secondary refuses them); avahi-browse -d DOMAIN (wide-area on, on the other LAN) lists us', async () => {
+    // The host's resolver is a secondary of the zone: it answers questions, and refuses updates.
+    const secondary = await startSecondaryNamed(lanA.hosts[2]!, named);
+    try {
+      const refused = await lanA.hosts[0]!.run('nsupdate', ['-k', named.keyFile], { input: `server ${secondary.address}\nzone ${ZONE}\nupdate add probe.${ZONE} 60 A 192.0.2.1\nsend\n` });
+      assert.match(refused.stdout + refused.stderr, /REFUSED|NOTAUTH|NOTIMP/, 'the secondary takes no update');
+      lanA.hosts[0]!.setResolvConf([secondary.address]);
+      await avahiListsANodeWithoutDnsServer();
+    } finally {
+      await secondary.stop();
+    }
+  });
+
+  async function avahiListsANodeWithoutDnsServer(): Promise<void> {
     const node = await startNode(lanA.hosts[0]!, { name: 'Seen by avahi', extraArgs: ['--wide-area', ZONE, '--tsig-key', named.keyFile] });
     nodes.push(node);
     const identity = node.printedIdentity;
@@ -178,11 +190,12 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
       assert.equal(ours.port, (await node.state()).self.port);
       assert.equal(ours.address, lanA.hosts[0]!.ipv4);
       assert.ok(ours.txt.includes('name=Seen by avahi'), `TXT as on mDNS: ${ours.txt.join(' ')}`);
+      assert.doesNotMatch(node.stderr, /refused/, 'no update was refused');
     } finally {
       await avahi.stop();
       await node.stop('SIGTERM');
     }
-  });
+  }
 
   async function registered(identity: string): Promise<boolean> {
     return (await ask(`_sd._udp.${ZONE}`, 'PTR', '+short')).includes(`${identity}._sd._udp.${ZONE}.`);

@@ -43,7 +43,16 @@ export function makeKeyFile(dir: string, file: string, name = UPDATE_KEY_NAME): 
   return path;
 }
 
-function config(dir: string, zone: string): string {
+/** named.conf: our options, and the zone as a primary that takes signed updates or as a secondary of `primaryAddress` (which takes none). */
+function config(dir: string, zone: string, primaryAddress: string | null = null): string {
+  const zoneBody =
+    primaryAddress === null
+      ? `  type primary;
+  file "${dir}/${zone}.db";
+  update-policy { grant ${UPDATE_KEY_NAME} subdomain ${zone}. ANY; };`
+      : `  type secondary;
+  primaries { ${primaryAddress}; };
+  file "${dir}/${zone}.db";`;
   return `options {
   directory "${dir}";
   pid-file "${dir}/named.pid";
@@ -60,9 +69,7 @@ function config(dir: string, zone: string): string {
 controls { };
 include "${dir}/update.key";
 zone "${zone}" {
-  type primary;
-  file "${dir}/${zone}.db";
-  update-policy { grant ${UPDATE_KEY_NAME} subdomain ${zone}. ANY; };
+${zoneBody}
 };
 `;
 }
@@ -89,6 +96,23 @@ export async function startNamed(host: Host, zone = 'sd.test', extraRecords: rea
   const keyFile = makeKeyFile(dir, 'update.key');
   writeFileSync(join(dir, 'named.conf'), config(dir, zone));
   writeFileSync(join(dir, `${zone}.db`), zoneFile(zone, address, extraRecords));
+  return launchNamed(host, address, zone, dir, keyFile);
+}
+
+/**
+ * Starts named on `host` as a secondary of `primary`'s zone (a copy by zone transfer; an UPDATE
+ * sent to it is refused): the DNS server a host's resolver may name, which is not where updates go.
+ */
+export async function startSecondaryNamed(host: Host, primary: NamedServer): Promise<NamedServer> {
+  const address = host.ipv4Addresses()[0];
+  if (!address) throw new Error(`${host.name} has no IPv4 address for named`);
+  const dir = host.tmpDir('named2');
+  writeFileSync(join(dir, 'update.key'), '');
+  writeFileSync(join(dir, 'named.conf'), config(dir, primary.zone, primary.address));
+  return launchNamed(host, address, primary.zone, dir, primary.keyFile);
+}
+
+async function launchNamed(host: Host, address: string, zone: string, dir: string, keyFile: string): Promise<NamedServer> {
   let output = '';
   const server: NamedServer = {
     host,

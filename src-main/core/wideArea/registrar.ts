@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { Backoff } from '../../../src-shared/backoff.js';
 import { SerialQueue } from '../../../src-shared/serialQueue.js';
-import { describeServer, DnsUnreachableError, exchange, newMessageId, type DnsServer } from './dnsClient.js';
+import { describeServer, DnsUnreachableError, exchange, newMessageId, serverAddress, type DnsServer } from './dnsClient.js';
 import { registrationUpdate, removalUpdate, type Registration } from './dnsUpdate.js';
 import { layoutOf, rcodeText } from './dnsWire.js';
 import { signMessage, tsigErrorOf, verifyMessage, type TsigKey } from './tsig.js';
@@ -21,6 +21,7 @@ import {
   REGISTER_RETRY_MAX_MS,
   REGISTER_RETRY_MIN_MS,
   REMOVAL_TIMEOUT_MS,
+  DNS_PORT,
   WIDE_AREA_RECORD_TTL_S,
 } from './constants.js';
 import { findZone } from './zone.js';
@@ -37,7 +38,10 @@ export interface WideAreaAdvertisement {
 
 export interface RegistrarOptions {
   domain: string;
+  /** The server asked about the zone (and sent the updates, unless `updateThePrimary`). */
   server: DnsServer;
+  /** Send the updates to the zone's primary (its SOA's MNAME, RFC 2136 §4) instead of `server`: `server` is the system's resolver, which may be a cache that takes no updates. */
+  updateThePrimary?: boolean;
   key: TsigKey | null;
   leaseS: number;
   random?: () => number;
@@ -53,6 +57,8 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
   /** What the server holds for us as far as we know (to remove it): the names of the last registration. */
   private registered: Registration | null = null;
   private zone: string | null = null;
+  /** Where the UPDATEs go: `server`, or the zone's primary (updateThePrimary). */
+  private updateServer: DnsServer | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly queue = new SerialQueue();
   private readonly backoff: Backoff;
@@ -121,6 +127,15 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
     }
   }
 
+  /** The primary's address (the system resolver looks its name up); the server asked when it has none. */
+  private async primaryServer(name: string): Promise<DnsServer> {
+    try {
+      return await serverAddress({ host: name.replace(/\.$/, ''), port: DNS_PORT });
+    } catch {
+      return this.opts.server;
+    }
+  }
+
   private setStatus(status: RegistrationStatus): void {
     this.lastStatus = status;
     this.emit('status', status);
@@ -128,7 +143,11 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
 
   private async registrationOf(ad: WideAreaAdvertisement): Promise<Registration> {
     const domain = this.opts.domain;
-    this.zone ??= await findZone(this.opts.server, domain);
+    if (this.zone === null) {
+      const found = await findZone(this.opts.server, domain);
+      this.updateServer = found.primary !== null && this.opts.updateThePrimary ? await this.primaryServer(found.primary) : this.opts.server;
+      this.zone = found.zone;
+    }
     return {
       zone: this.zone,
       serviceName: `_sd._udp.${domain}`,
@@ -148,8 +167,9 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
     const { signed, mac } = key ? signMessage(message, key) : { signed: message, mac: null };
     const attempts = timeoutMs === undefined ? undefined : 1;
     this.updatesSent++;
-    const answer = await exchange(this.opts.server, signed, attempts, timeoutMs);
-    const server = describeServer(this.opts.server);
+    const target = this.updateServer ?? this.opts.server;
+    const answer = await exchange(target, signed, attempts, timeoutMs);
+    const server = describeServer(target);
     const action = what === 'register' ? `register this device in ${this.opts.domain}` : `remove this device from ${this.opts.domain}`;
     let rcode: number;
     try {

@@ -77,7 +77,7 @@ export class WideArea extends EventEmitter<{ warning: [string]; peers: []; statu
     const parsed = settings.dnsServer === null ? null : parseDnsServer(settings.dnsServer);
     if (parsed && !parsed.ok) throw new Error(parsed.error);
     const server = parsed ? parsed.value : systemServer();
-    const registrar = new WideAreaRegistrar({ domain: settings.domain, server, key, leaseS });
+    const registrar = new WideAreaRegistrar({ domain: settings.domain, server, key, leaseS, updateThePrimary: settings.dnsServer === null });
     const wide = new WideArea(settings, server, registrar, ownInstance);
     if (settings.dnsServer === null) void wide.addAnnouncedDomains();
     return wide;

@@ -18,6 +18,8 @@ export interface QueryAnswer {
   records: MdnsRecord[];
   /** The owner of the SOA record in the answer or authority section (the zone), if any. */
   soaOwner: string | null;
+  /** That SOA's MNAME: the zone's primary server (RFC 1035 §3.3.13). */
+  soaPrimary: string | null;
 }
 
 /** Asks `server` for `name`/`type` (recursion desired: the server may be a resolver). */
@@ -32,22 +34,29 @@ export async function query(server: DnsServer, name: string, type: RecordType | 
   const answer = await exchange(server, message);
   const decoded = decodeMessage(answer, DNS_MESSAGE_MAX_BYTES);
   if (!decoded) throw new DnsUnreachableError(`the DNS server ${describeServer(server)} sent an answer that cannot be read`);
-  let soaOwner: string | null = null;
+  let soa: { name: string; data: { mname?: unknown } } | undefined;
   try {
     const packet = dnsPacket.decode(answer);
-    soaOwner = [...(packet.answers ?? []), ...(packet.authorities ?? [])].find((r) => r.type === 'SOA')?.name ?? null;
+    soa = [...(packet.answers ?? []), ...(packet.authorities ?? [])].find((r) => r.type === 'SOA') as typeof soa;
   } catch {
-    soaOwner = null; // decodeMessage read it: only the SOA part is missing
+    soa = undefined; // decodeMessage read it: only the SOA part is missing
   }
-  return { rcode: answer.readUInt16BE(2) & 0xf, records: decoded.records, soaOwner };
+  const primary = typeof soa?.data?.mname === 'string' && soa.data.mname.length <= 255 ? soa.data.mname : null;
+  return { rcode: answer.readUInt16BE(2) & 0xf, records: decoded.records, soaOwner: soa?.name ?? null, soaPrimary: primary };
 }
 
-/** The zone `domain` is in: the SOA's owner in the answer (the domain is a zone) or the authority section (a parent is). */
-export async function findZone(server: DnsServer, domain: string): Promise<string> {
+export interface ZoneOfDomain {
+  zone: string;
+  /** The zone's primary server (the SOA's MNAME), where updates go (RFC 2136 §4); null when the answer did not say. */
+  primary: string | null;
+}
+
+/** The zone `domain` is in: the SOA's owner in the answer (the domain is a zone) or the authority section (a parent is), and its primary. */
+export async function findZone(server: DnsServer, domain: string): Promise<ZoneOfDomain> {
   const answer = await query(server, domain, 'SOA');
   if (answer.rcode !== 0 && answer.rcode !== NXDOMAIN) throw new DnsUnreachableError(`the DNS server ${describeServer(server)} cannot say which zone ${domain} is in: ${rcodeText(answer.rcode)}`);
   const owner = answer.soaOwner === null ? null : canonicalName(answer.soaOwner);
   // A zone above the domain, or the domain itself; anything else is not the server we want.
-  if (owner !== null && (owner === canonicalName(domain) || canonicalName(domain).endsWith(`.${owner}`) || owner === '')) return owner === '' ? canonicalName(domain) : owner;
-  return canonicalName(domain);
+  if (owner !== null && owner !== '' && (owner === canonicalName(domain) || canonicalName(domain).endsWith(`.${owner}`))) return { zone: owner, primary: answer.soaPrimary };
+  return { zone: canonicalName(domain), primary: null };
 }
