@@ -88,7 +88,7 @@ const HELP_SERVE_OPTIONS: readonly HelpEntry[] = [
   ['--library NAME', 'make sure a library of this name exists and is active (repeatable)'],
   ['--ui HOST:PORT', 'serve the web UI at this address (e.g. 127.0.0.1:8080); open the address serve prints, which carries the token (#token=...)'],
   ['--wide-area DOMAIN', 'also register in and browse this DNS domain (DNS-SD over unicast DNS), for devices on other networks; "none" turns it off (saved)'],
-  ['--dns-server HOST', "the DNS server (HOST or HOST:PORT) that takes this device's signed updates for the domain and answers its questions (default: the system's resolver)"],
+  ['--dns-server HOST', "the DNS server (HOST or HOST:PORT) that takes this device's signed updates for the domain and answers its questions (default: the system's resolver, the updates then going to the zone's primary server)"],
   ['--tsig-key FILE', 'the TSIG key to sign updates with, in the format tsig-keygen writes (key "name" { algorithm ...; secret "..."; };)'],
 ];
 
