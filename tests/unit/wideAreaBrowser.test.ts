@@ -78,6 +78,34 @@ describe('wide-area browsing of a hostile zone', () => {
     assert.ok(!server.questions.some((q) => q.startsWith(own)), 'our own instance is not even asked about');
   });
 
+  test('a server that fails (SERVFAIL, REFUSED) keeps what was listed; a name that is gone (NXDOMAIN) clears it', async () => {
+    const label = identity();
+    let rcode: 'NOERROR' | 'SERVFAIL' | 'NXDOMAIN' = 'NOERROR';
+    const socket = createSocket('udp4');
+    sockets.push(socket);
+    socket.on('message', (buf, from) => {
+      const q = dnsPacket.decode(buf);
+      const question = q.questions![0]!;
+      const answers = rcode !== 'NOERROR' ? [] : question.type === 'PTR' ? [{ name: question.name, type: 'PTR', ttl: 60, data: `${label}.${SERVICE}` }] : question.type === 'SRV' ? [{ name: question.name, type: 'SRV', ttl: 60, data: { target: `h.${DOMAIN}`, port: 7002 } }] : question.type === 'A' ? [{ name: question.name, type: 'A', ttl: 60, data: '192.0.2.10' }] : [];
+      const flags = dnsPacket.AUTHORITATIVE_ANSWER | (rcode === 'SERVFAIL' ? 2 : rcode === 'NXDOMAIN' ? 3 : 0);
+      socket.send(dnsPacket.encode({ type: 'response', id: q.id, flags, questions: [question], answers: answers as dnsPacket.Answer[] }), from.port, from.address);
+    });
+    socket.bind(0, '127.0.0.1');
+    await once(socket, 'listening');
+    const browser = new WideAreaBrowser({ domain: DOMAIN, server: { host: '127.0.0.1', port: socket.address().port }, ownInstance: identity(), random: () => 0 });
+    const listed = once(browser, 'peers');
+    browser.start();
+    await listed;
+    rcode = 'SERVFAIL';
+    const [warning] = (await once(browser, 'warning')) as [string];
+    assert.match(warning, /answered SERVFAIL: it failed on its side; asked again with backoff/);
+    assert.equal(browser.peers().length, 1, 'still listed while the server fails');
+    rcode = 'NXDOMAIN';
+    await once(browser, 'peers');
+    assert.equal(browser.peers().length, 0, 'gone once the server says the name does not exist');
+    browser.stop();
+  });
+
   test('a server that stops answering keeps what was listed (the devices are not the server)', async () => {
     const label = identity();
     const server = await fakeServer((name, type) => {

@@ -22,8 +22,8 @@ import { ADDRESSES_PER_PEER_MAX } from '../discovery/constants.js';
 import { claimedIdentity, UNNAMED_PEER } from '../discovery/peerCache.js';
 import type { MdnsRecord } from '../discovery/dnsMessage.js';
 import { describeServer, type DnsServer } from './dnsClient.js';
-import { canonicalName } from './dnsWire.js';
-import { query } from './zone.js';
+import { canonicalName, rcodeText } from './dnsWire.js';
+import { query, type QueryAnswer } from './zone.js';
 import {
   BROWSE_POLL_MAX_MS,
   BROWSE_POLL_MIN_MS,
@@ -33,6 +33,10 @@ import {
   LIVENESS_TIMEOUT_MS,
   WIDE_AREA_INSTANCES_MAX,
 } from './constants.js';
+
+/** RFC 1035 §4.1.1: no error; RFC 2136 §2.2: the name does not exist. */
+const RCODE_NOERROR = 0;
+const RCODE_NXDOMAIN = 3;
 
 interface Instance {
   label: string;
@@ -171,7 +175,7 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
   /** The instances the domain lists now, each with its SRV, TXT and addresses (those whose records are incomplete left out). */
   private async readDomain(): Promise<Instance[]> {
     this.queriesSent++;
-    const ptr = await query(this.opts.server, this.serviceName, 'PTR');
+    const ptr = this.answered(await query(this.opts.server, this.serviceName, 'PTR'));
     const suffix = `.${canonicalName(this.serviceName)}`;
     const labels = new Set<string>();
     for (const r of ptr.records) {
@@ -187,6 +191,12 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
     return found.filter((i): i is Instance => i !== null);
   }
 
+  /** `answer`, if it is one: a name that does not exist is an empty one; a failure (SERVFAIL, REFUSED) throws, so that what was known stays. */
+  private answered(answer: QueryAnswer): QueryAnswer {
+    if (answer.rcode === RCODE_NOERROR || answer.rcode === RCODE_NXDOMAIN) return answer;
+    throw new Error(`the DNS server ${describeServer(this.opts.server)} answered ${rcodeText(answer.rcode)}`);
+  }
+
   /** What a previous poll learnt of `label` (kept when one question of this poll failed). */
   private known(label: string): Instance | null {
     return this.entries.get(this.idOf(label)) ?? null;
@@ -195,7 +205,8 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
   private async readInstance(label: string): Promise<Instance | null> {
     const name = `${label}.${this.serviceName}`;
     this.queriesSent += 2;
-    const [srvAnswer, txtAnswer] = await Promise.all([query(this.opts.server, name, 'SRV'), query(this.opts.server, name, 'TXT')]);
+    const [srvQuestion, txtQuestion] = await Promise.all([query(this.opts.server, name, 'SRV'), query(this.opts.server, name, 'TXT')]);
+    const [srvAnswer, txtAnswer] = [this.answered(srvQuestion), this.answered(txtQuestion)];
     const srv = srvAnswer.records.find((r) => r.type === 'SRV' && canonicalName(r.name) === canonicalName(name));
     if (srv?.type !== 'SRV' || srv.data.port === 0) return null;
     const txt = txtAnswer.records.find((r) => r.type === 'TXT' && canonicalName(r.name) === canonicalName(name));
