@@ -141,6 +141,10 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     assert.ok(seenByTwo.peers.find((p) => p.identity === idOne)?.addresses.includes(lanA.hosts[2]!.ipv4!), 'B reaches A at its address on LAN A');
     t.diagnostic(`listed each other verified across networks in ${elapsedMs} ms`);
 
+    // B's browsing stops and starts again (Disabled, then Everyone) while it is watched: liveness still follows.
+    assert.equal((await two.command('setMode', { mode: 'disabled' })).status, 200);
+    assert.equal((await two.command('setMode', { mode: 'everyone' })).status, 200);
+    await watchTwo.waitFor(listed(idOne), 5000, 'B to list A again');
     await one.stop('SIGKILL');
     const killed = Date.now();
     await watchTwo.waitFor((s) => !s.peers.some((p) => p.identity === idOne), 15_000, 'B to drop A after SIGKILL');

@@ -96,6 +96,8 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
   private pollTimer: NodeJS.Timeout | null = null;
   private livenessTimer: NodeJS.Timeout | null = null;
   private running = false;
+  /** Whether someone looks (kept while stopped: browsing that starts again checks liveness at once). */
+  private looking = false;
   private serverDown = false;
   /** Changes whenever an instance was heard from (a poll that changed something, a liveness answer). */
   heardCount = 0;
@@ -120,20 +122,27 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
     this.running = true;
     this.backoff.reset();
     this.schedulePoll(0);
+    this.syncLiveness();
   }
 
   stop(): void {
     this.running = false;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
-    this.setLooking(false);
+    this.syncLiveness();
     this.entries.clear();
   }
 
   /** While someone looks, each listed instance is checked for life (see the top). */
   setLooking(looking: boolean): void {
-    if (looking && this.running && !this.livenessTimer) this.livenessTimer = setInterval(() => void this.checkLiveness(), LIVENESS_INTERVAL_MS);
-    else if (!looking && this.livenessTimer) {
+    this.looking = looking;
+    this.syncLiveness();
+  }
+
+  private syncLiveness(): void {
+    const wanted = this.looking && this.running;
+    if (wanted && !this.livenessTimer) this.livenessTimer = setInterval(() => void this.checkLiveness(), LIVENESS_INTERVAL_MS);
+    else if (!wanted && this.livenessTimer) {
       clearInterval(this.livenessTimer);
       this.livenessTimer = null;
     }
@@ -160,7 +169,6 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
     let instances: Instance[];
     try {
       instances = await this.readDomain();
-      if (this.serverDown) this.emit('warning', `the DNS server ${describeServer(this.opts.server)} answers again: browsing ${this.opts.domain} resumed`);
       this.serverDown = false;
     } catch (err) {
       // What was listed stays listed (liveness and verification still judge it): the server is away, not the devices.
