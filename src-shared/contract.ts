@@ -10,6 +10,7 @@ import { DISCOVERY_MODES, type DiscoveryMode } from './discoveryModes.js';
 import type { DeviceMetadata } from './peerMetadata.js';
 import type { Contact, PairingSessionState } from './pairing.js';
 import { describeSchemaIssues } from './schemaIssues.js';
+import { DNS_SERVER_MAX_CHARS, TSIG_KEY_PATH_MAX_CHARS, WIDE_AREA_DOMAIN_MAX_CHARS, type WideAreaSettings } from './wideArea.js';
 
 export const PAYLOAD_MAX_BYTES = 64 * 1024;
 export const DEVICE_NAME_MAX_CHARS = 64;
@@ -75,6 +76,15 @@ export interface NodeState {
   contacts: Contact[];
   /** Problems the user should know of (a settings file that was reset, an interface lost ...). */
   warnings: string[];
+  /** Wide-area discovery (issue 16): its settings and how registering goes; null or absent when off. */
+  wideArea?: WideAreaState | null;
+}
+
+/** Wide-area discovery as the settings give it, and whether our records are in the domain now. */
+export interface WideAreaState extends WideAreaSettings {
+  /** registered: our records are in the domain; failing: the last attempt failed (problem says why); off: none there (Contacts only, Disabled, or starting). */
+  registration: 'registered' | 'failing' | 'off';
+  problem: string | null;
 }
 
 /** What shareLibrary answers: the invitation's id (the contact's node lists it under it) and the library with it. */
@@ -134,6 +144,21 @@ export const commands = {
   confirmPairing: command<PairingSessionState>()(z.object({ sessionId: pairingSessionId }).strict()),
   rejectPairing: command<PairingSessionState>()(z.object({ sessionId: pairingSessionId }).strict()),
   removeContact: command<NodeState>()(z.object({ identity: z.string().max(64) }).strict()),
+  /** Wide-area discovery (issue 16): a domain with its server and key file (null: the system's resolver, no key), or null to turn it off. */
+  setWideArea: command<NodeState>()(
+    z
+      .object({
+        wideArea: z
+          .object({
+            domain: z.string().max(WIDE_AREA_DOMAIN_MAX_CHARS + 10, `a wide-area domain is at most ${WIDE_AREA_DOMAIN_MAX_CHARS} characters`),
+            dnsServer: z.string().max(DNS_SERVER_MAX_CHARS, `a DNS server is at most ${DNS_SERVER_MAX_CHARS} characters`).nullable(),
+            tsigKeyFile: z.string().max(TSIG_KEY_PATH_MAX_CHARS, `a key file path is at most ${TSIG_KEY_PATH_MAX_CHARS} characters`).nullable(),
+          })
+          .strict()
+          .nullable(),
+      })
+      .strict(),
+  ),
   /**
    * Who looks at this session's screen (issue 9, liveness by attention): `looking` false for a
    * hidden window or a background tab; the device whose details are open; the devices whose rows

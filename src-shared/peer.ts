@@ -25,8 +25,8 @@ export interface Peer extends DeviceMetadata, ContactStanding {
   interfaces: string[];
   firstSeen: string;
   lastSeen: string;
-  /** How it was found: discovery, an address the user added, or it connected to this device. */
-  source: 'mdns' | 'manual' | 'link';
+  /** How it was found: discovery on the LAN, an address the user added, it connected to this device, or a wide-area DNS domain. */
+  source: 'mdns' | 'manual' | 'link' | 'wide-area';
   /** Set when the device advertises an identity it could not prove over the P2P link (an impostor). */
   warning?: string;
 }

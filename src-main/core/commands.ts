@@ -13,6 +13,8 @@ import type { PeerChannel } from './p2p/messages.js';
 import type { PairingService } from './p2p/pairing.js';
 import type { Attention } from './peers/attention.js';
 import { MANUAL_PEERS_MAX, type SettingsStore } from './storage/settings.js';
+import { checkWideAreaSettings } from '../../src-shared/wideArea.js';
+import { loadTsigKeyFile } from './wideArea/tsigKeyFile.js';
 
 export type CommandHandlers = {
   [K in CommandName]: (payload: CommandPayloads[K], session: NodeSession) => Promise<CommandResults[K]>;
@@ -49,7 +51,35 @@ export function createCommandHandlers(host: CommandHost): CommandHandlers {
     ...libraryHandlers(host),
     ...manualPeerHandlers(host),
     ...pairingHandlers(host),
+    ...wideAreaHandlers(host),
   };
+}
+
+function wideAreaHandlers(host: CommandHost): Pick<CommandHandlers, 'setWideArea'> {
+  return {
+    // Checked before it is saved: a domain that is not one, or a key file the node cannot use, is refused with the reason (issue 16).
+    setWideArea: async ({ wideArea }) => {
+      if (wideArea === null) {
+        await host.settings.update({ wideArea: null });
+        return host.state();
+      }
+      const checked = checkWideAreaSettings({ domain: wideArea.domain, dnsServer: blankToNull(wideArea.dnsServer), tsigKeyFile: blankToNull(wideArea.tsigKeyFile) });
+      if (!checked.ok) throw new CommandError('invalid-payload', checked.error);
+      if (checked.value.tsigKeyFile !== null) {
+        try {
+          await loadTsigKeyFile(checked.value.tsigKeyFile);
+        } catch (err) {
+          throw new CommandError('invalid-payload', (err as Error).message);
+        }
+      }
+      await host.settings.update({ wideArea: checked.value });
+      return host.state();
+    },
+  };
+}
+
+function blankToNull(text: string | null): string | null {
+  return text === null || text.trim() === '' ? null : text.trim();
 }
 
 function stateHandlers(host: CommandHost): Pick<CommandHandlers, 'getState' | 'setName' | 'setAttention'> {

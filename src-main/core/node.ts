@@ -4,7 +4,7 @@
 // headless server, Electron) reach it only through sessions (openSession) and their 'state'.
 
 import { EventEmitter } from 'node:events';
-import { CommandError, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeSession, type NodeState } from '../../src-shared/contract.js';
+import { CommandError, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeSession, type NodeState, type WideAreaState } from '../../src-shared/contract.js';
 import { encodeTxt } from '../../src-shared/txtCodec.js';
 import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
 import type { Peer } from '../../src-shared/peer.js';
@@ -43,6 +43,11 @@ import { epochMsFrom, isPrivateToken } from './contactsOnly/broadcastTokens.js';
 import { createCommandHandlers, runCommand, type CommandHandlers } from './commands.js';
 import { openNodeSession } from './nodeSession.js';
 import { TemporaryEveryone } from './modes/temporaryEveryone.js';
+import { WideArea, leaseFromEnv } from './wideArea/wideArea.js';
+import { CombinedDiscovery } from './wideArea/combinedDiscovery.js';
+import { reachableAddresses } from './wideArea/addresses.js';
+import { WIDE_AREA_LEASE_ENV } from './wideArea/constants.js';
+import type { WideAreaSettings } from '../../src-shared/wideArea.js';
 
 const STATE_EVENT_DELAY_MS = 30;
 const WARNINGS_MAX = 10;
@@ -63,10 +68,20 @@ export interface NodeOptions {
   pairingTimeoutMs?: number;
   /** How long a Contacts only token lives (default 15 min, or $SD_NEARBY_EPOCH_MS); tests shorten it. */
   epochMs?: number;
+  /** Overrides (and saves) wide-area discovery: a domain with its server and key, or 'off'. */
+  wideArea?: WideAreaSettings | 'off' | null;
 }
 
 export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements NodeApi {
   private readonly engine = new DiscoveryEngine();
+  /** Wide-area discovery (wideArea/), when the settings name a domain. */
+  private wideArea: WideArea | null = null;
+  /** The wide-area settings `wideArea` was opened with (JSON), to reopen it when they change. */
+  private wideAreaOpenedWith = 'null';
+  /** Why wide-area discovery could not be opened with the settings it has (its key file), or null. */
+  private wideAreaProblem: string | null = null;
+  /** mDNS and the wide-area domain, as presence reads them. */
+  private readonly discovery = new CombinedDiscovery(this.engine, () => this.wideArea);
   /** The standing links (DESIGN §5): the TLS server on our port, and the links relationships want. */
   private readonly links: LinkManager;
   private readonly manualPeers: ManualPeers;
@@ -176,7 +191,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
 
   private createPresence(verifier: Verifier): Presence {
     return new Presence({
-      discovery: this.engine,
+      discovery: this.discovery,
       directory: this.directory,
       verifier,
       links: this.links,
@@ -204,13 +219,16 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.contactsOnly.on('resolving', () => this.presence.schedule());
     this.links.on('channel', (channel) => this.attachChannel(channel));
     this.presence.on('change', () => this.scheduleState());
-    this.engine.on('peers', (peers) => this.presence.discovered(peers));
+    this.engine.on('peers', () => this.presence.discovered(this.discovery.peers()));
     this.engine.on('warning', (w) => this.warn(w));
     this.libraries.on('change', () => {
       this.readvertise();
       this.presence.schedule();
     });
-    this.settings.on('change', () => this.scheduleState());
+    this.settings.on('change', () => {
+      this.scheduleState();
+      this.wideAreaSettingsChanged();
+    });
     this.manualPeers.on('change', () => this.scheduleState());
   }
 
@@ -263,7 +281,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const broadcastSecret = await BroadcastSecretStore.load(opts.dataDir);
     const contactSecrets = await ContactSecretStore.load(opts.dataDir);
     const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, invites, broadcastSecret, contactSecrets);
-    const patch: { name?: string; discovery?: DiscoveryMode; everyoneUntil?: null } = {};
+    const patch: { name?: string; discovery?: DiscoveryMode; everyoneUntil?: null; wideArea?: WideAreaSettings | null } = {};
+    if (opts.wideArea) patch.wideArea = opts.wideArea === 'off' ? null : opts.wideArea;
     if (opts.name) patch.name = opts.name;
     if (opts.mode) {
       patch.discovery = opts.mode;
@@ -291,6 +310,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.port = this.opts.port ?? this.settings.get().port ?? 0;
     await this.temporaryEveryone.settle();
     this.epochClock.start();
+    await this.reopenWideArea();
     await this.applyMode();
     this.manualPeers.sync(this.settings.get().manualPeers);
   }
@@ -306,7 +326,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.manualPeers.stop();
     this.epochClock.stop();
     this.temporaryEveryone.stop();
-    await this.engine.stop();
+    // Goodbyes on the LAN and the removal from the wide-area domain at once (each bounded in time).
+    await Promise.all([this.engine.stop(), this.wideArea?.close()]);
     this.contactsOnly.close();
     await this.links.stop();
     await this.privateEndpoint.close();
@@ -360,7 +381,54 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       if (policy.discovers) await this.engine.start(this.advertisement());
       else await this.engine.stop();
       this.links.broadcastMetadata();
+      this.syncWideArea();
       this.presence.refresh();
+    });
+  }
+
+  /** The wide-area domain follows the mode: browsed while it discovers, our records there only when it advertises us openly. */
+  private syncWideArea(): void {
+    const wide = this.wideArea;
+    if (!wide || this.closed) return;
+    const policy = this.policy;
+    wide.setBrowsing(policy.discovers);
+    const ad = policy.discovers ? this.advertisement() : null;
+    // Contacts only: nothing that names this device goes into a zone anyone may read (issue 16).
+    const open = ad !== null && ad.instance === this.identity.identity;
+    wide.advertise(open ? { instance: ad.instance, hostLabel: ad.hostname, port: ad.port, txt: ad.txt, addresses: reachableAddresses() } : null);
+  }
+
+  /** Opens wide-area discovery as the settings say (closing the one opened before, its records removed); a key file that cannot be used is a warning. */
+  private async reopenWideArea(): Promise<void> {
+    const settings = this.settings.get().wideArea ?? null;
+    const openedWith = JSON.stringify(settings);
+    if (openedWith === this.wideAreaOpenedWith) return;
+    this.wideAreaOpenedWith = openedWith;
+    const previous = this.wideArea;
+    this.wideArea = null;
+    this.wideAreaProblem = null;
+    await previous?.close();
+    if (!settings || this.closed) return;
+    try {
+      const wide = await WideArea.open(settings, this.identity.identity, leaseFromEnv(process.env[WIDE_AREA_LEASE_ENV]));
+      wide.on('warning', (w) => this.warn(w));
+      wide.on('peers', () => this.presence.discovered(this.discovery.peers()));
+      wide.on('status', () => this.scheduleState());
+      wide.setLooking(this.discovery.isLooking);
+      this.wideArea = wide;
+    } catch (err) {
+      this.wideAreaProblem = (err as Error).message;
+      this.warn(`wide-area discovery in ${settings.domain} is off: ${this.wideAreaProblem}`);
+    }
+  }
+
+  private wideAreaSettingsChanged(): void {
+    if (JSON.stringify(this.settings.get().wideArea ?? null) === this.wideAreaOpenedWith) return;
+    void this.enqueue(async () => {
+      if (this.closed) return;
+      await this.reopenWideArea();
+      this.syncWideArea();
+      this.presence.discovered(this.discovery.peers());
     });
   }
 
@@ -393,6 +461,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     void this.enqueue(async () => {
       if (this.engine.isRunning) this.engine.setAdvertisement(this.advertisement());
       this.links.broadcastMetadata();
+      this.syncWideArea();
       this.scheduleState();
     });
   }
@@ -422,6 +491,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private newNetwork(): void {
     void this.enqueue(async () => {
       if (!this.closed && this.policy.privateEndpoint && this.privateEndpoint.isOpen) await this.renewPrivatePort();
+      this.syncWideArea(); // our addresses changed
     });
   }
 
@@ -472,7 +542,17 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       pairing: this.pairing.list(),
       contacts: this.contacts.list(),
       warnings: [...this.warnings],
+      wideArea: this.wideAreaState(),
     };
+  }
+
+  /** The wide-area settings and how registering in the domain goes (NodeState.wideArea). */
+  private wideAreaState(): WideAreaState | null {
+    const settings = this.settings.get().wideArea ?? null;
+    if (!settings) return null;
+    const status = this.wideArea?.registration ?? null;
+    if (status === null) return { ...settings, registration: this.wideAreaProblem ? 'failing' : 'off', problem: this.wideAreaProblem };
+    return { ...settings, registration: status.kind, problem: status.kind === 'failing' ? status.reason : null };
   }
 
   /** A client of the node (a connection, the window, one request): see NodeSession. */

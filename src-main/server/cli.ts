@@ -14,6 +14,7 @@ import type { Peer } from '../../src-shared/peer.js';
 import { contactStandingText } from '../../src-shared/pairing.js';
 import { networkInterfaces } from 'node:os';
 import { bareHost, formatHostPort, isWildcardHost } from './httpGuards.js';
+import { loadTsigKeyFile } from '../core/wideArea/tsigKeyFile.js';
 
 function packageVersion(): string {
   // dist/src-main/server/cli.js when built, src-main/server/cli.ts under tsx: look upwards.
@@ -135,6 +136,15 @@ async function startServers(cmd: ServeCommand, node: NearbyNode, dataDir: string
   }
 }
 
+/** --wide-area as given, its key file's path made absolute and the file read once: a key file that cannot be used stops serve with one line. */
+async function checkedWideArea(cmd: ServeCommand): Promise<ServeCommand['wideArea']> {
+  const wideArea = cmd.wideArea;
+  if (wideArea === null || wideArea === 'off' || wideArea.tsigKeyFile === null) return wideArea;
+  const tsigKeyFile = resolve(wideArea.tsigKeyFile);
+  await loadTsigKeyFile(tsigKeyFile);
+  return { ...wideArea, tsigKeyFile };
+}
+
 async function serve(cmd: ServeCommand): Promise<void> {
   if (cmd.ui?.socketPath !== undefined) fail('--ui needs HOST:PORT (e.g. --ui 127.0.0.1:7380): browsers cannot open Unix sockets');
   const uiDir = cmd.ui ? rendererDir() : null;
@@ -142,7 +152,8 @@ async function serve(cmd: ServeCommand): Promise<void> {
   const dataDir = resolve(cmd.dataDir ?? defaultDataDir());
   let node: NearbyNode;
   try {
-    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries, ...deviceModelFromEnv(), ...pairingTimeoutFromEnv() });
+    const wideArea = await checkedWideArea(cmd);
+    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries, wideArea, ...deviceModelFromEnv(), ...pairingTimeoutFromEnv() });
   } catch (err) {
     fail((err as Error).message);
   }
@@ -171,11 +182,13 @@ async function serve(cmd: ServeCommand): Promise<void> {
   // page keeps it for the tab and takes it out of the address bar.
   if (ui) for (const { url, where } of reachableUrls(ui)) out(`ui ${url}/${ui.token ? `#token=${ui.token}` : ''}${where}`);
   if (api) for (const { url, where } of reachableUrls(api)) out(`api ${url}${where}${api.token ? ` (token ${cmd.apiToken !== null ? 'as given' : `in ${apiTokenPath(dataDir)}`})` : ''}`);
+  const warned = new Set(state.warnings);
   for (const w of state.warnings) process.stderr.write(`sd-nearby: warning: ${w}\n`);
 
-  // A line per device found or lost, for people watching the terminal.
+  // A line per device found or lost, and per new warning, for people watching the terminal.
   let known = new Map<string, Peer>();
   node.on('state', (s) => {
+    for (const w of s.warnings) if (!warned.has(w) && warned.add(w)) process.stderr.write(`sd-nearby: warning: ${w}\n`);
     const next = new Map(s.peers.map((p) => [p.id, p]));
     for (const [id, p] of next) if (!known.has(id)) out(`+ ${describePeer(p)}`);
     for (const [id, p] of known) if (!next.has(id)) out(`- ${p.contact?.name ?? p.name}`);

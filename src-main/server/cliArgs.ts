@@ -7,6 +7,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEVICE_NAME_MAX_CHARS, LIBRARY_NAME_MAX_CHARS } from '../../src-shared/contract.js';
 import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/discoveryModes.js';
+import { checkWideAreaSettings, type WideAreaSettings } from '../../src-shared/wideArea.js';
 
 export interface HostPort {
   host: string;
@@ -34,6 +35,8 @@ export type CliCommand =
       libraries: string[];
       /** --ui HOST:PORT, the web UI; null when not asked for. */
       ui: HostPort | null;
+      /** --wide-area DOMAIN (with --dns-server, --tsig-key); 'off' with --wide-area none; null: keep the saved setting. */
+      wideArea: WideAreaSettings | 'off' | null;
     }
   | { kind: 'browse'; timeoutSeconds: number; json: boolean }
   /** missingCommand: no command at all (a mistake: the usage goes to stderr, exit 2). */
@@ -84,6 +87,9 @@ const HELP_SERVE_OPTIONS: readonly HelpEntry[] = [
   ['--api-token TOKEN', `the API token to require instead (at least ${API_TOKEN_MIN_CHARS} characters); also read from $${API_TOKEN_ENV}, which keeps it out of the process list`],
   ['--library NAME', 'make sure a library of this name exists and is active (repeatable)'],
   ['--ui HOST:PORT', 'serve the web UI at this address (e.g. 127.0.0.1:8080); open the address serve prints, which carries the token (#token=...)'],
+  ['--wide-area DOMAIN', 'also register in and browse this DNS domain (DNS-SD over unicast DNS), for devices on other networks; "none" turns it off (saved)'],
+  ['--dns-server HOST', "the DNS server (HOST or HOST:PORT) that takes this device's signed updates for the domain and answers its questions (default: the system's resolver, the updates then going to the zone's primary server)"],
+  ['--tsig-key FILE', 'the TSIG key to sign updates with, in the format tsig-keygen writes (key "name" { algorithm ...; secret "..."; };)'],
 ];
 
 const HELP_BROWSE_OPTIONS: readonly HelpEntry[] = [
@@ -152,6 +158,9 @@ const SERVE_OPTIONS: Record<string, OptionSpec> = {
   '--api-token': { type: 'string', example: '--api-token <a long random string>' },
   '--library': { type: 'string', multiple: true, example: '--library Photos' },
   '--ui': { type: 'string', example: '--ui 127.0.0.1:8080' },
+  '--wide-area': { type: 'string', example: '--wide-area sd.example.com' },
+  '--dns-server': { type: 'string', example: '--dns-server 192.0.2.53' },
+  '--tsig-key': { type: 'string', example: '--tsig-key /etc/sd-nearby/update.key' },
 };
 
 const BROWSE_OPTIONS: Record<string, OptionSpec> = {
@@ -408,7 +417,24 @@ function serveCommand(options: Map<string, string[]>, env: Record<string, string
     apiToken,
     libraries: (options.get('--library') ?? []).map((n) => parseName('--library', n, LIBRARY_NAME_MAX_CHARS, 'a library name')),
     ui: ui === undefined ? null : parseHostPort('--ui', ui),
+    wideArea: parseWideArea(one('--wide-area'), one('--dns-server'), one('--tsig-key')),
   };
+}
+
+/** --wide-area DOMAIN with its server and key; the server and key mean nothing without a domain. */
+function parseWideArea(domain: string | undefined, dnsServer: string | undefined, tsigKey: string | undefined): WideAreaSettings | 'off' | null {
+  if (domain === undefined) {
+    const orphan = dnsServer !== undefined ? '--dns-server' : tsigKey !== undefined ? '--tsig-key' : null;
+    if (orphan !== null) throw new CliUsageError(`${orphan} needs --wide-area DOMAIN (the domain to register in), e.g. --wide-area sd.example.com ${orphan} ...`);
+    return null;
+  }
+  if (domain.trim().toLowerCase() === 'none') {
+    if (dnsServer !== undefined || tsigKey !== undefined) throw new CliUsageError('--wide-area none turns wide-area discovery off: give no --dns-server or --tsig-key with it');
+    return 'off';
+  }
+  const checked = checkWideAreaSettings({ domain, dnsServer: dnsServer ?? null, tsigKeyFile: tsigKey ?? null });
+  if (!checked.ok) throw new CliUsageError(`--wide-area: ${checked.error}`);
+  return checked.value;
 }
 
 export function parseCliArgs(argv: string[], env: Record<string, string | undefined>): CliCommand {

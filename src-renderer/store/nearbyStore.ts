@@ -3,7 +3,8 @@
 // command the UI sends goes through an action here; components read the store and call actions.
 
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { ManualPeerState, NodeState, SelfInfo } from '../../src-shared/contract.js';
+import type { ManualPeerState, NodeState, SelfInfo, WideAreaState } from '../../src-shared/contract.js';
+import type { WideAreaSettings } from '../../src-shared/wideArea.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { isFinalPairingStage, type Contact, type PairingSessionState } from '../../src-shared/pairing.js';
 import type { Library, LibraryInvite, Peer } from '../../src-shared/peer.js';
@@ -21,6 +22,7 @@ export type FieldKey =
   | 'newLibrary'
   | 'manualPeer'
   | 'pairing'
+  | 'wideArea'
   | `library:${string}`
   | `share:${string}`
   | `invite:${string}`
@@ -46,6 +48,8 @@ export interface NodeFields {
   pairing: readonly PairingSessionState[];
   contacts: readonly Contact[];
   warnings: string[];
+  /** Wide-area discovery: its settings and how registering goes; null when off. */
+  wideArea: WideAreaState | null;
 }
 
 export interface UiFields {
@@ -113,6 +117,8 @@ export interface Actions {
   /** Closes the panel or dialog of a session: an ended one; one in progress is rejected first (and stays open if that fails). */
   closePairing(sessionId: string): Promise<void>;
   removeContact(identity: string): Promise<boolean>;
+  /** Wide-area discovery on (a domain, its server and key file) or off (null). */
+  setWideArea(settings: WideAreaSettings | null): Promise<boolean>;
 }
 
 export type NearbyState = NodeFields & UiFields & Actions;
@@ -131,6 +137,7 @@ const initialNode: NodeFields = {
   pairing: [],
   contacts: [],
   warnings: [],
+  wideArea: null,
 };
 
 /** Incoming requests in progress that the user has not closed: the dialog shows one of them at a time. */
@@ -219,6 +226,7 @@ function uiActions(set: SetState): Omit<Actions, CommandActionName> {
         ...pairingFields(s, state.pairing),
         contacts: reuseUnchanged(s.contacts, state.contacts, (c) => c.identity),
         warnings: state.warnings,
+        wideArea: state.wideArea ?? null,
       })),
     setConnection: (connection) => set({ connection }),
     setPageVisible: (pageVisible) => set({ pageVisible }),
@@ -250,7 +258,8 @@ type CommandActionName =
   | 'confirmPairing'
   | 'rejectPairing'
   | 'closePairing'
-  | 'removeContact';
+  | 'removeContact'
+  | 'setWideArea';
 
 /** Runs a command for `key`: busy while it runs, its error shown at `key`, `note` on success. */
 function runner(set: SetState) {
@@ -296,6 +305,7 @@ function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState
     },
     removeManualPeer: (address) => run(`manualPeer:${address}`, () => connection.call('removeManualPeer', { address }), applyState),
     removeContact: (identity) => run(`contact:${identity}`, () => connection.call('removeContact', { identity }), applyState),
+    setWideArea: (wideArea) => run('wideArea', () => connection.call('setWideArea', { wideArea }), applyState, wideArea === null ? 'Turned off' : 'Saved'),
   };
 }
 

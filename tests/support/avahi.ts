@@ -52,12 +52,16 @@ export interface AvahiOptions {
   ipv6?: boolean;
   /** Extra lines appended to the [server] section. */
   extraServerConfig?: string[];
+  /** enable-wide-area: browse unicast DNS domains too (-d), through the servers of the host's resolv.conf. Default false. */
+  wideArea?: boolean;
   readyTimeoutMs?: number;
 }
 
 export interface BrowseOptions {
   /** Keep browsing (no -t) until this holds for the resolved services so far, or timeout. */
   until?: (services: AvahiService[]) => boolean;
+  /** -d: browse this domain instead of .local (needs wideArea). */
+  domain?: string;
 }
 
 export interface PublishOptions {
@@ -203,7 +207,7 @@ function dbusConfig(socketPath: string): string {
 `;
 }
 
-function avahiConfig(opts: { interfaces?: string[]; ipv4: boolean; ipv6: boolean; extra: string[] }): string {
+function avahiConfig(opts: { interfaces?: string[]; ipv4: boolean; ipv6: boolean; extra: string[]; wideArea: boolean }): string {
   return [
     '[server]',
     `use-ipv4=${opts.ipv4 ? 'yes' : 'no'}`,
@@ -215,7 +219,7 @@ function avahiConfig(opts: { interfaces?: string[]; ipv4: boolean; ipv6: boolean
     ...opts.extra,
     '',
     '[wide-area]',
-    'enable-wide-area=no',
+    `enable-wide-area=${opts.wideArea ? 'yes' : 'no'}`,
     '',
     '[publish]',
     'publish-hinfo=no',
@@ -300,6 +304,7 @@ export async function startAvahi(host: Host, opts: AvahiOptions = {}): Promise<A
       ipv4: opts.ipv4 ?? true,
       ipv6: opts.ipv6 ?? host.hasIpv6(),
       extra: opts.extraServerConfig ?? [],
+      wideArea: opts.wideArea ?? false,
     }),
   );
   const env = { DBUS_SYSTEM_BUS_ADDRESS: busAddress };
@@ -343,6 +348,7 @@ export async function startAvahi(host: Host, opts: AvahiOptions = {}): Promise<A
       async browse(serviceType, timeoutMs, bopts = {}) {
         const args = ['-r', '-p', '--no-db-lookup'];
         if (!bopts.until) args.push('-t');
+        if (bopts.domain) args.push('-d', bopts.domain);
         args.push(serviceType);
         const child = host.spawn('avahi-browse', args, { env });
         clients.add(child);

@@ -391,6 +391,17 @@ export class Host {
     writeFileSync(path.join(dir, 'hosts'), `${lines.join('\n')}\n`);
   }
 
+  /**
+   * The DNS servers this host's resolver uses (its /etc/resolv.conf, which `ip netns exec`
+   * bind-mounts for the processes started in it afterwards). Removed when the owning LAN is destroyed.
+   */
+  setResolvConf(nameservers: string[], searchDomains: string[] = []): void {
+    const dir = path.join(ETC_NETNS, this.ns);
+    mkdirSync(dir, { recursive: true });
+    const search = searchDomains.length > 0 ? `search ${searchDomains.join(' ')}\n` : '';
+    writeFileSync(path.join(dir, 'resolv.conf'), `${nameservers.map((n) => `nameserver ${n}\n`).join('')}${search}`);
+  }
+
   /** A fresh temp directory, removed when the owning LAN is destroyed. */
   tmpDir(tag = 'tmp'): string {
     const dir = mkdtempSync(path.join(os.tmpdir(), `${this.ns}-${tag}-`));

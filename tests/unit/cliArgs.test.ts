@@ -93,6 +93,7 @@ describe('serve', () => {
       apiToken: null,
       libraries: [],
       ui: null,
+      wideArea: null,
     });
   });
 
@@ -101,10 +102,12 @@ describe('serve', () => {
     const spaced = serve([
       '--data-dir', '/var/lib/sd', '--name', 'Living room NAS', '--mode', 'contacts-only', '--port', '4000',
       '--api', '127.0.0.1:7374', '--api-token', token, '--library', 'Photos', '--library', 'Music', '--ui', 'localhost:8080',
+      '--wide-area', 'sd.example.com', '--dns-server', '[2001:db8::53]:5300', '--tsig-key', '/etc/sd/update.key',
     ]);
     const joined = serve([
       '--data-dir=/var/lib/sd', '--name=Living room NAS', '--mode=contacts-only', '--port=4000',
       '--api=127.0.0.1:7374', `--api-token=${token}`, '--library=Photos', '--library=Music', '--ui=localhost:8080',
+      '--wide-area=sd.example.com', '--dns-server=[2001:db8::53]:5300', '--tsig-key=/etc/sd/update.key',
     ]);
     const expected = {
       kind: 'serve',
@@ -116,6 +119,7 @@ describe('serve', () => {
       apiToken: token,
       libraries: ['Photos', 'Music'],
       ui: { host: 'localhost', port: 8080 },
+      wideArea: { domain: 'sd.example.com', dnsServer: '[2001:db8::53]:5300', tsigKeyFile: '/etc/sd/update.key' },
     };
     assert.deepEqual(spaced, expected);
     assert.deepEqual(joined, expected);
@@ -125,6 +129,19 @@ describe('serve', () => {
     assert.equal(serve(['--name=a=b']).name, 'a=b');
     assert.equal(serve(['--name', '-x-']).name, '-x-');
     assert.equal(serve(['--api-token', '-abcdefghijklmnopq']).apiToken, '-abcdefghijklmnopq');
+  });
+
+  test('--wide-area: a DNS name; none turns it off; the server and key need it', () => {
+    assert.deepEqual(serve(['--wide-area', 'Sd.Example.com.']).wideArea, { domain: 'Sd.Example.com', dnsServer: null, tsigKeyFile: null });
+    assert.equal(serve(['--wide-area', 'none']).wideArea, 'off');
+    assert.deepEqual(serve(['--wide-area', 'sd.test', '--dns-server', '10.1.2.3']).wideArea, { domain: 'sd.test', dnsServer: '10.1.2.3', tsigKeyFile: null });
+    usageError(['serve', '--dns-server', '10.1.2.3'], /^--dns-server needs --wide-area DOMAIN/);
+    usageError(['serve', '--tsig-key', 'k.key'], /^--tsig-key needs --wide-area DOMAIN/);
+    usageError(['serve', '--wide-area', 'bad domain!'], /^--wide-area: the wide-area domain "bad domain!" is not a DNS name/);
+    usageError(['serve', '--wide-area', 'home.local'], /cannot be \.local/);
+    usageError(['serve', '--wide-area', 'sd.test', '--dns-server', '10.1.2.3:99999'], /port is 1 to 65535/);
+    usageError(['serve', '--wide-area', 'sd.test', '--dns-server', 'a b'], /a DNS server is HOST or HOST:PORT/);
+    usageError(['serve', '--wide-area', 'none', '--dns-server', '10.1.2.3'], /turns wide-area discovery off/);
   });
 
   test('--mode is case-insensitive', () => {
@@ -202,7 +219,7 @@ describe('usage errors', () => {
     usageError(['serve', '--nmae=x'], 'unknown option --nmae (did you mean --name?)');
     usageError(['serve', '--lib', 'x'], 'unknown option --lib (did you mean --library?)');
     usageError(['serve', '--datadir', 'x'], 'unknown option --datadir (did you mean --data-dir?)');
-    usageError(['serve', '--frobnicate'], /^unknown option --frobnicate; serve accepts --data-dir, --name, --mode, --port, --api, --api-token, --library, --ui$/);
+    usageError(['serve', '--frobnicate'], /^unknown option --frobnicate; serve accepts --data-dir, --name, --mode, --port, --api, --api-token, --library, --ui, --wide-area, --dns-server, --tsig-key$/);
     usageError(['serve', '-p', '1'], /^unknown option -p; serve accepts /);
     usageError(['browse', '--jsno'], 'unknown option --jsno (did you mean --json?)');
   });

@@ -54,6 +54,33 @@ const verified = (address: string): Verdict => ({ kind: 'verified', address, at:
 const impostor = (address: string): Verdict => ({ kind: 'impostor', address, proven: Y, at: 1 });
 
 describe('PeerDirectory', () => {
+  test('a device heard on the LAN and in a wide-area domain is one row, its LAN entry standing for it, before and after proof', () => {
+    const { s, api } = sources();
+    const d = new PeerDirectory(api);
+    const lan = entry({ id: `${X.toLowerCase()}._sd._udp.local` });
+    const later = new Date(3_000_000).toISOString();
+    const wide = entry({ id: `${X.toLowerCase()}._sd._udp.sd.test`, hostname: 'sd-real.sd.test', addresses: ['192.0.2.1'], interfaces: [], source: 'wide-area', firstSeen: new Date(500_000).toISOString(), lastSeen: later });
+    d.setDiscovered([wide, lan]);
+    let view = d.rebuild();
+    assert.deepEqual(view.peers.map((p) => [p.id, p.source, p.verified]), [[X, 'mdns', false]], 'one row while both wait for proof, though the wide-area entry came first');
+    s.verdicts.set(`${X}|10.0.0.1|4000`, verified('10.0.0.1'));
+    s.verdicts.set(`${X}|192.0.2.1|4000`, verified('192.0.2.1'));
+    view = d.rebuild();
+    assert.deepEqual(view.peers.map((p) => [p.id, p.source, p.verified, p.addresses[0]]), [[X, 'mdns', true, '10.0.0.1']], 'one verified row, the LAN one, though the wide-area one was heard from last');
+  });
+
+  test('a wide-area entry alone is listed and verified like an mDNS one; one whose endpoint proves another key is an impostor', () => {
+    const { s, api } = sources();
+    const d = new PeerDirectory(api);
+    const wide = entry({ id: `${X.toLowerCase()}._sd._udp.sd.test`, addresses: ['192.0.2.1'], source: 'wide-area' });
+    d.setDiscovered([wide]);
+    assert.deepEqual(d.rebuild().peers.map((p) => [p.id, p.source, p.verified]), [[X, 'wide-area', false]]);
+    s.verdicts.set(`${X}|192.0.2.1|4000`, impostor('192.0.2.1'));
+    const [row] = d.rebuild().peers;
+    assert.equal(row?.verified, false);
+    assert.match(row?.warning ?? '', /claims to be Real one .* but could not prove it/);
+  });
+
   test('a discovered device is listed under its identity, unverified until its endpoint is verified', () => {
     const { s, api } = sources();
     const d = new PeerDirectory(api);

@@ -64,9 +64,9 @@ function toRecord(raw: unknown): MdnsRecord | null {
   }
 }
 
-/** Decodes a datagram; null for anything that is not a well-formed DNS message. */
-export function decodeMessage(buffer: Buffer): MdnsMessage | null {
-  if (buffer.length < 12 || buffer.length > PACKET_MAX_BYTES) return null;
+/** Decodes a datagram (of at most `maxBytes`: a unicast DNS answer over TCP may be larger); null for anything that is not a well-formed DNS message. */
+export function decodeMessage(buffer: Buffer, maxBytes = PACKET_MAX_BYTES): MdnsMessage | null {
+  if (buffer.length < 12 || buffer.length > maxBytes) return null;
   // Counts that the datagram cannot hold (a question takes at least 5 bytes, a record 11) are
   // refused before dns-packet allocates arrays of up to 65,535 entries per section for them:
   // that made random junk cost ~0.5 ms a packet, enough for a LAN host to flood us cheaply.

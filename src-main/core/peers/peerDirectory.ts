@@ -180,8 +180,10 @@ export class PeerDirectory {
     if (alive.length === 0 && !link) return [];
     const verdicts = new Map(alive.map((e) => [e, this.verdictOf(e, identity)]));
     const status = new Map(alive.map((e) => [e, statusOf(e, verdicts.get(e) ?? null, link)]));
-    const proven = alive.filter((e) => status.get(e) === 'vouched' || status.get(e) === 'verified').sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen));
-    const pending = alive.filter((e) => status.get(e) === 'pending').sort((a, b) => Date.parse(a.firstSeen) - Date.parse(b.firstSeen));
+    // The LAN's entry stands for a device before its wide-area one (issue 16): its addresses are the nearer ones.
+    const wideAreaLast = (a: Peer, b: Peer) => Number(a.source === 'wide-area') - Number(b.source === 'wide-area');
+    const proven = alive.filter((e) => status.get(e) === 'vouched' || status.get(e) === 'verified').sort((a, b) => wideAreaLast(a, b) || Date.parse(b.lastSeen) - Date.parse(a.lastSeen));
+    const pending = alive.filter((e) => status.get(e) === 'pending').sort((a, b) => wideAreaLast(a, b) || Date.parse(a.firstSeen) - Date.parse(b.firstSeen));
     const proof = this.proofs.get(identity);
     const remembered = proof && proof.at > this.now() - PROOF_MEMORY_MS ? proof.peer : null;
     // An unproven endpoint does not stand for a device proven elsewhere (an impostor's records may
@@ -209,6 +211,8 @@ export class PeerDirectory {
     for (const e of alive) {
       // Another entry of a device already shown (an old advertisement of the same host: a Contacts only token of the last epoch).
       if (e === primary || (device !== null && status.get(e) === 'vouched') || (device?.verified && status.get(e) === 'verified')) continue;
+      // The same device heard in a wide-area domain too: one row, not a second one while its entry there waits for proof (issue 16).
+      if (device !== null && e.source === 'wide-area' && status.get(e) === 'pending') continue;
       const impostor = status.get(e) === 'impostor';
       const peer: Peer = { ...e, id: `claim:${e.id}`, verified: false, ...(impostor ? { warning: impostorWarning(e.name, identity) } : {}) };
       rows.push({ entryId: e.id, peer });

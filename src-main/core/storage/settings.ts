@@ -10,6 +10,7 @@ import { isRemoteIdentity } from '../../../src-shared/identity.js';
 import { parseManualPeer } from '../../../src-shared/manualPeer.js';
 import { describeSchemaIssues } from '../../../src-shared/schemaIssues.js';
 import { JsonStore, loadJsonFile } from './jsonStore.js';
+import { checkWideAreaSettings } from '../../../src-shared/wideArea.js';
 
 export const SETTINGS_FILE = 'settings.json';
 export const SETTINGS_NAME_MAX_CHARS = 64;
@@ -39,6 +40,15 @@ export const settingsSchema = z.object({
   pinnedIdentities: z
     .record(z.string().max(MANUAL_PEER_MAX_CHARS).refine((k) => parseManualPeer(k).ok, 'not a manual peer address'), z.string().refine(isRemoteIdentity, 'not a remote identity'))
     .refine((r) => Object.keys(r).length <= MANUAL_PEERS_MAX, `at most ${MANUAL_PEERS_MAX} pinned identities`)
+    .optional(),
+  /** Wide-area discovery (issue 16): the DNS domain, the server for updates, the TSIG key file; null or absent: off. */
+  wideArea: z
+    .object({ domain: z.string(), dnsServer: z.string().nullable(), tsigKeyFile: z.string().nullable() })
+    .superRefine((w, ctx) => {
+      const checked = checkWideAreaSettings(w);
+      if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.error });
+    })
+    .nullable()
     .optional(),
 });
 
@@ -77,6 +87,7 @@ const patchSchema = settingsSchema.partial().strict();
 function copy(settings: Settings): Settings {
   const out: Settings = { ...settings, manualPeers: [...settings.manualPeers] };
   if (settings.pinnedIdentities) out.pinnedIdentities = { ...settings.pinnedIdentities };
+  if (settings.wideArea) out.wideArea = { ...settings.wideArea };
   return out;
 }
 

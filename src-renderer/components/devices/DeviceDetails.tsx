@@ -112,7 +112,7 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
         <dd className="mono break">{peer.identity ?? <span className="muted">Not a valid identity ({peer.instance})</span>}</dd>
         <dt>Found by</dt>
         <dd>
-          {peer.source === 'manual' ? 'Its address (added by hand)' : peer.source === 'link' ? 'It connected to this device' : 'Discovery on the local network'}
+          {peer.source === 'manual' ? 'Its address (added by hand)' : peer.source === 'link' ? 'It connected to this device' : peer.source === 'wide-area' ? 'Discovery through a DNS domain (wide area)' : 'Discovery on the local network'}
         </dd>
         <dt>Last seen</dt>
         <dd>

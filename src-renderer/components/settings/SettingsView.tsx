@@ -2,6 +2,7 @@ import { ContactSettings } from './ContactSettings.js';
 import { DeviceNameSettings } from './DeviceNameSettings.js';
 import { ManualPeerSettings } from './ManualPeerSettings.js';
 import { ModeSettings } from './ModeSettings.js';
+import { WideAreaSettings } from './WideAreaSettings.js';
 
 export function SettingsView() {
   return (
@@ -9,6 +10,7 @@ export function SettingsView() {
       <ModeSettings />
       <DeviceNameSettings />
       <ManualPeerSettings />
+      <WideAreaSettings />
       <ContactSettings />
     </div>
   );

@@ -1,0 +1,309 @@
+// Browsing a wide-area domain (RFC 6763 over unicast DNS): PTR `_sd._udp.<domain>` lists the
+// instances, SRV and TXT describe each, A/AAAA give the SRV target's addresses. The server is
+// polled with backoff (1 s, doubling to 30 s while nothing changes, back to 1 s on a change);
+// BIND 9.18 offers no DNS Push (RFC 8765), so there is nothing to subscribe to.
+//
+// Answers are capped like mDNS ones (instances, addresses, TXT through the same codec), and each
+// entry becomes a Peer with `source: 'wide-area'` for the peer directory, which verifies it like
+// any other (an endpoint that proves another key is an impostor). A crashed node's records may
+// outlive it (BIND ignores the lease): while someone looks, each entry's port is connected to
+// (liveness), and an entry that stops answering is hidden until it answers again.
+
+import { EventEmitter } from 'node:events';
+import { connect } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
+import { Backoff } from '../../../src-shared/backoff.js';
+import { toDisplayText } from '../../../src-shared/displayText.js';
+import { shortIdentity } from '../../../src-shared/identity.js';
+import type { Peer } from '../../../src-shared/peer.js';
+import { emptyDeviceMetadata, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
+import { decodeTxt } from '../../../src-shared/txtCodec.js';
+import { ADDRESSES_PER_PEER_MAX } from '../discovery/constants.js';
+import { claimedIdentity, UNNAMED_PEER } from '../discovery/peerCache.js';
+import type { MdnsRecord } from '../discovery/dnsMessage.js';
+import { describeServer, type DnsServer } from './dnsClient.js';
+import { canonicalName, rcodeText } from './dnsWire.js';
+import { query, type QueryAnswer } from './zone.js';
+import {
+  BROWSE_POLL_MAX_MS,
+  BROWSE_POLL_MIN_MS,
+  BROWSE_QUERIES_CONCURRENT_MAX,
+  LIVENESS_INTERVAL_MS,
+  LIVENESS_MISSES_TO_HIDE,
+  LIVENESS_TIMEOUT_MS,
+  WIDE_AREA_INSTANCES_MAX,
+} from './constants.js';
+
+/** RFC 1035 §4.1.1: no error; RFC 2136 §2.2: the name does not exist. */
+const RCODE_NOERROR = 0;
+const RCODE_NXDOMAIN = 3;
+
+interface Instance {
+  label: string;
+  port: number;
+  target: string;
+  addresses: string[];
+  txt: DeviceMetadata;
+}
+
+interface Entry extends Instance {
+  id: string;
+  firstSeen: number;
+  lastSeen: number;
+  misses: number;
+  hidden: boolean;
+}
+
+export interface WideAreaBrowserOptions {
+  domain: string;
+  server: DnsServer;
+  /** Our own instance label: never listed. */
+  ownInstance: string;
+  random?: () => number;
+}
+
+/** Runs `work` over `items`, at most `limit` at once. */
+async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Whether one TCP connection to `address`:`port` opens within LIVENESS_TIMEOUT_MS (closed at once). */
+function portAnswers(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port, timeout: LIVENESS_TIMEOUT_MS });
+    const done = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
+export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string] }> {
+  private readonly entries = new Map<string, Entry>();
+  private readonly backoff: Backoff;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private livenessTimer: NodeJS.Timeout | null = null;
+  private running = false;
+  /** Whether someone looks (kept while stopped: browsing that starts again checks liveness at once). */
+  private looking = false;
+  private serverDown = false;
+  /** Changes whenever an instance was heard from (a poll that changed something, a liveness answer). */
+  heardCount = 0;
+  /** Polls sent (questions: the PTR and those of each instance). */
+  queriesSent = 0;
+
+  constructor(private readonly opts: WideAreaBrowserOptions) {
+    super();
+    this.backoff = new Backoff({ minMs: BROWSE_POLL_MIN_MS, maxMs: BROWSE_POLL_MAX_MS, jitter: [1, 1.1], random: opts.random });
+  }
+
+  get domain(): string {
+    return this.opts.domain;
+  }
+
+  private get serviceName(): string {
+    return `_sd._udp.${this.opts.domain}`;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.backoff.reset();
+    this.schedulePoll(0);
+    this.syncLiveness();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    this.syncLiveness();
+    this.entries.clear();
+  }
+
+  /** While someone looks, each listed instance is checked for life (see the top). */
+  setLooking(looking: boolean): void {
+    this.looking = looking;
+    this.syncLiveness();
+  }
+
+  private syncLiveness(): void {
+    const wanted = this.looking && this.running;
+    if (wanted && !this.livenessTimer) this.livenessTimer = setInterval(() => void this.checkLiveness(), LIVENESS_INTERVAL_MS);
+    else if (!wanted && this.livenessTimer) {
+      clearInterval(this.livenessTimer);
+      this.livenessTimer = null;
+    }
+  }
+
+  peers(): Peer[] {
+    return [...this.entries.values()].filter((e) => !e.hidden).map((e) => this.toPeer(e));
+  }
+
+  private schedulePoll(delayMs: number): void {
+    if (!this.running) return;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      void this.poll().then((changed) => {
+        if (changed) this.backoff.reset();
+        this.schedulePoll(this.backoff.next());
+      });
+    }, delayMs);
+  }
+
+  /** One look at the domain; true when what it lists changed. */
+  private async poll(): Promise<boolean> {
+    let instances: Instance[];
+    try {
+      instances = await this.readDomain();
+      this.serverDown = false;
+    } catch (err) {
+      // What was listed stays listed (liveness and verification still judge it): the server is away, not the devices.
+      if (!this.serverDown) this.emit('warning', `browsing ${this.opts.domain}: ${(err as Error).message}; asked again with backoff`);
+      this.serverDown = true;
+      return false;
+    }
+    if (!this.running) return false;
+    return this.apply(instances);
+  }
+
+  /** The instances the domain lists now, each with its SRV, TXT and addresses (those whose records are incomplete left out). */
+  private async readDomain(): Promise<Instance[]> {
+    this.queriesSent++;
+    const ptr = this.answered(await query(this.opts.server, this.serviceName, 'PTR'));
+    const suffix = `.${canonicalName(this.serviceName)}`;
+    const labels = new Set<string>();
+    for (const r of ptr.records) {
+      if (r.type !== 'PTR' || canonicalName(r.name) !== canonicalName(this.serviceName)) continue;
+      const full = r.data.replace(/\.$/, '');
+      if (!full.toLowerCase().endsWith(suffix)) continue;
+      const label = full.slice(0, -suffix.length);
+      if (label === '' || label.includes('.') || Buffer.byteLength(label) > 63 || label === this.opts.ownInstance) continue;
+      labels.add(label);
+      if (labels.size >= WIDE_AREA_INSTANCES_MAX) break; // a hostile zone's thousands of names cost a bounded poll
+    }
+    const found = await inBatches([...labels], BROWSE_QUERIES_CONCURRENT_MAX, (label) => this.readInstance(label).catch(() => this.known(label)));
+    return found.filter((i): i is Instance => i !== null);
+  }
+
+  /** `answer`, if it is one: a name that does not exist is an empty one; a failure (SERVFAIL, REFUSED) throws, so that what was known stays. */
+  private answered(answer: QueryAnswer): QueryAnswer {
+    if (answer.rcode === RCODE_NOERROR || answer.rcode === RCODE_NXDOMAIN) return answer;
+    throw new Error(`the DNS server ${describeServer(this.opts.server)} answered ${rcodeText(answer.rcode)}`);
+  }
+
+  /** What a previous poll learnt of `label` (kept when one question of this poll failed). */
+  private known(label: string): Instance | null {
+    return this.entries.get(this.idOf(label)) ?? null;
+  }
+
+  private async readInstance(label: string): Promise<Instance | null> {
+    const name = `${label}.${this.serviceName}`;
+    this.queriesSent += 2;
+    const [srvQuestion, txtQuestion] = await Promise.all([query(this.opts.server, name, 'SRV'), query(this.opts.server, name, 'TXT')]);
+    const [srvAnswer, txtAnswer] = [this.answered(srvQuestion), this.answered(txtQuestion)];
+    const srv = srvAnswer.records.find((r) => r.type === 'SRV' && canonicalName(r.name) === canonicalName(name));
+    if (srv?.type !== 'SRV' || srv.data.port === 0) return null;
+    const txt = txtAnswer.records.find((r) => r.type === 'TXT' && canonicalName(r.name) === canonicalName(name));
+    const target = srv.data.target.replace(/\.$/, '');
+    let addresses = this.addressesOf(target, srvAnswer.records);
+    if (addresses.length === 0) {
+      this.queriesSent += 2;
+      const [a, aaaa] = await Promise.all([query(this.opts.server, target, 'A'), query(this.opts.server, target, 'AAAA')]);
+      addresses = this.addressesOf(target, [...a.records, ...aaaa.records]);
+    }
+    return { label, port: srv.data.port, target, addresses, txt: txt?.type === 'TXT' ? decodeTxt(txt.data) : emptyDeviceMetadata() };
+  }
+
+  /** The A and AAAA of `target` among `records`: IPv4 first, link-local ones left out (no other network reaches them), capped. */
+  private addressesOf(target: string, records: readonly MdnsRecord[]): string[] {
+    const out = new Set<string>();
+    for (const r of records) {
+      if ((r.type !== 'A' && r.type !== 'AAAA') || canonicalName(r.name) !== canonicalName(target)) continue;
+      if (r.type === 'A' ? isIPv4(r.data) : isIPv6(r.data) && !/^fe[89ab]/i.test(r.data)) out.add(r.data.toLowerCase());
+    }
+    return [...out].sort((a, b) => Number(isIPv6(a)) - Number(isIPv6(b))).slice(0, ADDRESSES_PER_PEER_MAX);
+  }
+
+  private idOf(label: string): string {
+    return `${label}.${this.serviceName}`.toLowerCase();
+  }
+
+  private apply(instances: Instance[]): boolean {
+    const now = Date.now();
+    const seen = new Set<string>();
+    let changed = false;
+    for (const i of instances) {
+      const id = this.idOf(i.label);
+      seen.add(id);
+      const old = this.entries.get(id);
+      if (old && old.port === i.port && old.target === i.target && old.addresses.join() === i.addresses.join() && JSON.stringify(old.txt) === JSON.stringify(i.txt)) continue;
+      // A new endpoint or advertisement is a new chance: shown until liveness says otherwise.
+      this.entries.set(id, { ...i, id, firstSeen: old?.firstSeen ?? now, lastSeen: now, misses: 0, hidden: false });
+      changed = true;
+    }
+    for (const id of [...this.entries.keys()]) {
+      if (seen.has(id)) continue;
+      this.entries.delete(id);
+      changed = true;
+    }
+    if (changed) {
+      this.heardCount++;
+      this.emit('peers');
+    }
+    return changed;
+  }
+
+  private async checkLiveness(): Promise<void> {
+    const entries = [...this.entries.values()].filter((e) => e.addresses.length > 0);
+    const results = await inBatches(entries, BROWSE_QUERIES_CONCURRENT_MAX, (e) => portAnswers(e.addresses[e.misses % e.addresses.length] as string, e.port));
+    let changed = false;
+    entries.forEach((e, i) => {
+      if (this.entries.get(e.id) !== e) return; // replaced by a poll meanwhile
+      if (results[i]) {
+        changed ||= e.hidden;
+        e.misses = 0;
+        e.hidden = false;
+        e.lastSeen = Date.now();
+        this.heardCount++;
+      } else if (++e.misses >= LIVENESS_MISSES_TO_HIDE && !e.hidden) {
+        e.hidden = true;
+        changed = true;
+      }
+    });
+    if (changed) this.emit('peers');
+  }
+
+  private toPeer(e: Entry): Peer {
+    const identity = claimedIdentity(e.label);
+    const instance = toDisplayText(e.label);
+    return {
+      id: e.id,
+      identity,
+      instance,
+      verified: false,
+      ...e.txt,
+      name: e.txt.name || (identity ? shortIdentity(identity) : instance || UNNAMED_PEER),
+      addresses: e.addresses,
+      port: e.port,
+      hostname: toDisplayText(e.target, 255),
+      interfaces: [],
+      firstSeen: new Date(e.firstSeen).toISOString(),
+      lastSeen: new Date(e.lastSeen).toISOString(),
+      source: 'wide-area',
+    };
+  }
+}
