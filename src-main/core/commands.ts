@@ -12,6 +12,7 @@ import type { PeerChannel } from './p2p/messages.js';
 import type { PairingService } from './p2p/pairing.js';
 import type { Attention } from './peers/attention.js';
 import { MANUAL_PEERS_MAX, type SettingsStore } from './storage/settings.js';
+import { NETWORK_CHECK_DEFAULT_SECONDS, type NetworkReport } from '../../src-shared/networkCheck.js';
 
 export type CommandHandlers = {
   [K in CommandName]: (payload: CommandPayloads[K], session: NodeSession) => Promise<CommandResults[K]>;
@@ -37,6 +38,8 @@ export interface CommandHost {
   peerById(peerId: string): Peer | undefined;
   /** The link to a listed device, opened if needed (pairing runs over a link that proved the identity, DESIGN §5); rejects with the reason. */
   channelFor(peer: Peer): Promise<PeerChannel>;
+  /** Runs the network check for `seconds` (doctor/networkCheck.ts); one at a time: a second call gets the running one's report. */
+  networkCheck(seconds: number): Promise<NetworkReport>;
 }
 
 export function createCommandHandlers(host: CommandHost): CommandHandlers {
@@ -46,6 +49,7 @@ export function createCommandHandlers(host: CommandHost): CommandHandlers {
     ...libraryHandlers(host),
     ...manualPeerHandlers(host),
     ...pairingHandlers(host),
+    networkCheck: ({ seconds = NETWORK_CHECK_DEFAULT_SECONDS }) => host.networkCheck(seconds),
   };
 }
 
