@@ -1,0 +1,180 @@
+// Issue 15: the network check's rules, one measurement set per cause (diagnose.ts is pure), the
+// route tables as /proc shows them, and the networkCheck command's payload. The same causes on
+// real namespaces: tests/net/doctor.test.ts.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diagnose, type DiagnoseInput } from '../../src-main/core/doctor/diagnose.js';
+import { parseIpv4Routes, parseIpv6MulticastRoutes, type HostFacts } from '../../src-main/core/doctor/hostFacts.js';
+import { heardHosts, type HeardAddress, type ProbeCounters } from '../../src-main/core/doctor/mdnsProbe.js';
+import { formatReport } from '../../src-main/server/doctorCli.js';
+import { parsePayload } from '../../src-shared/contract.js';
+import type { DeviceReport, FindingCode } from '../../src-shared/networkCheck.js';
+
+const ETH0 = { name: 'eth0', ipv4: [{ address: '192.168.1.20', netmask: '255.255.255.0' }], ipv6: [{ address: 'fe80::20', netmask: 'ffff:ffff:ffff:ffff::', scopeId: 2 }] };
+
+/** A family that works: sent, heard back, others heard and answering. */
+function healthy(overrides: Partial<ProbeCounters> = {}): ProbeCounters {
+  return { socketError: null, sent: 4, sendErrors: {}, ownLoopedBack: 4, fromThisHost: 0, fromOthers: 6, responsesFromOthers: 6, answersToUs: 4, ...overrides };
+}
+
+function facts(overrides: Partial<HostFacts> = {}): HostFacts {
+  return { ipv4MulticastRouteDevices: new Set(['eth0']), ipv6MulticastRouteDevices: new Set(['eth0']), defaultRoute: null, pairedInterfaces: new Set(), containerHints: [], ...overrides };
+}
+
+function heard(...addresses: string[]): Map<string, HeardAddress> {
+  return new Map(addresses.map((a) => [a, { interface: 'eth0', services: new Set(['_sd._udp.local']), sameHost: new Set<string>() }]));
+}
+
+function input(overrides: { v4?: Partial<ProbeCounters>; v6?: Partial<ProbeCounters>; hosts?: Map<string, HeardAddress>; facts?: Partial<HostFacts>; mode?: string | null; devices?: DeviceReport[]; verifiedCount?: number } = {}): DiagnoseInput {
+  return {
+    mode: overrides.mode ?? 'everyone',
+    interfaces: [ETH0],
+    facts: facts(overrides.facts),
+    probe: {
+      counters: new Map([
+        ['eth0/4', healthy(overrides.v4)],
+        ['eth0/6', healthy(overrides.v6)],
+      ]),
+      hosts: overrides.hosts ?? heard('192.168.1.30'),
+    },
+    devices: overrides.devices ?? [],
+    verifiedCount: overrides.verifiedCount ?? 1,
+  };
+}
+
+const codesOf = (i: DiagnoseInput, severity?: string): FindingCode[] => diagnose(i).findings.filter((f) => !severity || f.severity === severity).map((f) => f.code);
+const silent = { fromOthers: 0, responsesFromOthers: 0, answersToUs: 0 };
+
+describe('network check: the cause named from the measurements', () => {
+  test('all working: one ok finding, no error or warning', () => {
+    const { findings } = diagnose(input());
+    assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['ok', 'info']]);
+    assert.match(findings[0]!.message, /1 other host heard, 1 Nearby device verified/);
+  });
+
+  test('mode Disabled: discovery-off, even when the network works', () => {
+    assert.deepEqual(codesOf(input({ mode: 'disabled' })), ['discovery-off']);
+  });
+
+  test('no interface with an address: no-interface, and nothing else to judge', () => {
+    assert.deepEqual(codesOf({ ...input(), interfaces: [] }), ['no-interface']);
+  });
+
+  test('our own multicast not heard back: inbound-blocked (error when no family works, warning when one does)', () => {
+    const both = input({ v4: { ownLoopedBack: 0, ...silent, answersToUs: 2 }, v6: { ownLoopedBack: 0, ...silent } });
+    const findings = diagnose(both).findings;
+    assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['inbound-blocked', 'error']]);
+    assert.match(findings[0]!.message, /answers to a question from another port did arrive on eth0 \(IPv4\)/);
+    assert.deepEqual(codesOf(input({ v4: { ownLoopedBack: 0 } }), 'warning'), ['inbound-blocked']);
+  });
+
+  test('sends refused by the system (EPERM): outbound-blocked, certain; not taken for an inbound problem', () => {
+    const refused = { sendErrors: { EPERM: 4 }, ownLoopedBack: 0, ...silent };
+    const { findings } = diagnose(input({ v4: refused, v6: refused, hosts: new Map() }));
+    assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['outbound-blocked', 'error']]);
+  });
+
+  test("others' responses heard but none answers our questions: outbound-blocked is likely, with the other cause after it", () => {
+    const unanswered = { answersToUs: 0 };
+    const [finding] = diagnose(input({ v4: unanswered, v6: unanswered })).findings;
+    assert.equal(finding?.code, 'outbound-blocked');
+    assert.equal(finding?.severity, 'warning');
+    assert.deepEqual(finding?.alternatives?.map((a) => a.code), ['no-other-hosts']);
+  });
+
+  test('no route for the group: a warning while sends still go out, an error when the system refuses them', () => {
+    assert.deepEqual(codesOf(input({ facts: { ipv4MulticastRouteDevices: new Set() } }), 'warning'), ['no-multicast-route']);
+    const unreachable = { sendErrors: { ENETUNREACH: 4 }, ownLoopedBack: 0, ...silent };
+    const findings = diagnose(input({ v4: unreachable, v6: unreachable, hosts: new Map() })).findings;
+    assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['no-multicast-route', 'error']]);
+  });
+
+  test('nothing heard but ourselves: no-other-hosts, naming isolation', () => {
+    const { findings } = diagnose(input({ v4: silent, v6: silent, hosts: new Map() }));
+    assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['no-other-hosts', 'warning']]);
+    assert.match(findings[0]!.message, /client isolation/);
+  });
+
+  test('the same silence behind a veth with a default route: container-network first, no-other-hosts after', () => {
+    const behindBridge = { defaultRoute: { device: 'eth0', gateway: '172.17.0.1' }, pairedInterfaces: new Set(['eth0']), containerHints: ['/.dockerenv exists'] };
+    const [finding] = diagnose(input({ v4: silent, v6: silent, hosts: new Map(), facts: behindBridge })).findings;
+    assert.equal(finding?.code, 'container-network');
+    assert.equal(finding?.severity, 'error');
+    assert.match(finding!.message, /172\.17\.0\.1.*NAT/);
+    assert.match(finding!.message, /\/\.dockerenv exists/);
+    assert.deepEqual(finding?.alternatives?.map((a) => a.code), ['no-other-hosts']);
+  });
+
+  test('container marks alone (a real NIC, e.g. host networking) do not make the silence a container problem; they add it as a candidate', () => {
+    const hostNetwork = { defaultRoute: { device: 'eth0', gateway: '192.168.1.1' }, containerHints: ['/.dockerenv exists'] };
+    const [finding] = diagnose(input({ v4: silent, v6: silent, hosts: new Map(), facts: hostNetwork })).findings;
+    assert.equal(finding?.code, 'no-other-hosts');
+    assert.deepEqual(finding?.alternatives?.map((a) => a.code), ['container-network']);
+  });
+
+  test("devices whose P2P port refused or timed out: p2p-port-blocked (error when none is verified); another key: its own warning", () => {
+    const device = (name: string, result: DeviceReport['result']): DeviceReport => ({ name, identity: 'x', addresses: ['192.168.1.30'], port: 7373, result, detail: `${result} at 192.168.1.30 port 7373` });
+    const blocked = input({ devices: [device('NAS', 'timed-out'), device('Laptop', 'refused')], verifiedCount: 0 });
+    const [finding] = diagnose(blocked).findings;
+    assert.equal(finding?.code, 'p2p-port-blocked');
+    assert.equal(finding?.severity, 'error');
+    assert.match(finding!.message, /^2 devices .*NAS: timed-out.*Laptop: refused/);
+    assert.deepEqual(codesOf(input({ devices: [device('NAS', 'timed-out')], verifiedCount: 1 }), 'warning'), ['p2p-port-blocked']);
+    assert.deepEqual(codesOf(input({ devices: [device('Fake', 'another-key')] })), ['another-key']);
+  });
+
+  test('the report for people: one line per finding and one for its fix, the alternatives after', () => {
+    const behindBridge = { defaultRoute: { device: 'eth0', gateway: '172.17.0.1' }, pairedInterfaces: new Set(['eth0']) };
+    const i = input({ v4: silent, v6: silent, hosts: new Map(), facts: behindBridge });
+    const text = formatReport({ startedAt: '', seconds: 3, mode: 'everyone', hostsHeard: [], devices: [], ...diagnose(i) });
+    assert.match(text, /^Problem \[container-network\]: .+\n {2}Fix: .+--network host.+\n {2}Or \[no-other-hosts\]: .+\n {4}Fix: /m);
+  });
+});
+
+describe('network check: what it reads of the host', () => {
+  test('/proc/net/route: the interfaces whose routes cover 224.0.0.251, and the default route', () => {
+    const text = [
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+      'eth0\t00000000\t010011AC\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+      'eth0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
+      'wlan0\t000000E0\t00000000\t0001\t0\t0\t0\t000000F0\t0\t0\t0',
+      'tun0\t0000000A\t00000000\t0001\t0\t0\t0\t000000FF\t0\t0\t0',
+    ].join('\n');
+    const { multicast, defaultRoute } = parseIpv4Routes(text);
+    assert.deepEqual([...multicast].sort(), ['eth0', 'wlan0'], 'the default route covers it too; 10.0.0.0/8 does not');
+    assert.deepEqual(defaultRoute, { device: 'eth0', gateway: '172.17.0.1' });
+  });
+
+  test('/proc/net/ipv6_route: ff00::/8 per interface (loopback left out)', () => {
+    const text = [
+      'fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0',
+      'ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001     eth0',
+      'ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001       lo',
+    ].join('\n');
+    assert.deepEqual([...parseIpv6MulticastRoutes(text)], ['eth0']);
+  });
+
+  test('a dual-stack host is one host: its address records tie its IPv4 and IPv6 sources together', () => {
+    const map = new Map<string, HeardAddress>([
+      ['10.0.0.2', { interface: 'eth0', services: new Set(['_sd._udp.local']), sameHost: new Set(['10.0.0.2', 'fe80::2']) }],
+      ['fe80::2', { interface: 'eth0', services: new Set(['_http._tcp.local']), sameHost: new Set() }],
+      ['10.0.0.3', { interface: 'eth0', services: new Set(), sameHost: new Set() }],
+    ]);
+    assert.deepEqual(heardHosts(map), [
+      { addresses: ['10.0.0.2', 'fe80::2'], interface: 'eth0', services: ['_http._tcp.local', '_sd._udp.local'] },
+      { addresses: ['10.0.0.3'], interface: 'eth0', services: [] },
+    ]);
+  });
+});
+
+describe('the networkCheck command', () => {
+  test('takes seconds from 1 to 60, or none (10 by default), and nothing else', () => {
+    assert.deepEqual(parsePayload('networkCheck', {}), {});
+    assert.deepEqual(parsePayload('networkCheck', { seconds: 3 }), { seconds: 3 });
+    assert.throws(() => parsePayload('networkCheck', { seconds: 0 }), /at least 1 second/);
+    assert.throws(() => parsePayload('networkCheck', { seconds: 600 }), /at most 60 seconds/);
+    assert.throws(() => parsePayload('networkCheck', { seconds: '5' }), /invalid networkCheck request/);
+    assert.throws(() => parsePayload('networkCheck', { seconds: 5, interface: 'eth0' }), /invalid networkCheck request/);
+  });
+});
