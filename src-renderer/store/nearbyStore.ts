@@ -8,6 +8,7 @@ import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { isFinalPairingStage, type Contact, type PairingSessionState } from '../../src-shared/pairing.js';
 import type { Library, Peer } from '../../src-shared/peer.js';
 import type { DiscoveryMode } from '../../src-shared/discoveryModes.js';
+import type { NetworkReport } from '../../src-shared/networkCheck.js';
 import { reuseUnchanged, type SortKey } from '../model/peerView.js';
 import { userMessage } from '../model/userMessage.js';
 import type { ConnectionStatus, NodeConnection } from '../transport/connectionTypes.js';
@@ -21,6 +22,7 @@ export type FieldKey =
   | 'newLibrary'
   | 'manualPeer'
   | 'pairing'
+  | 'networkCheck'
   | `library:${string}`
   | `manualPeer:${string}`
   | `pairing:${string}`
@@ -69,6 +71,8 @@ export interface UiFields {
   focusRequest: 'manualPeer' | null;
   /** Ticks so that "last seen" texts stay current. */
   nowMs: number;
+  /** The last network check's report (issue 15), until the next one. */
+  networkReport: NetworkReport | null;
 }
 
 export interface Actions {
@@ -104,6 +108,8 @@ export interface Actions {
   /** Closes the panel or dialog of a session: an ended one; one in progress is rejected first (and stays open if that fails). */
   closePairing(sessionId: string): Promise<void>;
   removeContact(identity: string): Promise<boolean>;
+  /** Runs the node's network check for `seconds`; its report replaces the last one. */
+  runNetworkCheck(seconds: number): Promise<boolean>;
 }
 
 export type NearbyState = NodeFields & UiFields & Actions;
@@ -188,6 +194,7 @@ function initialUi(nowMs: number): UiFields {
     busy: {},
     focusRequest: null,
     nowMs,
+    networkReport: null,
   };
 }
 
@@ -238,7 +245,8 @@ type CommandActionName =
   | 'confirmPairing'
   | 'rejectPairing'
   | 'closePairing'
-  | 'removeContact';
+  | 'removeContact'
+  | 'runNetworkCheck';
 
 /** Runs a command for `key`: busy while it runs, its error shown at `key`, `note` on success. */
 function runner(set: SetState) {
@@ -256,7 +264,7 @@ function runner(set: SetState) {
   };
 }
 
-/** Settings: mode, name, libraries, devices by address, contacts. */
+/** Settings: mode, name, libraries, devices by address, contacts, the network check. */
 function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState, get: GetState): Pick<Actions, Exclude<CommandActionName, 'startPairing' | 'confirmPairing' | 'rejectPairing' | 'closePairing'>> {
   const run = runner(set);
   const applyState = (state: NodeState) => get().applyState(state);
@@ -284,6 +292,7 @@ function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState
     },
     removeManualPeer: (address) => run(`manualPeer:${address}`, () => connection.call('removeManualPeer', { address }), applyState),
     removeContact: (identity) => run(`contact:${identity}`, () => connection.call('removeContact', { identity }), applyState),
+    runNetworkCheck: (seconds) => run('networkCheck', () => connection.call('networkCheck', { seconds }), (networkReport) => set({ networkReport })),
   };
 }
 

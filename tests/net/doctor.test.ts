@@ -67,7 +67,7 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       assert.equal(code, 1);
       assert.deepEqual(codes(report, 'error'), ['inbound-blocked'], JSON.stringify(report.findings));
       const finding = report.findings[0]!;
-      assert.match(finding.message, /eth0 \(IPv4\), eth0 \(IPv6\)/);
+      assert.match(finding.message, /on eth0 \(IPv4, IPv6\)/);
       assert.match(finding.message, /answers to a question from another port did arrive/);
       assert.match(finding.fix, /udp dport 5353 accept/);
       assert.ok(!codes(report).includes('no-other-hosts'), 'the host is not taken for alone');

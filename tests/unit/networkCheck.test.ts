@@ -65,7 +65,7 @@ describe('network check: the cause named from the measurements', () => {
     const both = input({ v4: { ownLoopedBack: 0, ...silent, answersToUs: 2 }, v6: { ownLoopedBack: 0, ...silent } });
     const findings = diagnose(both).findings;
     assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['inbound-blocked', 'error']]);
-    assert.match(findings[0]!.message, /answers to a question from another port did arrive on eth0 \(IPv4\)/);
+    assert.match(findings[0]!.message, /drops incoming mDNS on eth0 \(IPv4, IPv6\).*answers to a question from another port did arrive on eth0 \(IPv4\)\./);
     assert.deepEqual(codesOf(input({ v4: { ownLoopedBack: 0 } }), 'warning'), ['inbound-blocked']);
   });
 

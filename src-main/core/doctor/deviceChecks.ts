@@ -46,6 +46,9 @@ async function checkOne(peer: Peer, dial: DeviceDial): Promise<DeviceReport> {
   if (peer.addresses.length === 0 || peer.port === null || peer.port <= 0) {
     return { ...base, result: 'no-address', detail: 'it announced no address or port yet (its records are incomplete)' };
   }
+  if (peer.identity === null) {
+    return { ...base, result: 'not-nearby', detail: 'its name is not a Nearby identity, so there is nothing its P2P port could prove' };
+  }
   try {
     const { identity, address } = await dial(peer.addresses, peer.port, DEVICE_CHECK_TIMEOUT_MS);
     if (identity === peer.identity) return { ...base, result: 'verified', detail: `its P2P port at ${address} port ${peer.port} proved its identity` };

@@ -61,7 +61,12 @@ interface Where {
 }
 
 const label = (w: Where) => `${w.iface} (IPv${w.f.family})`;
-const listOf = (ws: Where[]) => ws.map(label).join(', ');
+/** `eth0 (IPv4, IPv6), wlan0 (IPv4)`: each interface once, with its families. */
+function listOf(ws: Where[]): string {
+  const families = new Map<string, string[]>();
+  for (const w of ws) families.set(w.iface, [...(families.get(w.iface) ?? []), `IPv${w.f.family}`]);
+  return [...families].map(([iface, list]) => `${iface} (${list.join(', ')})`).join(', ');
+}
 const errorCount = (f: FamilyReport, codes: Set<string>) => Object.entries(f.sendErrors).reduce((n, [code, count]) => n + (codes.has(code) ? count : 0), 0);
 const sentOk = (f: FamilyReport) => f.sent - Object.values(f.sendErrors).reduce((a, b) => a + b, 0);
 
