@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { isRoot, Lan, type Host } from '../support/lan.js';
-import { CLI, startNode, type NearbyProcess } from '../support/nearby.js';
+import { CLI, sleep, startNode, type NearbyProcess } from '../support/nearby.js';
 import type { FindingCode, NetworkReport } from '../../src-shared/networkCheck.js';
 
 const skip = isRoot() ? false : 'needs root to create network namespaces';
@@ -134,6 +134,16 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       assert.deepEqual(report.devices.map((d) => d.result), ['timed-out', 'timed-out']);
       assert.match(report.findings[0]!.message, /Node 1: no answer from its P2P port at .* port 7373/);
     }, [{ host: 1, port: 7373 }, { host: 2, port: 7373 }]));
+
+  test("beside a running node the check takes none of the node's unicast: a question to the node's port 5353 meanwhile is answered", () =>
+    withLan(2, async (lan, [node]) => {
+      const check = doctor(lan.hosts[0]!, '--api', `unix:${node!.socketPath}`);
+      await sleep(1000); // the check's sockets are open now
+      // A legacy question (RFC 6762 §6.7) to the node's own address, as peers' direct questions are.
+      const dig = await lan.hosts[1]!.run('dig', ['+time=1', '+tries=1', '+norecurse', '-p', '5353', `@${lan.hosts[0]!.ipv4}`, '_sd._udp.local', 'PTR']);
+      assert.match(dig.stdout, /ANSWER SECTION:\n_sd\._udp\.local\.\s+10\s+IN\s+PTR/, `the node answered while the check ran:\n${dig.stdout}`);
+      assert.equal((await check).report.mode, 'everyone');
+    }, [{ host: 0 }]));
 
   test('mode Disabled: discovery-off, beside the running node (its API) and alone (its data folder)', () =>
     withLan(2, async (lan, [disabled]) => {

@@ -8,8 +8,8 @@ import { DialError, type DialFailure } from '../p2p/linkServer.js';
 
 /** How long one device's check may take (TCP, then TLS), all its addresses together. */
 export const DEVICE_CHECK_TIMEOUT_MS = 2500;
-/** Devices checked at once. */
-export const DEVICE_CHECKS_CONCURRENT_MAX = 8;
+/** Devices checked at once: the most a run checks in two rounds, so that a check answers within its window and 2 x DEVICE_CHECK_TIMEOUT_MS. */
+export const DEVICE_CHECKS_CONCURRENT_MAX = 16;
 /** Devices checked at most per run (the closest to the top of the list first). */
 export const DEVICE_CHECKS_MAX = 32;
 

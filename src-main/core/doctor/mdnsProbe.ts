@@ -144,7 +144,9 @@ export class MdnsProbe {
         const local = family === 4 ? iface.ipv4[0]?.address : iface.ipv6[0]?.address;
         if (local === undefined) continue;
         const counters = this.countersOf(iface.name, family);
-        const socket = new MdnsSocket(iface.name, family, family === 4 ? local : '');
+        // Bound to the group, not to any address: the unicast a node on this host waits for on
+        // port 5353 (answers, peers' direct questions) stays the node's (mdnsSocket.ts).
+        const socket = new MdnsSocket(iface.name, family, family === 4 ? local : '', MDNS_PORT, 'group');
         socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, false));
         socket.on('error', () => undefined); // a late error of a closing socket: the counts say what matters
         try {
