@@ -4,12 +4,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { promisify } from 'node:util';
 import { isRoot, Lan, type Host } from '../support/lan.js';
 import { CLI, sleep, startNode, type NearbyProcess } from '../support/nearby.js';
 import type { FindingCode, NetworkReport } from '../../src-shared/networkCheck.js';
 import { startAvahi } from '../support/avahi.js';
 import { startZeroconfPublisher } from '../support/zeroconf.js';
+import { encodeRemoteIdentity } from '../../src-shared/identity.js';
 
 const skip = isRoot() ? false : 'needs root to create network namespaces';
 const WINDOW_SECONDS = 3;
@@ -155,6 +157,23 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       assert.deepEqual(report.devices.map((d) => d.result), ['timed-out', 'timed-out']);
       assert.match(report.findings[0]!.message, /Node 1: no answer from its P2P port at .* port 7373/);
     }, [{ host: 1, port: 7373 }, { host: 2, port: 7373 }]));
+
+  test('a device whose advertised P2P port answers with another key: another-key, naming both keys', () =>
+    withLan(3, async (lan) => {
+      const claimed = encodeRemoteIdentity(generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32));
+      // An announcement claiming an identity nobody holds, pointing at the real node's P2P port.
+      const impostor = await startZeroconfPublisher(lan.hosts[2]!, { instance: claimed, port: 7373, txt: { name: 'Impostor' }, addresses: [lan.hosts[1]!.ipv4!], interfaces: [lan.hosts[2]!.ipv4!] });
+      try {
+        const { report } = await doctor(lan.hosts[0]!);
+        const device = report.devices.find((d) => d.identity === claimed);
+        assert.equal(device?.result, 'another-key', JSON.stringify(report.devices));
+        assert.match(device!.detail, new RegExp(`another key answered .*not the ${claimed.slice(0, 12).replace(/[+/]/g, '\\$&')}`));
+        assert.deepEqual(codes(report, 'warning'), ['another-key'], JSON.stringify(report.findings));
+        assert.equal(report.devices.find((d) => d.name === 'Node 1')?.result, 'verified', 'the real node at that port proves its own key');
+      } finally {
+        await impostor.stop();
+      }
+    }, [{ host: 1, port: 7373 }]));
 
   test("beside a running node the check takes none of the node's unicast: a question to the node's port 5353 meanwhile is answered", () =>
     withLan(2, async (lan, [node]) => {
