@@ -5,6 +5,7 @@
 import type { DeviceReport } from '../../../src-shared/networkCheck.js';
 import type { Peer } from '../../../src-shared/peer.js';
 import { DialError, type DialFailure } from '../p2p/linkServer.js';
+import { isPrivateToken } from '../contactsOnly/broadcastTokens.js';
 
 /** How long one device's check may take (TCP, then TLS), all its addresses together. */
 export const DEVICE_CHECK_TIMEOUT_MS = 2500;
@@ -45,6 +46,9 @@ async function checkOne(peer: Peer, dial: DeviceDial): Promise<DeviceReport> {
   const where = `${peer.addresses.join(', ')} port ${peer.port}`;
   if (peer.addresses.length === 0 || peer.port === null || peer.port <= 0) {
     return { ...base, result: 'no-address', detail: 'it announced no address or port yet (its records are incomplete)' };
+  }
+  if (isPrivateToken(peer.instance)) {
+    return { ...base, result: 'other', detail: 'a contact in Contacts only mode: its port opens to its contacts\' own links only, not to a check' };
   }
   if (peer.identity === null) {
     return { ...base, result: 'not-nearby', detail: 'its name is not a Nearby identity, so there is nothing its P2P port could prove' };

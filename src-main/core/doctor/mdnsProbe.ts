@@ -143,23 +143,36 @@ export class MdnsProbe {
       for (const family of [4, 6] as const) {
         const local = family === 4 ? iface.ipv4[0]?.address : iface.ipv6[0]?.address;
         if (local === undefined) continue;
-        const counters = this.countersOf(iface.name, family);
-        // Bound to the group, not to any address: the unicast a node on this host waits for on
-        // port 5353 (answers, peers' direct questions) stays the node's (mdnsSocket.ts).
-        const socket = new MdnsSocket(iface.name, family, family === 4 ? local : '', MDNS_PORT, 'group');
-        socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, false));
-        socket.on('error', () => undefined); // a late error of a closing socket: the counts say what matters
-        try {
-          await socket.open();
-          this.groupSockets.set(`${iface.name}/${family}`, socket);
-        } catch (err) {
-          counters.socketError = (err as Error).message;
-          await socket.close();
-          continue;
-        }
+        const socket = await this.openGroupSocket(iface.name, family, family === 4 ? local : '');
+        if (socket === null) continue;
+        this.countersOf(iface.name, family); // counted from now on, even if nothing comes
+        this.groupSockets.set(`${iface.name}/${family}`, socket);
         await this.openLegacySocket(iface.name, family, local);
       }
     }
+  }
+
+  /**
+   * Bound to the group, not to any address: the unicast a node on this host waits for on port
+   * 5353 (answers, peers' direct questions) stays the node's (mdnsSocket.ts). Where the system
+   * does not bind a socket to a group address (Windows), bound to any address instead.
+   */
+  private async openGroupSocket(iface: string, family: Family, local: string): Promise<MdnsSocket | null> {
+    let lastError = '';
+    for (const listensTo of ['group', 'any'] as const) {
+      const socket = new MdnsSocket(iface, family, local, MDNS_PORT, listensTo);
+      socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, false));
+      socket.on('error', () => undefined); // a late error of a closing socket: the counts say what matters
+      try {
+        await socket.open();
+        return socket;
+      } catch (err) {
+        lastError = (err as Error).message;
+        await socket.close();
+      }
+    }
+    this.countersOf(iface, family).socketError = lastError;
+    return null;
   }
 
   private async openLegacySocket(iface: string, family: Family, local: string): Promise<void> {
