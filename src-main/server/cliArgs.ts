@@ -73,7 +73,7 @@ type HelpEntry = readonly [term: string, description: string];
 const HELP_COMMANDS: readonly HelpEntry[] = [
   ['serve', 'run a node: announce this device, watch for others, answer the HTTP API'],
   ['browse', 'list the devices announcing themselves nearby, then exit'],
-  ['doctor', 'check the network for a few seconds and say why devices do not show up, with the fix'],
+  ['doctor', 'check the network for a few seconds and say why devices do not show up, with the fix (exit status 1 when it finds a problem)'],
   ['help', 'show this text'],
   ['version', 'show the version'],
 ];

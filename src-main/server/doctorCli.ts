@@ -33,7 +33,8 @@ function savedMode(dataDir: string): string | null {
 
 async function checkAlone(cmd: DoctorCommand): Promise<NetworkReport> {
   const dataDir = resolve(cmd.dataDir ?? defaultDataDir());
-  const engine = new DiscoveryEngine();
+  // Bound to the group where the system allows it: a node or avahi on this host keeps the unicast sent to its port 5353.
+  const engine = new DiscoveryEngine({ listensTo: process.platform === 'win32' ? 'any' : 'group' });
   engine.setLooking(true); // the check lists what it finds: someone looks all along
   engine.on('warning', () => undefined); // what goes wrong is the check's to say, as findings
   await engine.start(null);

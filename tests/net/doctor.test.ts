@@ -175,14 +175,16 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       }
     }, [{ host: 1, port: 7373 }]));
 
-  test("beside a running node the check takes none of the node's unicast: a question to the node's port 5353 meanwhile is answered", () =>
+  test("beside a running node the check takes none of the node's unicast (run by the node, or alone): a question to the node's port 5353 meanwhile is answered", () =>
     withLan(2, async (lan, [node]) => {
       const check = doctor(lan.hosts[0]!, '--api', `unix:${node!.socketPath}`);
-      await sleep(1000); // the check's sockets are open now
+      const alone = doctor(lan.hosts[0]!);
+      await sleep(1000); // the checks' sockets are open now
       // A legacy question (RFC 6762 §6.7) to the node's own address, as peers' direct questions are.
       const dig = await lan.hosts[1]!.run('dig', ['+time=1', '+tries=1', '+norecurse', '-p', '5353', `@${lan.hosts[0]!.ipv4}`, '_sd._udp.local', 'PTR']);
       assert.match(dig.stdout, /ANSWER SECTION:\n_sd\._udp\.local\.\s+10\s+IN\s+PTR/, `the node answered while the check ran:\n${dig.stdout}`);
       assert.equal((await check).report.mode, 'everyone');
+      assert.equal((await alone).report.interfaces.length, 1);
     }, [{ host: 0 }]));
 
   test('mode Disabled: discovery-off, beside the running node (its API) and alone (its data folder)', () =>
