@@ -80,7 +80,7 @@ describe('web UI: the network check in the settings', { skip }, () => {
     assert.equal(findings[0]?.code, 'inbound-blocked', JSON.stringify(findings));
     assert.equal(findings[0]?.badge, 'Problem');
     assert.match(findings[0]!.message, /A firewall on this device drops incoming mDNS on eth0/);
-    assert.match(findings[0]!.fix, /^Fix: Allow incoming UDP to port 5353/);
+    assert.match(findings[0]!.fix, /^Fix: Remove that rule: nft delete rule inet guard input handle \d+ \(or accept UDP 5353 in a rule before it\)\.$/);
     await shoot('problem');
     await page.setViewportSize(NARROW);
     await page.click('.network-measurements summary');

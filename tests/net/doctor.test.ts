@@ -92,7 +92,8 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       const finding = report.findings[0]!;
       assert.match(finding.message, /on eth0 \(IPv4, IPv6\)/);
       assert.match(finding.message, /answers to a question from another port did arrive/);
-      assert.match(finding.fix, /udp dport 5353 accept/);
+      assert.match(finding.message, /nftables rule: table inet guard, chain input, handle \d+, drops UDP 5353/, 'as root the check reads the rule');
+      assert.match(finding.fix, /^Remove that rule: nft delete rule inet guard input handle \d+ /);
       assert.ok(!codes(report).includes('no-other-hosts'), 'the host is not taken for alone');
     }, [{ host: 1 }]));
 
@@ -101,7 +102,8 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       await nft(lan.hosts[0]!, 'table inet guard {\n chain output {\n type filter hook output priority 0;\n udp dport 5353 drop\n }\n}\n');
       const { report } = await doctor(lan.hosts[0]!);
       assert.deepEqual(codes(report, 'error'), ['outbound-blocked'], JSON.stringify(report.findings));
-      assert.match(report.findings[0]!.message, /EPERM/);
+      assert.match(report.findings[0]!.message, /EPERM.*nftables rule: table inet guard, chain output/);
+      assert.match(report.findings[0]!.fix, /^Remove that rule: nft delete rule inet guard output handle \d+ /);
     }, [{ host: 1 }]));
 
   test('no multicast route: no-multicast-route names the interface, and the fix adds the route', () =>

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { diagnose, type DiagnoseInput } from '../../src-main/core/doctor/diagnose.js';
 import { parseIpv4Routes, parseIpv6MulticastRoutes, type HostFacts } from '../../src-main/core/doctor/hostFacts.js';
 import { heardHosts, type HeardAddress, type ProbeCounters } from '../../src-main/core/doctor/mdnsProbe.js';
+import { mdnsBlockingRules } from '../../src-main/core/doctor/nftRules.js';
 import { formatReport } from '../../src-main/server/doctorCli.js';
 import { parsePayload } from '../../src-shared/contract.js';
 import type { DeviceReport, FindingCode } from '../../src-shared/networkCheck.js';
@@ -19,7 +20,7 @@ function healthy(overrides: Partial<ProbeCounters> = {}): ProbeCounters {
 }
 
 function facts(overrides: Partial<HostFacts> = {}): HostFacts {
-  return { ipv4MulticastRouteDevices: new Set(['eth0']), ipv6MulticastRouteDevices: new Set(['eth0']), defaultRoute: null, pairedInterfaces: new Set(), containerHints: [], ...overrides };
+  return { ipv4MulticastRouteDevices: new Set(['eth0']), ipv6MulticastRouteDevices: new Set(['eth0']), defaultRoute: null, pairedInterfaces: new Set(), containerHints: [], mdnsFirewallRules: null, ...overrides };
 }
 
 function heard(...addresses: string[]): Map<string, HeardAddress> {
@@ -66,7 +67,18 @@ describe('network check: the cause named from the measurements', () => {
     const findings = diagnose(both).findings;
     assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['inbound-blocked', 'error']]);
     assert.match(findings[0]!.message, /drops incoming mDNS on eth0 \(IPv4, IPv6\).*answers to a question from another port did arrive on eth0 \(IPv4\)\./);
+    assert.match(findings[0]!.fix, /nft add rule inet filter input udp dport 5353 accept, or ufw allow 5353\/udp/, 'no rule read: the general fix');
     assert.deepEqual(codesOf(input({ v4: { ownLoopedBack: 0 } }), 'warning'), ['inbound-blocked']);
+  });
+
+  test('a readable nftables rule behind the symptom is named, and the fix removes it', () => {
+    const rule = { direction: 'in' as const, family: 'inet', table: 'guard', chain: 'input', handle: 3, verdict: 'drop' as const };
+    const [finding] = diagnose(input({ v4: { ownLoopedBack: 0 }, v6: { ownLoopedBack: 0 }, facts: { mdnsFirewallRules: [rule] } })).findings;
+    assert.equal(finding?.code, 'inbound-blocked');
+    assert.match(finding!.message, /\(nftables rule: table inet guard, chain input, handle 3, drops UDP 5353\)\.$/);
+    assert.equal(finding!.fix, 'Remove that rule: nft delete rule inet guard input handle 3 (or accept UDP 5353 in a rule before it).');
+    const unrelated = diagnose(input({ facts: { mdnsFirewallRules: [rule] } })).findings;
+    assert.deepEqual(unrelated.map((f) => f.code), ['ok'], 'a rule without the symptom (it matches nothing here) is no finding');
   });
 
   test('sends refused by the system (EPERM): outbound-blocked, certain; not taken for an inbound problem', () => {
@@ -153,6 +165,35 @@ describe('network check: what it reads of the host', () => {
       'ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001       lo',
     ].join('\n');
     assert.deepEqual([...parseIpv6MulticastRoutes(text)], ['eth0']);
+  });
+
+  test('nft -j list ruleset: the rules dropping or rejecting UDP 5353 on the way in or out, by port, set or range', () => {
+    const udpDport = (right: unknown) => ({ match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right } });
+    const rule = (chain: string, handle: number, expr: unknown[]) => ({ rule: { family: 'inet', table: 'guard', chain, handle, expr } });
+    const ruleset = {
+      nftables: [
+        { metainfo: { version: '1.0.6' } },
+        { chain: { family: 'inet', table: 'guard', name: 'input', hook: 'input' } },
+        { chain: { family: 'inet', table: 'guard', name: 'output', hook: 'output' } },
+        { chain: { family: 'inet', table: 'guard', name: 'mine' } },
+        rule('input', 3, [udpDport(5353), { drop: null }]),
+        rule('input', 4, [udpDport({ set: [53, 5353] }), { counter: {} }, { reject: { type: 'icmpx' } }]),
+        rule('input', 5, [udpDport({ range: [5000, 6000] }), { accept: null }]),
+        rule('input', 6, [udpDport(53), { drop: null }]),
+        rule('mine', 7, [udpDport(5353), { drop: null }]),
+        rule('output', 8, [{ match: { op: '==', left: { payload: { protocol: 'th', field: 'dport' } }, right: { range: [5000, 6000] } } }, { drop: null }]),
+      ],
+    };
+    assert.deepEqual(
+      mdnsBlockingRules(ruleset).map((r) => [r.direction, r.handle, r.verdict]),
+      [
+        ['in', 3, 'drop'],
+        ['in', 4, 'reject'],
+        ['out', 8, 'drop'],
+      ],
+    );
+    assert.deepEqual(mdnsBlockingRules({ nonsense: true }), []);
+    assert.deepEqual(mdnsBlockingRules(null), []);
   });
 
   test('a dual-stack host is one host: its address records tie its IPv4 and IPv6 sources together', () => {

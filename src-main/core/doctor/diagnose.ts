@@ -22,6 +22,7 @@
 import type { DeviceReport, FamilyReport, FindingCause, InterfaceReport, NetworkFinding } from '../../../src-shared/networkCheck.js';
 import type { MulticastInterface } from '../discovery/networkInterfaces.js';
 import type { HostFacts } from './hostFacts.js';
+import { deleteCommand } from './nftRules.js';
 import { heardHosts, newCounters, type ProbeObservations } from './mdnsProbe.js';
 
 /** Send errors that mean a firewall of this host refused the packet. */
@@ -107,15 +108,30 @@ function routeFindings(all: Where[]): NetworkFinding[] {
   return findings;
 }
 
-function outboundFindings(all: Where[]): NetworkFinding[] {
+/**
+ * The nftables rules found for one direction: a clause for the message, and a fix that removes
+ * them (null when none was read: the general fix stands).
+ */
+function ruleEvidence(facts: HostFacts, direction: 'in' | 'out'): { clause: string; fix: string | null } {
+  const rules = (facts.mdnsFirewallRules ?? []).filter((r) => r.direction === direction);
+  if (rules.length === 0) return { clause: '', fix: null };
+  const named = rules.map((r) => `table ${r.family} ${r.table}, chain ${r.chain}, handle ${r.handle}`).join('; ');
+  return {
+    clause: ` (nftables ${rules.length === 1 ? 'rule' : 'rules'}: ${named}, ${rules[0]?.verdict}s UDP 5353)`,
+    fix: `Remove ${rules.length === 1 ? 'that rule' : 'those rules'}: ${rules.map(deleteCommand).join('; ')} (or accept UDP 5353 in a rule before ${rules.length === 1 ? 'it' : 'them'}).`,
+  };
+}
+
+function outboundFindings(all: Where[], facts: HostFacts): NetworkFinding[] {
   const refused = all.filter((w) => errorCount(w.f, FIREWALL_SEND_ERRORS) > 0);
   if (refused.length > 0) {
+    const rules = ruleEvidence(facts, 'out');
     return [
       {
         code: 'outbound-blocked',
         severity: refused.length === all.length ? 'error' : 'warning',
-        message: `A firewall on this device refuses outgoing mDNS on ${listOf(refused)}: the system refused every question (${[...new Set(refused.flatMap((w) => Object.keys(w.f.sendErrors)))].join(', ')}).`,
-        fix: 'Allow outgoing UDP to port 5353 (224.0.0.251 and ff02::fb) in this device\'s firewall, e.g. nft add rule inet filter output udp dport 5353 accept.',
+        message: `A firewall on this device refuses outgoing mDNS on ${listOf(refused)}: the system refused every question (${[...new Set(refused.flatMap((w) => Object.keys(w.f.sendErrors)))].join(', ')})${rules.clause}.`,
+        fix: rules.fix ?? "Allow outgoing UDP to port 5353 (224.0.0.251 and ff02::fb) in this device's firewall, e.g. nft add rule inet filter output udp dport 5353 accept.",
       },
     ];
   }
@@ -138,18 +154,19 @@ function outboundFindings(all: Where[]): NetworkFinding[] {
   ];
 }
 
-function inboundFindings(all: Where[]): NetworkFinding[] {
+function inboundFindings(all: Where[], facts: HostFacts): NetworkFinding[] {
   const blocked = all.filter((w) => sentOk(w.f) > 0 && w.f.ownLoopedBack === 0);
   if (blocked.length === 0) return [];
   const answered = blocked.filter((w) => w.f.answersToUs > 0);
   const evidence = answered.length > 0 ? `, while other hosts' answers to a question from another port did arrive on ${listOf(answered)}` : '';
   const working = all.filter((w) => w.f.ownLoopedBack > 0);
+  const rules = ruleEvidence(facts, 'in');
   return [
     {
       code: 'inbound-blocked',
       severity: working.length === 0 ? 'error' : 'warning',
-      message: `A firewall on this device drops incoming mDNS on ${listOf(blocked)}: even this device's own multicast did not come back to it${evidence}.`,
-      fix: 'Allow incoming UDP to port 5353 in this device\'s firewall (e.g. nft add rule inet filter input udp dport 5353 accept, or ufw allow 5353/udp).',
+      message: `A firewall on this device drops incoming mDNS on ${listOf(blocked)}: even this device's own multicast did not come back to it${evidence}${rules.clause}.`,
+      fix: rules.fix ?? "Allow incoming UDP to port 5353 in this device's firewall (e.g. nft add rule inet filter input udp dport 5353 accept, or ufw allow 5353/udp).",
     },
   ];
 }
@@ -233,7 +250,7 @@ export function diagnose(input: DiagnoseInput): { interfaces: InterfaceReport[];
     return { interfaces, findings };
   }
   const all: Where[] = interfaces.flatMap((i) => i.families.map((f) => ({ iface: i.name, f })));
-  findings.push(...routeFindings(all), ...outboundFindings(all), ...inboundFindings(all));
+  findings.push(...routeFindings(all), ...outboundFindings(all, input.facts), ...inboundFindings(all, input.facts));
   findings.push(...silenceFindings(all, input.facts, input.probe.hosts.size), ...deviceFindings(input.devices, input.verifiedCount));
   if (!findings.some((f) => f.severity !== 'info')) findings.push(okFinding(all, input));
   const rank = { error: 0, warning: 1, info: 2 } as const;

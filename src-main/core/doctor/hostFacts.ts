@@ -4,6 +4,7 @@
 // elsewhere these read as unknown, and the check judges by the packets alone.
 
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import type { MdnsFirewallRule } from './nftRules.js';
 
 /** The routes and interfaces of one host, as far as they can be read. */
 export interface HostFacts {
@@ -17,6 +18,8 @@ export interface HostFacts {
   pairedInterfaces: Set<string>;
   /** Why this process looks like it runs in a container (a marker file, the environment, its own PID namespace); empty when nothing says so. */
   containerHints: string[];
+  /** The nftables rules that drop or reject UDP 5353 (nftRules.ts); null when they cannot be read. */
+  mdnsFirewallRules: MdnsFirewallRule[] | null;
 }
 
 /** The PID namespace of the host itself has this inode on every Linux (PROC_PID_INIT_INO). */
@@ -96,8 +99,8 @@ function readLink(path: string): string | null {
   }
 }
 
-/** Reads the facts of this host; `interfaceNames` are those the check looks at. */
-export function readHostFacts(interfaceNames: readonly string[], env: NodeJS.ProcessEnv = process.env): HostFacts {
+/** Reads the facts of this host; `interfaceNames` are those the check looks at; the firewall's rules come from nftRules.ts. */
+export function readHostFacts(interfaceNames: readonly string[], mdnsFirewallRules: MdnsFirewallRule[] | null, env: NodeJS.ProcessEnv = process.env): HostFacts {
   const ipv4 = readText('/proc/net/route');
   const ipv6 = readText('/proc/net/ipv6_route');
   const parsed = ipv4 === null ? null : parseIpv4Routes(ipv4);
@@ -107,5 +110,6 @@ export function readHostFacts(interfaceNames: readonly string[], env: NodeJS.Pro
     defaultRoute: parsed?.defaultRoute ?? null,
     pairedInterfaces: pairedInterfaces(interfaceNames),
     containerHints: containerHints(env),
+    mdnsFirewallRules,
   };
 }

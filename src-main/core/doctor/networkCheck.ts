@@ -13,6 +13,7 @@ import { checkDevices, type DeviceDial } from './deviceChecks.js';
 import { diagnose } from './diagnose.js';
 import { readHostFacts } from './hostFacts.js';
 import { heardHosts, MdnsProbe } from './mdnsProbe.js';
+import { readMdnsFirewallRules } from './nftRules.js';
 
 export interface NetworkCheckOptions {
   seconds: number;
@@ -39,8 +40,8 @@ export function handshakeDial(tls: TlsIdentity = createTlsIdentity(generateKeyPa
 export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<NetworkReport> {
   const startedAt = new Date().toISOString();
   const interfaces = (opts.readInterfaces ?? (() => listMulticastInterfaces()))();
-  const facts = readHostFacts(interfaces.map((i) => i.name));
-  const probe = await new MdnsProbe(interfaces).run(opts.seconds * 1000);
+  const [rules, probe] = await Promise.all([readMdnsFirewallRules(), new MdnsProbe(interfaces).run(opts.seconds * 1000)]);
+  const facts = readHostFacts(interfaces.map((i) => i.name), rules);
   const peers = opts.peers();
   const devices = await checkDevices(peers, opts.dial);
   const verifiedCount = peers.filter((p) => p.verified).length;
