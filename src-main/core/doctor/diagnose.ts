@@ -8,7 +8,8 @@
 //   had they heard them (likely: something between drops our packets).
 // - inbound-blocked: our own multicast did not come back through the firewall's input, certain
 //   for this host; answers to our legacy question (on another port) are told as the evidence that
-//   others are there and hear us.
+//   others are there and hear us. Either blocked direction names the nftables rule behind it when
+//   the rules can be read (root), and the fix removes it.
 // - no-other-hosts: our packets went out and came back, nothing else was heard. Alone on the link
 //   and an isolating network (Wi-Fi client isolation, a bridge's port isolation) look the same
 //   from here: the finding says both.
