@@ -15,6 +15,8 @@ import { encodeRemoteIdentity } from '../../src-shared/identity.js';
 
 const skip = isRoot() ? false : 'needs root to create network namespaces';
 const WINDOW_SECONDS = 3;
+/** The web UI's address, which serves the API too (with the token of the node's data folder). */
+const UI_API = '127.0.0.1:7391';
 const run = promisify(execFile);
 
 async function doctor(host: Host, ...args: string[]): Promise<{ code: number | null; report: NetworkReport; stderr: string }> {
@@ -28,11 +30,11 @@ function codes(report: NetworkReport, severity?: 'error' | 'warning' | 'info'): 
 }
 
 /** Runs `body` with a LAN of `hosts` and the nodes started on it, then removes everything. */
-async function withLan(hosts: number, body: (lan: Lan, nodes: NearbyProcess[]) => Promise<void>, nodesOn: Array<{ host: number; port?: number; mode?: 'disabled' }> = []): Promise<void> {
+async function withLan(hosts: number, body: (lan: Lan, nodes: NearbyProcess[]) => Promise<void>, nodesOn: Array<{ host: number; port?: number; mode?: 'disabled'; extraArgs?: string[] }> = []): Promise<void> {
   const lan = await Lan.create({ hosts, ipv6Dad: false });
   const nodes: NearbyProcess[] = [];
   try {
-    for (const n of nodesOn) nodes.push(await startNode(lan.hosts[n.host]!, { name: `Node ${n.host}`, ...(n.port ? { port: n.port } : {}), ...(n.mode ? { mode: n.mode } : {}) }));
+    for (const n of nodesOn) nodes.push(await startNode(lan.hosts[n.host]!, { name: `Node ${n.host}`, ...(n.port ? { port: n.port } : {}), ...(n.mode ? { mode: n.mode } : {}), extraArgs: n.extraArgs ?? [] }));
     await body(lan, nodes);
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop('SIGKILL')));
@@ -189,16 +191,21 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       assert.equal((await alone).report.interfaces.length, 1);
     }, [{ host: 0 }]));
 
-  test('mode Disabled: discovery-off, beside the running node (its API) and alone (its data folder)', () =>
+  test('mode Disabled: discovery-off, beside the running node (its API, by socket or by TCP with the token of its data folder) and alone (its data folder)', () =>
     withLan(2, async (lan, [disabled]) => {
       const beside = await doctor(lan.hosts[0]!, '--api', `unix:${disabled!.socketPath}`);
       assert.equal(beside.report.mode, 'disabled');
       assert.deepEqual(codes(beside.report, 'error'), ['discovery-off'], JSON.stringify(beside.report.findings));
       assert.match(beside.report.findings[0]!.fix, /Everyone/);
+      const overTcp = await doctor(lan.hosts[0]!, '--api', UI_API, '--data-dir', disabled!.dataDir);
+      assert.deepEqual(codes(overTcp.report, 'error'), ['discovery-off']);
+      const wrongToken = await lan.hosts[0]!.run(process.execPath, [CLI, 'doctor', '--seconds', '1', '--api', UI_API, '--api-token', 'not-the-token-at-all']);
+      assert.equal(wrongToken.code, 2);
+      assert.match(wrongToken.stderr, /^sd-nearby: doctor: the node refused the check \(401\): the token is wrong/);
       await disabled!.stop();
       const alone = await doctor(lan.hosts[0]!, '--data-dir', disabled!.dataDir);
       assert.equal(alone.report.mode, 'disabled');
       assert.deepEqual(codes(alone.report, 'error'), ['discovery-off']);
       assert.ok(alone.report.hostsHeard.length > 0, 'the network itself works: the other node is heard');
-    }, [{ host: 0, mode: 'disabled' }, { host: 1 }]));
+    }, [{ host: 0, mode: 'disabled', extraArgs: ['--ui', UI_API] }, { host: 1 }]));
 });
