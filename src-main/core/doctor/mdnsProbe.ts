@@ -26,8 +26,8 @@ import type { HeardHost, PacketCounts } from '../../../src-shared/networkCheck.j
 
 /**
  * When the questions go out, in ms from the start: RFC 6762 §5.2's intervals (1 s, then doubling),
- * those that fit the window. Legacy questions go 200 ms after each of the first two, so that an
- * answer to one is not taken for an answer to the other.
+ * those that fit the window. The legacy questions go shortly after the first two multicast ones
+ * (200 ms), so that this host's packets do not leave in one burst.
  */
 export const PROBE_QUESTION_TIMES_MS = [0, 1000, 3000, 7000, 15000, 31000];
 export const PROBE_LEGACY_QUESTION_TIMES_MS = [200, 2200];
