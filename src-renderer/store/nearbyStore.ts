@@ -68,7 +68,7 @@ export interface UiFields {
   notes: Partial<Record<FieldKey, string>>;
   busy: Partial<Record<FieldKey, boolean>>;
   /** A control that should take the focus once shown (e.g. after "Add by address"). */
-  focusRequest: 'manualPeer' | null;
+  focusRequest: 'manualPeer' | 'networkCheck' | null;
   /** Ticks so that "last seen" texts stay current. */
   nowMs: number;
   /** The last network check's report (issue 15), until the next one. */
@@ -110,6 +110,8 @@ export interface Actions {
   removeContact(identity: string): Promise<boolean>;
   /** Runs the node's network check for `seconds`; its report replaces the last one. */
   runNetworkCheck(seconds: number): Promise<boolean>;
+  /** Switches to Settings, brings the network check into view and runs it (from the empty list). */
+  goToNetworkCheck(seconds: number): Promise<boolean>;
 }
 
 export type NearbyState = NodeFields & UiFields & Actions;
@@ -246,7 +248,8 @@ type CommandActionName =
   | 'rejectPairing'
   | 'closePairing'
   | 'removeContact'
-  | 'runNetworkCheck';
+  | 'runNetworkCheck'
+  | 'goToNetworkCheck';
 
 /** Runs a command for `key`: busy while it runs, its error shown at `key`, `note` on success. */
 function runner(set: SetState) {
@@ -293,6 +296,10 @@ function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState
     removeManualPeer: (address) => run(`manualPeer:${address}`, () => connection.call('removeManualPeer', { address }), applyState),
     removeContact: (identity) => run(`contact:${identity}`, () => connection.call('removeContact', { identity }), applyState),
     runNetworkCheck: (seconds) => run('networkCheck', () => connection.call('networkCheck', { seconds }), (networkReport) => set({ networkReport })),
+    goToNetworkCheck: (seconds) => {
+      set({ view: 'settings', focusRequest: 'networkCheck' });
+      return get().runNetworkCheck(seconds);
+    },
   };
 }
 

@@ -25,28 +25,28 @@ describe('web UI: the network check in the settings', { skip }, () => {
   let browser: Browser;
   let page: Page;
 
-  /** Clicks the check's button and waits until its findings replace the busy state. */
-  const runCheck = async () => {
-    await page.click('.network-check button');
+  /** Clicks `button` (the check's own, or the empty list's) and waits until the findings replace the busy state. */
+  const runCheck = async (button = '.network-check button') => {
+    await page.click(button);
     await page.waitForSelector('.network-check[aria-busy="true"]');
     await page.waitForSelector('.network-check[aria-busy="false"] .finding', { timeout: CHECK_TIMEOUT_MS });
     return page.$$eval('.network-check .finding', (els) =>
       els.map((el) => ({ code: el.getAttribute('data-code'), badge: el.querySelector('.badge')?.textContent, message: el.querySelector('.finding-message')?.textContent ?? '', fix: el.querySelector('.finding-fix')?.textContent ?? '' })),
     );
   };
-  /** Light and dark (axe in both), with the card scrolled into view. */
-  const shoot = async (name: string) => {
+  /** Light and dark (axe in both), with `card` (the check's, or the empty list's) scrolled into view. */
+  const shoot = async (name: string, card = '.network-check') => {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
-      await page.locator('.network-check').scrollIntoViewIfNeeded();
+      await page.locator(card).scrollIntoViewIfNeeded();
       await saveScreenshot(page, `network-check-${name}-${scheme}`);
       assert.deepEqual(await seriousA11yViolations(page), [], `axe: ${name}, ${scheme}`);
     }
     await page.emulateMedia({ colorScheme: 'light' });
-    const overflow = await page.evaluate(() => {
-      const card = document.querySelector('.network-check')!;
-      return { page: document.documentElement.scrollWidth - window.innerWidth, card: card.scrollWidth - card.clientWidth };
-    });
+    const overflow = await page.evaluate((selector) => {
+      const box = document.querySelector(selector)!;
+      return { page: document.documentElement.scrollWidth - window.innerWidth, card: box.scrollWidth - box.clientWidth };
+    }, card);
     assert.deepEqual(overflow, { page: 0, card: 0 }, `${name}: nothing sticks out sideways`);
   };
 
@@ -64,8 +64,6 @@ describe('web UI: the network check in the settings', { skip }, () => {
     page.setDefaultTimeout(10_000);
     page.on('pageerror', (err) => console.error('page error:', err));
     await page.goto(nodeA.printedUiUrl);
-    await page.click('nav [data-view="settings"]');
-    await page.waitForSelector('.network-check');
   });
 
   after(async () => {
@@ -74,9 +72,13 @@ describe('web UI: the network check in the settings', { skip }, () => {
     await lan?.destroy();
   });
 
-  test('a firewall dropping incoming mDNS: the check names it as a problem, with the rule to add', async () => {
-    assert.equal(await page.textContent('.network-check button'), 'Check the network');
-    const findings = await runCheck();
+  test('a firewall dropping incoming mDNS: the empty list leads to the check, which names it as a problem, with the rule to remove', async () => {
+    // The firewall hides the other node: the list stays empty and offers the check.
+    await page.waitForSelector('h2:has-text("No devices yet")');
+    await shoot('empty-list', '.empty');
+    const findings = await runCheck('.empty button:has-text("Check the network")');
+    assert.equal(await page.getAttribute('nav [data-view="settings"]', 'aria-current'), 'page', 'the check runs in the settings');
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('network-check')), true, 'the check has the focus');
     assert.equal(findings[0]?.code, 'inbound-blocked', JSON.stringify(findings));
     assert.equal(findings[0]?.badge, 'Problem');
     assert.match(findings[0]!.message, /A firewall on this device drops incoming mDNS on eth0/);

@@ -2,6 +2,7 @@
 // listed, and each finding is shown as one sentence with its fix; what was measured is folded
 // away below, for whoever wants to see the counts.
 
+import { useEffect, useRef } from 'react';
 import type { FamilyReport, NetworkFinding, NetworkReport } from '../../../src-shared/networkCheck.js';
 import { useField, useNearby } from '../../store/StoreContext.js';
 import { ActionError } from '../common/FieldFeedback.js';
@@ -87,8 +88,18 @@ export function NetworkCheckSettings() {
   const report = useNearby((s) => s.networkReport);
   const runNetworkCheck = useNearby((s) => s.runNetworkCheck);
   const { error, busy } = useField('networkCheck');
+  const focusRequest = useNearby((s) => s.focusRequest);
+  const clearFocusRequest = useNearby((s) => s.clearFocusRequest);
+  const cardRef = useRef<HTMLElement>(null);
+  // Opened from the empty list: the card comes into view and takes the focus while its check runs.
+  useEffect(() => {
+    if (focusRequest !== 'networkCheck') return;
+    cardRef.current?.scrollIntoView({ block: 'start' });
+    cardRef.current?.focus();
+    clearFocusRequest();
+  }, [focusRequest, clearFocusRequest]);
   return (
-    <section className="card network-check" aria-labelledby="network-check-title" aria-busy={busy}>
+    <section ref={cardRef} tabIndex={-1} className="card network-check" aria-labelledby="network-check-title" aria-busy={busy}>
       <h2 id="network-check-title" className="card-title">
         Network check
       </h2>
