@@ -20,7 +20,8 @@ const UI_API = '127.0.0.1:7391';
 const run = promisify(execFile);
 
 async function doctor(host: Host, ...args: string[]): Promise<{ code: number | null; report: NetworkReport; stderr: string }> {
-  const r = await host.run(process.execPath, [CLI, 'doctor', '--json', '--seconds', String(WINDOW_SECONDS), ...args], { timeoutMs: 30_000 });
+  const seconds = args.includes('--seconds') ? [] : ['--seconds', String(WINDOW_SECONDS)];
+  const r = await host.run(process.execPath, [CLI, 'doctor', '--json', ...seconds, ...args], { timeoutMs: 30_000 });
   assert.ok(r.stdout.startsWith('{'), `doctor printed no report (exit ${r.code}): ${r.stderr}`);
   return { code: r.code, report: JSON.parse(r.stdout) as NetworkReport, stderr: r.stderr };
 }
@@ -181,11 +182,12 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
 
   test("beside a running node the check takes none of the node's unicast (run by the node, or alone): a question to the node's port 5353 meanwhile is answered", () =>
     withLan(2, async (lan, [node]) => {
-      const check = doctor(lan.hosts[0]!, '--api', `unix:${node!.socketPath}`);
-      const alone = doctor(lan.hosts[0]!);
+      // Windows long enough that dig's question and its retry (at most 4 s) fall inside them.
+      const check = doctor(lan.hosts[0]!, '--api', `unix:${node!.socketPath}`, '--seconds', '6');
+      const alone = doctor(lan.hosts[0]!, '--seconds', '6');
       await sleep(1000); // the checks' sockets are open now
       // A legacy question (RFC 6762 §6.7) to the node's own address, as peers' direct questions are.
-      const dig = await lan.hosts[1]!.run('dig', ['+time=1', '+tries=1', '+norecurse', '-p', '5353', `@${lan.hosts[0]!.ipv4}`, '_sd._udp.local', 'PTR']);
+      const dig = await lan.hosts[1]!.run('dig', ['+time=2', '+tries=2', '+norecurse', '-p', '5353', `@${lan.hosts[0]!.ipv4}`, '_sd._udp.local', 'PTR']);
       assert.match(dig.stdout, /ANSWER SECTION:\n_sd\._udp\.local\.\s+10\s+IN\s+PTR/, `the node answered while the check ran:\n${dig.stdout}`);
       assert.equal((await check).report.mode, 'everyone');
       assert.equal((await alone).report.interfaces.length, 1);
