@@ -37,6 +37,8 @@ function failureDetail(result: DeviceReport['result'], where: string, message: s
     case 'not-nearby':
       return `something at ${where} answered, but not with a Nearby identity`;
     default:
+      // EPERM on connect is this host's firewall refusing the outgoing connection, not the peer.
+      if (/\bE(PERM|ACCES)\b/.test(message)) return `this device's firewall refused the outgoing connection to ${where} (${message})`;
       return `the connection to ${where} failed: ${message}`;
   }
 }
