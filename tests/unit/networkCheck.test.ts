@@ -8,6 +8,10 @@ import { diagnose, type DiagnoseInput } from '../../src-main/core/doctor/diagnos
 import { parseIpv4Routes, parseIpv6MulticastRoutes, type HostFacts } from '../../src-main/core/doctor/hostFacts.js';
 import { heardHosts, type HeardAddress, type ProbeCounters } from '../../src-main/core/doctor/mdnsProbe.js';
 import { mdnsBlockingRules } from '../../src-main/core/doctor/nftRules.js';
+import { checkDevices, type DeviceDial } from '../../src-main/core/doctor/deviceChecks.js';
+import { DialError } from '../../src-main/core/p2p/linkServer.js';
+import { peerFixture } from '../support/nodeStateFixture.js';
+import { TOKEN_CHARS as CONTACT_TOKEN_CHARS } from '../../src-main/core/contactsOnly/broadcastTokens.js';
 import { formatReport } from '../../src-main/server/doctorCli.js';
 import { parsePayload } from '../../src-shared/contract.js';
 import type { DeviceReport, FindingCode } from '../../src-shared/networkCheck.js';
@@ -206,6 +210,43 @@ describe('network check: what it reads of the host', () => {
       { addresses: ['10.0.0.2', 'fe80::2'], interface: 'eth0', services: ['_http._tcp.local', '_sd._udp.local'] },
       { addresses: ['10.0.0.3'], interface: 'eth0', services: [] },
     ]);
+  });
+});
+
+describe('network check: why a listed device is not verified', () => {
+  test('each dial outcome in words, with the address and port tried; verified devices and contacts behind a token are not dialled', async () => {
+    const id = (c: string) => `${c.repeat(42)}A`;
+    const outcomes: Record<string, () => Promise<{ identity: string; address: string }>> = {
+      [id('B')]: async () => ({ identity: id('B'), address: '10.0.0.2' }),
+      [id('C')]: async () => ({ identity: id('Z'), address: '10.0.0.3' }),
+      [id('D')]: async () => Promise.reject(new DialError('refused', 'connect ECONNREFUSED 10.0.0.4:7373')),
+      [id('E')]: async () => Promise.reject(new DialError('timed-out', 'no answer within 2.5 s')),
+      [id('F')]: async () => Promise.reject(new DialError('unreachable', 'connect EHOSTUNREACH 10.0.0.6:7373')),
+      [id('G')]: async () => Promise.reject(new DialError('other', 'connect EPERM 10.0.0.7:7373')),
+      [id('H')]: async () => Promise.reject(new DialError('not-nearby', 'it answered without a Nearby identity')),
+    };
+    const dialled: string[] = [];
+    const dial: DeviceDial = (addresses) => {
+      dialled.push(addresses[0]!);
+      const identity = Object.keys(outcomes)[Number(addresses[0]!.split('.')[3]) - 2]!;
+      return outcomes[identity]!();
+    };
+    const peers = Object.keys(outcomes).map((identity, i) => peerFixture(identity, `Device ${i}`, { addresses: [`10.0.0.${i + 2}`], port: 7373, verified: false }));
+    peers.push(peerFixture(id('V'), 'Verified', { addresses: ['10.0.0.20'], port: 7373, verified: true }));
+    peers.push(peerFixture(id('N'), 'No address', { addresses: [], port: null, verified: false }));
+    peers.push(peerFixture(id('T'), 'A contact', { instance: 'a'.repeat(CONTACT_TOKEN_CHARS), addresses: ['10.0.0.30'], port: 40000, verified: false }));
+    const reports = await checkDevices(peers, dial);
+    assert.deepEqual(
+      reports.map((r) => r.result),
+      ['verified', 'another-key', 'refused', 'timed-out', 'unreachable', 'other', 'not-nearby', 'no-address', 'other'],
+    );
+    assert.ok(!dialled.includes('10.0.0.20'), 'a verified device is not dialled again');
+    assert.ok(!dialled.includes('10.0.0.30'), 'a contact behind a Contacts only token is not dialled');
+    assert.match(reports[8]!.detail, /Contacts only/);
+    assert.match(reports[2]!.detail, /refused the connection at 10\.0\.0\.4 port 7373/);
+    assert.match(reports[3]!.detail, /no answer from its P2P port at 10\.0\.0\.5 port 7373 within 2\.5 s/);
+    assert.match(reports[5]!.detail, /^this device's firewall refused the outgoing connection to 10\.0\.0\.7 port 7373/);
+    assert.match(reports[1]!.detail, /another key answered \(ZZZZZZZZZZZZ…, not the CCCCCCCCCCCC… it claims\)/);
   });
 });
 
