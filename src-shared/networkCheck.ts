@@ -2,6 +2,8 @@
 // measured on each interface in its window, why each listed device is not verified, and the
 // findings, each one sentence with its fix. Shared by the node, the CLI and the UI.
 
+import type { DiscoveryMode } from './discoveryModes.js';
+
 /** The window the check listens for, in seconds: the default, and the bounds a caller may ask for. */
 export const NETWORK_CHECK_DEFAULT_SECONDS = 10;
 export const NETWORK_CHECK_MIN_SECONDS = 1;
@@ -104,7 +106,7 @@ export interface NetworkReport {
   startedAt: string;
   seconds: number;
   /** The discovery mode of the node checked; null when no node's settings were found. */
-  mode: string | null;
+  mode: DiscoveryMode | null;
   interfaces: InterfaceReport[];
   hostsHeard: HeardHost[];
   devices: DeviceReport[];

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { NetworkFinding, NetworkReport } from '../../src-shared/networkCheck.js';
-import { DISCOVERY_MODES } from '../../src-shared/discoveryModes.js';
+import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/discoveryModes.js';
 import { DiscoveryEngine } from '../core/discovery/engine.js';
 import { handshakeDial, runNetworkCheck } from '../core/doctor/networkCheck.js';
 import { defaultDataDir } from '../core/storage/dataDir.js';
@@ -22,7 +22,7 @@ type DoctorCommand = Extract<CliCommand, { kind: 'doctor' }>;
 const API_ANSWER_MARGIN_MS = 15_000;
 
 /** The discovery mode saved in the data folder, or null when there is none to read. */
-function savedMode(dataDir: string): string | null {
+function savedMode(dataDir: string): DiscoveryMode | null {
   try {
     const raw = JSON.parse(readFileSync(join(dataDir, SETTINGS_FILE), 'utf8')) as { discovery?: unknown };
     return DISCOVERY_MODES.find((m) => m === raw.discovery) ?? null;

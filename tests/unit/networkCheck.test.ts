@@ -15,6 +15,7 @@ import { TOKEN_CHARS as CONTACT_TOKEN_CHARS } from '../../src-main/core/contacts
 import { formatReport } from '../../src-main/server/doctorCli.js';
 import { parsePayload } from '../../src-shared/contract.js';
 import type { DeviceReport, FindingCode } from '../../src-shared/networkCheck.js';
+import type { DiscoveryMode } from '../../src-shared/discoveryModes.js';
 
 const ETH0 = { name: 'eth0', ipv4: [{ address: '192.168.1.20', netmask: '255.255.255.0' }], ipv6: [{ address: 'fe80::20', netmask: 'ffff:ffff:ffff:ffff::', scopeId: 2 }] };
 
@@ -31,7 +32,7 @@ function heard(...addresses: string[]): Map<string, HeardAddress> {
   return new Map(addresses.map((a) => [a, { interface: 'eth0', services: new Set(['_sd._udp.local']), sameHost: new Set<string>() }]));
 }
 
-function input(overrides: { v4?: Partial<ProbeCounters>; v6?: Partial<ProbeCounters>; hosts?: Map<string, HeardAddress>; facts?: Partial<HostFacts>; mode?: string | null; devices?: DeviceReport[]; verifiedCount?: number } = {}): DiagnoseInput {
+function input(overrides: { v4?: Partial<ProbeCounters>; v6?: Partial<ProbeCounters>; hosts?: Map<string, HeardAddress>; facts?: Partial<HostFacts>; mode?: DiscoveryMode | null; devices?: DeviceReport[]; verifiedCount?: number } = {}): DiagnoseInput {
   return {
     mode: overrides.mode ?? 'everyone',
     interfaces: [ETH0],

@@ -20,6 +20,7 @@
 // - no-multicast-route: no route covers the group, or the system said so when we sent.
 // - p2p-port-blocked: devices heard over mDNS whose P2P port refused or ignored the handshake.
 
+import type { DiscoveryMode } from '../../../src-shared/discoveryModes.js';
 import type { DeviceReport, FamilyReport, FindingCause, InterfaceReport, NetworkFinding } from '../../../src-shared/networkCheck.js';
 import type { MulticastInterface } from '../discovery/networkInterfaces.js';
 import type { HostFacts } from './hostFacts.js';
@@ -32,7 +33,7 @@ const FIREWALL_SEND_ERRORS = new Set(['EPERM', 'EACCES']);
 const ROUTE_SEND_ERRORS = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'ENODEV', 'EADDRNOTAVAIL', 'EINVAL']);
 
 export interface DiagnoseInput {
-  mode: string | null;
+  mode: DiscoveryMode | null;
   interfaces: readonly MulticastInterface[];
   facts: HostFacts;
   probe: ProbeObservations;
@@ -72,7 +73,7 @@ function listOf(ws: Where[]): string {
 const errorCount = (f: FamilyReport, codes: Set<string>) => Object.entries(f.sendErrors).reduce((n, [code, count]) => n + (codes.has(code) ? count : 0), 0);
 const sentOk = (f: FamilyReport) => f.sent - Object.values(f.sendErrors).reduce((a, b) => a + b, 0);
 
-function modeFindings(mode: string | null): NetworkFinding[] {
+function modeFindings(mode: DiscoveryMode | null): NetworkFinding[] {
   if (mode !== 'disabled') return [];
   return [
     {

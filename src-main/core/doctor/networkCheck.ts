@@ -4,6 +4,7 @@
 // doctor` with its own short-lived discovery engine); both call runNetworkCheck.
 
 import { generateKeyPairSync } from 'node:crypto';
+import type { DiscoveryMode } from '../../../src-shared/discoveryModes.js';
 import type { NetworkReport } from '../../../src-shared/networkCheck.js';
 import type { Peer } from '../../../src-shared/peer.js';
 import { listMulticastInterfaces, type MulticastInterface } from '../discovery/networkInterfaces.js';
@@ -18,7 +19,7 @@ import { readMdnsFirewallRules } from './nftRules.js';
 export interface NetworkCheckOptions {
   seconds: number;
   /** The discovery mode of the node checked; null when unknown. */
-  mode: string | null;
+  mode: DiscoveryMode | null;
   /** The listed devices, read when the window ends. */
   peers: () => readonly Peer[];
   dial: DeviceDial;
