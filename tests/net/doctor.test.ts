@@ -77,6 +77,7 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
         await avahi.publish('Media share', '_smb._tcp', 445, []);
         const { report } = await doctor(lan.hosts[0]!);
         assert.deepEqual(codes(report), ['ok'], JSON.stringify(report.findings));
+        assert.match(report.findings[0]!.message, /none of them a Nearby device/);
         // A host whose answers in the window carry no address records is listed once per address family.
         const services = new Set(report.hostsHeard.map((h) => h.services.join(' ')));
         assert.deepEqual([...services].sort(), ['_ipp._tcp.local', '_smb._tcp.local'], JSON.stringify(report.hostsHeard));

@@ -59,6 +59,14 @@ describe('network check: the cause named from the measurements', () => {
     assert.match(findings[0]!.message, /1 other host heard, 1 Nearby device verified/);
   });
 
+  test('other mDNS hosts heard, but none of them Nearby: ok, and the next step is the missing device', () => {
+    const printer = new Map([['192.168.1.40', { interface: 'eth0', services: new Set(['_ipp._tcp.local']), sameHost: new Set<string>() }]]);
+    const [finding] = diagnose(input({ hosts: printer, verifiedCount: 0 })).findings;
+    assert.equal(finding?.code, 'ok');
+    assert.match(finding!.message, /1 other host heard, none of them a Nearby device, 0 Nearby devices verified/);
+    assert.match(finding!.fix, /discovery set to Everyone/);
+  });
+
   test('mode Disabled: discovery-off, even when the network works', () => {
     assert.deepEqual(codesOf(input({ mode: 'disabled' })), ['discovery-off']);
   });

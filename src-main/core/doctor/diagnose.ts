@@ -25,6 +25,7 @@ import type { DeviceReport, FamilyReport, FindingCause, InterfaceReport, Network
 import type { MulticastInterface } from '../discovery/networkInterfaces.js';
 import type { HostFacts } from './hostFacts.js';
 import { deleteCommand } from './nftRules.js';
+import { SERVICE_TYPE } from '../discovery/constants.js';
 import { heardHosts, newCounters, type ProbeObservations } from './mdnsProbe.js';
 
 /** Send errors that mean a firewall of this host refused the packet. */
@@ -226,15 +227,23 @@ function deviceFindings(devices: readonly DeviceReport[], verifiedCount: number)
   return findings;
 }
 
+/**
+ * Nothing wrong. When the hosts heard announce no Nearby service and none is listed, the network
+ * carries mDNS and the missing device is what to look at: the next step says so.
+ */
 function okFinding(all: Where[], input: DiagnoseInput): NetworkFinding {
-  const heard = heardHosts(input.probe.hosts).length;
+  const hosts = heardHosts(input.probe.hosts);
   const verified = input.verifiedCount + input.devices.filter((d) => d.result === 'verified').length;
   const working = all.filter((w) => w.f.ownLoopedBack > 0);
+  const noNearby = verified === 0 && input.devices.length === 0 && !hosts.some((h) => h.services.includes(SERVICE_TYPE));
+  const none = noNearby && hosts.length > 0 ? `, none of them a Nearby device` : '';
   return {
     code: 'ok',
     severity: 'info',
-    message: `mDNS works on ${listOf(working) || 'no interface'}: ${heard} other ${heard === 1 ? 'host' : 'hosts'} heard, ${verified} Nearby ${verified === 1 ? 'device' : 'devices'} verified.`,
-    fix: 'If a device is still missing, run the check on that device too.',
+    message: `mDNS works on ${listOf(working) || 'no interface'}: ${hosts.length} other ${hosts.length === 1 ? 'host' : 'hosts'} heard${none}, ${verified} Nearby ${verified === 1 ? 'device' : 'devices'} verified.`,
+    fix: none
+      ? 'On the device that is missing, check that Nearby runs with discovery set to Everyone, on this same network; then run the check there too.'
+      : 'If a device is still missing, run the check on that device too.',
   };
 }
 
