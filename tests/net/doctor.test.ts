@@ -123,6 +123,18 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       assert.equal(report.interfaces[0]?.families.find((f) => f.family === 4)?.multicastRoute, false);
     }, [{ host: 1 }]));
 
+  test("IPv6's multicast route removed: the sends refused there are named, with the command that puts the route back", () =>
+    withLan(2, async (lan) => {
+      const h1 = lan.hosts[0]!;
+      assert.equal((await h1.run('ip', ['-6', 'route', 'del', 'ff00::/8', 'dev', 'eth0', 'table', 'local'])).code, 0);
+      const { report } = await doctor(h1);
+      const finding = report.findings.find((f) => f.code === 'no-multicast-route');
+      assert.equal(finding?.severity, 'warning', 'IPv4 still works: a warning');
+      assert.match(finding!.message, /^mDNS cannot use eth0 \(IPv6\): every question refused with ENETUNREACH, and no route covers the group\.$/);
+      assert.match(finding!.fix, /ip -6 route add table local multicast ff00::\/8 dev eth0/);
+      assert.ok(!codes(report).includes('inbound-blocked'), 'nothing went out, so nothing was missing on the way back');
+    }, [{ host: 1 }]));
+
   test('a bridge with port isolation: no-other-hosts (alone or isolated), not a firewall', () =>
     withLan(3, async (lan) => {
       for (const h of lan.hosts) await run('ip', ['netns', 'exec', lan.switchNs, 'bridge', 'link', 'set', 'dev', h.interfaces[0]!.port, 'isolated', 'on']);

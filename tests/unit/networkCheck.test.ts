@@ -113,6 +113,7 @@ describe('network check: the cause named from the measurements', () => {
     const unreachable = { sendErrors: { ENETUNREACH: 4 }, ownLoopedBack: 0, ...silent };
     const findings = diagnose(input({ v4: unreachable, v6: unreachable, hosts: new Map() })).findings;
     assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['no-multicast-route', 'error']]);
+    assert.equal(findings[0]!.fix, 'Give the interface its route for multicast (ip route add 224.0.0.0/4 dev eth0; ip -6 route add table local multicast ff00::/8 dev eth0) and check that it is up with an address.');
   });
 
   test('nothing heard but ourselves: no-other-hosts, naming isolation', () => {

@@ -86,26 +86,36 @@ function modeFindings(mode: DiscoveryMode | null): NetworkFinding[] {
   ];
 }
 
+/** The command that gives an interface its route to the mDNS group (Linux's ip). */
+function routeCommand(w: Where): string {
+  return w.f.family === 4 ? `ip route add 224.0.0.0/4 dev ${w.iface}` : `ip -6 route add table local multicast ff00::/8 dev ${w.iface}`;
+}
+
+/** Why the system would not let mDNS use one family of an interface, in its own words. */
+function refusal(w: Where): string {
+  if (!w.f.groupJoined) return `could not listen for the group (${w.f.joinError ?? 'unknown'})`;
+  const codes = Object.keys(w.f.sendErrors).filter((c) => ROUTE_SEND_ERRORS.has(c));
+  return `every question refused with ${codes.join(', ')}${w.f.multicastRoute ? '' : ', and no route covers the group'}`;
+}
+
 function routeFindings(all: Where[]): NetworkFinding[] {
   const failed = all.filter((w) => !w.f.groupJoined || errorCount(w.f, ROUTE_SEND_ERRORS) > 0);
   const noRoute = all.filter((w) => !w.f.multicastRoute && !failed.includes(w));
   const findings: NetworkFinding[] = [];
   if (failed.length > 0) {
-    const why = failed.map((w) => `${label(w)}: ${w.f.joinError ?? Object.keys(w.f.sendErrors).join(', ')}`).join('; ');
     findings.push({
       code: 'no-multicast-route',
       severity: failed.length === all.length ? 'error' : 'warning',
-      message: `mDNS cannot use ${listOf(failed)}: the system refused to join the group or to send there (${why}).`,
-      fix: `Give the interface a route for multicast (e.g. ip route add 224.0.0.0/4 dev ${failed[0]?.iface}) and check that it is up with an address.`,
+      message: `mDNS cannot use ${listOf(failed)}: ${failed.map((w) => (failed.length > 1 ? `${label(w)}: ${refusal(w)}` : refusal(w))).join('; ')}.`,
+      fix: `Give the interface its route for multicast (${failed.map(routeCommand).join('; ')}) and check that it is up with an address.`,
     });
   }
   if (noRoute.length > 0) {
-    const v4 = noRoute.find((w) => w.f.family === 4);
     findings.push({
       code: 'no-multicast-route',
       severity: 'warning',
       message: `No route covers the mDNS group on ${listOf(noRoute)}: Nearby still sends there (it names the interface of each packet), but mDNS programs that leave that choice to the routing table cannot.`,
-      fix: v4 ? `Add one: ip route add 224.0.0.0/4 dev ${v4.iface} (or a default route through the LAN's router).` : `Bring the interface up again: the system adds ff00::/8 for each link that is up.`,
+      fix: `Add it: ${noRoute.map(routeCommand).join('; ')} (for IPv4, a default route through the LAN's router covers the group too).`,
     });
   }
   return findings;
