@@ -11,6 +11,7 @@ import type { DeviceMetadata } from './peerMetadata.js';
 import type { Contact, PairingSessionState } from './pairing.js';
 import { describeSchemaIssues } from './schemaIssues.js';
 import { DNS_SERVER_MAX_CHARS, TSIG_KEY_PATH_MAX_CHARS, WIDE_AREA_DOMAIN_MAX_CHARS, type WideAreaSettings } from './wideArea.js';
+import { NETWORK_CHECK_MAX_SECONDS, NETWORK_CHECK_MIN_SECONDS, type NetworkReport } from './networkCheck.js';
 
 export const PAYLOAD_MAX_BYTES = 64 * 1024;
 export const DEVICE_NAME_MAX_CHARS = 64;
@@ -173,6 +174,10 @@ export const commands = {
         visiblePeerIds: z.array(peerIdText).max(ATTENTION_VISIBLE_PEERS_MAX, `at most ${ATTENTION_VISIBLE_PEERS_MAX} visible devices`).optional(),
       })
       .strict(),
+  ),
+  /** The network check (issue 15): listens `seconds` (default 10), then says why devices may not show up, each cause with its fix. */
+  networkCheck: command<NetworkReport>()(
+    z.object({ seconds: z.number().min(NETWORK_CHECK_MIN_SECONDS, `at least ${NETWORK_CHECK_MIN_SECONDS} second`).max(NETWORK_CHECK_MAX_SECONDS, `at most ${NETWORK_CHECK_MAX_SECONDS} seconds`).optional() }).strict(),
   ),
 } as const;
 

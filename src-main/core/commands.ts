@@ -15,6 +15,7 @@ import type { Attention } from './peers/attention.js';
 import { MANUAL_PEERS_MAX, type SettingsStore } from './storage/settings.js';
 import { checkWideAreaSettings } from '../../src-shared/wideArea.js';
 import { loadTsigKeyFile } from './wideArea/tsigKeyFile.js';
+import { NETWORK_CHECK_DEFAULT_SECONDS, type NetworkReport } from '../../src-shared/networkCheck.js';
 
 export type CommandHandlers = {
   [K in CommandName]: (payload: CommandPayloads[K], session: NodeSession) => Promise<CommandResults[K]>;
@@ -42,6 +43,8 @@ export interface CommandHost {
   peerById(peerId: string): Peer | undefined;
   /** The link to a listed device, opened if needed (pairing runs over a link that proved the identity, DESIGN §5); rejects with the reason. */
   channelFor(peer: Peer): Promise<PeerChannel>;
+  /** Runs the network check for `seconds` (doctor/networkCheck.ts); one at a time: a second call gets the running one's report. */
+  networkCheck(seconds: number): Promise<NetworkReport>;
 }
 
 export function createCommandHandlers(host: CommandHost): CommandHandlers {
@@ -52,6 +55,7 @@ export function createCommandHandlers(host: CommandHost): CommandHandlers {
     ...manualPeerHandlers(host),
     ...pairingHandlers(host),
     ...wideAreaHandlers(host),
+    networkCheck: ({ seconds = NETWORK_CHECK_DEFAULT_SECONDS }) => host.networkCheck(seconds),
   };
 }
 

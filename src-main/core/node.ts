@@ -48,6 +48,8 @@ import { CombinedDiscovery } from './wideArea/combinedDiscovery.js';
 import { reachableAddresses } from './wideArea/addresses.js';
 import { WIDE_AREA_LEASE_ENV } from './wideArea/constants.js';
 import type { WideAreaSettings } from '../../src-shared/wideArea.js';
+import { handshakeDial, runNetworkCheck } from './doctor/networkCheck.js';
+import type { NetworkReport } from '../../src-shared/networkCheck.js';
 
 const STATE_EVENT_DELAY_MS = 30;
 const WARNINGS_MAX = 10;
@@ -96,6 +98,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   /** Mode changes and advertisement updates run one at a time, in order. */
   private readonly discoveryQueue = new SerialQueue();
   private closed = false;
+  /** The network check in progress, if any (one at a time). */
+  private runningCheck: Promise<NetworkReport> | null = null;
   private readonly pairing: PairingService;
   /** Contacts only (docs/protocol.md): tokens, secrets, the gated per-epoch port. */
   private readonly contactsOnly: ContactsOnlyService;
@@ -251,7 +255,21 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       syncManualPeers: () => this.manualPeers.sync(this.settings.get().manualPeers),
       peerById: (peerId) => this.peers().find((p) => p.id === peerId),
       channelFor: (peer) => this.presence.openLink(peer),
+      networkCheck: (seconds) => this.networkCheck(seconds),
     });
+  }
+
+  /**
+   * The network check (issue 15) with this node's list and mode. Someone looks meanwhile (the
+   * check is asked for from a screen or a script waiting for it), so the list is fresh when read.
+   */
+  private networkCheck(seconds: number): Promise<NetworkReport> {
+    if (this.runningCheck) return this.runningCheck;
+    this.attention.lease(seconds * 1000);
+    this.runningCheck = runNetworkCheck({ seconds, mode: this.settings.get().discovery, peers: () => this.peers(), dial: handshakeDial() }).finally(() => {
+      this.runningCheck = null;
+    });
+    return this.runningCheck;
   }
 
   /** The policy of the mode the settings hold now (modes/). */

@@ -1,4 +1,4 @@
-// `sd-nearby serve | browse`: the headless shell of the node (DESIGN §3).
+// `sd-nearby serve | browse | doctor`: the headless shell of the node (DESIGN §3).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { contactStandingText } from '../../src-shared/pairing.js';
 import { networkInterfaces } from 'node:os';
 import { bareHost, formatHostPort, isWildcardHost } from './httpGuards.js';
 import { loadTsigKeyFile } from '../core/wideArea/tsigKeyFile.js';
+import { doctor } from './doctorCli.js';
 
 function packageVersion(): string {
   // dist/src-main/server/cli.js when built, src-main/server/cli.ts under tsx: look upwards.
@@ -247,5 +248,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'browse':
       preferBaselineCompiler();
       return browse(cmd);
+    case 'doctor':
+      return doctor(cmd);
   }
 }

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { DEVICE_NAME_MAX_CHARS, LIBRARY_NAME_MAX_CHARS } from '../../src-shared/contract.js';
 import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/discoveryModes.js';
 import { checkWideAreaSettings, type WideAreaSettings } from '../../src-shared/wideArea.js';
+import { NETWORK_CHECK_DEFAULT_SECONDS, NETWORK_CHECK_MAX_SECONDS, NETWORK_CHECK_MIN_SECONDS } from '../../src-shared/networkCheck.js';
 
 export interface HostPort {
   host: string;
@@ -39,6 +40,11 @@ export type CliCommand =
       wideArea: WideAreaSettings | 'off' | null;
     }
   | { kind: 'browse'; timeoutSeconds: number; json: boolean }
+  /**
+   * The network check (issue 15): beside a running node through its API (`api` set: the node's
+   * list and mode), else alone, reading the mode from the data folder (`dataDir`, null: the default).
+   */
+  | { kind: 'doctor'; seconds: number; json: boolean; api: HostPort | null; apiToken: string | null; dataDir: string | null }
   /** missingCommand: no command at all (a mistake: the usage goes to stderr, exit 2). */
   | { kind: 'help'; text: string; missingCommand?: true }
   | { kind: 'version' };
@@ -70,6 +76,7 @@ type HelpEntry = readonly [term: string, description: string];
 const HELP_COMMANDS: readonly HelpEntry[] = [
   ['serve', 'run a node: announce this device, watch for others, answer the HTTP API'],
   ['browse', 'list the devices announcing themselves nearby, then exit'],
+  ['doctor', 'check the network for a few seconds and say why devices do not show up, with the fix (exit status 1 when it finds a problem)'],
   ['help', 'show this text'],
   ['version', 'show the version'],
 ];
@@ -95,6 +102,14 @@ const HELP_SERVE_OPTIONS: readonly HelpEntry[] = [
 const HELP_BROWSE_OPTIONS: readonly HelpEntry[] = [
   ['--timeout SECONDS', `how long to listen, ${BROWSE_TIMEOUT_MIN_SECONDS} to ${BROWSE_TIMEOUT_MAX_SECONDS} (default ${DEFAULT_BROWSE_TIMEOUT_SECONDS})`],
   ['--json', 'print the devices as JSON instead of a table'],
+];
+
+const HELP_DOCTOR_OPTIONS: readonly HelpEntry[] = [
+  ['--seconds N', `how long to listen, ${NETWORK_CHECK_MIN_SECONDS} to ${NETWORK_CHECK_MAX_SECONDS} (default ${NETWORK_CHECK_DEFAULT_SECONDS})`],
+  ['--json', 'print the report as JSON: {"findings": [{"code", "severity", "message", "fix"}], ...}'],
+  ['--api HOST:PORT', 'check beside the node serving this API (unix:PATH for its Unix socket): its list of devices and its mode'],
+  ['--api-token TOKEN', `that API's token (also $${API_TOKEN_ENV}; default: the file api-token of --data-dir)`],
+  ['--data-dir DIR', 'the node\'s data folder: its mode when checking alone, its token with --api'],
 ];
 
 const HELP_GENERAL_OPTIONS: readonly HelpEntry[] = [
@@ -132,12 +147,14 @@ export const USAGE = [
   helpSection('Commands', HELP_COMMANDS),
   helpSection('Options of serve', HELP_SERVE_OPTIONS),
   helpSection('Options of browse', HELP_BROWSE_OPTIONS),
+  helpSection('Options of doctor', HELP_DOCTOR_OPTIONS),
   helpSection('General', HELP_GENERAL_OPTIONS),
   'Options take their value as "--port 7373" or "--port=7373".',
   `Examples:
   sd-nearby serve --name "Living room NAS" --mode everyone --library Photos
   sd-nearby serve --api 127.0.0.1:7374
-  sd-nearby browse --timeout 10 --json`,
+  sd-nearby browse --timeout 10 --json
+  sd-nearby doctor --seconds 10 --json`,
 ].join('\n\n');
 
 interface OptionSpec {
@@ -168,11 +185,20 @@ const BROWSE_OPTIONS: Record<string, OptionSpec> = {
   '--json': { type: 'boolean', example: '--json' },
 };
 
-type CommandWithOptions = 'serve' | 'browse';
+const DOCTOR_OPTIONS: Record<string, OptionSpec> = {
+  '--seconds': { type: 'string', example: `--seconds ${NETWORK_CHECK_DEFAULT_SECONDS}` },
+  '--json': { type: 'boolean', example: '--json' },
+  '--api': { type: 'string', example: '--api 127.0.0.1:7374' },
+  '--api-token': { type: 'string', example: '--api-token <the token>' },
+  '--data-dir': { type: 'string', example: '--data-dir /var/lib/sd-nearby' },
+};
+
+type CommandWithOptions = 'serve' | 'browse' | 'doctor';
 
 const COMMAND_OPTIONS: Record<CommandWithOptions, Record<string, OptionSpec>> = {
   serve: SERVE_OPTIONS,
   browse: BROWSE_OPTIONS,
+  doctor: DOCTOR_OPTIONS,
 };
 
 /** The options `command` accepts, as written (`--data-dir`, ...). */
@@ -180,7 +206,7 @@ export function optionNames(command: CommandWithOptions): string[] {
   return Object.keys(COMMAND_OPTIONS[command]);
 }
 
-const COMMANDS = ['serve', 'browse', 'help', 'version'] as const;
+const COMMANDS = ['serve', 'browse', 'doctor', 'help', 'version'] as const;
 const GENERAL_OPTIONS = ['--help', '--version'];
 
 /** Optimal string alignment distance (Levenshtein with transpositions). */
@@ -320,8 +346,8 @@ function typedOptionName(arg: string): string {
 }
 
 function unknownOption(command: CommandWithOptions, name: string): CliUsageError {
-  const other: CommandWithOptions = command === 'serve' ? 'browse' : 'serve';
-  if (Object.hasOwn(COMMAND_OPTIONS[other], name)) return new CliUsageError(`${name} is an option of ${other}, not of ${command}`);
+  const other = (Object.keys(COMMAND_OPTIONS) as CommandWithOptions[]).find((c) => c !== command && Object.hasOwn(COMMAND_OPTIONS[c], name));
+  if (other !== undefined) return new CliUsageError(`${name} is an option of ${other}, not of ${command}`);
   const names = Object.keys(COMMAND_OPTIONS[command]);
   const guess = suggest(name, names);
   return new CliUsageError(guess !== null ? `unknown option ${name} (did you mean ${guess}?)` : `unknown option ${name}; ${command} accepts ${names.join(', ')}`);
@@ -362,7 +388,7 @@ function collectOptions(command: CommandWithOptions, args: string[]): Map<string
   return found;
 }
 
-/** help, version, or a mistake before the options; null when `argv` starts with serve or browse. */
+/** help, version, or a mistake before the options; null when `argv` starts with serve, browse or doctor. */
 function commandBeforeOptions(argv: string[]): CliCommand | null {
   if (argv.length === 0) return { kind: 'help', text: USAGE, missingCommand: true };
   if (argv.some((a) => a === '-h' || a === '--help')) return { kind: 'help', text: USAGE };
@@ -370,7 +396,7 @@ function commandBeforeOptions(argv: string[]): CliCommand | null {
   const command = argv[0] ?? 'help';
   if (command === 'help') return { kind: 'help', text: USAGE };
   if (command === 'version') return { kind: 'version' };
-  if (command === 'serve' || command === 'browse') return null;
+  if (command === 'serve' || command === 'browse' || command === 'doctor') return null;
   if (command.startsWith('-')) {
     const guess = suggest(command.split('=')[0] ?? command, GENERAL_OPTIONS);
     if (guess !== null && guess !== command) throw new CliUsageError(`unknown option ${command} (did you mean ${guess}?)`);
@@ -393,6 +419,39 @@ function browseCommand(options: Map<string, string[]>): CliCommand {
   };
 }
 
+function parseSeconds(raw: string): number {
+  const t = raw.trim();
+  const n = /^(\d+(\.\d*)?|\.\d+)$/.test(t) ? Number(t) : NaN;
+  if (!Number.isFinite(n) || n < NETWORK_CHECK_MIN_SECONDS || n > NETWORK_CHECK_MAX_SECONDS) {
+    throw new CliUsageError(`--seconds expects seconds from ${NETWORK_CHECK_MIN_SECONDS} to ${NETWORK_CHECK_MAX_SECONDS}, got ${quote(raw)}`);
+  }
+  return n;
+}
+
+/** The API token given on the command line, else in the environment; null when neither. */
+function givenApiToken(option: string | undefined, env: Record<string, string | undefined>): string | null {
+  const envToken = env[API_TOKEN_ENV];
+  if (option !== undefined) return parseToken('--api-token', option);
+  if (envToken !== undefined && envToken !== '') return parseToken(`$${API_TOKEN_ENV}`, envToken);
+  return null;
+}
+
+function doctorCommand(options: Map<string, string[]>, env: Record<string, string | undefined>): CliCommand {
+  const one = (name: string): string | undefined => options.get(name)?.[0];
+  const seconds = one('--seconds');
+  const api = one('--api');
+  const dataDir = one('--data-dir');
+  if (dataDir !== undefined && dataDir.trim() === '') throw new CliUsageError('--data-dir expects a folder, got an empty value');
+  return {
+    kind: 'doctor',
+    seconds: seconds === undefined ? NETWORK_CHECK_DEFAULT_SECONDS : parseSeconds(seconds),
+    json: options.has('--json'),
+    api: api === undefined ? null : parseHostPort('--api', api),
+    apiToken: givenApiToken(one('--api-token'), env),
+    dataDir: dataDir ?? null,
+  };
+}
+
 function serveCommand(options: Map<string, string[]>, env: Record<string, string | undefined>): CliCommand {
   const one = (name: string): string | undefined => options.get(name)?.[0];
   const dataDir = one('--data-dir');
@@ -403,10 +462,7 @@ function serveCommand(options: Map<string, string[]>, env: Record<string, string
   const api = one('--api');
   const token = one('--api-token');
   const ui = one('--ui');
-  const envToken = env[API_TOKEN_ENV];
-  let apiToken: string | null = null;
-  if (token !== undefined) apiToken = parseToken('--api-token', token);
-  else if (envToken !== undefined && envToken !== '') apiToken = parseToken(`$${API_TOKEN_ENV}`, envToken);
+  const apiToken = givenApiToken(token, env);
   return {
     kind: 'serve',
     dataDir: dataDir ?? null,
@@ -442,5 +498,6 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   if (early !== null) return early;
   const [command, ...rest] = argv as [CommandWithOptions, ...string[]];
   const options = collectOptions(command, rest);
-  return command === 'browse' ? browseCommand(options) : serveCommand(options, env);
+  if (command === 'browse') return browseCommand(options);
+  return command === 'doctor' ? doctorCommand(options, env) : serveCommand(options, env);
 }

@@ -9,6 +9,7 @@ import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { isFinalPairingStage, type Contact, type PairingSessionState } from '../../src-shared/pairing.js';
 import type { Library, LibraryInvite, Peer } from '../../src-shared/peer.js';
 import type { DiscoveryMode } from '../../src-shared/discoveryModes.js';
+import type { NetworkReport } from '../../src-shared/networkCheck.js';
 import { reuseUnchanged, type SortKey } from '../model/peerView.js';
 import { userMessage } from '../model/userMessage.js';
 import type { ConnectionStatus, NodeConnection } from '../transport/connectionTypes.js';
@@ -23,6 +24,7 @@ export type FieldKey =
   | 'manualPeer'
   | 'pairing'
   | 'wideArea'
+  | 'networkCheck'
   | `library:${string}`
   | `share:${string}`
   | `invite:${string}`
@@ -74,9 +76,11 @@ export interface UiFields {
   notes: Partial<Record<FieldKey, string>>;
   busy: Partial<Record<FieldKey, boolean>>;
   /** A control that should take the focus once shown (e.g. after "Add by address"). */
-  focusRequest: 'manualPeer' | null;
+  focusRequest: 'manualPeer' | 'networkCheck' | null;
   /** Ticks so that "last seen" texts stay current. */
   nowMs: number;
+  /** The last network check's report (issue 15), until the next one. */
+  networkReport: NetworkReport | null;
 }
 
 export interface Actions {
@@ -119,6 +123,10 @@ export interface Actions {
   removeContact(identity: string): Promise<boolean>;
   /** Wide-area discovery on (a domain, its server and key file) or off (null). */
   setWideArea(settings: WideAreaSettings | null): Promise<boolean>;
+  /** Runs the node's network check for `seconds`; its report replaces the last one. */
+  runNetworkCheck(seconds: number): Promise<boolean>;
+  /** Switches to Settings, brings the network check into view and runs it (from the empty list). */
+  goToNetworkCheck(seconds: number): Promise<boolean>;
 }
 
 export type NearbyState = NodeFields & UiFields & Actions;
@@ -205,6 +213,7 @@ function initialUi(nowMs: number): UiFields {
     busy: {},
     focusRequest: null,
     nowMs,
+    networkReport: null,
   };
 }
 
@@ -259,7 +268,9 @@ type CommandActionName =
   | 'rejectPairing'
   | 'closePairing'
   | 'removeContact'
-  | 'setWideArea';
+  | 'setWideArea'
+  | 'runNetworkCheck'
+  | 'goToNetworkCheck';
 
 /** Runs a command for `key`: busy while it runs, its error shown at `key`, `note` on success. */
 function runner(set: SetState) {
@@ -277,7 +288,7 @@ function runner(set: SetState) {
   };
 }
 
-/** Settings: mode, name, libraries, devices by address, contacts. */
+/** Settings: mode, name, libraries, devices by address, contacts, the network check. */
 function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState, get: GetState): Pick<Actions, Exclude<CommandActionName, 'startPairing' | 'confirmPairing' | 'rejectPairing' | 'closePairing' | LibraryActionName>> {
   const run = runner(set);
   const applyState = (state: NodeState) => get().applyState(state);
@@ -306,6 +317,11 @@ function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState
     removeManualPeer: (address) => run(`manualPeer:${address}`, () => connection.call('removeManualPeer', { address }), applyState),
     removeContact: (identity) => run(`contact:${identity}`, () => connection.call('removeContact', { identity }), applyState),
     setWideArea: (wideArea) => run('wideArea', () => connection.call('setWideArea', { wideArea }), applyState, wideArea === null ? 'Turned off' : 'Saved'),
+    runNetworkCheck: (seconds) => run('networkCheck', () => connection.call('networkCheck', { seconds }), (networkReport) => set({ networkReport })),
+    goToNetworkCheck: (seconds) => {
+      set({ view: 'settings', focusRequest: 'networkCheck' });
+      return get().runNetworkCheck(seconds);
+    },
   };
 }
 

@@ -205,11 +205,39 @@ describe('browse', () => {
   });
 });
 
+describe('doctor', () => {
+  test('defaults: alone, 10 s, people-readable', () => {
+    assert.deepEqual(parseCliArgs(['doctor'], noEnv), { kind: 'doctor', seconds: 10, json: false, api: null, apiToken: null, dataDir: null });
+  });
+  test('--seconds, --json, and a running node through its API', () => {
+    assert.deepEqual(parseCliArgs(['doctor', '--seconds', '3', '--json', '--api', 'unix:/run/n.sock'], noEnv), {
+      kind: 'doctor',
+      seconds: 3,
+      json: true,
+      api: { host: 'localhost', port: 0, socketPath: '/run/n.sock' },
+      apiToken: null,
+      dataDir: null,
+    });
+    const withToken = parseCliArgs(['doctor', '--api', '127.0.0.1:7374', '--data-dir', '/d'], { SD_NEARBY_API_TOKEN: 'a'.repeat(20) });
+    assert.deepEqual(withToken, { kind: 'doctor', seconds: 10, json: false, api: { host: '127.0.0.1', port: 7374 }, apiToken: 'a'.repeat(20), dataDir: '/d' });
+  });
+  test('mistakes say what to write', () => {
+    usageError(['doctor', '--seconds', '0'], '--seconds expects seconds from 1 to 60, got "0"');
+    usageError(['doctor', '--seconds', '61'], '--seconds expects seconds from 1 to 60, got "61"');
+    usageError(['doctor', '--timeout', '5'], '--timeout is an option of browse, not of doctor');
+    usageError(['doctor', '--secnds', '5'], 'unknown option --secnds (did you mean --seconds?)');
+    usageError(['doctr'], 'unknown command "doctr" (did you mean doctor?)');
+  });
+  test('the usage names doctor and its options', () => {
+    for (const word of ['doctor', '--seconds']) assert.ok(USAGE.includes(word), word);
+  });
+});
+
 describe('usage errors', () => {
   test('commands', () => {
     usageError(['serv'], 'unknown command "serv" (did you mean serve?)');
     usageError(['brwose'], 'unknown command "brwose" (did you mean browse?)');
-    usageError(['launch'], 'unknown command "launch"; the commands are serve, browse, help, version');
+    usageError(['launch'], 'unknown command "launch"; the commands are serve, browse, doctor, help, version');
     usageError(['--port', '5'], 'the command comes first: sd-nearby serve --port … or sd-nearby browse --port …');
     usageError(['--verison'], 'unknown option --verison (did you mean --version?)');
   });

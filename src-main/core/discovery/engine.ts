@@ -31,6 +31,12 @@ export interface DiscoveryEngineOptions {
   /** Reads the interfaces; tests may narrow it. */
   readInterfaces?: () => MulticastInterface[];
   maxPeers?: number;
+  /**
+   * What the port-5353 sockets take (mdnsSocket.ts): 'any' (default) for a node, 'group' for an
+   * engine that only browses beside another program on the port (the network check): its
+   * questions are all multicast ones (QM), and the unicast sent to the port stays the other's.
+   */
+  listensTo?: 'any' | 'group';
 }
 
 /** A DNS-safe, unique host name for an identity: lowercase hex of a hash (DESIGN §4). */
@@ -55,10 +61,12 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
   private changeTimer: NodeJS.Timeout | null = null;
   private lastPeersEventAt = 0;
   private readonly readInterfaces: () => MulticastInterface[];
+  private readonly listensTo: 'any' | 'group';
 
   constructor(opts: DiscoveryEngineOptions = {}) {
     super();
     this.readInterfaces = opts.readInterfaces ?? (() => listMulticastInterfaces());
+    this.listensTo = opts.listensTo ?? 'any';
     this.browser = new Browser(this, () => this.responder.advertisement?.instance ?? null, opts.maxPeers ?? PEERS_MAX);
     this.browser.on('change', () => this.schedulePeersEvent());
     this.browser.on('overflow', () =>
@@ -216,7 +224,7 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
         }
         if (!wanted.has(key) || this.sockets.has(key)) continue;
         const local = family === 4 ? iface.ipv4[0]?.address ?? '' : '';
-        const socket = new MdnsSocket(iface.name, family, local);
+        const socket = new MdnsSocket(iface.name, family, local, MDNS_PORT, this.listensTo);
         socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo, socket, false));
         socket.on('error', (err) => this.emit('warning', `mDNS on ${iface.name} (IPv${family}): ${err.message}`));
         try {

@@ -21,8 +21,19 @@ export class MdnsSocket extends EventEmitter<MdnsSocketEvents> {
    * @param interfaceName  OS name of the interface (`eth0`)
    * @param family         4 or 6
    * @param localAddress   for IPv4 the interface's address (selects the interface)
+   * @param listensTo      'any': every datagram to the port (the engine: multicast, and the unicast
+   *                       questions and answers sent to this host); 'group': only the group's, so
+   *                       that a second program on the port (the network check beside a node) takes
+   *                       none of the unicast the first one waits for (Linux hands a unicast
+   *                       datagram to one of the sockets sharing a port: the last bound).
    */
-  constructor(readonly interfaceName: string, readonly family: Family, private readonly localAddress: string, private readonly port = MDNS_PORT) {
+  constructor(
+    readonly interfaceName: string,
+    readonly family: Family,
+    private readonly localAddress: string,
+    private readonly port = MDNS_PORT,
+    private readonly listensTo: 'any' | 'group' = 'any',
+  ) {
     super();
     this.socket = createSocket(
       family === 4 ? { type: 'udp4', reuseAddr: true } : { type: 'udp6', reuseAddr: true, ipv6Only: true },
@@ -37,6 +48,11 @@ export class MdnsSocket extends EventEmitter<MdnsSocketEvents> {
     return this.family === 4 ? MDNS_IPV4_GROUP : MDNS_IPV6_GROUP;
   }
 
+  private get bindAddress(): string {
+    if (this.listensTo === 'any') return this.family === 4 ? '0.0.0.0' : '::';
+    return this.family === 4 ? MDNS_IPV4_GROUP : `${MDNS_IPV6_GROUP}%${this.interfaceName}`;
+  }
+
   /** The multicast interface argument Node expects: an IPv4 address, or `::%eth0`. */
   private get multicastInterface(): string {
     return this.family === 4 ? this.localAddress : `::%${this.interfaceName}`;
@@ -46,7 +62,7 @@ export class MdnsSocket extends EventEmitter<MdnsSocketEvents> {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.socket.once('error', onError);
-      this.socket.bind({ port: this.port, address: this.family === 4 ? '0.0.0.0' : '::', exclusive: false }, () => {
+      this.socket.bind({ port: this.port, address: this.bindAddress, exclusive: false }, () => {
         this.socket.off('error', onError);
         resolve();
       });

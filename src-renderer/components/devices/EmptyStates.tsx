@@ -1,5 +1,6 @@
 import { useField, useNearby } from '../../store/StoreContext.js';
 import { ActionError } from '../common/FieldFeedback.js';
+import { UI_NETWORK_CHECK_SECONDS } from '../settings/NetworkCheckSettings.js';
 
 export function DiscoveryOff() {
   const setMode = useNearby((s) => s.setMode);
@@ -18,6 +19,7 @@ export function DiscoveryOff() {
 
 export function NoDevicesYet() {
   const goToAddByAddress = useNearby((s) => s.goToAddByAddress);
+  const goToNetworkCheck = useNearby((s) => s.goToNetworkCheck);
   return (
     <section className="empty" aria-labelledby="empty-title">
       <h2 id="empty-title">No devices yet</h2>
@@ -27,10 +29,15 @@ export function NoDevicesYet() {
         <li>its discovery is set to Everyone;</li>
         <li>a firewall allows UDP port 5353 (multicast DNS) on both devices.</li>
       </ul>
-      <p>Networks that block multicast can still reach a device by its address.</p>
-      <button type="button" className="button" onClick={goToAddByAddress}>
-        Add a device by address
-      </button>
+      <p>The network check says which of these stands in the way. Networks that block multicast can still reach a device by its address.</p>
+      <div className="row">
+        <button type="button" className="button" onClick={() => void goToNetworkCheck(UI_NETWORK_CHECK_SECONDS)}>
+          Check the network
+        </button>
+        <button type="button" className="button" onClick={goToAddByAddress}>
+          Add a device by address
+        </button>
+      </div>
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { DeviceNameSettings } from './DeviceNameSettings.js';
 import { ManualPeerSettings } from './ManualPeerSettings.js';
 import { ModeSettings } from './ModeSettings.js';
 import { WideAreaSettings } from './WideAreaSettings.js';
+import { NetworkCheckSettings } from './NetworkCheckSettings.js';
 
 export function SettingsView() {
   return (
@@ -12,6 +13,7 @@ export function SettingsView() {
       <ManualPeerSettings />
       <WideAreaSettings />
       <ContactSettings />
+      <NetworkCheckSettings />
     </div>
   );
 }
