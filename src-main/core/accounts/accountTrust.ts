@@ -1,0 +1,125 @@
+// What this node makes of accounts (issue 14): the credentials it presents (in a hello, in the
+// answer to a verification; the mode decides to whom), the issuers it trusts, and the account each
+// peer proved, checked offline against the identity the TLS handshake proved. Devices of our own
+// account are "My devices": a relationship, like a contact, without a pairing code.
+
+import { z } from 'zod';
+import type { AccountStanding, PeerAccount } from '../../../src-shared/account.js';
+import { checkSignatures, checkStanding, CredentialError, type CheckedCredentials } from './credentials.js';
+
+/** Both credentials as they travel (hello `account`, the verification's answer). */
+export interface AccountPresentation {
+  account: string;
+  device: string;
+}
+
+/**
+ * Lenient on length on purpose: an oversize credential is refused by the decoder with its reason
+ * kept (the row says why), not by the schema, which would drop the whole hello. The frame limit
+ * (64 KiB) bounds it anyway.
+ */
+export const accountPresentationSchema = z.object({ account: z.string().max(16 * 1024), device: z.string().max(16 * 1024) }).strict();
+
+/** Checked credentials remembered (signatures cost about 0.1 ms each); the least recently used go first. */
+const CHECKED_MAX = 512;
+
+export interface AccountTrustOptions {
+  /** Our own credentials (data directory), or null. */
+  own: AccountPresentation | null;
+  ownIdentity: string;
+  /** The issuers given by --trust-issuer and the setting `trustedIssuers`, as now. */
+  trustedIssuers: () => readonly string[];
+  now?: () => number;
+}
+
+type Checked = CheckedCredentials | CredentialError;
+
+export class AccountTrust {
+  private readonly checked = new Map<string, Checked>();
+  /** Identities proven to be devices of our account (a link's hello or a verification said so and checked out). */
+  private readonly myDevices = new Set<string>();
+  private readonly now: () => number;
+  /** Our own credentials checked against our own identity: our account, or why they cannot be used. */
+  readonly own: { account: CheckedCredentials | null; problem: string | null };
+
+  constructor(private readonly opts: AccountTrustOptions) {
+    this.now = opts.now ?? Date.now;
+    this.own = this.checkOwn();
+  }
+
+  /** What we present to a peer the mode lets us tell: our credentials, even when they fail (the peer says why). */
+  presentation(): AccountPresentation | null {
+    return this.opts.own;
+  }
+
+  /** Our own account's public key, when our credentials hold. */
+  get ownAccountKey(): string | null {
+    return this.own.account?.account.accountKey ?? null;
+  }
+
+  /** The issuers we trust: those given, and the one that signed our own account (we carry its credential). */
+  trustedIssuers(): Set<string> {
+    const out = new Set(this.opts.trustedIssuers());
+    if (this.own.account) out.add(this.own.account.account.issuer);
+    return out;
+  }
+
+  /**
+   * What `presented` proves for the device whose handshake proved `identity`: its account, or
+   * none with the reason (expired, unknown issuer, another device's, forged, cut short, oversize).
+   */
+  evaluate(identity: string, presented: AccountPresentation | null | undefined): AccountStanding {
+    if (!presented) {
+      this.myDevices.delete(identity);
+      return { account: null };
+    }
+    try {
+      const checked = this.signaturesOf(presented);
+      if (checked instanceof CredentialError) throw checked;
+      checkStanding(checked, identity, this.trustedIssuers(), this.now());
+      const account: PeerAccount = { name: checked.account.name, email: checked.account.email, verified: true };
+      const mine = this.ownAccountKey !== null && checked.account.accountKey === this.ownAccountKey && identity !== this.opts.ownIdentity;
+      if (mine) this.myDevices.add(identity);
+      else this.myDevices.delete(identity);
+      return mine ? { account, myDevice: true } : { account };
+    } catch (err) {
+      this.myDevices.delete(identity);
+      if (!(err instanceof CredentialError)) throw err;
+      return { account: null, accountProblem: `Account not shown: ${err.message}.` };
+    }
+  }
+
+  isMyDevice(identity: string): boolean {
+    return this.myDevices.has(identity);
+  }
+
+  private signaturesOf(presented: AccountPresentation): Checked {
+    const key = `${presented.account}\n${presented.device}`;
+    let checked = this.checked.get(key);
+    if (checked === undefined) {
+      try {
+        checked = checkSignatures(presented.account, presented.device);
+      } catch (err) {
+        if (!(err instanceof CredentialError)) throw err;
+        checked = err;
+      }
+    }
+    this.checked.delete(key);
+    this.checked.set(key, checked);
+    if (this.checked.size > CHECKED_MAX) this.checked.delete(this.checked.keys().next().value as string);
+    return checked;
+  }
+
+  private checkOwn(): { account: CheckedCredentials | null; problem: string | null } {
+    const own = this.opts.own;
+    if (!own) return { account: null, problem: null };
+    try {
+      const checked = checkSignatures(own.account, own.device);
+      checkStanding(checked, this.opts.ownIdentity, new Set([checked.account.issuer]), this.now());
+      return { account: checked, problem: null };
+    } catch (err) {
+      if (!(err instanceof CredentialError)) throw err;
+      return { account: null, problem: `This device's account credentials cannot be used (${err.message}); other devices show no account for it. Add it again with sd-nearby account add-device.` };
+    }
+  }
+}
