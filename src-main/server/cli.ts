@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { CliUsageError, parseCliArgs, type CliCommand } from './cliArgs.js';
+import { runAccountCommand } from './accountCli.js';
 import { startApiServer, type ApiServer } from './apiServer.js';
 import { apiTokenPath, loadOrCreateApiToken } from './apiToken.js';
 import { NearbyNode } from '../core/node.js';
@@ -142,7 +143,7 @@ async function serve(cmd: ServeCommand): Promise<void> {
   const dataDir = resolve(cmd.dataDir ?? defaultDataDir());
   let node: NearbyNode;
   try {
-    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries, ...deviceModelFromEnv(), ...pairingTimeoutFromEnv() });
+    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries, trustedIssuers: cmd.trustIssuers, ...deviceModelFromEnv(), ...pairingTimeoutFromEnv() });
   } catch (err) {
     fail((err as Error).message);
   }
@@ -234,5 +235,10 @@ export async function main(argv: string[]): Promise<void> {
     case 'browse':
       preferBaselineCompiler();
       return browse(cmd);
+    case 'account':
+      return runAccountCommand(cmd.argv, (line) => process.stdout.write(`${line}\n`), (message, code) => {
+        process.stderr.write(`sd-nearby: ${message}\n`);
+        process.exit(code);
+      });
   }
 }

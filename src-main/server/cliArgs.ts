@@ -7,6 +7,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEVICE_NAME_MAX_CHARS, LIBRARY_NAME_MAX_CHARS } from '../../src-shared/contract.js';
 import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/discoveryModes.js';
+import { isRemoteIdentity } from '../../src-shared/identity.js';
 
 export interface HostPort {
   host: string;
@@ -34,7 +35,11 @@ export type CliCommand =
       libraries: string[];
       /** --ui HOST:PORT, the web UI; null when not asked for. */
       ui: HostPort | null;
+      /** --trust-issuer KEY, repeatable: issuers whose accounts this node accepts, besides the setting (issue 14). */
+      trustIssuers: string[];
     }
+  /** `account …` (accountCli.ts parses what follows). */
+  | { kind: 'account'; argv: string[] }
   | { kind: 'browse'; timeoutSeconds: number; json: boolean }
   /** missingCommand: no command at all (a mistake: the usage goes to stderr, exit 2). */
   | { kind: 'help'; text: string; missingCommand?: true }
@@ -67,6 +72,7 @@ type HelpEntry = readonly [term: string, description: string];
 const HELP_COMMANDS: readonly HelpEntry[] = [
   ['serve', 'run a node: announce this device, watch for others, answer the HTTP API'],
   ['browse', 'list the devices announcing themselves nearby, then exit'],
+  ['account', 'make an issuer, an account, or add this device to an account (sd-nearby account --help)'],
   ['help', 'show this text'],
   ['version', 'show the version'],
 ];
@@ -84,6 +90,7 @@ const HELP_SERVE_OPTIONS: readonly HelpEntry[] = [
   ['--api-token TOKEN', `the API token to require instead (at least ${API_TOKEN_MIN_CHARS} characters); also read from $${API_TOKEN_ENV}, which keeps it out of the process list`],
   ['--library NAME', 'make sure a library of this name exists and is active (repeatable)'],
   ['--ui HOST:PORT', 'serve the web UI at this address (e.g. 127.0.0.1:8080); open the address serve prints, which carries the token (#token=...)'],
+  ['--trust-issuer KEY', "accept the accounts this issuer signed (its public key, as account create-issuer printed it; repeatable; the setting trustedIssuers adds more)"],
 ];
 
 const HELP_BROWSE_OPTIONS: readonly HelpEntry[] = [
@@ -152,6 +159,7 @@ const SERVE_OPTIONS: Record<string, OptionSpec> = {
   '--api-token': { type: 'string', example: '--api-token <a long random string>' },
   '--library': { type: 'string', multiple: true, example: '--library Photos' },
   '--ui': { type: 'string', example: '--ui 127.0.0.1:8080' },
+  '--trust-issuer': { type: 'string', multiple: true, example: '--trust-issuer <the key account create-issuer printed>' },
 };
 
 const BROWSE_OPTIONS: Record<string, OptionSpec> = {
@@ -171,7 +179,7 @@ export function optionNames(command: CommandWithOptions): string[] {
   return Object.keys(COMMAND_OPTIONS[command]);
 }
 
-const COMMANDS = ['serve', 'browse', 'help', 'version'] as const;
+const COMMANDS = ['serve', 'browse', 'account', 'help', 'version'] as const;
 const GENERAL_OPTIONS = ['--help', '--version'];
 
 /** Optimal string alignment distance (Levenshtein with transpositions). */
@@ -295,6 +303,13 @@ function parseToken(source: string, raw: string): string {
   return raw;
 }
 
+/** An issuer's public key, as `account create-issuer` prints it (32 bytes, base64 without padding). */
+function parseIssuerKey(raw: string): string {
+  const key = raw.trim();
+  if (!isRemoteIdentity(key)) throw new CliUsageError(`--trust-issuer expects an issuer's public key (43 characters, the last line sd-nearby account create-issuer printed), got ${quote(raw)}`);
+  return key;
+}
+
 function parseTimeout(raw: string): number {
   const t = raw.trim();
   const n = /^(\d+(\.\d*)?|\.\d+)$/.test(t) ? Number(t) : NaN;
@@ -356,6 +371,7 @@ function collectOptions(command: CommandWithOptions, args: string[]): Map<string
 /** help, version, or a mistake before the options; null when `argv` starts with serve or browse. */
 function commandBeforeOptions(argv: string[]): CliCommand | null {
   if (argv.length === 0) return { kind: 'help', text: USAGE, missingCommand: true };
+  if (argv[0] === 'account') return { kind: 'account', argv: argv.slice(1) };
   if (argv.some((a) => a === '-h' || a === '--help')) return { kind: 'help', text: USAGE };
   if (argv.includes('--version')) return { kind: 'version' };
   const command = argv[0] ?? 'help';
@@ -408,6 +424,7 @@ function serveCommand(options: Map<string, string[]>, env: Record<string, string
     apiToken,
     libraries: (options.get('--library') ?? []).map((n) => parseName('--library', n, LIBRARY_NAME_MAX_CHARS, 'a library name')),
     ui: ui === undefined ? null : parseHostPort('--ui', ui),
+    trustIssuers: (options.get('--trust-issuer') ?? []).map(parseIssuerKey),
   };
 }
 

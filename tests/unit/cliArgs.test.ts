@@ -93,18 +93,22 @@ describe('serve', () => {
       apiToken: null,
       libraries: [],
       ui: null,
+      trustIssuers: [],
     });
   });
 
   test('every flag, as "--flag value" and "--flag=value"', () => {
     const token = 'abcdefghijklmnopqrstuvwxyz012345';
+    const issuer = 'UNogXNfAJRmmDiA+szlD5WG/QPzMuDSZtooRuh0TC+A';
     const spaced = serve([
       '--data-dir', '/var/lib/sd', '--name', 'Living room NAS', '--mode', 'contacts-only', '--port', '4000',
       '--api', '127.0.0.1:7374', '--api-token', token, '--library', 'Photos', '--library', 'Music', '--ui', 'localhost:8080',
+      '--trust-issuer', issuer,
     ]);
     const joined = serve([
       '--data-dir=/var/lib/sd', '--name=Living room NAS', '--mode=contacts-only', '--port=4000',
       '--api=127.0.0.1:7374', `--api-token=${token}`, '--library=Photos', '--library=Music', '--ui=localhost:8080',
+      `--trust-issuer=${issuer}`,
     ]);
     const expected = {
       kind: 'serve',
@@ -116,6 +120,7 @@ describe('serve', () => {
       apiToken: token,
       libraries: ['Photos', 'Music'],
       ui: { host: 'localhost', port: 8080 },
+      trustIssuers: [issuer],
     };
     assert.deepEqual(spaced, expected);
     assert.deepEqual(joined, expected);
@@ -192,7 +197,7 @@ describe('usage errors', () => {
   test('commands', () => {
     usageError(['serv'], 'unknown command "serv" (did you mean serve?)');
     usageError(['brwose'], 'unknown command "brwose" (did you mean browse?)');
-    usageError(['launch'], 'unknown command "launch"; the commands are serve, browse, help, version');
+    usageError(['launch'], 'unknown command "launch"; the commands are serve, browse, account, help, version');
     usageError(['--port', '5'], 'the command comes first: sd-nearby serve --port … or sd-nearby browse --port …');
     usageError(['--verison'], 'unknown option --verison (did you mean --version?)');
   });
@@ -202,7 +207,7 @@ describe('usage errors', () => {
     usageError(['serve', '--nmae=x'], 'unknown option --nmae (did you mean --name?)');
     usageError(['serve', '--lib', 'x'], 'unknown option --lib (did you mean --library?)');
     usageError(['serve', '--datadir', 'x'], 'unknown option --datadir (did you mean --data-dir?)');
-    usageError(['serve', '--frobnicate'], /^unknown option --frobnicate; serve accepts --data-dir, --name, --mode, --port, --api, --api-token, --library, --ui$/);
+    usageError(['serve', '--frobnicate'], /^unknown option --frobnicate; serve accepts --data-dir, --name, --mode, --port, --api, --api-token, --library, --ui, --trust-issuer$/);
     usageError(['serve', '-p', '1'], /^unknown option -p; serve accepts /);
     usageError(['browse', '--jsno'], 'unknown option --jsno (did you mean --json?)');
   });

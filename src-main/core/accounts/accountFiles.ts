@@ -34,6 +34,16 @@ function pemOf(key: KeyObject): string {
   return typeof pem === 'string' ? pem : pem.toString('utf8');
 }
 
+/** Writes through `write`, turning a failure into one sentence about `file` (not the temp file beside it). */
+async function writing(file: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new AccountFileError(`cannot write ${file} (${code}); choose a folder that exists and that you own`);
+  }
+}
+
 async function readOwnFile(file: string, what: string, fix: string): Promise<string> {
   const read = await readSmallFile(file, { maxBytes: ACCOUNT_FILES_MAX_BYTES, tooLarge: `it is too large to be ${what}`, ownerOnly: true });
   if ('missing' in read) throw new AccountFileError(`${file} does not exist; ${fix}`);
@@ -43,12 +53,12 @@ async function readOwnFile(file: string, what: string, fix: string): Promise<str
 
 /** Makes a new issuer key in `dir` (created 0700 if missing); returns its public key. Refuses to replace one. */
 export async function createIssuer(dir: string): Promise<string> {
-  await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
   const file = path.join(dir, ISSUER_KEY_FILE);
+  await writing(dir, () => fsp.mkdir(dir, { recursive: true, mode: DIR_MODE }).then(() => undefined));
   const exists = await fsp.lstat(file).then(() => true, () => false);
   if (exists) throw new AccountFileError(`${file} already exists: its accounts would no longer verify if it were replaced; use another folder`);
   const { privateKey } = generateKeyPairSync('ed25519');
-  await writeFileAtomic(file, pemOf(privateKey));
+  await writing(file, () => writeFileAtomic(file, pemOf(privateKey)));
   return publicKeyText(privateKey);
 }
 
@@ -70,7 +80,7 @@ export interface AccountFile {
 }
 
 export async function writeAccountFile(file: string, account: AccountFile): Promise<void> {
-  await writeJsonFileAtomic(file, { format: ACCOUNT_FILE_FORMAT, credential: account.credential, accountKey: pemOf(account.accountKey) });
+  await writing(file, () => writeJsonFileAtomic(file, { format: ACCOUNT_FILE_FORMAT, credential: account.credential, accountKey: pemOf(account.accountKey) }));
 }
 
 export async function readAccountFile(file: string): Promise<AccountFile> {
@@ -98,7 +108,7 @@ const deviceCredentialsSchema = z.object({ version: z.literal(1), account: z.str
 
 export async function writeDeviceCredentials(dataDir: string, presentation: AccountPresentation): Promise<string> {
   const file = path.join(dataDir, DEVICE_CREDENTIALS_FILE);
-  await writeJsonFileAtomic(file, { version: 1, ...presentation });
+  await writing(file, () => writeJsonFileAtomic(file, { version: 1, ...presentation }));
   return file;
 }
 
