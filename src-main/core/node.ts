@@ -41,6 +41,9 @@ import { epochMsFrom, isPrivateToken } from './contactsOnly/broadcastTokens.js';
 import { createCommandHandlers, runCommand, type CommandHandlers } from './commands.js';
 import { openNodeSession } from './nodeSession.js';
 import { TemporaryEveryone } from './modes/temporaryEveryone.js';
+import { AccountTrust, type AccountPresentation } from './accounts/accountTrust.js';
+import { loadDeviceCredentials } from './accounts/accountFiles.js';
+import { encodeVerifyAnswer, readVerifyAnswer } from './accounts/verifyAnswer.js';
 
 const STATE_EVENT_DELAY_MS = 30;
 const WARNINGS_MAX = 10;
@@ -61,6 +64,8 @@ export interface NodeOptions {
   pairingTimeoutMs?: number;
   /** How long a Contacts only token lives (default 15 min, or $SD_NEARBY_EPOCH_MS); tests shorten it. */
   epochMs?: number;
+  /** Issuers whose accounts this node accepts, besides the setting `trustedIssuers` (--trust-issuer; not saved). */
+  trustedIssuers?: string[];
 }
 
 export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements NodeApi {
@@ -88,6 +93,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   /** What a discovery mode decides (modes/), asked by everything below. */
   private readonly modeContext: ModeContext;
   private readonly handlers: CommandHandlers;
+  /** Our account credentials, the issuers we trust, and what each peer's credentials prove (issue 14). */
+  private readonly accounts: AccountTrust;
 
   private constructor(
     private readonly opts: NodeOptions,
@@ -98,16 +105,18 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     private readonly contacts: ContactStore,
     broadcastSecret: BroadcastSecretStore,
     contactSecrets: ContactSecretStore,
+    credentials: { presentation: AccountPresentation | null; problem: string | null },
   ) {
     super();
+    this.accounts = new AccountTrust({ own: credentials.presentation, ownIdentity: identity.identity, trustedIssuers: () => [...(opts.trustedIssuers ?? []), ...(settings.get().trustedIssuers ?? [])] });
     this.pairing = new PairingService({
       contacts,
       peerName: (identity) => this.peerNameOf(identity),
-      standing: (identity, name) => contacts.standingOf(identity, name, true),
+      standing: (identity, name) => ({ ...contacts.standingOf(identity, name, true), ...this.accounts.evaluate(identity, this.links.linkTo(identity)?.remoteAccount ?? null) }),
       timeoutMs: opts.pairingTimeoutMs,
       log: (message) => this.warn(message),
     });
-    for (const problem of [identity.problem, settings.problem, libraries.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem]) if (problem) this.warn(problem);
+    for (const problem of [identity.problem, settings.problem, libraries.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem, credentials.problem, this.accounts.own.problem]) if (problem) this.warn(problem);
     const tls = createTlsIdentity(identity.privateKey);
     this.contactsOnly = new ContactsOnlyService({
       tls,
@@ -122,10 +131,15 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       openAdvertisement: () => this.openAdvertisement(),
       privateAdvertisement: () => this.contactsOnly.advertisement(this.privateEndpoint.port),
       fullMetadata: () => this.fullMetadata(),
-      isContact: (id) => this.contacts.has(id),
+      // My devices (issue 14) are trusted like contacts, without a code.
+      isContact: (id) => this.contacts.has(id) || this.accounts.isMyDevice(id),
       isPinned: (id) => Object.values(this.settings.get().pinnedIdentities ?? {}).includes(id),
     };
-    this.links = new LinkManager({ tls, hello: (remote) => ({ metadata: this.policy.helloMetadata(remote, this.modeContext), port: this.linkPort() }), standing: (remote) => this.presence.standingOf(remote) });
+    this.links = new LinkManager({ tls, hello: (remote) => ({ metadata: this.policy.helloMetadata(remote, this.modeContext), port: this.linkPort(), account: this.accountFor(remote) }), standing: (remote) => this.presence.standingOf(remote) });
+    this.links.server.setVerifyAnswer(() => {
+      const account = this.accountFor(null);
+      return account ? encodeVerifyAnswer(account) : null;
+    });
     this.privateEndpoint = new PrivateEndpoint(tls, this.contactsOnly.gate, (socket, id) => void this.links.adopt(socket, id, false, 'incoming'), (id) => this.contacts.has(id));
     this.epochClock = new EpochClock(this.contactsOnly.epochMs);
     this.manualPeers = new ManualPeers(this.links, {
@@ -137,11 +151,12 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const verifier = this.createVerifier(tls);
     this.directory = new PeerDirectory({
       split: (discovered) => this.contactsOnly.split(discovered),
-      links: () => this.links.readyLinks().map((l) => ({ identity: l.remoteIdentity, address: l.remoteAddress, listenPort: l.remoteListenPort, metadata: l.remoteMetadata as DeviceMetadata, origin: this.links.originOf(l), establishedAt: l.establishedAt, lastReceivedAt: l.lastReceivedAt })),
+      links: () => this.links.readyLinks().map((l) => ({ identity: l.remoteIdentity, address: l.remoteAddress, listenPort: l.remoteListenPort, metadata: l.remoteMetadata as DeviceMetadata, origin: this.links.originOf(l), account: l.remoteAccount, establishedAt: l.establishedAt, lastReceivedAt: l.lastReceivedAt })),
       lostAt: (id) => this.links.lostAt(id),
       verdict: (target) => verifier.verdictFor(target),
       manual: () => this.manualPeers.onlineIdentities(),
       standing: (identity, name, proven) => this.contacts.standingOf(identity, name, proven),
+      account: (identity, presented) => this.accounts.observe(identity, presented),
     });
     this.presence = this.createPresence(verifier);
     this.temporaryEveryone = new TemporaryEveryone({ settings, applyMode: () => this.applyMode(), warn: (message) => this.warn(message) });
@@ -154,8 +169,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     return new Verifier({
       dial: async (addresses, port) => {
         const { socket, identity, address } = await dialLink(tls, [...addresses], port, VERIFY_TIMEOUT_MS, undefined, 'verify');
-        socket.end();
-        return { identity, address };
+        // The server's account credentials come in its answer, inside the session that proved its key.
+        return { identity, address, account: await readVerifyAnswer(socket) };
       },
     });
   }
@@ -220,6 +235,11 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     });
   }
 
+  /** Our account credentials for `remote` (null: a verification), where the mode shares them. */
+  private accountFor(remote: string | null): AccountPresentation | null {
+    return this.policy.sharesAccount(remote, this.modeContext) ? this.accounts.presentation() : null;
+  }
+
   /** The policy of the mode the settings hold now (modes/). */
   private get policy(): ModePolicy {
     return policyFor(this.settings.get().discovery);
@@ -245,7 +265,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const contacts = await ContactStore.load(opts.dataDir);
     const broadcastSecret = await BroadcastSecretStore.load(opts.dataDir);
     const contactSecrets = await ContactSecretStore.load(opts.dataDir);
-    const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, broadcastSecret, contactSecrets);
+    const credentials = await loadDeviceCredentials(opts.dataDir);
+    const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, broadcastSecret, contactSecrets, credentials);
     const patch: { name?: string; discovery?: DiscoveryMode; everyoneUntil?: null } = {};
     if (opts.name) patch.name = opts.name;
     if (opts.mode) {

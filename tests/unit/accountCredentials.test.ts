@@ -190,7 +190,11 @@ describe('AccountTrust: what a peer proved', () => {
     const trust = new AccountTrust({ own: ours.deviceOf(self), ownIdentity: self, trustedIssuers: () => [], now: () => NOW_MS });
     assert.equal(trust.own.problem, null);
     assert.deepEqual(trust.evaluate(sibling, ours.deviceOf(sibling)), { account: { name: 'Oscar Beaumont', email: 'oscar@example.com', verified: true }, myDevice: true });
+    assert.equal(trust.isMyDevice(sibling), false, 'evaluate only says; observe remembers');
+    trust.observe(sibling, ours.deviceOf(sibling));
     assert.ok(trust.isMyDevice(sibling));
+    trust.observe(sibling, null);
+    assert.equal(trust.isMyDevice(sibling), false, 'a link that presents nothing any more');
 
     const other = mine(); // another issuer: trusted only when given
     const stranger = publicKeyText(key());
@@ -208,7 +212,7 @@ describe('AccountTrust: what a peer proved', () => {
     const sibling = publicKeyText(key());
     const copier = publicKeyText(key());
     const trust = new AccountTrust({ own: ours.deviceOf(self), ownIdentity: self, trustedIssuers: () => [], now: () => NOW_MS });
-    const result = trust.evaluate(copier, ours.deviceOf(sibling));
+    const result = trust.observe(copier, ours.deviceOf(sibling));
     assert.equal(result.account, null);
     assert.match(result.accountProblem ?? '', /another device/);
     assert.equal(trust.isMyDevice(copier), false);

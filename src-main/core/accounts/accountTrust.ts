@@ -69,24 +69,26 @@ export class AccountTrust {
    * none with the reason (expired, unknown issuer, another device's, forged, cut short, oversize).
    */
   evaluate(identity: string, presented: AccountPresentation | null | undefined): AccountStanding {
-    if (!presented) {
-      this.myDevices.delete(identity);
-      return { account: null };
-    }
+    if (!presented) return { account: null };
     try {
       const checked = this.signaturesOf(presented);
       if (checked instanceof CredentialError) throw checked;
       checkStanding(checked, identity, this.trustedIssuers(), this.now());
       const account: PeerAccount = { name: checked.account.name, email: checked.account.email, verified: true };
       const mine = this.ownAccountKey !== null && checked.account.accountKey === this.ownAccountKey && identity !== this.opts.ownIdentity;
-      if (mine) this.myDevices.add(identity);
-      else this.myDevices.delete(identity);
       return mine ? { account, myDevice: true } : { account };
     } catch (err) {
-      this.myDevices.delete(identity);
       if (!(err instanceof CredentialError)) throw err;
       return { account: null, accountProblem: `Account not shown: ${err.message}.` };
     }
+  }
+
+  /** evaluate, and remembers whether `identity` is one of My devices (what its latest link or verification showed). */
+  observe(identity: string, presented: AccountPresentation | null | undefined): AccountStanding {
+    const standing = this.evaluate(identity, presented);
+    if (standing.myDevice) this.myDevices.add(identity);
+    else this.myDevices.delete(identity);
+    return standing;
   }
 
   isMyDevice(identity: string): boolean {

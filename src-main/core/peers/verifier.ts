@@ -11,6 +11,7 @@
 
 import { EventEmitter } from 'node:events';
 import { Backoff } from '../../../src-shared/backoff.js';
+import type { AccountPresentation } from '../accounts/accountTrust.js';
 
 /** Handshakes in progress at once, and started per second. */
 export const VERIFY_CONCURRENT_MAX = 4;
@@ -38,7 +39,8 @@ export interface VerifyTarget {
 }
 
 export type Verdict = (
-  | { kind: 'verified'; address: string; at: number }
+  /** `account`: the credentials the device presented in its answer (unchecked; the directory checks them against the identity). */
+  | { kind: 'verified'; address: string; at: number; account?: AccountPresentation | null }
   | { kind: 'impostor'; address: string; proven: string; at: number }
   | { kind: 'unreachable'; reason: string; at: number }
 ) & {
@@ -46,8 +48,8 @@ export type Verdict = (
   stale?: true;
 };
 
-/** Dials `addresses` on `port` for a verification; resolves with the identity proven there and the address that answered. */
-export type VerifyDial = (addresses: readonly string[], port: number) => Promise<{ identity: string; address: string }>;
+/** Dials `addresses` on `port` for a verification; resolves with the identity proven there, the address that answered, and the account credentials it presented. */
+export type VerifyDial = (addresses: readonly string[], port: number) => Promise<{ identity: string; address: string; account?: AccountPresentation | null }>;
 
 interface Entry {
   verdict: Verdict;
@@ -164,12 +166,12 @@ export class Verifier extends EventEmitter<{ change: [] }> {
     this.stats.started++;
     await new Promise((resolve) => setTimeout(resolve, this.random() * VERIFY_JITTER_MS));
     try {
-      const { identity, address } = await this.opts.dial(target.addresses, target.port);
+      const { identity, address, account } = await this.opts.dial(target.addresses, target.port);
       this.unreachable.delete(key);
       const at = this.now();
       if (identity === target.identity) {
         this.stats.verified++;
-        this.remember(keyOf(target.identity, address, target.port), { verdict: { kind: 'verified', address, at }, advertisement: target.advertisement, dueAt: Infinity });
+        this.remember(keyOf(target.identity, address, target.port), { verdict: { kind: 'verified', address, at, account: account ?? null }, advertisement: target.advertisement, dueAt: Infinity });
       } else {
         this.stats.impostors++;
         this.remember(keyOf(target.identity, address, target.port), { verdict: { kind: 'impostor', address, proven: identity, at }, advertisement: target.advertisement, dueAt: at + IMPOSTOR_RECHECK_MS });

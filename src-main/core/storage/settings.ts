@@ -16,6 +16,7 @@ export const SETTINGS_NAME_MAX_CHARS = 64;
 export const MANUAL_PEERS_MAX = 100;
 export const MANUAL_PEER_MAX_CHARS = 300;
 export const FALLBACK_DEVICE_NAME = 'My device';
+export const TRUSTED_ISSUERS_MAX = 32;
 
 export const settingsSchema = z.object({
   version: z.literal(1),
@@ -39,6 +40,11 @@ export const settingsSchema = z.object({
   pinnedIdentities: z
     .record(z.string().max(MANUAL_PEER_MAX_CHARS).refine((k) => parseManualPeer(k).ok, 'not a manual peer address'), z.string().refine(isRemoteIdentity, 'not a remote identity'))
     .refine((r) => Object.keys(r).length <= MANUAL_PEERS_MAX, `at most ${MANUAL_PEERS_MAX} pinned identities`)
+    .optional(),
+  /** Issuers whose accounts this node accepts (issue 14), besides --trust-issuer: their public keys. */
+  trustedIssuers: z
+    .array(z.string().refine(isRemoteIdentity, "not an issuer's public key (43 characters, as sd-nearby account create-issuer prints it)"))
+    .max(TRUSTED_ISSUERS_MAX, `at most ${TRUSTED_ISSUERS_MAX} trusted issuers`)
     .optional(),
 });
 
@@ -77,6 +83,7 @@ const patchSchema = settingsSchema.partial().strict();
 function copy(settings: Settings): Settings {
   const out: Settings = { ...settings, manualPeers: [...settings.manualPeers] };
   if (settings.pinnedIdentities) out.pinnedIdentities = { ...settings.pinnedIdentities };
+  if (settings.trustedIssuers) out.trustedIssuers = [...settings.trustedIssuers];
   return out;
 }
 
