@@ -13,6 +13,7 @@ import { DiscoveryEngine } from '../core/discovery/engine.js';
 import { preferBaselineCompiler } from '../core/runtimeTuning.js';
 import type { Peer } from '../../src-shared/peer.js';
 import { contactStandingText } from '../../src-shared/pairing.js';
+import { accountText } from '../../src-shared/account.js';
 import { networkInterfaces } from 'node:os';
 import { bareHost, formatHostPort, isWildcardHost } from './httpGuards.js';
 
@@ -80,7 +81,8 @@ function describePeer(p: Peer): string {
   const where = p.addresses.length > 0 ? `${p.addresses[0]}${p.port !== null ? ` port ${p.port}` : ''}` : 'no address yet';
   // A contact under the name stored at pairing; a device using a contact's name says it is not one.
   const standing = contactStandingText(p);
-  return `${p.contact?.name ?? p.name} (${p.operatingSystem}${p.deviceModel ? `, ${p.deviceModel}` : ''}) ${where}${p.identity ? '' : ' [not a valid identity]'}${standing ? ` [${standing}]` : ''}`;
+  const account = p.account ? ` [${p.myDevice ? 'my device, ' : ''}account ${accountText(p.account)}]` : '';
+  return `${p.contact?.name ?? p.name} (${p.operatingSystem}${p.deviceModel ? `, ${p.deviceModel}` : ''}) ${where}${p.identity ? '' : ' [not a valid identity]'}${standing ? ` [${standing}]` : ''}${account}`;
 }
 
 /** Calls `onStop` once on SIGINT or SIGTERM; a second signal exits at once. */

@@ -79,7 +79,7 @@ export class AccountTrust {
       return mine ? { account, myDevice: true } : { account };
     } catch (err) {
       if (!(err instanceof CredentialError)) throw err;
-      return { account: null, accountProblem: `Account not shown: ${err.message}.` };
+      return { account: null, accountProblem: `${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}.` };
     }
   }
 

@@ -5,6 +5,8 @@ import { ContactBadge, Fingerprint } from '../common/ContactStanding.js';
 import { BreakableText } from '../common/BreakableText.js';
 import { DeviceAvatar, DeviceKind } from '../common/Icons.js';
 import { VerifiedBadge } from '../common/VerifiedBadge.js';
+import { AccountFact, AccountLine, MyDeviceBadge, MyDeviceNote } from '../common/AccountMark.js';
+import { standingOf } from './DeviceRow.js';
 
 function List({ items, empty }: { items: string[]; empty: string }) {
   if (items.length === 0) return <span className="muted">{empty}</span>;
@@ -43,10 +45,10 @@ function StandingNote({ peer, fingerprint }: { peer: Peer; fingerprint: string |
   );
 }
 
-/** Pair, for a device that is not a contact yet; a contact's note (StandingNote, above) stands instead. */
+/** Pair, for a device that is not a contact (nor one of My devices) yet; a contact's note (StandingNote, above) stands instead. */
 function PairButton({ peer }: { peer: Peer }) {
   const pairWith = useNearby((s) => s.pairWith);
-  if (peer.contact !== undefined) return null;
+  if (peer.contact !== undefined || peer.myDevice === true) return null;
   return (
     <button type="button" className="button details-pair" onClick={() => pairWith(peer.id)}>
       Pair with this device…
@@ -60,7 +62,7 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
   const common = librariesInCommon(peer, ownLibraries);
   const fingerprint = fingerprintOf(peer.identity);
   return (
-    <section className="details" aria-labelledby="details-title" data-standing={peer.contact ? 'contact' : peer.lookalikeOf ? 'lookalike' : undefined}>
+    <section className="details" aria-labelledby="details-title" data-standing={standingOf(peer)}>
       <header className="details-header">
         <DeviceAvatar model={peer.deviceModel} size="details" />
         <div className="details-heading">
@@ -71,19 +73,30 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
             <DeviceKind os={peer.operatingSystem} model={peer.deviceModel} />
             {peer.version !== null ? <span className="muted details-version">· Nearby {peer.version}</span> : null}
           </p>
+          <AccountLine standing={peer} className="details-account" />
         </div>
       </header>
       <p className="badges">
         <VerifiedBadge verified={peer.verified} />
         <ContactBadge standing={peer} />
+        <MyDeviceBadge standing={peer} />
       </p>
       <StandingNote peer={peer} fingerprint={fingerprint} />
+      <MyDeviceNote standing={peer} />
       {peer.warning !== undefined ? (
         <p className="device-warning" role="note">
           Warning: this device {peer.warning}. Do not pair with it.
         </p>
       ) : null}
       <dl className="facts">
+        {!peer.account ? (
+          <>
+            <dt>Account</dt>
+            <dd>
+              <AccountFact standing={peer} />
+            </dd>
+          </>
+        ) : null}
         {common.length > 0 || peer.librariesOmitted > 0 ? (
           <>
             <dt>Libraries in common</dt>
