@@ -56,10 +56,72 @@ function PairButton({ peer }: { peer: Peer }) {
   );
 }
 
-export function DeviceDetails({ peer }: { peer: Peer }) {
+/** What is known of the device, as a list of facts: its account (when none is shown), libraries in common, where it is, who it is. */
+function DeviceFacts({ peer }: { peer: Peer }) {
   const ownLibraries = useNearby((s) => s.libraries);
   const nowMs = useNearby((s) => s.nowMs);
   const common = librariesInCommon(peer, ownLibraries);
+  const fingerprint = fingerprintOf(peer.identity);
+  return (
+    <dl className="facts">
+      {!peer.account ? (
+        <>
+          <dt>Account</dt>
+          <dd>
+            <AccountFact standing={peer} />
+          </dd>
+        </>
+      ) : null}
+      {common.length > 0 || peer.librariesOmitted > 0 ? (
+        <>
+          <dt>Libraries in common</dt>
+          <dd>
+            <List items={common.map((l) => l.name)} empty="None listed" />
+            {peer.librariesOmitted > 0 ? <span className="muted"> ({peer.librariesOmitted} more libraries not listed here)</span> : null}
+          </dd>
+        </>
+      ) : null}
+      <dt>Addresses</dt>
+      <dd>
+        {peer.addresses.length === 0 ? (
+          <span className="muted">None yet</span>
+        ) : (
+          <ul className="plain-list addresses">
+            {peer.addresses.map((address) => (
+              <li key={address}>
+                <BreakableText text={address} className="mono breakable" />
+              </li>
+            ))}
+          </ul>
+        )}
+      </dd>
+      <dt>Port</dt>
+      <dd>{peer.port ?? <span className="muted">Unknown</span>}</dd>
+      <dt>Host name</dt>
+      <dd>{peer.hostname !== null ? <BreakableText text={peer.hostname} /> : <span className="muted">Unknown</span>}</dd>
+      <dt>Heard on</dt>
+      <dd>
+        <List items={peer.interfaces} empty="—" />
+      </dd>
+      <dt>Fingerprint</dt>
+      <dd>{fingerprint !== null ? <Fingerprint value={fingerprint} /> : <span className="muted">None</span>}</dd>
+      <dt>Identity</dt>
+      <dd className="mono break">{peer.identity ?? <span className="muted">Not a valid identity ({peer.instance})</span>}</dd>
+      <dt>Found by</dt>
+      <dd>
+        {peer.source === 'manual' ? 'Its address (added by hand)' : peer.source === 'link' ? 'It connected to this device' : 'Discovery on the local network'}
+      </dd>
+      <dt>Last seen</dt>
+      <dd>
+        <time dateTime={peer.lastSeen} title={new Date(peer.lastSeen).toLocaleString()}>
+          {formatLastSeen(peer.lastSeen, nowMs)}
+        </time>
+      </dd>
+    </dl>
+  );
+}
+
+export function DeviceDetails({ peer }: { peer: Peer }) {
   const fingerprint = fingerprintOf(peer.identity);
   return (
     <section className="details" aria-labelledby="details-title" data-standing={standingOf(peer)}>
@@ -88,61 +150,7 @@ export function DeviceDetails({ peer }: { peer: Peer }) {
           Warning: this device {peer.warning}. Do not pair with it.
         </p>
       ) : null}
-      <dl className="facts">
-        {!peer.account ? (
-          <>
-            <dt>Account</dt>
-            <dd>
-              <AccountFact standing={peer} />
-            </dd>
-          </>
-        ) : null}
-        {common.length > 0 || peer.librariesOmitted > 0 ? (
-          <>
-            <dt>Libraries in common</dt>
-            <dd>
-              <List items={common.map((l) => l.name)} empty="None listed" />
-              {peer.librariesOmitted > 0 ? <span className="muted"> ({peer.librariesOmitted} more libraries not listed here)</span> : null}
-            </dd>
-          </>
-        ) : null}
-        <dt>Addresses</dt>
-        <dd>
-          {peer.addresses.length === 0 ? (
-            <span className="muted">None yet</span>
-          ) : (
-            <ul className="plain-list addresses">
-              {peer.addresses.map((address) => (
-                <li key={address}>
-                  <BreakableText text={address} className="mono breakable" />
-                </li>
-              ))}
-            </ul>
-          )}
-        </dd>
-        <dt>Port</dt>
-        <dd>{peer.port ?? <span className="muted">Unknown</span>}</dd>
-        <dt>Host name</dt>
-        <dd>{peer.hostname !== null ? <BreakableText text={peer.hostname} /> : <span className="muted">Unknown</span>}</dd>
-        <dt>Heard on</dt>
-        <dd>
-          <List items={peer.interfaces} empty="—" />
-        </dd>
-        <dt>Fingerprint</dt>
-        <dd>{fingerprint !== null ? <Fingerprint value={fingerprint} /> : <span className="muted">None</span>}</dd>
-        <dt>Identity</dt>
-        <dd className="mono break">{peer.identity ?? <span className="muted">Not a valid identity ({peer.instance})</span>}</dd>
-        <dt>Found by</dt>
-        <dd>
-          {peer.source === 'manual' ? 'Its address (added by hand)' : peer.source === 'link' ? 'It connected to this device' : 'Discovery on the local network'}
-        </dd>
-        <dt>Last seen</dt>
-        <dd>
-          <time dateTime={peer.lastSeen} title={new Date(peer.lastSeen).toLocaleString()}>
-            {formatLastSeen(peer.lastSeen, nowMs)}
-          </time>
-        </dd>
-      </dl>
+      <DeviceFacts peer={peer} />
       <PairButton peer={peer} />
     </section>
   );
