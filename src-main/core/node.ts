@@ -286,6 +286,11 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     return this.identity.identity;
   }
 
+  /** The account issuers this node trusts now: --trust-issuer, the setting, and its own account's. */
+  get trustedIssuers(): string[] {
+    return [...this.accounts.trustedIssuers()];
+  }
+
   get p2pPort(): number {
     return this.port;
   }
@@ -461,7 +466,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     }
     const view = this.presence.freshView();
     return {
-      self: selfInfo(this.fullMetadata(), { identity: this.identity.identity, hostname: `${hostnameForIdentity(this.identity.identity)}.local`, port: this.linkPort() }),
+      self: { ...selfInfo(this.fullMetadata(), { identity: this.identity.identity, hostname: `${hostnameForIdentity(this.identity.identity)}.local`, port: this.linkPort() }), account: this.accounts.ownAccount() },
       mode: s.discovery,
       everyoneUntil: s.everyoneUntil ?? null,
       privateDevices: policy.discovers ? view.privateDevices : 0,

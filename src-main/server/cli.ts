@@ -170,6 +170,8 @@ async function serve(cmd: ServeCommand): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`sd-nearby ${state.self.version}: "${state.self.name}" identity ${state.self.identity}`);
   out(`p2p port ${state.self.port}, discovery ${state.mode}, data in ${dataDir}`);
+  const issuers = node.trustedIssuers.length;
+  if (state.self.account || issuers > 0) out(`account ${state.self.account ? accountText(state.self.account) : 'none'}; trusting ${issuers} account issuer${issuers === 1 ? '' : 's'}`);
   // The UI's address carries the token once, in the fragment (never sent to the server); the
   // page keeps it for the tab and takes it out of the address bar.
   if (ui) for (const { url, where } of reachableUrls(ui)) out(`ui ${url}/${ui.token ? `#token=${ui.token}` : ''}${where}`);

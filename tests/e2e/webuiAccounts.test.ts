@@ -54,7 +54,7 @@ const request: PairingSessionState = {
 };
 
 const fixture = emptyNodeState({
-  self: { identity: newIdentity(), name: 'Oscar laptop' },
+  self: { identity: newIdentity(), name: 'Oscar laptop', account: OSCAR },
   peers: [
     peer(idDesktop, 'Oscar desktop', { deviceModel: 'iMac', account: OSCAR, myDevice: true }),
     peer(idBea, 'Bea phone', { operatingSystem: 'ios', deviceModel: 'iPhone', account: BEA }),
@@ -165,6 +165,10 @@ describe('web UI: verified accounts and My devices', { skip }, () => {
     const line = await page.locator(`[data-peer-id="${idBea}"] .account-line`).boundingBox();
     const row = await page.locator(`[data-peer-id="${idBea}"]`).boundingBox();
     assert.ok(line && row && line.x + line.width <= row.x + row.width + 1, `the account fits its row: ${JSON.stringify({ line, row })}`);
+    // Settings say which account this device itself is signed into.
+    await page.click('nav [data-view="settings"]');
+    assert.equal(await page.textContent('.self-account .account-line'), 'Verified account: Oscar Beaumont · oscar@example.com');
+    await saveScreenshot(page, 'account-settings-narrow');
     await page.setViewportSize({ width: 1200, height: 800 });
   });
 });

@@ -66,6 +66,8 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
     const device = issueDeviceCredential(oscar.accountKey, { device: expiredIdentity, notAfter: Math.floor(Date.now() / 1000) - 86_400, deviceName: 'old tablet' });
     writeFileSync(join(dirs.expired!, 'account-credentials.json'), JSON.stringify({ version: 1, account: stored.account, device }), { mode: 0o600 });
 
+    // Carl trusts the first issuer through the setting, not the flag (settings.json, as a user would keep it).
+    writeFileSync(join(dirs.carl!, 'settings.json'), JSON.stringify({ version: 1, trustedIssuers: [trusted] }), { mode: 0o600 });
     lan = await Lan.create({ hosts: 6, ipv6Dad: false });
     const trust = ['--trust-issuer', trusted];
     const start = (i: number, name: string, dir: string, extraArgs: string[] = []) => startNode(lan.hosts[i]!, { name, dataDir: dir, extraArgs, env: { SD_NEARBY_PAIRING_TIMEOUT_MS: '8000' } });
@@ -78,6 +80,7 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
       start(5, 'Old tablet', dirs.expired!),
     ]);
     for (const [name, node] of Object.entries({ laptop, desktop, bea, carl, copier, expired })) ids[name] = node.printedIdentity;
+    assert.match(laptop.stdout, /trusting 1 account issuer/);
     looking = laptop.subscribe();
   });
 
@@ -117,6 +120,19 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
     const addresses = [...peer.host.ipv4Addresses(), ...(await peer.host.ipv6LinkLocals()).map((a) => a.address)];
     return addresses.some((a) => out.includes(a));
   };
+
+  test("each node names its own account in its state; one whose credential expired says why in its warnings", async () => {
+    assert.deepEqual((await laptop.state()).self.account, OSCAR);
+    const old = await expired.state();
+    assert.equal(old.self.account, null);
+    assert.ok(old.warnings.some((w) => /account credentials cannot be used \(its device credential expired on/.test(w)), JSON.stringify(old.warnings));
+  });
+
+  test('an issuer trusted through the setting trustedIssuers (not the flag): Carl’s NAS shows the laptop’s account', async () => {
+    const { state } = await carl.waitForState((s) => row(s, 'laptop')?.account != null, STEP_TIMEOUT_MS, 'the laptop’s account on Carl’s NAS');
+    assert.deepEqual(row(state, 'laptop')!.account, OSCAR);
+    assert.equal(row(state, 'laptop')!.myDevice, undefined);
+  });
 
   test('My devices keep a link, like contacts: the desktop lists the laptop as its own, over that link; a stranger gets none', async () => {
     const { state } = await desktop.waitForState((s) => row(s, 'laptop')?.myDevice === true, STEP_TIMEOUT_MS, 'the laptop as one of My devices');

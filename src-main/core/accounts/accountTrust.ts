@@ -91,6 +91,11 @@ export class AccountTrust {
     return standing;
   }
 
+  /** The account our own credentials prove now (null: none, or they cannot be used). */
+  ownAccount(): PeerAccount | null {
+    return this.opts.own ? (this.evaluate(this.opts.ownIdentity, this.opts.own).account ?? null) : null;
+  }
+
   isMyDevice(identity: string): boolean {
     return this.myDevices.has(identity);
   }
