@@ -23,6 +23,8 @@ const skip = isRoot() ? false : 'needs root to create network namespaces';
 const STEP_TIMEOUT_MS = 20_000;
 const OSCAR = { name: 'Oscar Beaumont', email: 'oscar@example.com', verified: true };
 const BEA = { name: 'Bea Lindqvist', email: 'bea@example.com', verified: true };
+/** Carl's NAS listens on a fixed port: after its restart it is the same endpoint with the same TXT. */
+const CARL_PORT_ARGS = ['--port', '7411'];
 
 /** `sd-nearby account …`, the built CLI (files only, no network); returns stdout's last line. */
 function account(...args: string[]): string {
@@ -40,6 +42,8 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
   let copier: NearbyProcess; // holds the desktop's credentials, not its key
   let expired: NearbyProcess; // its device credential expired
   let looking: StateSubscription;
+  let restartCarl: () => Promise<NearbyProcess>;
+  let addCarlToBea: () => string;
   const ids: Record<string, string> = {};
 
   before(async () => {
@@ -71,11 +75,13 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
     lan = await Lan.create({ hosts: 6, ipv6Dad: false });
     const trust = ['--trust-issuer', trusted];
     const start = (i: number, name: string, dir: string, extraArgs: string[] = []) => startNode(lan.hosts[i]!, { name, dataDir: dir, extraArgs, env: { SD_NEARBY_PAIRING_TIMEOUT_MS: '8000' } });
+    restartCarl = () => start(3, 'Carl NAS', dirs.carl!, CARL_PORT_ARGS);
+    addCarlToBea = () => addDevice('bea.account', dirs.carl!);
     [laptop, desktop, bea, carl, copier, expired] = await Promise.all([
       start(0, 'Oscar laptop', dirs.laptop!, trust),
       start(1, 'Oscar desktop', dirs.desktop!),
       start(2, 'Bea phone', dirs.bea!, trust),
-      start(3, 'Carl NAS', dirs.carl!),
+      start(3, 'Carl NAS', dirs.carl!, CARL_PORT_ARGS),
       start(4, 'Copier', dirs.copier!),
       start(5, 'Old tablet', dirs.expired!),
     ]);
@@ -154,5 +160,13 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
     assert.deepEqual(session(atLaptop.state, 'bea')!.account, BEA);
     assert.deepEqual(session(atBea.state, 'laptop')!.account, OSCAR);
     await laptop.command('rejectPairing', { sessionId: session(atLaptop.state, 'bea')!.id });
+  });
+
+  test('a device added to another account while it runs shows that account after its restart, at the same endpoint', async () => {
+    addCarlToBea();
+    await carl.stop('SIGTERM');
+    carl = await restartCarl();
+    const state = await looking.waitFor((s) => row(s, 'carl')?.account != null, STEP_TIMEOUT_MS, 'Carl’s NAS under Bea’s account');
+    assert.deepEqual([row(state, 'carl')!.account, row(state, 'carl')!.accountProblem], [BEA, undefined]);
   });
 });

@@ -14,6 +14,8 @@ import { disabledPolicy } from '../../src-main/core/modes/disabled.js';
 import type { ModeContext } from '../../src-main/core/modes/modePolicy.js';
 import { emptyDeviceMetadata } from '../../src-shared/peerMetadata.js';
 import { encodeFrame } from '../../src-main/core/p2p/frames.js';
+import { verifyTargetOf } from '../../src-main/core/peers/peerDirectory.js';
+import { peerFixture } from '../support/nodeStateFixture.js';
 
 const PRESENTED = { account: 'QUJD', device: 'REVG' };
 const servers: LinkServer[] = [];
@@ -61,6 +63,16 @@ describe('who hears our account (ModePolicy.sharesAccount)', () => {
     assert.deepEqual([everyonePolicy.sharesAccount('stranger', ctx), everyonePolicy.sharesAccount(null, ctx)], [true, true]);
     assert.deepEqual([contactsOnlyPolicy.sharesAccount(contact, ctx), contactsOnlyPolicy.sharesAccount('stranger', ctx), contactsOnlyPolicy.sharesAccount(null, ctx)], [true, false, false]);
     assert.deepEqual([disabledPolicy.sharesAccount(contact, ctx), disabledPolicy.sharesAccount(null, ctx)], [false, false]);
+  });
+});
+
+describe('a verification is redone for a device heard anew', () => {
+  test('same address, port and TXT, but its entry made again (it restarted, perhaps with new credentials): another target', () => {
+    const id = createTlsIdentity(generateKeyPairSync('ed25519').privateKey).identity;
+    const first = peerFixture(id, 'Desk', { addresses: ['10.0.0.7'], port: 7373, firstSeen: '2026-12-06T09:00:00.000Z' });
+    const again = { ...first, firstSeen: '2026-12-06T09:05:00.000Z', lastSeen: '2026-12-06T09:05:00.000Z' };
+    assert.notEqual(verifyTargetOf(again, id)?.advertisement, verifyTargetOf(first, id)?.advertisement);
+    assert.equal(verifyTargetOf({ ...first, lastSeen: '2026-12-06T09:06:00.000Z' }, id)?.advertisement, verifyTargetOf(first, id)?.advertisement, 'heard again, not anew: the verdict stands');
   });
 });
 

@@ -78,10 +78,14 @@ export interface DirectoryView {
   vouched: Set<string>;
 }
 
-/** One advertised endpoint of an mDNS entry, as the verifier sees it. */
+/**
+ * One advertised endpoint of an mDNS entry, as the verifier sees it. A device heard anew (its entry
+ * made again: it left, or restarted, and came back) is verified again even at the same address,
+ * port and TXT: it may present other account credentials now (issue 14: added with add-device).
+ */
 export function verifyTargetOf(p: Peer, identity: string): VerifyTarget | null {
   if (p.port === null || p.port === 0 || p.addresses.length === 0) return null;
-  const advertisement = [p.hostname ?? '', p.name, p.operatingSystem, p.deviceModel ?? '', p.version ?? '', p.libraries.map((l) => l.uuid).join(',')].join('|');
+  const advertisement = [p.hostname ?? '', p.name, p.operatingSystem, p.deviceModel ?? '', p.version ?? '', p.libraries.map((l) => l.uuid).join(','), p.firstSeen].join('|');
   return { identity, addresses: p.addresses, port: p.port, advertisement };
 }
 
