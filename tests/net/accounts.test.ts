@@ -165,6 +165,8 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
   test('a device added to another account while it runs shows that account after its restart, at the same endpoint', async () => {
     addCarlToBea();
     await carl.stop('SIGTERM');
+    // Gone from the list first (its goodbye, checked by a direct question); a quicker restart is caught by the verifier's recheck (VERIFIED_RECHECK_MS).
+    await looking.waitFor((s) => !s.peers.some((p) => p.identity === ids.carl), STEP_TIMEOUT_MS, 'Carl’s NAS gone');
     carl = await restartCarl();
     const state = await looking.waitFor((s) => row(s, 'carl')?.account != null, STEP_TIMEOUT_MS, 'Carl’s NAS under Bea’s account');
     assert.deepEqual([row(state, 'carl')!.account, row(state, 'carl')!.accountProblem], [BEA, undefined]);

@@ -15,6 +15,7 @@ import type { ModeContext } from '../../src-main/core/modes/modePolicy.js';
 import { emptyDeviceMetadata } from '../../src-shared/peerMetadata.js';
 import { encodeFrame } from '../../src-main/core/p2p/frames.js';
 import { verifyTargetOf } from '../../src-main/core/peers/peerDirectory.js';
+import { VERIFIED_RECHECK_MS, Verifier } from '../../src-main/core/peers/verifier.js';
 import { peerFixture } from '../support/nodeStateFixture.js';
 
 const PRESENTED = { account: 'QUJD', device: 'REVG' };
@@ -73,6 +74,33 @@ describe('a verification is redone for a device heard anew', () => {
     const again = { ...first, firstSeen: '2026-12-06T09:05:00.000Z', lastSeen: '2026-12-06T09:05:00.000Z' };
     assert.notEqual(verifyTargetOf(again, id)?.advertisement, verifyTargetOf(first, id)?.advertisement);
     assert.equal(verifyTargetOf({ ...first, lastSeen: '2026-12-06T09:06:00.000Z' }, id)?.advertisement, verifyTargetOf(first, id)?.advertisement, 'heard again, not anew: the verdict stands');
+  });
+});
+
+describe('a verified endpoint is checked again now and then', () => {
+  test(`after ${VERIFIED_RECHECK_MS / 60_000} minutes while someone looks: a device restarted in place shows the credentials it presents now`, async () => {
+    let now = 1_000_000;
+    let presented: { account: string; device: string } | null = null;
+    const identity = createTlsIdentity(generateKeyPairSync('ed25519').privateKey).identity;
+    let dials = 0;
+    const verifier = new Verifier({ dial: async (addresses) => (dials++, { identity, address: addresses[0] as string, account: presented }), random: () => 0, now: () => now });
+    const t = { identity, addresses: ['10.0.0.9'], port: 7373, advertisement: 'same' };
+    const settle = () => new Promise((r) => setTimeout(r, 30));
+    verifier.setActive(true);
+    verifier.request([t]);
+    await settle();
+    assert.deepEqual([dials, verifier.verdictFor(t)?.kind === 'verified' ? verifier.verdictFor(t) : null], [1, { kind: 'verified', address: '10.0.0.9', at: now, account: null }]);
+    presented = PRESENTED;
+    now += VERIFIED_RECHECK_MS - 1;
+    verifier.request([t]);
+    await settle();
+    assert.equal(dials, 1, 'not due yet');
+    now += 1;
+    verifier.request([t]);
+    await settle();
+    assert.equal(dials, 2);
+    const verdict = verifier.verdictFor(t);
+    assert.deepEqual(verdict?.kind === 'verified' ? verdict.account : null, PRESENTED);
   });
 });
 

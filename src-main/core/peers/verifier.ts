@@ -20,6 +20,12 @@ export const VERIFY_PER_SECOND_MAX = 10;
 export const VERIFY_JITTER_MS = 150;
 /** How long one verification (name lookup, TCP, TLS) may take. */
 export const VERIFY_TIMEOUT_MS = 3000;
+/**
+ * A verified endpoint is checked again this often while someone looks (issue 14): a device that
+ * restarted at the same address, port and TXT may present other account credentials, and nothing
+ * else says so. 50 listed devices cost 5 short handshakes a minute, only while someone looks.
+ */
+export const VERIFIED_RECHECK_MS = 10 * 60_000;
 /** An endpoint that answered with another key is checked again this often (the impostor may leave). */
 export const IMPOSTOR_RECHECK_MS = 60_000;
 /** An endpoint that could not be reached is tried again after 5 s, doubling to 5 min. */
@@ -54,7 +60,7 @@ export type VerifyDial = (addresses: readonly string[], port: number) => Promise
 interface Entry {
   verdict: Verdict;
   advertisement: string;
-  /** When it should be checked again (ms; Infinity: not until the advertisement changes). */
+  /** When it should be checked again (ms); sooner when the advertisement changes. */
   dueAt: number;
 }
 
@@ -171,7 +177,7 @@ export class Verifier extends EventEmitter<{ change: [] }> {
       const at = this.now();
       if (identity === target.identity) {
         this.stats.verified++;
-        this.remember(keyOf(target.identity, address, target.port), { verdict: { kind: 'verified', address, at, account: account ?? null }, advertisement: target.advertisement, dueAt: Infinity });
+        this.remember(keyOf(target.identity, address, target.port), { verdict: { kind: 'verified', address, at, account: account ?? null }, advertisement: target.advertisement, dueAt: at + VERIFIED_RECHECK_MS });
       } else {
         this.stats.impostors++;
         this.remember(keyOf(target.identity, address, target.port), { verdict: { kind: 'impostor', address, proven: identity, at }, advertisement: target.advertisement, dueAt: at + IMPOSTOR_RECHECK_MS });
