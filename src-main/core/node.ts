@@ -211,6 +211,11 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       this.presence.schedule();
     });
     this.settings.on('change', () => this.scheduleState());
+    // Trusted issuers may have changed (the setting trustedIssuers): every row's account is checked again.
+    this.settings.on('change', () => {
+      this.accounts.issuersChanged();
+      this.presence.schedule();
+    });
     this.manualPeers.on('change', () => this.scheduleState());
   }
 

@@ -39,6 +39,7 @@ export class AccountTrust {
   /** Identities proven to be devices of our account (a link's hello or a verification said so and checked out). */
   private readonly myDevices = new Set<string>();
   private readonly now: () => number;
+  private issuers: Set<string> | null = null;
   /** Our own credentials checked against our own identity: our account, or why they cannot be used. */
   readonly own: { account: CheckedCredentials | null; problem: string | null };
 
@@ -57,11 +58,18 @@ export class AccountTrust {
     return this.own.account?.account.accountKey ?? null;
   }
 
-  /** The issuers we trust: those given, and the one that signed our own account (we carry its credential). */
-  trustedIssuers(): Set<string> {
-    const out = new Set(this.opts.trustedIssuers());
-    if (this.own.account) out.add(this.own.account.account.issuer);
-    return out;
+  /** The issuers we trust: those given, and the one that signed our own account (we carry its credential). Made once per change (issuersChanged). */
+  trustedIssuers(): ReadonlySet<string> {
+    if (this.issuers === null) {
+      this.issuers = new Set(this.opts.trustedIssuers());
+      if (this.own.account) this.issuers.add(this.own.account.account.issuer);
+    }
+    return this.issuers;
+  }
+
+  /** The setting `trustedIssuers` changed: the next check reads it again. */
+  issuersChanged(): void {
+    this.issuers = null;
   }
 
   /**
