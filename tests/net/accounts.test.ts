@@ -147,7 +147,27 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
     const since = Date.now();
     while (!(await connectedTo(desktop)) && Date.now() - since < STEP_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 100));
     assert.ok(await connectedTo(desktop), 'a standing link between the two devices of the account');
+    await new Promise((r) => setTimeout(r, 300)); // the hellos taken and the lists rebuilt
+    // Over the link, each hello proves the account again: still My devices on both sides.
+    assert.equal(row(await laptop.state(), 'desktop')?.myDevice, true);
+    assert.equal(row(await desktop.state(), 'laptop')?.myDevice, true);
     assert.equal(await connectedTo(bea), false, 'Bea’s device is verified by a handshake that closed: no link');
+  });
+
+  test("copied credentials in a link's hello (the details of the copier open, so a link is made): still no account, the same reason", async () => {
+    const session = await laptop.session();
+    try {
+      await session.client.call('setAttention', { looking: true, openPeerId: row(looking.last!, 'copier')!.id });
+      const since = Date.now();
+      while (!(await connectedTo(copier)) && Date.now() - since < STEP_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(await connectedTo(copier), 'a link to the copier while its details are open');
+      await new Promise((r) => setTimeout(r, 300)); // its hello taken and the list rebuilt
+      const copierRow = row(await laptop.state(), 'copier')!;
+      assert.deepEqual([copierRow.account, copierRow.myDevice], [null, undefined]);
+      assert.match(copierRow.accountProblem!, /made for another device/);
+    } finally {
+      session.close();
+    }
   });
 
   test('the pairing dialog names the account, on both screens', async () => {

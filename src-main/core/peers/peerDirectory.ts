@@ -245,8 +245,9 @@ export class PeerDirectory {
 
   /**
    * A device: its mDNS entry (if any) enriched by its link (the full metadata) or its verdict.
-   * Its account: what its link's hello presented, else what the verification's answer did; checked
-   * against the identity the handshake proved (a verified verdict is that identity's).
+   * Its account: what its link's hello presented when there is a link (the newest word, under the
+   * mode's rule for this very peer), else what the verification's answer did; checked against the
+   * identity the handshake proved (a verified verdict is that identity's).
    */
   private devicePeer(identity: string, entry: Peer | null, link: LinkedPeer | null, verified: boolean, verifiedAccount: AccountPresentation | null): Peer {
     if (!entry) return this.linkOnlyPeer(link as LinkedPeer);
@@ -258,7 +259,7 @@ export class PeerDirectory {
     const addresses = entry.addresses.some((a) => bare(a) === bare(link.address)) ? entry.addresses : [link.address, ...entry.addresses];
     // A Contacts only node tells a non-contact nothing: its empty name does not replace what discovery knows.
     const fromLink = meta.name === '' ? {} : meta;
-    return { ...entry, ...fromLink, id: identity, verified: true, addresses, firstSeen, lastSeen: new Date(lastSeen).toISOString(), ...this.accountOf(identity, link.account ?? verifiedAccount) };
+    return { ...entry, ...fromLink, id: identity, verified: true, addresses, firstSeen, lastSeen: new Date(lastSeen).toISOString(), ...this.accountOf(identity, link.account ?? null) };
   }
 
   private accountOf(identity: string, presented: AccountPresentation | null): AccountStanding {
