@@ -43,6 +43,7 @@ import { openNodeSession } from './nodeSession.js';
 import { TemporaryEveryone } from './modes/temporaryEveryone.js';
 import { AccountTrust, type AccountPresentation } from './accounts/accountTrust.js';
 import { loadDeviceCredentials } from './accounts/accountFiles.js';
+import { MyDeviceStore } from './accounts/myDevices.js';
 import { encodeVerifyAnswer, readVerifyAnswer } from './accounts/verifyAnswer.js';
 
 const STATE_EVENT_DELAY_MS = 30;
@@ -106,9 +107,16 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     broadcastSecret: BroadcastSecretStore,
     contactSecrets: ContactSecretStore,
     credentials: { presentation: AccountPresentation | null; problem: string | null },
+    myDevices: MyDeviceStore,
   ) {
     super();
-    this.accounts = new AccountTrust({ own: credentials.presentation, ownIdentity: identity.identity, trustedIssuers: () => [...(opts.trustedIssuers ?? []), ...(settings.get().trustedIssuers ?? [])] });
+    this.accounts = new AccountTrust({
+      own: credentials.presentation,
+      ownIdentity: identity.identity,
+      trustedIssuers: () => [...(opts.trustedIssuers ?? []), ...(settings.get().trustedIssuers ?? [])],
+      remembered: myDevices,
+      warn: (message) => this.warn(message),
+    });
     this.pairing = new PairingService({
       contacts,
       peerName: (identity) => this.peerNameOf(identity),
@@ -116,7 +124,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       timeoutMs: opts.pairingTimeoutMs,
       log: (message) => this.warn(message),
     });
-    for (const problem of [identity.problem, settings.problem, libraries.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem, credentials.problem, this.accounts.own.problem]) if (problem) this.warn(problem);
+    for (const problem of [identity.problem, settings.problem, libraries.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem, credentials.problem, this.accounts.own.problem, myDevices.problem]) if (problem) this.warn(problem);
     const tls = createTlsIdentity(identity.privateKey);
     this.contactsOnly = new ContactsOnlyService({
       tls,
@@ -271,7 +279,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const broadcastSecret = await BroadcastSecretStore.load(opts.dataDir);
     const contactSecrets = await ContactSecretStore.load(opts.dataDir);
     const credentials = await loadDeviceCredentials(opts.dataDir);
-    const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, broadcastSecret, contactSecrets, credentials);
+    const myDevices = await MyDeviceStore.load(opts.dataDir);
+    const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, broadcastSecret, contactSecrets, credentials, myDevices);
     const patch: { name?: string; discovery?: DiscoveryMode; everyoneUntil?: null } = {};
     if (opts.name) patch.name = opts.name;
     if (opts.mode) {

@@ -44,6 +44,7 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
   let looking: StateSubscription;
   let restartCarl: () => Promise<NearbyProcess>;
   let addCarlToBea: () => string;
+  let restartOscars: () => Promise<NearbyProcess[]>;
   const ids: Record<string, string> = {};
 
   before(async () => {
@@ -76,6 +77,7 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
     const trust = ['--trust-issuer', trusted];
     const start = (i: number, name: string, dir: string, extraArgs: string[] = []) => startNode(lan.hosts[i]!, { name, dataDir: dir, extraArgs, env: { SD_NEARBY_PAIRING_TIMEOUT_MS: '8000' } });
     restartCarl = () => start(3, 'Carl NAS', dirs.carl!, CARL_PORT_ARGS);
+    restartOscars = () => Promise.all([start(0, 'Oscar laptop', dirs.laptop!, trust), start(1, 'Oscar desktop', dirs.desktop!)]);
     addCarlToBea = () => addDevice('bea.account', dirs.carl!);
     [laptop, desktop, bea, carl, copier, expired] = await Promise.all([
       start(0, 'Oscar laptop', dirs.laptop!, trust),
@@ -190,5 +192,15 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
     carl = await restartCarl();
     const state = await looking.waitFor((s) => row(s, 'carl')?.account != null, STEP_TIMEOUT_MS, 'Carl’s NAS under Bea’s account');
     assert.deepEqual([row(state, 'carl')!.account, row(state, 'carl')!.accountProblem], [BEA, undefined]);
+  });
+
+  test('My devices are remembered: both restarted, nobody looking at either, their link comes back (like contacts)', async () => {
+    looking.close();
+    await Promise.all([laptop.stop('SIGTERM'), desktop.stop('SIGTERM')]);
+    [laptop, desktop] = await restartOscars();
+    // No state is asked of either (that would be someone looking, and verifications would run).
+    const since = Date.now();
+    while (!(await connectedTo(desktop)) && Date.now() - since < STEP_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(await connectedTo(desktop), 'the laptop and the desktop linked again on their own');
   });
 });

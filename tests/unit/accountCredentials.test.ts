@@ -194,7 +194,9 @@ describe('AccountTrust: what a peer proved', () => {
     trust.observe(sibling, ours.deviceOf(sibling));
     assert.ok(trust.isMyDevice(sibling));
     trust.observe(sibling, null);
-    assert.equal(trust.isMyDevice(sibling), false, 'a link that presents nothing any more');
+    assert.ok(trust.isMyDevice(sibling), 'presenting nothing this time keeps what it proved');
+    trust.observe(sibling, mine().deviceOf(sibling));
+    assert.equal(trust.isMyDevice(sibling), false, 'credentials that do not prove our account: not one any more');
 
     const other = mine(); // another issuer: trusted only when given
     const stranger = publicKeyText(key());

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { AccountStanding, PeerAccount } from '../../../src-shared/account.js';
 import { checkSignatures, checkStanding, CredentialError, type CheckedCredentials } from './credentials.js';
+import type { MyDeviceStore } from './myDevices.js';
 
 /** Both credentials as they travel (hello `account`, the verification's answer). */
 export interface AccountPresentation {
@@ -29,6 +30,10 @@ export interface AccountTrustOptions {
   ownIdentity: string;
   /** The issuers given by --trust-issuer and the setting `trustedIssuers`, as now. */
   trustedIssuers: () => readonly string[];
+  /** My devices kept across restarts (myDevices.ts); none: in memory only. */
+  remembered?: MyDeviceStore;
+  /** Where a failed write of the remembered devices is told. */
+  warn?: (message: string) => void;
   now?: () => number;
 }
 
@@ -77,25 +82,40 @@ export class AccountTrust {
    * none with the reason (expired, unknown issuer, another device's, forged, cut short, oversize).
    */
   evaluate(identity: string, presented: AccountPresentation | null | undefined): AccountStanding {
-    if (!presented) return { account: null };
+    return this.check(identity, presented).standing;
+  }
+
+  private check(identity: string, presented: AccountPresentation | null | undefined): { standing: AccountStanding; checked?: CheckedCredentials } {
+    if (!presented) return { standing: { account: null } };
     try {
       const checked = this.signaturesOf(presented);
       if (checked instanceof CredentialError) throw checked;
       checkStanding(checked, identity, this.trustedIssuers(), this.now());
       const account: PeerAccount = { name: checked.account.name, email: checked.account.email, verified: true };
       const mine = this.ownAccountKey !== null && checked.account.accountKey === this.ownAccountKey && identity !== this.opts.ownIdentity;
-      return mine ? { account, myDevice: true } : { account };
+      return { standing: mine ? { account, myDevice: true } : { account }, checked };
     } catch (err) {
       if (!(err instanceof CredentialError)) throw err;
-      return { account: null, accountProblem: `${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}.` };
+      return { standing: { account: null, accountProblem: `${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}.` } };
     }
   }
 
-  /** evaluate, and remembers whether `identity` is one of My devices (what its latest link or verification showed). */
+  /**
+   * evaluate, and keeps what it says of My devices: one that proved our account now is one (and is
+   * remembered until its credential ends); one whose credentials do not prove it is not (and is
+   * forgotten). A device that presents nothing this time keeps what it proved before.
+   */
   observe(identity: string, presented: AccountPresentation | null | undefined): AccountStanding {
-    const standing = this.evaluate(identity, presented);
-    if (standing.myDevice) this.myDevices.add(identity);
-    else this.myDevices.delete(identity);
+    const { standing, checked } = this.check(identity, presented);
+    if (!presented) return standing;
+    const remembered = this.opts.remembered;
+    if (standing.myDevice && checked) {
+      this.myDevices.add(identity);
+      remembered?.remember({ identity, accountKey: checked.account.accountKey, notAfter: Math.min(checked.account.notAfter, checked.device.notAfter) }).catch((err: Error) => this.opts.warn?.(`cannot keep My devices in my-devices.json: ${err.message}`));
+    } else {
+      this.myDevices.delete(identity);
+      remembered?.forget(identity).catch((err: Error) => this.opts.warn?.(`cannot keep My devices in my-devices.json: ${err.message}`));
+    }
     return standing;
   }
 
@@ -104,8 +124,11 @@ export class AccountTrust {
     return this.opts.own ? (this.evaluate(this.opts.ownIdentity, this.opts.own).account ?? null) : null;
   }
 
+  /** Proved our account in this run, or in an earlier one and still within its credential's dates. */
   isMyDevice(identity: string): boolean {
-    return this.myDevices.has(identity);
+    if (this.myDevices.has(identity)) return true;
+    const ours = this.ownAccountKey;
+    return ours !== null && this.opts.remembered !== undefined && this.opts.remembered.holds(identity, ours, this.now());
   }
 
   private signaturesOf(presented: AccountPresentation): Checked {
