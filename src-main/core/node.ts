@@ -44,6 +44,7 @@ import { TemporaryEveryone } from './modes/temporaryEveryone.js';
 import { AccountTrust, type AccountPresentation } from './accounts/accountTrust.js';
 import { loadDeviceCredentials } from './accounts/accountFiles.js';
 import { MyDeviceStore } from './accounts/myDevices.js';
+import { ContactsAndMyDevices } from './accounts/trustedDevices.js';
 import { encodeVerifyAnswer, readVerifyAnswer } from './accounts/verifyAnswer.js';
 
 const STATE_EVENT_DELAY_MS = 30;
@@ -130,7 +131,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       tls,
       secret: broadcastSecret,
       contactSecrets,
-      contacts,
+      // My devices are trusted like contacts in Contacts only mode too (accounts/trustedDevices.ts).
+      contacts: new ContactsAndMyDevices(contacts, this.accounts),
       metadata: () => this.fullMetadata(),
       epochMs: opts.epochMs ?? epochMsFrom(process.env.SD_NEARBY_EPOCH_MS),
       log: (message) => this.warn(message),
@@ -148,7 +150,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       const account = this.accountFor(null);
       return account ? encodeVerifyAnswer(account) : null;
     });
-    this.privateEndpoint = new PrivateEndpoint(tls, this.contactsOnly.gate, (socket, id) => void this.links.adopt(socket, id, false, 'incoming'), (id) => this.contacts.has(id));
+    this.privateEndpoint = new PrivateEndpoint(tls, this.contactsOnly.gate, (socket, id) => void this.links.adopt(socket, id, false, 'incoming'), (id) => this.modeContext.isContact(id));
     this.epochClock = new EpochClock(this.contactsOnly.epochMs);
     this.manualPeers = new ManualPeers(this.links, {
       get: (address) => this.settings.get().pinnedIdentities?.[address] ?? null,
@@ -206,6 +208,13 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       this.scheduleState();
     });
     this.contacts.on('change', () => this.contactsChanged());
+    // A device that proved our account (or stopped): what we tell it and whom we link with follow, as for a contact.
+    // Told from inside a rebuild of the list (AccountTrust.observe): acted on after it.
+    this.accounts.on('myDevices', () => {
+      queueMicrotask(() => this.links.broadcastMetadata());
+      this.presence.schedule();
+      this.scheduleState();
+    });
     this.epochClock.on('epoch', () => this.newEpoch());
     this.engine.on('network', () => this.newNetwork());
     this.contactsOnly.on('rotated', () => this.readvertise());

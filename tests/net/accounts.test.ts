@@ -44,7 +44,7 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
   let looking: StateSubscription;
   let restartCarl: () => Promise<NearbyProcess>;
   let addCarlToBea: () => string;
-  let restartOscars: () => Promise<NearbyProcess[]>;
+  let restartOscars: (more?: string[]) => Promise<[NearbyProcess, NearbyProcess]>;
   const ids: Record<string, string> = {};
 
   before(async () => {
@@ -77,7 +77,7 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
     const trust = ['--trust-issuer', trusted];
     const start = (i: number, name: string, dir: string, extraArgs: string[] = []) => startNode(lan.hosts[i]!, { name, dataDir: dir, extraArgs, env: { SD_NEARBY_PAIRING_TIMEOUT_MS: '8000' } });
     restartCarl = () => start(3, 'Carl NAS', dirs.carl!, CARL_PORT_ARGS);
-    restartOscars = () => Promise.all([start(0, 'Oscar laptop', dirs.laptop!, trust), start(1, 'Oscar desktop', dirs.desktop!)]);
+    restartOscars = (more = []) => Promise.all([start(0, 'Oscar laptop', dirs.laptop!, [...trust, ...more]), start(1, 'Oscar desktop', dirs.desktop!, more)]);
     addCarlToBea = () => addDevice('bea.account', dirs.carl!);
     [laptop, desktop, bea, carl, copier, expired] = await Promise.all([
       start(0, 'Oscar laptop', dirs.laptop!, trust),
@@ -202,5 +202,13 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
     const since = Date.now();
     while (!(await connectedTo(desktop)) && Date.now() - since < STEP_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 100));
     assert.ok(await connectedTo(desktop), 'the laptop and the desktop linked again on their own');
+  });
+
+  test('My devices find each other in Contacts only mode, like contacts: through the secrets they gave each other over their link', async () => {
+    await Promise.all([laptop.stop('SIGTERM'), desktop.stop('SIGTERM')]);
+    [laptop, desktop] = await restartOscars(['--mode', 'contacts-only']);
+    const { state } = await laptop.waitForState((s) => row(s, 'desktop')?.myDevice === true, STEP_TIMEOUT_MS, 'the desktop, behind its token, as one of My devices');
+    assert.equal(state.mode, 'contacts-only');
+    assert.deepEqual([row(state, 'desktop')!.account, row(state, 'desktop')!.name], [OSCAR, 'Oscar desktop']);
   });
 });

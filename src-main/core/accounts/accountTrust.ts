@@ -3,7 +3,9 @@
 // peer proved, checked offline against the identity the TLS handshake proved. Devices of our own
 // account are "My devices": a relationship, like a contact, without a pairing code.
 
+import { EventEmitter } from 'node:events';
 import { z } from 'zod';
+import { toDisplayText } from '../../../src-shared/displayText.js';
 import type { AccountStanding, PeerAccount } from '../../../src-shared/account.js';
 import { checkSignatures, checkStanding, CredentialError, type CheckedCredentials } from './credentials.js';
 import type { MyDeviceStore } from './myDevices.js';
@@ -39,16 +41,20 @@ export interface AccountTrustOptions {
 
 type Checked = CheckedCredentials | CredentialError;
 
-export class AccountTrust {
+/** 'myDevices': the set of My devices changed (one proved our account, or stopped proving it). */
+export class AccountTrust extends EventEmitter<{ myDevices: [] }> {
   private readonly checked = new Map<string, Checked>();
-  /** Identities proven to be devices of our account (a link's hello or a verification said so and checked out). */
-  private readonly myDevices = new Set<string>();
+  /** Identities proven to be devices of our account in this run (a link's hello or a verification said so and checked out), with their device names. */
+  private readonly myDevices = new Map<string, string>();
+  /** Remembered devices that stopped proving our account in this run (their file entry may not be gone yet). */
+  private readonly disproved = new Set<string>();
   private readonly now: () => number;
   private issuers: Set<string> | null = null;
   /** Our own credentials checked against our own identity: our account, or why they cannot be used. */
   readonly own: { account: CheckedCredentials | null; problem: string | null };
 
   constructor(private readonly opts: AccountTrustOptions) {
+    super();
     this.now = opts.now ?? Date.now;
     this.own = this.checkOwn();
   }
@@ -109,13 +115,20 @@ export class AccountTrust {
     const { standing, checked } = this.check(identity, presented);
     if (!presented) return standing;
     const remembered = this.opts.remembered;
+    const wasMine = this.isMyDevice(identity);
+    const failed = (err: Error) => this.opts.warn?.(`cannot keep My devices in my-devices.json: ${err.message}`);
     if (standing.myDevice && checked) {
-      this.myDevices.add(identity);
-      remembered?.remember({ identity, accountKey: checked.account.accountKey, notAfter: Math.min(checked.account.notAfter, checked.device.notAfter) }).catch((err: Error) => this.opts.warn?.(`cannot keep My devices in my-devices.json: ${err.message}`));
+      const name = toDisplayText(checked.device.deviceName);
+      this.myDevices.set(identity, name);
+      this.disproved.delete(identity);
+      remembered?.remember({ identity, name, accountKey: checked.account.accountKey, notAfter: Math.min(checked.account.notAfter, checked.device.notAfter) }).catch(failed);
     } else {
       this.myDevices.delete(identity);
-      remembered?.forget(identity).catch((err: Error) => this.opts.warn?.(`cannot keep My devices in my-devices.json: ${err.message}`));
+      if (wasMine) this.disproved.add(identity);
+      remembered?.forget(identity).catch(failed);
     }
+    // Told after the memory changed, before the file is written: isMyDevice reads the memory first, and a forgotten device is no longer in either.
+    if (wasMine !== (standing.myDevice === true)) this.emit('myDevices');
     return standing;
   }
 
@@ -124,11 +137,20 @@ export class AccountTrust {
     return this.opts.own ? (this.evaluate(this.opts.ownIdentity, this.opts.own).account ?? null) : null;
   }
 
-  /** Proved our account in this run, or in an earlier one and still within its credential's dates. */
+  /** Proved our account in this run, or in an earlier one and still within its credential's dates (and not disproved since). */
   isMyDevice(identity: string): boolean {
     if (this.myDevices.has(identity)) return true;
+    if (this.disproved.has(identity)) return false;
     const ours = this.ownAccountKey;
     return ours !== null && this.opts.remembered !== undefined && this.opts.remembered.holds(identity, ours, this.now());
+  }
+
+  /** My devices with their names: those proven in this run, and those remembered that still hold. */
+  myDeviceList(): Array<{ identity: string; name: string }> {
+    const out = new Map(this.myDevices);
+    const ours = this.ownAccountKey;
+    if (ours !== null && this.opts.remembered) for (const d of this.opts.remembered.holding(ours, this.now())) if (!out.has(d.identity) && !this.disproved.has(d.identity)) out.set(d.identity, d.name);
+    return [...out].map(([identity, name]) => ({ identity, name }));
   }
 
   private signaturesOf(presented: AccountPresentation): Checked {

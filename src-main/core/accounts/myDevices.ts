@@ -5,6 +5,7 @@
 // it is forgotten); a later proof renews it. Written atomically; a bad file is set aside.
 
 import { z } from 'zod';
+import { DISPLAY_NAME_MAX_CHARS, toDisplayText } from '../../../src-shared/displayText.js';
 import { isRemoteIdentity } from '../../../src-shared/identity.js';
 import { JsonListStore, listFileSchema, loadJsonFile } from '../storage/jsonStore.js';
 
@@ -13,6 +14,8 @@ export const MY_DEVICES_MAX = 256;
 
 export interface RememberedDevice {
   identity: string;
+  /** The device name its credential gives (what a Contacts only token of it is listed as until its link says more). */
+  name: string;
   /** The account key its credentials proved (ours when it was proved). */
   accountKey: string;
   /** Unix time (s) when its device credential ends: not trusted after it. */
@@ -21,6 +24,7 @@ export interface RememberedDevice {
 
 const rememberedSchema = z.object({
   identity: z.string().refine(isRemoteIdentity, 'not an identity (43 characters of base64)'),
+  name: z.string().transform((s) => toDisplayText(s, DISPLAY_NAME_MAX_CHARS)),
   accountKey: z.string().refine(isRemoteIdentity, 'not a public key (43 characters of base64)'),
   notAfter: z.number().int().nonnegative(),
 });
@@ -46,11 +50,16 @@ export class MyDeviceStore extends JsonListStore<'devices', RememberedDevice> {
   /** Remembers (or renews) a device; nothing is written when it is known as it is. The oldest make room past the cap. */
   async remember(device: RememberedDevice): Promise<void> {
     const known = this.items.find((d) => d.identity === device.identity);
-    if (known && known.accountKey === device.accountKey && known.notAfter === device.notAfter) return;
+    if (known && known.accountKey === device.accountKey && known.notAfter === device.notAfter && known.name === device.name) return;
     await this.changeList((devices) => {
       const others = devices.filter((d) => d.identity !== device.identity);
       return { next: [...others, { ...device }].slice(-MY_DEVICES_MAX), result: device };
     });
+  }
+
+  /** The devices that still prove `accountKey` at `nowMs`. */
+  holding(accountKey: string, nowMs: number): RememberedDevice[] {
+    return this.items.filter((d) => d.accountKey === accountKey && d.notAfter * 1000 >= nowMs).map((d) => ({ ...d }));
   }
 
   async forget(identity: string): Promise<void> {
