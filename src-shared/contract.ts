@@ -3,6 +3,7 @@
 // events (node -> UI). The transports (HTTP API, WebSocket, Electron IPC) serve this map through
 // one contract server (contractServer.ts); every payload is validated at runtime with its schema.
 
+import type { PeerAccount } from './account.js';
 import { z } from 'zod';
 import { MANUAL_PEER_MAX_CHARS } from './manualPeer.js';
 import { type Library, type LibraryInvite, type Peer } from './peer.js';
@@ -40,6 +41,8 @@ export interface SelfInfo extends Omit<DeviceMetadata, 'libraries' | 'librariesO
   port: number;
   /** Our own version is always known. */
   version: string;
+  /** The account this device's own credentials prove (issue 14); null or absent: none, or they cannot be used (the warnings say why). */
+  account?: PeerAccount | null;
 }
 
 /** A peer the user added by address, and how reaching it goes. */

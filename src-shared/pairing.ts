@@ -1,6 +1,8 @@
 // Pairing and contacts as the UIs see them (DESIGN §5): the pairing sessions in progress or just
 // ended, and the contacts they produced.
 
+import type { AccountStanding } from './account.js';
+
 export const PAIRING_STAGES = ['waiting-for-peer', 'confirm-code', 'waiting-for-peer-confirmation', 'done', 'rejected', 'timed-out', 'failed'] as const;
 export type PairingStage = (typeof PAIRING_STAGES)[number];
 
@@ -11,7 +13,8 @@ export function isFinalPairingStage(stage: PairingStage): boolean {
   return PAIRING_FINAL_STAGES.includes(stage);
 }
 
-export interface PairingSessionState extends ContactStanding {
+/** A session's AccountStanding (account.ts) is the account the link to the other device proved: the dialog names it (issue 14). */
+export interface PairingSessionState extends ContactStanding, AccountStanding {
   /** This node's id of the session (what confirmPairing / rejectPairing take). */
   id: string;
   /** The identity the link proved for the other device. */

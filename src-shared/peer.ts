@@ -1,14 +1,16 @@
 // What the app knows about a device: the metadata a node advertises (DESIGN §1, peerMetadata.ts)
 // and what discovery adds to it (where and when the device was seen).
 
+import type { AccountStanding } from './account.js';
 import type { ContactStanding } from './pairing.js';
 import type { DeviceMetadata } from './peerMetadata.js';
 
 /**
  * A device seen on the network. Its ContactStanding (pairing.ts) says whether it is a contact, under
  * the name stored at pairing, or uses a contact's name without being it (the directory sets both).
+ * Its AccountStanding (account.ts) says which account it proved, if any (issue 14).
  */
-export interface Peer extends DeviceMetadata, ContactStanding {
+export interface Peer extends DeviceMetadata, ContactStanding, AccountStanding {
   /** Stable key of this entry: the lowercased DNS-SD instance name. */
   id: string;
   /** The identity the peer claims (its instance label), or null when the label is not a valid identity. */

@@ -50,6 +50,11 @@ import { WIDE_AREA_LEASE_ENV } from './wideArea/constants.js';
 import type { WideAreaSettings } from '../../src-shared/wideArea.js';
 import { handshakeDial, runNetworkCheck } from './doctor/networkCheck.js';
 import type { NetworkReport } from '../../src-shared/networkCheck.js';
+import { AccountTrust, type AccountPresentation } from './accounts/accountTrust.js';
+import { loadDeviceCredentials } from './accounts/accountFiles.js';
+import { MyDeviceStore } from './accounts/myDevices.js';
+import { ContactsAndMyDevices } from './accounts/trustedDevices.js';
+import { encodeVerifyAnswer, readVerifyAnswer } from './accounts/verifyAnswer.js';
 
 const STATE_EVENT_DELAY_MS = 30;
 const WARNINGS_MAX = 10;
@@ -72,6 +77,8 @@ export interface NodeOptions {
   epochMs?: number;
   /** Overrides (and saves) wide-area discovery: a domain with its server and key, or 'off'. */
   wideArea?: WideAreaSettings | 'off' | null;
+  /** Issuers whose accounts this node accepts, besides the setting `trustedIssuers` (--trust-issuer; not saved). */
+  trustedIssuers?: string[];
 }
 
 export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements NodeApi {
@@ -111,6 +118,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private readonly handlers: CommandHandlers;
   /** Shared libraries (issue 13): invitations, and what members tell each other over their links. */
   private readonly sharing: LibrarySharing;
+  /** Our account credentials, the issuers we trust, and what each peer's credentials prove (issue 14). */
+  private readonly accounts: AccountTrust;
 
   private constructor(
     private readonly opts: NodeOptions,
@@ -122,22 +131,32 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     private readonly invites: LibraryInviteStore,
     broadcastSecret: BroadcastSecretStore,
     contactSecrets: ContactSecretStore,
+    credentials: { presentation: AccountPresentation | null; problem: string | null },
+    myDevices: MyDeviceStore,
   ) {
     super();
+    this.accounts = new AccountTrust({
+      own: credentials.presentation,
+      ownIdentity: identity.identity,
+      trustedIssuers: () => [...(opts.trustedIssuers ?? []), ...(settings.get().trustedIssuers ?? [])],
+      remembered: myDevices,
+      warn: (message) => this.warn(message),
+    });
     this.pairing = new PairingService({
       contacts,
       peerName: (identity) => this.peerNameOf(identity),
-      standing: (identity, name) => contacts.standingOf(identity, name, true),
+      standing: (identity, name) => ({ ...contacts.standingOf(identity, name, true), ...this.accounts.evaluate(identity, this.links.linkTo(identity)?.remoteAccount ?? null) }),
       timeoutMs: opts.pairingTimeoutMs,
       log: (message) => this.warn(message),
     });
-    for (const problem of [identity.problem, settings.problem, libraries.problem, invites.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem]) if (problem) this.warn(problem);
+    for (const problem of [identity.problem, settings.problem, libraries.problem, invites.problem, contacts.problem, broadcastSecret.problem, contactSecrets.problem, credentials.problem, this.accounts.own.problem, myDevices.problem]) if (problem) this.warn(problem);
     const tls = createTlsIdentity(identity.privateKey);
     this.contactsOnly = new ContactsOnlyService({
       tls,
       secret: broadcastSecret,
       contactSecrets,
-      contacts,
+      // My devices are trusted like contacts in Contacts only mode too (accounts/trustedDevices.ts).
+      contacts: new ContactsAndMyDevices(contacts, this.accounts),
       metadata: () => this.fullMetadata(),
       epochMs: opts.epochMs ?? epochMsFrom(process.env.SD_NEARBY_EPOCH_MS),
       log: (message) => this.warn(message),
@@ -146,11 +165,16 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       openAdvertisement: () => this.openAdvertisement(),
       privateAdvertisement: () => this.contactsOnly.advertisement(this.privateEndpoint.port),
       fullMetadata: () => this.fullMetadata(),
-      isContact: (id) => this.contacts.has(id),
+      // My devices (issue 14) are trusted like contacts, without a code.
+      isContact: (id) => this.contacts.has(id) || this.accounts.isMyDevice(id),
       isPinned: (id) => Object.values(this.settings.get().pinnedIdentities ?? {}).includes(id),
     };
-    this.links = new LinkManager({ tls, hello: (remote) => ({ metadata: this.policy.helloMetadata(remote, this.modeContext), port: this.linkPort() }), standing: (remote) => this.presence.standingOf(remote) });
-    this.privateEndpoint = new PrivateEndpoint(tls, this.contactsOnly.gate, (socket, id) => void this.links.adopt(socket, id, false, 'incoming'), (id) => this.contacts.has(id));
+    this.links = new LinkManager({ tls, hello: (remote) => ({ metadata: this.policy.helloMetadata(remote, this.modeContext), port: this.linkPort(), account: this.accountFor(remote) }), standing: (remote) => this.presence.standingOf(remote) });
+    this.links.server.setVerifyAnswer(() => {
+      const account = this.accountFor(null);
+      return account ? encodeVerifyAnswer(account) : null;
+    });
+    this.privateEndpoint = new PrivateEndpoint(tls, this.contactsOnly.gate, (socket, id) => void this.links.adopt(socket, id, false, 'incoming'), (id) => this.modeContext.isContact(id));
     this.epochClock = new EpochClock(this.contactsOnly.epochMs);
     this.manualPeers = new ManualPeers(this.links, {
       get: (address) => this.settings.get().pinnedIdentities?.[address] ?? null,
@@ -161,25 +185,34 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const verifier = this.createVerifier(tls);
     this.directory = new PeerDirectory({
       split: (discovered) => this.contactsOnly.split(discovered),
-      links: () => this.links.readyLinks().map((l) => ({ identity: l.remoteIdentity, address: l.remoteAddress, listenPort: l.remoteListenPort, metadata: l.remoteMetadata as DeviceMetadata, origin: this.links.originOf(l), establishedAt: l.establishedAt, lastReceivedAt: l.lastReceivedAt })),
+      links: () => this.links.readyLinks().map((l) => ({ identity: l.remoteIdentity, address: l.remoteAddress, listenPort: l.remoteListenPort, metadata: l.remoteMetadata as DeviceMetadata, origin: this.links.originOf(l), account: l.remoteAccount, establishedAt: l.establishedAt, lastReceivedAt: l.lastReceivedAt })),
       lostAt: (id) => this.links.lostAt(id),
       verdict: (target) => verifier.verdictFor(target),
       manual: () => this.manualPeers.onlineIdentities(),
       standing: (identity, name, proven) => this.contacts.standingOf(identity, name, proven),
+      account: (identity, presented) => this.accounts.observe(identity, presented),
     });
     this.presence = this.createPresence(verifier);
-    this.sharing = new LibrarySharing({
+    this.sharing = this.createSharing(libraries, invites, contacts);
+    this.temporaryEveryone = new TemporaryEveryone({ settings, applyMode: () => this.applyMode(), warn: (message) => this.warn(message) });
+    this.handlers = this.createHandlers();
+    this.wire();
+  }
+
+  /** Shared libraries (issue 13); My devices (issue 14) are trusted like contacts: they may invite and be invited too. */
+  private createSharing(libraries: LibraryStore, invites: LibraryInviteStore, contacts: ContactStore): LibrarySharing {
+    return new LibrarySharing({
       libraries,
       invites,
-      contacts,
-      self: identity.identity,
+      contacts: {
+        has: (id) => this.modeContext.isContact(id),
+        get: (id) => contacts.get(id) ?? this.accounts.myDeviceList().find((d) => d.identity === id),
+      },
+      self: this.identity.identity,
       selfName: () => this.settings.get().name,
       channelFor: (peer) => this.presence.openLink(peer),
       log: (message) => this.warn(message),
     });
-    this.temporaryEveryone = new TemporaryEveryone({ settings, applyMode: () => this.applyMode(), warn: (message) => this.warn(message) });
-    this.handlers = this.createHandlers();
-    this.wire();
   }
 
   /** Verifications dial without showing our identity and close after the handshake (peers/verifier.ts). */
@@ -187,8 +220,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     return new Verifier({
       dial: async (addresses, port) => {
         const { socket, identity, address } = await dialLink(tls, [...addresses], port, VERIFY_TIMEOUT_MS, undefined, 'verify');
-        socket.end();
-        return { identity, address };
+        // The server's account credentials come in its answer, inside the session that proved its key.
+        return { identity, address, account: await readVerifyAnswer(socket) };
       },
     });
   }
@@ -217,6 +250,13 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     });
     this.contacts.on('change', () => this.contactsChanged());
     this.invites.on('change', () => this.scheduleState());
+    // A device that proved our account (or stopped): what we tell it and whom we link with follow, as for a contact.
+    // Told from inside a rebuild of the list (AccountTrust.observe): acted on after it.
+    this.accounts.on('myDevices', () => {
+      queueMicrotask(() => this.links.broadcastMetadata());
+      this.presence.schedule();
+      this.scheduleState();
+    });
     this.epochClock.on('epoch', () => this.newEpoch());
     this.engine.on('network', () => this.newNetwork());
     this.contactsOnly.on('rotated', () => this.readvertise());
@@ -232,6 +272,11 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.settings.on('change', () => {
       this.scheduleState();
       this.wideAreaSettingsChanged();
+    });
+    // Trusted issuers may have changed (the setting trustedIssuers): every row's account is checked again.
+    this.settings.on('change', () => {
+      this.accounts.issuersChanged();
+      this.presence.schedule();
     });
     this.manualPeers.on('change', () => this.scheduleState());
   }
@@ -272,6 +317,11 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     return this.runningCheck;
   }
 
+  /** Our account credentials for `remote` (null: a verification), where the mode shares them. */
+  private accountFor(remote: string | null): AccountPresentation | null {
+    return this.policy.sharesAccount(remote, this.modeContext) ? this.accounts.presentation() : null;
+  }
+
   /** The policy of the mode the settings hold now (modes/). */
   private get policy(): ModePolicy {
     return policyFor(this.settings.get().discovery);
@@ -298,7 +348,9 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const invites = await LibraryInviteStore.load(opts.dataDir);
     const broadcastSecret = await BroadcastSecretStore.load(opts.dataDir);
     const contactSecrets = await ContactSecretStore.load(opts.dataDir);
-    const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, invites, broadcastSecret, contactSecrets);
+    const credentials = await loadDeviceCredentials(opts.dataDir);
+    const myDevices = await MyDeviceStore.load(opts.dataDir);
+    const node = new NearbyNode(opts, lock, identity, settings, libraries, contacts, invites, broadcastSecret, contactSecrets, credentials, myDevices);
     const patch: { name?: string; discovery?: DiscoveryMode; everyoneUntil?: null; wideArea?: WideAreaSettings | null } = {};
     if (opts.wideArea) patch.wideArea = opts.wideArea === 'off' ? null : opts.wideArea;
     if (opts.name) patch.name = opts.name;
@@ -317,6 +369,11 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
 
   get remoteIdentity(): string {
     return this.identity.identity;
+  }
+
+  /** The account issuers this node trusts now: --trust-issuer, the setting, and its own account's. */
+  get trustedIssuers(): string[] {
+    return [...this.accounts.trustedIssuers()];
   }
 
   get p2pPort(): number {
@@ -548,7 +605,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     }
     const view = this.presence.freshView();
     return {
-      self: selfInfo(this.fullMetadata(), { identity: this.identity.identity, hostname: `${hostnameForIdentity(this.identity.identity)}.local`, port: this.linkPort() }),
+      self: { ...selfInfo(this.fullMetadata(), { identity: this.identity.identity, hostname: `${hostnameForIdentity(this.identity.identity)}.local`, port: this.linkPort() }), account: this.accounts.ownAccount() },
       mode: s.discovery,
       everyoneUntil: s.everyoneUntil ?? null,
       privateDevices: policy.discovers ? view.privateDevices : 0,

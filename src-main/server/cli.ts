@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { CliUsageError, parseCliArgs, type CliCommand } from './cliArgs.js';
+import { runAccountCommand } from './accountCli.js';
 import { startApiServer, type ApiServer } from './apiServer.js';
 import { apiTokenPath, loadOrCreateApiToken } from './apiToken.js';
 import { NearbyNode } from '../core/node.js';
@@ -12,6 +13,7 @@ import { DiscoveryEngine } from '../core/discovery/engine.js';
 import { preferBaselineCompiler } from '../core/runtimeTuning.js';
 import type { Peer } from '../../src-shared/peer.js';
 import { contactStandingText } from '../../src-shared/pairing.js';
+import { accountText } from '../../src-shared/account.js';
 import { networkInterfaces } from 'node:os';
 import { bareHost, formatHostPort, isWildcardHost } from './httpGuards.js';
 import { loadTsigKeyFile } from '../core/wideArea/tsigKeyFile.js';
@@ -81,7 +83,8 @@ function describePeer(p: Peer): string {
   const where = p.addresses.length > 0 ? `${p.addresses[0]}${p.port !== null ? ` port ${p.port}` : ''}` : 'no address yet';
   // A contact under the name stored at pairing; a device using a contact's name says it is not one.
   const standing = contactStandingText(p);
-  return `${p.contact?.name ?? p.name} (${p.operatingSystem}${p.deviceModel ? `, ${p.deviceModel}` : ''}) ${where}${p.identity ? '' : ' [not a valid identity]'}${standing ? ` [${standing}]` : ''}`;
+  const account = p.account ? ` [${p.myDevice ? 'my device, ' : ''}account ${accountText(p.account)}]` : '';
+  return `${p.contact?.name ?? p.name} (${p.operatingSystem}${p.deviceModel ? `, ${p.deviceModel}` : ''}) ${where}${p.identity ? '' : ' [not a valid identity]'}${standing ? ` [${standing}]` : ''}${account}`;
 }
 
 /** Calls `onStop` once on SIGINT or SIGTERM; a second signal exits at once. */
@@ -154,7 +157,7 @@ async function serve(cmd: ServeCommand): Promise<void> {
   let node: NearbyNode;
   try {
     const wideArea = await checkedWideArea(cmd);
-    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries, wideArea, ...deviceModelFromEnv(), ...pairingTimeoutFromEnv() });
+    node = await NearbyNode.open({ dataDir, version: packageVersion(), name: cmd.name, mode: cmd.mode, port: cmd.port, libraries: cmd.libraries, wideArea, trustedIssuers: cmd.trustIssuers, ...deviceModelFromEnv(), ...pairingTimeoutFromEnv() });
   } catch (err) {
     fail((err as Error).message);
   }
@@ -179,6 +182,8 @@ async function serve(cmd: ServeCommand): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`sd-nearby ${state.self.version}: "${state.self.name}" identity ${state.self.identity}`);
   out(`p2p port ${state.self.port}, discovery ${state.mode}, data in ${dataDir}`);
+  const issuers = node.trustedIssuers.length;
+  if (state.self.account || issuers > 0) out(`account ${state.self.account ? accountText(state.self.account) : 'none'}; trusting ${issuers} account issuer${issuers === 1 ? '' : 's'}`);
   // The UI's address carries the token once, in the fragment (never sent to the server); the
   // page keeps it for the tab and takes it out of the address bar.
   if (ui) for (const { url, where } of reachableUrls(ui)) out(`ui ${url}/${ui.token ? `#token=${ui.token}` : ''}${where}`);
@@ -250,5 +255,10 @@ export async function main(argv: string[]): Promise<void> {
       return browse(cmd);
     case 'doctor':
       return doctor(cmd);
+    case 'account':
+      return runAccountCommand(cmd.argv, (line) => process.stdout.write(`${line}\n`), (message, code) => {
+        process.stderr.write(`sd-nearby: ${message}\n`);
+        process.exit(code);
+      });
   }
 }

@@ -9,6 +9,7 @@ import { DEVICE_NAME_MAX_CHARS, LIBRARY_NAME_MAX_CHARS } from '../../src-shared/
 import { DISCOVERY_MODES, type DiscoveryMode } from '../../src-shared/discoveryModes.js';
 import { checkWideAreaSettings, type WideAreaSettings } from '../../src-shared/wideArea.js';
 import { NETWORK_CHECK_DEFAULT_SECONDS, NETWORK_CHECK_MAX_SECONDS, NETWORK_CHECK_MIN_SECONDS } from '../../src-shared/networkCheck.js';
+import { isRemoteIdentity } from '../../src-shared/identity.js';
 
 export interface HostPort {
   host: string;
@@ -38,7 +39,11 @@ export type CliCommand =
       ui: HostPort | null;
       /** --wide-area DOMAIN (with --dns-server, --tsig-key); 'off' with --wide-area none; null: keep the saved setting. */
       wideArea: WideAreaSettings | 'off' | null;
+      /** --trust-issuer KEY, repeatable: issuers whose accounts this node accepts, besides the setting (issue 14). */
+      trustIssuers: string[];
     }
+  /** `account …` (accountCli.ts parses what follows). */
+  | { kind: 'account'; argv: string[] }
   | { kind: 'browse'; timeoutSeconds: number; json: boolean }
   /**
    * The network check (issue 15): beside a running node through its API (`api` set: the node's
@@ -77,6 +82,7 @@ const HELP_COMMANDS: readonly HelpEntry[] = [
   ['serve', 'run a node: announce this device, watch for others, answer the HTTP API'],
   ['browse', 'list the devices announcing themselves nearby, then exit'],
   ['doctor', 'check the network for a few seconds and say why devices do not show up, with the fix (exit status 1 when it finds a problem)'],
+  ['account', 'make an issuer, an account, or add this device to an account (sd-nearby account --help)'],
   ['help', 'show this text'],
   ['version', 'show the version'],
 ];
@@ -97,6 +103,7 @@ const HELP_SERVE_OPTIONS: readonly HelpEntry[] = [
   ['--wide-area DOMAIN', 'also register in and browse this DNS domain (DNS-SD over unicast DNS), for devices on other networks; "none" turns it off (saved)'],
   ['--dns-server HOST', "the DNS server (HOST or HOST:PORT) that takes this device's signed updates for the domain and answers its questions (default: the system's resolver, the updates then going to the zone's primary server)"],
   ['--tsig-key FILE', 'the TSIG key to sign updates with, in the format tsig-keygen writes (key "name" { algorithm ...; secret "..."; };)'],
+  ['--trust-issuer KEY', "accept the accounts this issuer signed (its public key, as account create-issuer printed it; repeatable; the setting trustedIssuers adds more)"],
 ];
 
 const HELP_BROWSE_OPTIONS: readonly HelpEntry[] = [
@@ -178,6 +185,7 @@ const SERVE_OPTIONS: Record<string, OptionSpec> = {
   '--wide-area': { type: 'string', example: '--wide-area sd.example.com' },
   '--dns-server': { type: 'string', example: '--dns-server 192.0.2.53' },
   '--tsig-key': { type: 'string', example: '--tsig-key /etc/sd-nearby/update.key' },
+  '--trust-issuer': { type: 'string', multiple: true, example: '--trust-issuer <the key account create-issuer printed>' },
 };
 
 const BROWSE_OPTIONS: Record<string, OptionSpec> = {
@@ -206,7 +214,7 @@ export function optionNames(command: CommandWithOptions): string[] {
   return Object.keys(COMMAND_OPTIONS[command]);
 }
 
-const COMMANDS = ['serve', 'browse', 'doctor', 'help', 'version'] as const;
+const COMMANDS = ['serve', 'browse', 'doctor', 'account', 'help', 'version'] as const;
 const GENERAL_OPTIONS = ['--help', '--version'];
 
 /** Optimal string alignment distance (Levenshtein with transpositions). */
@@ -330,6 +338,13 @@ function parseToken(source: string, raw: string): string {
   return raw;
 }
 
+/** An issuer's public key, as `account create-issuer` prints it (32 bytes, base64 without padding). */
+function parseIssuerKey(raw: string): string {
+  const key = raw.trim();
+  if (!isRemoteIdentity(key)) throw new CliUsageError(`--trust-issuer expects an issuer's public key (43 characters, the last line sd-nearby account create-issuer printed), got ${quote(raw)}`);
+  return key;
+}
+
 function parseTimeout(raw: string): number {
   const t = raw.trim();
   const n = /^(\d+(\.\d*)?|\.\d+)$/.test(t) ? Number(t) : NaN;
@@ -391,6 +406,7 @@ function collectOptions(command: CommandWithOptions, args: string[]): Map<string
 /** help, version, or a mistake before the options; null when `argv` starts with serve, browse or doctor. */
 function commandBeforeOptions(argv: string[]): CliCommand | null {
   if (argv.length === 0) return { kind: 'help', text: USAGE, missingCommand: true };
+  if (argv[0] === 'account') return { kind: 'account', argv: argv.slice(1) };
   if (argv.some((a) => a === '-h' || a === '--help')) return { kind: 'help', text: USAGE };
   if (argv.includes('--version')) return { kind: 'version' };
   const command = argv[0] ?? 'help';
@@ -474,6 +490,7 @@ function serveCommand(options: Map<string, string[]>, env: Record<string, string
     libraries: (options.get('--library') ?? []).map((n) => parseName('--library', n, LIBRARY_NAME_MAX_CHARS, 'a library name')),
     ui: ui === undefined ? null : parseHostPort('--ui', ui),
     wideArea: parseWideArea(one('--wide-area'), one('--dns-server'), one('--tsig-key')),
+    trustIssuers: (options.get('--trust-issuer') ?? []).map(parseIssuerKey),
   };
 }
 

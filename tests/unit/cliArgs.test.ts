@@ -94,20 +94,24 @@ describe('serve', () => {
       libraries: [],
       ui: null,
       wideArea: null,
+      trustIssuers: [],
     });
   });
 
   test('every flag, as "--flag value" and "--flag=value"', () => {
     const token = 'abcdefghijklmnopqrstuvwxyz012345';
+    const issuer = 'UNogXNfAJRmmDiA+szlD5WG/QPzMuDSZtooRuh0TC+A';
     const spaced = serve([
       '--data-dir', '/var/lib/sd', '--name', 'Living room NAS', '--mode', 'contacts-only', '--port', '4000',
       '--api', '127.0.0.1:7374', '--api-token', token, '--library', 'Photos', '--library', 'Music', '--ui', 'localhost:8080',
       '--wide-area', 'sd.example.com', '--dns-server', '[2001:db8::53]:5300', '--tsig-key', '/etc/sd/update.key',
+      '--trust-issuer', issuer,
     ]);
     const joined = serve([
       '--data-dir=/var/lib/sd', '--name=Living room NAS', '--mode=contacts-only', '--port=4000',
       '--api=127.0.0.1:7374', `--api-token=${token}`, '--library=Photos', '--library=Music', '--ui=localhost:8080',
       '--wide-area=sd.example.com', '--dns-server=[2001:db8::53]:5300', '--tsig-key=/etc/sd/update.key',
+      `--trust-issuer=${issuer}`,
     ]);
     const expected = {
       kind: 'serve',
@@ -120,6 +124,7 @@ describe('serve', () => {
       libraries: ['Photos', 'Music'],
       ui: { host: 'localhost', port: 8080 },
       wideArea: { domain: 'sd.example.com', dnsServer: '[2001:db8::53]:5300', tsigKeyFile: '/etc/sd/update.key' },
+      trustIssuers: [issuer],
     };
     assert.deepEqual(spaced, expected);
     assert.deepEqual(joined, expected);
@@ -237,7 +242,7 @@ describe('usage errors', () => {
   test('commands', () => {
     usageError(['serv'], 'unknown command "serv" (did you mean serve?)');
     usageError(['brwose'], 'unknown command "brwose" (did you mean browse?)');
-    usageError(['launch'], 'unknown command "launch"; the commands are serve, browse, doctor, help, version');
+    usageError(['launch'], 'unknown command "launch"; the commands are serve, browse, doctor, account, help, version');
     usageError(['--port', '5'], 'the command comes first: sd-nearby serve --port … or sd-nearby browse --port …');
     usageError(['--verison'], 'unknown option --verison (did you mean --version?)');
   });
@@ -247,7 +252,7 @@ describe('usage errors', () => {
     usageError(['serve', '--nmae=x'], 'unknown option --nmae (did you mean --name?)');
     usageError(['serve', '--lib', 'x'], 'unknown option --lib (did you mean --library?)');
     usageError(['serve', '--datadir', 'x'], 'unknown option --datadir (did you mean --data-dir?)');
-    usageError(['serve', '--frobnicate'], /^unknown option --frobnicate; serve accepts --data-dir, --name, --mode, --port, --api, --api-token, --library, --ui, --wide-area, --dns-server, --tsig-key$/);
+    usageError(['serve', '--frobnicate'], /^unknown option --frobnicate; serve accepts --data-dir, --name, --mode, --port, --api, --api-token, --library, --ui, --wide-area, --dns-server, --tsig-key, --trust-issuer$/);
     usageError(['serve', '-p', '1'], /^unknown option -p; serve accepts /);
     usageError(['browse', '--jsno'], 'unknown option --jsno (did you mean --json?)');
   });

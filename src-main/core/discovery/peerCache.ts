@@ -320,6 +320,8 @@ export class PeerCache {
       firstSeen: new Date(entry.firstSeen).toISOString(),
       lastSeen: new Date(entry.lastSeen).toISOString(),
       source: 'mdns',
+      // Only a handshake proves an account (the directory sets it): never mDNS.
+      account: null,
     };
   }
 }

@@ -1,5 +1,5 @@
 // Shared libraries (issue 13): invitations between contacts, and what members of a library tell
-// each other over their links (docs/protocol.md, "Shared libraries").
+// each other over their links (docs/protocol.md §6).
 //
 // - An invitation goes over the verified link to a contact only; the contact's node lists it for
 //   its user (NodeState.libraryInvites), refuses it when we are not its contact (never shown), or
@@ -18,7 +18,6 @@ import { CommandError, type LibraryShareResult } from '../../../src-shared/contr
 import type { Library, LibraryMember, Peer } from '../../../src-shared/peer.js';
 import { SerialQueue } from '../../../src-shared/serialQueue.js';
 import { ChannelListeners, LIBRARY_SYNC_BATCH_MAX, type LinkMessage, type PeerChannel, type WireLibraryState } from '../p2p/messages.js';
-import type { ContactStore } from '../storage/contacts.js';
 import { departureSchema, memberSchema, publicLibrary, LIBRARY_MEMBERS_MAX, type LibraryRecord, type LibraryStore } from '../storage/libraries.js';
 import type { LibraryInviteStore } from '../storage/libraryInvites.js';
 import type { Departure, Membership } from './membership.js';
@@ -37,7 +36,8 @@ type InviteReply = Extract<LinkMessage, { type: 'library-invite-reply' }>;
 export interface LibrarySharingOptions {
   libraries: LibraryStore;
   invites: LibraryInviteStore;
-  contacts: Pick<ContactStore, 'has' | 'get'>;
+  /** Who may invite us and whom we may invite: contacts, and My devices (issue 14), under the name we know them by. */
+  contacts: { has(identity: string): boolean; get(identity: string): { name: string } | undefined };
   /** Our identity, and the name we go by now. */
   self: string;
   selfName: () => string;

@@ -21,6 +21,8 @@ export const contactsOnlyPolicy: ModePolicy = {
   mayNameInQuestions: (label) => claimedIdentity(label) === null && !isPrivateToken(label),
   advertisement: (ctx) => ctx.privateAdvertisement(),
   helloMetadata: (remote, ctx) => (ctx.isContact(remote) ? ctx.fullMetadata() : WITHHELD_METADATA),
+  // Who owns the device is as private as its name: contacts (and My devices) only.
+  sharesAccount: (remote, ctx) => remote !== null && ctx.isContact(remote),
   // A link would prove who we are: contacts, and devices the user added by address, only.
   linksWith: (identity, ctx) => ctx.isContact(identity) || ctx.isPinned(identity),
 };

@@ -13,5 +13,6 @@ export const disabledPolicy: ModePolicy = {
   mayNameInQuestions: () => false,
   advertisement: () => null,
   helloMetadata: () => WITHHELD_METADATA,
+  sharesAccount: () => false,
   linksWith: () => false,
 };

@@ -13,5 +13,7 @@ export const everyonePolicy: ModePolicy = {
   mayNameInQuestions: () => true,
   advertisement: (ctx) => ctx.openAdvertisement(),
   helloMetadata: (_remote, ctx) => ctx.fullMetadata(),
+  // Everyone hears our name already: who owns the device goes with it, inside TLS, never in TXT.
+  sharesAccount: () => true,
   linksWith: () => true,
 };

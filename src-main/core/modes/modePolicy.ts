@@ -47,6 +47,11 @@ export interface ModePolicy {
   advertisement(ctx: ModeContext): Advertisement | null;
   /** Our metadata in a hello to `remote` (proven by the handshake). */
   helloMetadata(remote: string, ctx: ModeContext): DeviceMetadata;
+  /**
+   * Whether our account credentials (issue 14) may go to `remote` (proven by the handshake; null:
+   * a verification, whose client shows no identity): in a hello, or in the answer to a verification.
+   */
+  sharesAccount(remote: string | null, ctx: ModeContext): boolean;
   /** Whether a standing link with `identity` may exist (one we dial, or one it opened). */
   linksWith(identity: string, ctx: ModeContext): boolean;
 }

@@ -17,6 +17,7 @@ import { FrameDecoder, FrameError, encodeFrame } from './frames.js';
 import { TokenBucket } from '../../../src-shared/tokenBucket.js';
 import { withinLinkLimits, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import { LINK_PROTOCOL_VERSION, linkMessageSchema, type LinkMessage, type PeerChannel } from './messages.js';
+import type { AccountPresentation } from '../accounts/accountTrust.js';
 
 export interface LinkTiming {
   /** The peer's hello must arrive within this after the TLS handshake. */
@@ -108,8 +109,8 @@ export interface PeerLinkOptions {
   /** The identity the TLS handshake proved (tlsIdentity.provenIdentity). */
   remoteIdentity: string;
   outgoing: boolean;
-  /** What we say in our hello: our metadata and our own P2P port. */
-  hello: { metadata: DeviceMetadata; port: number };
+  /** What we say in our hello: our metadata, our own P2P port, and our account credentials where the mode shares them. */
+  hello: { metadata: DeviceMetadata; port: number; account?: AccountPresentation | null };
   timing?: Partial<LinkTiming>;
 }
 
@@ -139,6 +140,8 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
   remoteMetadata: DeviceMetadata | null = null;
   /** The port the peer listens on, from its hello (null when it did not say). */
   remoteListenPort: number | null = null;
+  /** The account credentials its hello presented, unchecked (accounts/accountTrust.ts checks them); null when none. */
+  remoteAccount: AccountPresentation | null = null;
   lastReceivedAt = Date.now();
   closeReason: LinkCloseReason | null = null;
 
@@ -186,7 +189,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
     }, this.timing.helloTimeoutMs);
     this.tickTimer = setInterval(() => this.tick(), tickMsFor(this.timing));
     this.lastSentMetadata = JSON.stringify(opts.hello.metadata);
-    this.write({ type: 'hello', version: LINK_PROTOCOL_VERSION, metadata: opts.hello.metadata, port: opts.hello.port });
+    this.write({ type: 'hello', version: LINK_PROTOCOL_VERSION, metadata: opts.hello.metadata, port: opts.hello.port, ...(opts.hello.account ? { account: opts.hello.account } : {}) });
   }
 
   /** True once the peer's hello arrived (and the link is not closed). */
@@ -357,6 +360,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> implements PeerChanne
       clearTimeout(this.helloTimer);
       this.remoteMetadata = message.metadata;
       this.remoteListenPort = message.port ?? null;
+      this.remoteAccount = message.account ?? null;
       try {
         this.emit('ready', message.metadata);
       } catch (err) {

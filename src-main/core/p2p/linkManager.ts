@@ -23,6 +23,7 @@ import { DialError, LinkServer, dialLink, type DialResult, type LinkServerLimits
 import { admitLink, networkOf, type LinkSlot, type LinkStanding } from './linkCaps.js';
 import type { PeerChannel } from './messages.js';
 import type { TlsIdentity } from './tlsIdentity.js';
+import type { AccountPresentation } from '../accounts/accountTrust.js';
 
 /** The higher identity of a pair that both want a link dials only if no link came within this. */
 export const HIGHER_DIAL_GRACE_MS = 3000;
@@ -72,7 +73,7 @@ interface Target {
 export interface LinkManagerOptions {
   tls: TlsIdentity;
   /** Our hello to `remoteIdentity` (proven): metadata and our own P2P port. In Contacts only mode a non-contact gets no metadata. */
-  hello: (remoteIdentity: string) => { metadata: DeviceMetadata; port: number };
+  hello: (remoteIdentity: string) => { metadata: DeviceMetadata; port: number; account?: AccountPresentation | null };
   serverLimits?: Partial<LinkServerLimits>;
   linkTiming?: Partial<LinkTiming>;
   /**

@@ -75,6 +75,8 @@ export class LinkServer {
   private readonly connectionTokens = new Map<string, TokenBucket>();
   private accepting = true;
   private port = 0;
+  /** What a verification is answered with before it closes (accounts/verifyAnswer.ts); null: nothing. */
+  private verifyAnswer: () => Buffer | null = () => null;
   readonly stats: LinkServerStats = { connections: 0, handshakes: 0, refused: 0, rateLimited: 0, failedHandshakes: 0, verifications: 0 };
 
   /** `tlsOverrides`: e.g. the Contacts only gate's decoy certificate and SNICallback (contactsOnly/sniGate.ts). */
@@ -104,7 +106,9 @@ export class LinkServer {
       if (socket.alpnProtocol === VERIFY_ALPN) {
         // A verification: the handshake proved our identity to the client; nothing more is said.
         this.stats.verifications++;
-        socket.end();
+        const answer = this.verifyAnswer();
+        if (answer) socket.end(answer);
+        else socket.end();
         return;
       }
       const identity = provenIdentity(socket);
@@ -154,6 +158,11 @@ export class LinkServer {
 
   get handshakesInProgress(): number {
     return this.pending.size;
+  }
+
+  /** What a verification hears before the server closes it (the node's account credentials, when the mode shares them). */
+  setVerifyAnswer(answer: () => Buffer | null): void {
+    this.verifyAnswer = answer;
   }
 
   /** While false, every incoming connection is closed at once (Disabled mode). */

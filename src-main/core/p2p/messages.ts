@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { deviceMetadataLinkSchema } from '../../../src-shared/peerMetadata.js';
+import { accountPresentationSchema } from '../accounts/accountTrust.js';
 
 export const LINK_PROTOCOL_VERSION = 1;
 /** A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON. */
@@ -31,8 +32,10 @@ export const linkMessageSchema = z.discriminatedUnion('type', [
   /**
    * First message each way after the handshake; `port` is the sender's own P2P port (where it
    * listens). The metadata (in `metadata` too) is cleaned as it is parsed (peerMetadata.ts).
+   * `account`: the sender's account credentials (docs/protocol.md §5), where its mode shares them
+   * with us; checked by the receiver against the identity the handshake proved.
    */
-  z.object({ type: z.literal('hello'), version: z.number().int(), metadata: deviceMetadataLinkSchema, port: z.number().int().min(1).max(65535).optional() }).strict(),
+  z.object({ type: z.literal('hello'), version: z.number().int(), metadata: deviceMetadataLinkSchema, port: z.number().int().min(1).max(65535).optional(), account: accountPresentationSchema.nullish() }).strict(),
   z.object({ type: z.literal('metadata'), metadata: deviceMetadataLinkSchema }).strict(),
   z.object({ type: z.literal('ping'), n: z.number().int().nonnegative() }).strict(),
   z.object({ type: z.literal('pong'), n: z.number().int().nonnegative() }).strict(),

@@ -21,6 +21,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { AccountStanding } from '../../../src-shared/account.js';
 import { CommandError } from '../../../src-shared/contract.js';
 import { toDisplayText } from '../../../src-shared/displayText.js';
 import { shortIdentity } from '../../../src-shared/identity.js';
@@ -70,8 +71,8 @@ export interface PairingServiceOptions {
   contacts: ContactSink;
   /** The name to show for a peer (from the peer list or the link's metadata); null when unknown. */
   peerName?: (identity: string) => string | null;
-  /** How the peer stands to the contacts (ContactStore.standingOf; the link proved the identity). */
-  standing?: (identity: string, name: string) => ContactStanding;
+  /** How the peer stands to the contacts (ContactStore.standingOf; the link proved the identity), and the account its link proved (issue 14). */
+  standing?: (identity: string, name: string) => ContactStanding & AccountStanding;
   timeoutMs?: number;
   /** How long an incoming request may wait for its reveal (default PAIRING_REVEAL_DEADLINE_MS; tests). */
   revealDeadlineMs?: number;

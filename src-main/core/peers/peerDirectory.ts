@@ -23,6 +23,8 @@ import type { LinkOrigin } from '../p2p/linkManager.js';
 import type { Verdict, VerifyTarget } from './verifier.js';
 import { withListedLibraries, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import type { ContactStanding } from '../../../src-shared/pairing.js';
+import type { AccountStanding } from '../../../src-shared/account.js';
+import type { AccountPresentation } from '../accounts/accountTrust.js';
 
 /** The list shows at most this many devices (the discovery table's cap): verified ones first. */
 export const LISTED_PEERS_MAX = PEERS_MAX;
@@ -41,6 +43,8 @@ export interface LinkedPeer {
   /** What its hello said, cleaned on the way in (src-shared/peerMetadata.ts). */
   metadata: DeviceMetadata;
   origin: LinkOrigin;
+  /** The account credentials its hello presented, unchecked; null when none. */
+  account?: AccountPresentation | null;
   establishedAt: number;
   lastReceivedAt: number;
 }
@@ -56,6 +60,8 @@ export interface DirectorySources {
   manual(): ReadonlyMap<string, string>;
   /** A row's standing to the contacts (ContactStore.standingOf); `proven` when the row is verified. None: no contacts. */
   standing?(identity: string | null, name: string, proven: boolean): ContactStanding;
+  /** What credentials presented by the device whose handshake proved `identity` show (AccountTrust.evaluate). None: no accounts. */
+  account?(identity: string, presented: AccountPresentation | null): AccountStanding;
 }
 
 export interface DirectoryView {
@@ -72,10 +78,14 @@ export interface DirectoryView {
   vouched: Set<string>;
 }
 
-/** One advertised endpoint of an mDNS entry, as the verifier sees it. */
+/**
+ * One advertised endpoint of an mDNS entry, as the verifier sees it. A device heard anew (its entry
+ * made again: it left, or restarted, and came back) is verified again even at the same address,
+ * port and TXT: it may present other account credentials now (issue 14: added with add-device).
+ */
 export function verifyTargetOf(p: Peer, identity: string): VerifyTarget | null {
   if (p.port === null || p.port === 0 || p.addresses.length === 0) return null;
-  const advertisement = [p.hostname ?? '', p.name, p.operatingSystem, p.deviceModel ?? '', p.version ?? '', p.libraries.map((l) => l.uuid).join(',')].join('|');
+  const advertisement = [p.hostname ?? '', p.name, p.operatingSystem, p.deviceModel ?? '', p.version ?? '', p.libraries.map((l) => l.uuid).join(','), p.firstSeen].join('|');
   return { identity, addresses: p.addresses, port: p.port, advertisement };
 }
 
@@ -195,7 +205,8 @@ export class PeerDirectory {
     let device: Peer | null = null;
     if (primary || link) {
       const verified = !!link || (primary !== undefined && status.get(primary) === 'verified');
-      device = this.devicePeer(identity, primary ?? null, link, verified);
+      const verdict = primary ? verdicts.get(primary) : null;
+      device = this.devicePeer(identity, primary ?? null, link, verified, verdict?.kind === 'verified' ? (verdict.account ?? null) : null);
       rows.push({ entryId: primary?.id ?? identity, peer: device });
       if (primary) acc.reachable.set(identity, primary);
       if (primary && status.get(primary) === 'vouched') acc.vouched.add(primary.id);
@@ -214,7 +225,7 @@ export class PeerDirectory {
       // The same device heard in a wide-area domain too: one row, not a second one while its entry there waits for proof (issue 16).
       if (device !== null && e.source === 'wide-area' && status.get(e) === 'pending') continue;
       const impostor = status.get(e) === 'impostor';
-      const peer: Peer = { ...e, id: `claim:${e.id}`, verified: false, ...(impostor ? { warning: impostorWarning(e.name, identity) } : {}) };
+      const peer: Peer = { ...e, id: `claim:${e.id}`, verified: false, account: null, ...(impostor ? { warning: impostorWarning(e.name, identity) } : {}) };
       rows.push({ entryId: e.id, peer });
       const target = impostor || this.resolvedIds.has(e.id) ? null : verifyTargetOf(e, identity);
       if (target) acc.unverified.set(peer.id, target);
@@ -236,18 +247,27 @@ export class PeerDirectory {
     return target ? this.sources.verdict(target) : null;
   }
 
-  /** A device: its mDNS entry (if any) enriched by its link (the full metadata) or its verdict. */
-  private devicePeer(identity: string, entry: Peer | null, link: LinkedPeer | null, verified: boolean): Peer {
+  /**
+   * A device: its mDNS entry (if any) enriched by its link (the full metadata) or its verdict.
+   * Its account: what its link's hello presented when there is a link (the newest word, under the
+   * mode's rule for this very peer), else what the verification's answer did; checked against the
+   * identity the handshake proved (a verified verdict is that identity's).
+   */
+  private devicePeer(identity: string, entry: Peer | null, link: LinkedPeer | null, verified: boolean, verifiedAccount: AccountPresentation | null): Peer {
     if (!entry) return this.linkOnlyPeer(link as LinkedPeer);
     this.remember(this.discoveredIdentities, identity, true);
     const firstSeen = new Date(this.firstSeenOf(identity, Date.parse(entry.firstSeen))).toISOString();
-    if (!link) return { ...entry, id: identity, verified, firstSeen };
+    if (!link) return { ...entry, id: identity, verified, firstSeen, ...(verified ? this.accountOf(identity, verifiedAccount) : { account: null }) };
     const meta = link.metadata;
     const lastSeen = Math.max(Date.parse(entry.lastSeen) || 0, link.lastReceivedAt);
     const addresses = entry.addresses.some((a) => bare(a) === bare(link.address)) ? entry.addresses : [link.address, ...entry.addresses];
     // A Contacts only node tells a non-contact nothing: its empty name does not replace what discovery knows.
     const fromLink = meta.name === '' ? {} : meta;
-    return { ...entry, ...fromLink, id: identity, verified: true, addresses, firstSeen, lastSeen: new Date(lastSeen).toISOString() };
+    return { ...entry, ...fromLink, id: identity, verified: true, addresses, firstSeen, lastSeen: new Date(lastSeen).toISOString(), ...this.accountOf(identity, link.account ?? null) };
+  }
+
+  private accountOf(identity: string, presented: AccountPresentation | null): AccountStanding {
+    return this.sources.account?.(identity, presented) ?? { account: null };
   }
 
   /** A device known only by its link: it dialled us, or we it by address. */
@@ -269,6 +289,7 @@ export class PeerDirectory {
       firstSeen: new Date(this.firstSeenOf(link.identity, link.establishedAt)).toISOString(),
       lastSeen: new Date(link.lastReceivedAt).toISOString(),
       source,
+      ...this.accountOf(link.identity, link.account ?? null),
     };
   }
 

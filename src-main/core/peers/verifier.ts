@@ -11,6 +11,7 @@
 
 import { EventEmitter } from 'node:events';
 import { Backoff } from '../../../src-shared/backoff.js';
+import type { AccountPresentation } from '../accounts/accountTrust.js';
 
 /** Handshakes in progress at once, and started per second. */
 export const VERIFY_CONCURRENT_MAX = 4;
@@ -19,6 +20,12 @@ export const VERIFY_PER_SECOND_MAX = 10;
 export const VERIFY_JITTER_MS = 150;
 /** How long one verification (name lookup, TCP, TLS) may take. */
 export const VERIFY_TIMEOUT_MS = 3000;
+/**
+ * A verified endpoint is checked again this often while someone looks (issue 14): a device that
+ * restarted at the same address, port and TXT may present other account credentials, and nothing
+ * else says so. 50 listed devices cost 5 short handshakes a minute, only while someone looks.
+ */
+export const VERIFIED_RECHECK_MS = 10 * 60_000;
 /** An endpoint that answered with another key is checked again this often (the impostor may leave). */
 export const IMPOSTOR_RECHECK_MS = 60_000;
 /** An endpoint that could not be reached is tried again after 5 s, doubling to 5 min. */
@@ -38,7 +45,8 @@ export interface VerifyTarget {
 }
 
 export type Verdict = (
-  | { kind: 'verified'; address: string; at: number }
+  /** `account`: the credentials the device presented in its answer (unchecked; the directory checks them against the identity). */
+  | { kind: 'verified'; address: string; at: number; account?: AccountPresentation | null }
   | { kind: 'impostor'; address: string; proven: string; at: number }
   | { kind: 'unreachable'; reason: string; at: number }
 ) & {
@@ -46,13 +54,13 @@ export type Verdict = (
   stale?: true;
 };
 
-/** Dials `addresses` on `port` for a verification; resolves with the identity proven there and the address that answered. */
-export type VerifyDial = (addresses: readonly string[], port: number) => Promise<{ identity: string; address: string }>;
+/** Dials `addresses` on `port` for a verification; resolves with the identity proven there, the address that answered, and the account credentials it presented. */
+export type VerifyDial = (addresses: readonly string[], port: number) => Promise<{ identity: string; address: string; account?: AccountPresentation | null }>;
 
 interface Entry {
   verdict: Verdict;
   advertisement: string;
-  /** When it should be checked again (ms; Infinity: not until the advertisement changes). */
+  /** When it should be checked again (ms); sooner when the advertisement changes. */
   dueAt: number;
 }
 
@@ -164,12 +172,12 @@ export class Verifier extends EventEmitter<{ change: [] }> {
     this.stats.started++;
     await new Promise((resolve) => setTimeout(resolve, this.random() * VERIFY_JITTER_MS));
     try {
-      const { identity, address } = await this.opts.dial(target.addresses, target.port);
+      const { identity, address, account } = await this.opts.dial(target.addresses, target.port);
       this.unreachable.delete(key);
       const at = this.now();
       if (identity === target.identity) {
         this.stats.verified++;
-        this.remember(keyOf(target.identity, address, target.port), { verdict: { kind: 'verified', address, at }, advertisement: target.advertisement, dueAt: Infinity });
+        this.remember(keyOf(target.identity, address, target.port), { verdict: { kind: 'verified', address, at, account: account ?? null }, advertisement: target.advertisement, dueAt: at + VERIFIED_RECHECK_MS });
       } else {
         this.stats.impostors++;
         this.remember(keyOf(target.identity, address, target.port), { verdict: { kind: 'impostor', address, proven: identity, at }, advertisement: target.advertisement, dueAt: at + IMPOSTOR_RECHECK_MS });

@@ -17,6 +17,7 @@ export const SETTINGS_NAME_MAX_CHARS = 64;
 export const MANUAL_PEERS_MAX = 100;
 export const MANUAL_PEER_MAX_CHARS = 300;
 export const FALLBACK_DEVICE_NAME = 'My device';
+export const TRUSTED_ISSUERS_MAX = 32;
 
 export const settingsSchema = z.object({
   version: z.literal(1),
@@ -49,6 +50,11 @@ export const settingsSchema = z.object({
       if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.error });
     })
     .nullable()
+    .optional(),
+  /** Issuers whose accounts this node accepts (issue 14), besides --trust-issuer: their public keys. */
+  trustedIssuers: z
+    .array(z.string().refine(isRemoteIdentity, "not an issuer's public key (43 characters, as sd-nearby account create-issuer prints it)"))
+    .max(TRUSTED_ISSUERS_MAX, `at most ${TRUSTED_ISSUERS_MAX} trusted issuers`)
     .optional(),
 });
 
@@ -88,6 +94,7 @@ function copy(settings: Settings): Settings {
   const out: Settings = { ...settings, manualPeers: [...settings.manualPeers] };
   if (settings.pinnedIdentities) out.pinnedIdentities = { ...settings.pinnedIdentities };
   if (settings.wideArea) out.wideArea = { ...settings.wideArea };
+  if (settings.trustedIssuers) out.trustedIssuers = [...settings.trustedIssuers];
   return out;
 }
 

@@ -4,6 +4,12 @@ import { displayName, fingerprintOf, formatLastSeen, librariesInCommon, quotedLi
 import { ContactBadge, Fingerprint, LookalikeWarning } from '../common/ContactStanding.js';
 import { DeviceAvatar, DeviceKind } from '../common/Icons.js';
 import { VerifiedBadge } from '../common/VerifiedBadge.js';
+import { AccountLine, MyDeviceBadge } from '../common/AccountMark.js';
+
+/** What the row's tint and tests key on: a contact, one of My devices, a lookalike of a contact, or nothing. */
+export function standingOf(peer: Peer): 'contact' | 'my-device' | 'lookalike' | undefined {
+  return peer.contact ? 'contact' : peer.myDevice ? 'my-device' : peer.lookalikeOf ? 'lookalike' : undefined;
+}
 
 export function optionId(peerId: string): string {
   return `device-${encodeURIComponent(peerId)}`;
@@ -29,7 +35,7 @@ export const DeviceRow = memo(function DeviceRow({ peer, ownLibraries, nowMs, se
       aria-selected={selected}
       className="device-row"
       data-peer-id={peer.id}
-      data-standing={peer.contact ? 'contact' : peer.lookalikeOf ? 'lookalike' : undefined}
+      data-standing={standingOf(peer)}
       onClick={() => onSelect(peer.id)}
     >
       <DeviceAvatar model={peer.deviceModel} size="row" />
@@ -39,8 +45,10 @@ export const DeviceRow = memo(function DeviceRow({ peer, ownLibraries, nowMs, se
             {displayName(peer)}
           </span>
           <ContactBadge standing={peer} />
+          <MyDeviceBadge standing={peer} />
         </span>
         <DeviceKind os={peer.operatingSystem} model={peer.deviceModel} />
+        <AccountLine standing={peer} />
         <LookalikeWarning standing={peer} />
         {fingerprint !== null || common.length > 0 ? (
           <span className="device-sub">

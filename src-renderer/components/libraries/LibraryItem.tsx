@@ -98,7 +98,8 @@ function InviteForm({ library }: { library: Library }) {
   const { error, note, busy } = useField(key);
   const [chosen, setChosen] = useState('');
   const taken = new Set([...library.members.map((m) => m.identity), ...library.invited.map((i) => i.identity)]);
-  const candidates = peers.filter((p) => p.contact !== undefined && p.identity !== null && !taken.has(p.identity));
+  // Contacts, and My devices (trusted like contacts): an invitation goes to them only.
+  const candidates = peers.filter((p) => (p.contact !== undefined || p.myDevice === true) && p.identity !== null && !taken.has(p.identity));
   const selectId = `invite-${library.uuid}`;
   const feedbackId = `invite-feedback-${library.uuid}`;
   const peerId = candidates.some((p) => p.id === chosen) ? chosen : (candidates[0]?.id ?? '');

@@ -10,6 +10,8 @@ import { ContactBadge, Fingerprint, LookalikeWarning } from '../common/ContactSt
 import { FieldFeedback } from '../common/FieldFeedback.js';
 import { DeviceAvatar, DeviceKind } from '../common/Icons.js';
 import { VerifiedBadge } from '../common/VerifiedBadge.js';
+import { AccountLine, MyDeviceBadge } from '../common/AccountMark.js';
+import { standingOf } from '../devices/DeviceRow.js';
 import { PairingPanel } from './PairingPanel.js';
 
 /** One device of the picker: a radio button the size of a tile. */
@@ -18,17 +20,19 @@ function PickerTile({ peer, chosen, onChoose }: { peer: Peer; chosen: boolean; o
   const fingerprint = peer.contact !== undefined || peer.lookalikeOf !== undefined ? fingerprintOf(peer.identity) : null;
   const name = displayName(peer);
   return (
-    <label className="picker-option" data-peer-id={peer.id} data-standing={peer.contact ? 'contact' : peer.lookalikeOf ? 'lookalike' : undefined}>
+    <label className="picker-option" data-peer-id={peer.id} data-standing={standingOf(peer)}>
       <input type="radio" className="picker-radio" name="pair-device" value={peer.id} checked={chosen} onChange={() => onChoose(peer.id)} />
       <DeviceAvatar model={peer.deviceModel} size="tile" />
       <span className="picker-name" title={name}>
         {name}
       </span>
       <DeviceKind os={peer.operatingSystem} model={peer.deviceModel} className="picker-kind" />
-      {/* The marks: verified, contact (and, later, the account a device belongs to). */}
+      <AccountLine standing={peer} className="picker-account" />
+      {/* The marks: verified, contact, one of My devices. */}
       <span className="picker-marks">
         <VerifiedBadge verified={peer.verified} />
         <ContactBadge standing={peer} />
+        <MyDeviceBadge standing={peer} />
       </span>
       {fingerprint !== null ? <Fingerprint value={fingerprint} /> : null}
       <LookalikeWarning standing={peer} />
@@ -66,9 +70,11 @@ export function PairView() {
   const { error, busy } = useField('pairing');
   const session = useNearby((s) => (s.outgoingPairingId === null ? null : (s.pairing.find((p) => p.id === s.outgoingPairingId) ?? null)));
   const chosen = peers.find((p) => p.id === chosenId) ?? null;
+  // My devices first (the user's own account), then contacts, then everyone else.
+  const mine = peers.filter((p) => p.myDevice === true && p.contact === undefined);
   const contacts = peers.filter((p) => p.contact !== undefined);
-  const others = peers.filter((p) => p.contact === undefined);
-  const grouped = contacts.length > 0 && others.length > 0;
+  const others = peers.filter((p) => p.contact === undefined && p.myDevice !== true);
+  const grouped = [mine, contacts, others].filter((g) => g.length > 0).length > 1;
 
   return (
     <div className={session !== null ? 'pair pair-with-session' : 'pair'}>
@@ -85,6 +91,7 @@ export function PairView() {
         ) : (
           <fieldset className="picker">
             <legend className="label">Device</legend>
+            <PickerGroup title={grouped ? 'My devices' : null} peers={mine} chosenId={chosenId} onChoose={choose} />
             <PickerGroup title={grouped ? 'Your contacts' : null} peers={contacts} chosenId={chosenId} onChoose={choose} />
             <PickerGroup title={grouped ? 'Other devices' : null} peers={others} chosenId={chosenId} onChoose={choose} />
           </fieldset>

@@ -8,6 +8,7 @@ import { contactStandingText, isFinalPairingStage } from '../../../src-shared/pa
 import { useField, useNearby } from '../../store/StoreContext.js';
 import { ContactBadge, Fingerprint } from '../common/ContactStanding.js';
 import { ActionError } from '../common/FieldFeedback.js';
+import { AccountLine, MyDeviceBadge } from '../common/AccountMark.js';
 
 /** The name the other device goes by here: a contact's stored name, else the name it gives (quoted when it copies a contact's). */
 export function pairingPeerName(s: PairingSessionState): string {
@@ -27,6 +28,19 @@ export function pairingTitle(s: PairingSessionState): string {
  * warning with both fingerprints), or any other device (its fingerprint, which its own Settings show).
  */
 export function PairingPeer({ session }: { session: PairingSessionState }) {
+  // The account its link proved (issue 14), above who it is to the contacts.
+  if (!session.account) return <PairingPeerStanding session={session} />;
+  return (
+    <>
+      <p className="pairing-account">
+        <AccountLine standing={session} /> <MyDeviceBadge standing={session} />
+      </p>
+      <PairingPeerStanding session={session} />
+    </>
+  );
+}
+
+function PairingPeerStanding({ session }: { session: PairingSessionState }) {
   const own = identityFingerprint(session.peerIdentity);
   if (session.lookalikeOf !== undefined) {
     return (

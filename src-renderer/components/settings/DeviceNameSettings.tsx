@@ -3,10 +3,12 @@ import { identityFingerprint } from '../../../src-shared/identity.js';
 import { useField, useNearby } from '../../store/StoreContext.js';
 import { Fingerprint } from '../common/ContactStanding.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
+import { AccountLine } from '../common/AccountMark.js';
 
 export function DeviceNameSettings() {
   const saved = useNearby((s) => s.self?.name ?? '');
   const fingerprint = useNearby((s) => (s.self ? identityFingerprint(s.self.identity) : null));
+  const account = useNearby((s) => s.self?.account ?? null);
   const setName = useNearby((s) => s.setName);
   const clearFeedback = useNearby((s) => s.clearFeedback);
   const { error, note, busy } = useField('name');
@@ -53,6 +55,12 @@ export function DeviceNameSettings() {
         <p className="help self-fingerprint">
           This device’s fingerprint is <Fingerprint value={fingerprint} />: paired devices show it beside its name, whatever name it takes.
         </p>
+      ) : null}
+      {account !== null ? (
+        <div className="self-account">
+          <p className="help">This device is signed into an account; your other devices on it show as My devices:</p>
+          <AccountLine standing={{ account }} />
+        </div>
       ) : null}
     </form>
   );
