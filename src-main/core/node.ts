@@ -272,9 +272,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.settings.on('change', () => {
       this.scheduleState();
       this.wideAreaSettingsChanged();
-    });
-    // Trusted issuers may have changed (the setting trustedIssuers): every row's account is checked again.
-    this.settings.on('change', () => {
+      // Trusted issuers may have changed (the setting trustedIssuers): every row's account is checked again.
       this.accounts.issuersChanged();
       this.presence.schedule();
     });
