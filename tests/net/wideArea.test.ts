@@ -125,9 +125,10 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     await Promise.all([real.stop('SIGTERM'), viewer.stop('SIGTERM')]);
   });
 
-  // BIND 9.18 keeps a crashed node's records past their lease (it does not implement RFC 9664's
-  // lease): the peers drop it by liveness, and its next start replaces them.
-  test('two nodes on two LANs list each other, verified, through the domain; after SIGKILL the other drops it', async (t) => {
+  // BIND 9.18 does not end leases (RFC 9664) itself: the peers drop a killed node by liveness while
+  // someone looks, and a peer holding the key removes its records once nobody renewed them for
+  // 1.5 leases (its TXT unchanged), so they leave with the lease for everyone, looking or not.
+  test('two nodes on two LANs list each other, verified, through the domain; after SIGKILL the other drops it, and its records leave with the lease', async (t) => {
     const [one, two] = await Promise.all([start(lanA.hosts[2]!, 'Across A'), start(lanB.hosts[0]!, 'Across B')]);
     const started = Date.now();
     const [watchOne, watchTwo] = [one.subscribe(), two.subscribe()]; // someone looks: verification runs
@@ -149,6 +150,11 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     const killed = Date.now();
     await watchTwo.waitFor((s) => !s.peers.some((p) => p.identity === idOne), 15_000, 'B to drop A after SIGKILL');
     t.diagnostic(`B dropped A ${Date.now() - killed} ms after SIGKILL`);
+    // A renewed every 7.5-8 s; B removes A's registration 15 s after the last renewal it saw.
+    const goneAfterMs = await waitRegistered(idOne, false, LEASE_S * 1000 * 2 + 5000);
+    t.diagnostic(`A's records left the zone ${Date.now() - killed} ms after SIGKILL (lease ${LEASE_S} s)`);
+    assert.equal(await ask(`${idOne}._sd._udp.${ZONE}`, 'TXT', '+short'), '', `A's TXT gone too (after ${goneAfterMs} ms of waiting)`);
+    assert.ok(await registered(idTwo), 'B, which renews its lease, is still there');
     await two.stop('SIGTERM');
   });
 

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { after, describe, test } from 'node:test';
 import dnsPacket from 'dns-packet';
 import { encodeRemoteIdentity } from '../../src-shared/identity.js';
-import { WideAreaBrowser } from '../../src-main/core/wideArea/browser.js';
+import { WideAreaBrowser, type StaleRegistration } from '../../src-main/core/wideArea/browser.js';
 import { WIDE_AREA_INSTANCES_MAX } from '../../src-main/core/wideArea/constants.js';
 import { ADDRESSES_PER_PEER_MAX } from '../../src-main/core/discovery/constants.js';
 
@@ -127,5 +127,35 @@ describe('wide-area browsing of a hostile zone', () => {
     assert.equal(browser.peers().length, 1, 'still listed while the server is silent');
     assert.match(warnings[0] ?? '', /browsing sd\.test: the DNS server 127\.0\.0\.1:\d+ does not answer; asked again with backoff/);
     browser.stop();
+  });
+
+  test('a registration nobody renews is removed after 1.5 of its leases, with its exact TXT as the guard; one that renews never is', async () => {
+    const [renewing, stale] = [identity(), identity()];
+    const staleTxt = [Buffer.from('name=Crashed'), Buffer.from('lease=1'), Buffer.from('renewed=1000')];
+    const expired: StaleRegistration[] = [];
+    const server = await fakeServer((name, type) => {
+      if (type === 'PTR' && name === SERVICE) return [renewing, ...(expired.length > 0 ? [] : [stale])].map((l) => ({ name: SERVICE, type: 'PTR', ttl: 60, data: `${l}.${SERVICE}` }) as dnsPacket.Answer);
+      const label = name.slice(0, -(SERVICE.length + 1));
+      if (type === 'SRV') return [{ name, type: 'SRV', ttl: 60, data: { target: `h-${label.slice(0, 4).toLowerCase()}.${DOMAIN}`, port: 7000, priority: 0, weight: 0 } } as dnsPacket.Answer];
+      // The renewing one's TXT changes at each renewal (here: at each question), the crashed one's never.
+      if (type === 'TXT') return [{ name, type: 'TXT', ttl: 60, data: label === stale ? staleTxt : [Buffer.from('name=Alive'), Buffer.from('lease=1'), Buffer.from(`renewed=${Date.now()}`)] } as dnsPacket.Answer];
+      if (type === 'A') return [{ name, type: 'A', ttl: 60, data: '192.0.2.7' } as dnsPacket.Answer];
+      return [];
+    });
+    sockets.push(server.socket);
+    // What expire is asked to remove; the fake zone drops it then, as the server would.
+    const browser = new WideAreaBrowser({ domain: DOMAIN, server: { host: '127.0.0.1', port: server.port }, ownInstance: identity(), expire: async (s) => (expired.push(s), true) });
+    browser.start();
+    const deadline = Date.now() + 6000;
+    while ((browser.peers().some((p) => p.identity === stale) || browser.peers().length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() >= deadline) browser.stop();
+    assert.ok(Date.now() < deadline, 'the registration nobody renewed is removed within 6 s (lease 1 s)');
+    await new Promise((r) => setTimeout(r, 2000)); // the renewing one outlives several of its leases
+    const listed = browser.peers().map((p) => p.identity);
+    browser.stop();
+    assert.deepEqual(listed, [renewing], 'the one that renews stays listed');
+    assert.deepEqual(expired.map((e) => e.instanceName), [`${stale}.${SERVICE}`], 'only the one nobody renewed');
+    assert.deepEqual(expired[0]!.txt.map((t) => Buffer.from(t).toString()), staleTxt.map((t) => t.toString()), 'guarded by the TXT as the server holds it');
+    assert.equal(expired[0]!.hostName, `h-${stale.slice(0, 4).toLowerCase()}.${DOMAIN}`);
   });
 });

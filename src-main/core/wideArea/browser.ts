@@ -5,9 +5,11 @@
 //
 // Answers are capped like mDNS ones (instances, addresses, TXT through the same codec), and each
 // entry becomes a Peer with `source: 'wide-area'` for the peer directory, which verifies it like
-// any other (an endpoint that proves another key is an impostor). A crashed node's records may
-// outlive it (BIND ignores the lease): while someone looks, each entry's port is connected to
-// (liveness), and an entry that stops answering is hidden until it answers again.
+// any other (an endpoint that proves another key is an impostor). BIND ignores leases, so a
+// browser given `expire` (a node holding the domain's key) removes a registration whose lease
+// ended: its TXT unchanged for LEASE_EXPIRY_FACTOR leases (constants.ts), so nobody renewed it.
+// Sooner, while someone looks, each entry's port is connected to (liveness), and an entry that
+// stops answering is hidden until it answers again.
 
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
@@ -31,7 +33,10 @@ import {
   LIVENESS_INTERVAL_MS,
   LIVENESS_MISSES_TO_HIDE,
   LIVENESS_TIMEOUT_MS,
+  LEASE_EXPIRY_FACTOR,
+  LEASE_TXT_KEY,
   WIDE_AREA_INSTANCES_MAX,
+  WIDE_AREA_LEASE_MAX_S,
 } from './constants.js';
 
 /** RFC 1035 §4.1.1: no error; RFC 2136 §2.2: the name does not exist. */
@@ -44,6 +49,9 @@ interface Instance {
   target: string;
   addresses: string[];
   txt: DeviceMetadata;
+  /** The TXT strings as the server holds them, and the lease they announce (s; null: none, or out of range). */
+  txtRaw: Uint8Array[];
+  leaseS: number | null;
 }
 
 interface Entry extends Instance {
@@ -52,6 +60,17 @@ interface Entry extends Instance {
   lastSeen: number;
   misses: number;
   hidden: boolean;
+  /** When this browser first saw the TXT as it is now (its own clock): a renewal changes it. */
+  txtSince: number;
+  /** When removing it as expired last failed (the server away, or it refused): tried again a lease later. */
+  expireFailedAt: number | null;
+}
+
+/** A registration whose lease ended, as `expire` is asked to remove it. */
+export interface StaleRegistration {
+  instanceName: string;
+  hostName: string | null;
+  txt: Uint8Array[];
 }
 
 export interface WideAreaBrowserOptions {
@@ -59,6 +78,8 @@ export interface WideAreaBrowserOptions {
   server: DnsServer;
   /** Our own instance label: never listed. */
   ownInstance: string;
+  /** Removes a registration whose lease ended (true: removed); absent without a key. */
+  expire?: (stale: StaleRegistration) => Promise<boolean>;
   random?: () => number;
 }
 
@@ -159,7 +180,8 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
       this.pollTimer = null;
       void this.poll().then((changed) => {
         if (changed) this.backoff.reset();
-        this.schedulePoll(this.backoff.next());
+        // A lease about to end is looked at when it ends, not at the next backed-off poll.
+        this.schedulePoll(Math.min(this.backoff.next(), Math.max(BROWSE_POLL_MIN_MS, this.nextExpiryAt() - Date.now())));
       });
     }, delayMs);
   }
@@ -177,7 +199,40 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
       return false;
     }
     if (!this.running) return false;
-    return this.apply(instances);
+    const changed = this.apply(instances);
+    return (await this.expireStale()) || changed;
+  }
+
+  /** When the first listed registration's lease ends without a renewal (Infinity: none, or no key). */
+  private nextExpiryAt(): number {
+    if (!this.opts.expire) return Infinity;
+    let at = Infinity;
+    for (const e of this.entries.values()) if (e.leaseS !== null) at = Math.min(at, expiryOf(e));
+    return at;
+  }
+
+  /** Removes the registrations nobody renewed (see the top); true when the list changed. */
+  private async expireStale(): Promise<boolean> {
+    const expire = this.opts.expire;
+    if (!expire) return false;
+    const now = Date.now();
+    const stale = [...this.entries.values()].filter((e) => e.leaseS !== null && now >= expiryOf(e));
+    let changed = false;
+    for (const e of stale) {
+      const hostName = canonicalName(e.target).endsWith(`.${canonicalName(this.opts.domain)}`) ? e.target : null;
+      if (!(await expire({ instanceName: `${e.label}.${this.serviceName}`, hostName, txt: e.txtRaw }))) {
+        e.expireFailedAt = Date.now();
+        continue;
+      }
+      if (this.entries.get(e.id) !== e) continue;
+      this.entries.delete(e.id);
+      changed = true;
+    }
+    if (changed) {
+      this.heardCount++;
+      this.emit('peers');
+    }
+    return changed;
   }
 
   /** The instances the domain lists now, each with its SRV, TXT and addresses (those whose records are incomplete left out). */
@@ -225,7 +280,8 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
       const [a, aaaa] = await Promise.all([query(this.opts.server, target, 'A'), query(this.opts.server, target, 'AAAA')]);
       addresses = this.addressesOf(target, [...a.records, ...aaaa.records]);
     }
-    return { label, port: srv.data.port, target, addresses, txt: txt?.type === 'TXT' ? decodeTxt(txt.data) : emptyDeviceMetadata() };
+    const txtRaw = txt?.type === 'TXT' ? txt.data : [];
+    return { label, port: srv.data.port, target, addresses, txt: txt?.type === 'TXT' ? decodeTxt(txt.data) : emptyDeviceMetadata(), txtRaw, leaseS: leaseOf(txtRaw) };
   }
 
   /** The A and AAAA of `target` among `records`: IPv4 first, link-local ones left out (no other network reaches them), capped. */
@@ -250,9 +306,14 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
       const id = this.idOf(i.label);
       seen.add(id);
       const old = this.entries.get(id);
-      if (old && old.port === i.port && old.target === i.target && old.addresses.join() === i.addresses.join() && JSON.stringify(old.txt) === JSON.stringify(i.txt)) continue;
+      const txtSince = old && sameStrings(old.txtRaw, i.txtRaw) ? old.txtSince : now;
+      if (old && old.port === i.port && old.target === i.target && old.addresses.join() === i.addresses.join() && JSON.stringify(old.txt) === JSON.stringify(i.txt)) {
+        // The same device as listed; a renewal (a new `renewed=`) only moves when its lease ends.
+        if (txtSince !== old.txtSince) Object.assign(old, { txtRaw: i.txtRaw, leaseS: i.leaseS, txtSince, expireFailedAt: null });
+        continue;
+      }
       // A new endpoint or advertisement is a new chance: shown until liveness says otherwise.
-      this.entries.set(id, { ...i, id, firstSeen: old?.firstSeen ?? now, lastSeen: now, misses: 0, hidden: false });
+      this.entries.set(id, { ...i, id, firstSeen: old?.firstSeen ?? now, lastSeen: now, misses: 0, hidden: false, txtSince, expireFailedAt: txtSince === old?.txtSince ? old.expireFailedAt : null });
       changed = true;
     }
     for (const id of [...this.entries.keys()]) {
@@ -306,4 +367,27 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
       source: 'wide-area',
     };
   }
+}
+
+/** When `e`'s lease ends without a renewal (by this browser's clock); a lease after a failed removal. */
+function expiryOf(e: Entry): number {
+  const leaseMs = (e.leaseS ?? Infinity) * 1000;
+  return e.expireFailedAt === null ? e.txtSince + leaseMs * LEASE_EXPIRY_FACTOR : e.expireFailedAt + leaseMs;
+}
+
+/** The lease a registration's TXT announces (`lease=<s>`), when it is a number of seconds in range. */
+function leaseOf(strings: readonly Uint8Array[]): number | null {
+  const prefix = `${LEASE_TXT_KEY}=`;
+  for (const raw of strings) {
+    const text = Buffer.from(raw).toString('latin1');
+    if (!text.toLowerCase().startsWith(prefix)) continue;
+    const s = /^\d{1,6}$/.test(text.slice(prefix.length)) ? Number(text.slice(prefix.length)) : NaN;
+    // Any lease a registration announces for itself is its own to keep (a short one only ends its own records sooner).
+    return s >= 1 && s <= WIDE_AREA_LEASE_MAX_S ? s : null;
+  }
+  return null;
+}
+
+function sameStrings(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((s, i) => Buffer.from(s).equals(Buffer.from(b[i] as Uint8Array)));
 }

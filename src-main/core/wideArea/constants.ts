@@ -28,6 +28,18 @@ export const REGISTER_COALESCE_MS = 50;
 /** On shutdown, the removal may take this long (the server may be down: quitting must not hang). */
 export const REMOVAL_TIMEOUT_MS = 1500;
 
+/**
+ * Leases that end (RFC 9664) where the server does not end them (BIND 9.18 ignores the Update
+ * Lease): each registration's TXT carries `lease=<s>` and `renewed=<ms>`, so every refresh changes
+ * it. A browsing node that holds a key removes a registration whose TXT has not changed for
+ * LEASE_EXPIRY_FACTOR leases by its own clock (a node that stopped refreshing: crashed, or cut off
+ * from the server), guarded by a prerequisite on that exact TXT (RFC 2136 §2.4.2): a node that
+ * refreshed meanwhile has another TXT, and nothing of it is removed.
+ */
+export const LEASE_TXT_KEY = 'lease';
+export const RENEWED_TXT_KEY = 'renewed';
+export const LEASE_EXPIRY_FACTOR = 1.5;
+
 /** Browsing polls the domain: after 1 s, doubling to 30 s while nothing changes, back to 1 s on a change (±10 %). */
 export const BROWSE_POLL_MIN_MS = 1000;
 export const BROWSE_POLL_MAX_MS = 30_000;
@@ -38,8 +50,8 @@ export const BROWSE_QUERIES_CONCURRENT_MAX = 8;
 /**
  * Liveness while someone looks (DESIGN §4's direct questions, over TCP): each listed instance's
  * port is connected to this often; LIVENESS_MISSES_TO_HIDE failed connections in a row (each
- * waiting LIVENESS_TIMEOUT_MS at most) hide it until it answers again. A crashed node's records
- * may stay in the zone (servers that ignore the lease: BIND 9.18), so this is how peers drop it.
+ * waiting LIVENESS_TIMEOUT_MS at most) hide it until it answers again: sooner than a crashed node's
+ * records leave with its lease (LEASE_EXPIRY_FACTOR).
  */
 export const LIVENESS_INTERVAL_MS = 2500;
 export const LIVENESS_TIMEOUT_MS = 1000;

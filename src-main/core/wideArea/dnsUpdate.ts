@@ -66,6 +66,32 @@ export function registrationUpdate(id: number, r: Registration): Buffer {
   return encodeMessage({ id, opcode: OPCODE_UPDATE, questions: [{ name: r.zone, type: DNS_TYPE.SOA, klass: DNS_CLASS.IN }], authorities: updates, additionals: [leaseOption(r.leaseS)] });
 }
 
+/** What a keyed peer removes of a registration whose lease ended (constants.ts LEASE_EXPIRY_FACTOR). */
+export interface ExpiredRegistration {
+  zone: string;
+  serviceName: string;
+  instanceName: string;
+  /** The SRV target, when it is in the domain (another name is not the registration's to remove). */
+  hostName: string | null;
+  /** The TXT strings as the server holds them: the prerequisite that nothing was refreshed since. */
+  txt: Uint8Array[];
+}
+
+/**
+ * One UPDATE that removes another node's registration whose lease ended, only if its TXT is still
+ * the one seen (RFC 2136 §2.4.2, "RRset exists (value dependent)": class IN, TTL 0, the exact
+ * data): a node that refreshed has another TXT, the server answers NXRRSET and removes nothing.
+ */
+export function expiryUpdate(id: number, r: ExpiredRegistration): Buffer {
+  const prerequisite: WireRecord = { name: r.instanceName, type: DNS_TYPE.TXT, klass: DNS_CLASS.IN, ttl: 0, rdata: rdataOf({ type: 'TXT', data: r.txt.length > 0 ? r.txt : [new Uint8Array(0)] }) };
+  const updates: WireRecord[] = [
+    { name: r.serviceName, type: DNS_TYPE.PTR, klass: DNS_CLASS.NONE, ttl: 0, rdata: rdataOf({ type: 'PTR', data: r.instanceName }) },
+    deleteName(r.instanceName),
+    ...(r.hostName === null ? [] : [deleteName(r.hostName)]),
+  ];
+  return encodeMessage({ id, opcode: OPCODE_UPDATE, questions: [{ name: r.zone, type: DNS_TYPE.SOA, klass: DNS_CLASS.IN }], answers: [prerequisite], authorities: updates });
+}
+
 /** One UPDATE that removes the registration: our PTR (§2.5.4: that one record, class NONE), the instance's and the host's records. */
 export function removalUpdate(id: number, r: Pick<Registration, 'zone' | 'serviceName' | 'instanceName' | 'hostName'>): Buffer {
   const updates: WireRecord[] = [

@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { Backoff } from '../../../src-shared/backoff.js';
 import { SerialQueue } from '../../../src-shared/serialQueue.js';
 import { describeServer, DnsUnreachableError, exchange, newMessageId, serverAddress, type DnsServer } from './dnsClient.js';
-import { registrationUpdate, removalUpdate, type Registration } from './dnsUpdate.js';
+import { expiryUpdate, registrationUpdate, removalUpdate, type ExpiredRegistration, type Registration } from './dnsUpdate.js';
 import { layoutOf, rcodeText } from './dnsWire.js';
 import { signMessage, tsigErrorOf, verifyMessage, type TsigKey } from './tsig.js';
 import {
@@ -22,6 +22,8 @@ import {
   REGISTER_RETRY_MIN_MS,
   REMOVAL_TIMEOUT_MS,
   DNS_PORT,
+  LEASE_TXT_KEY,
+  RENEWED_TXT_KEY,
   WIDE_AREA_RECORD_TTL_S,
 } from './constants.js';
 import { findZone } from './zone.js';
@@ -141,20 +143,46 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
     this.emit('status', status);
   }
 
-  private async registrationOf(ad: WideAreaAdvertisement): Promise<Registration> {
-    const domain = this.opts.domain;
+  /** The zone of our domain, and where its UPDATEs go (found once). */
+  private async ensureZone(): Promise<string> {
     if (this.zone === null) {
-      const found = await findZone(this.opts.server, domain);
+      const found = await findZone(this.opts.server, this.opts.domain);
       this.updateServer = found.primary !== null && this.opts.updateThePrimary ? await this.primaryServer(found.primary) : this.opts.server;
       this.zone = found.zone;
     }
+    return this.zone;
+  }
+
+  /**
+   * Removes another node's registration whose lease ended (constants.ts LEASE_EXPIRY_FACTOR), if
+   * its TXT is still `txt`; false when we hold no key, it was refreshed meanwhile, or the server
+   * could not be asked (the next poll tries again).
+   */
+  expire(victim: { instanceName: string; hostName: string | null; txt: Uint8Array[] }): Promise<boolean> {
+    if (this.opts.key === null || this.stopped) return Promise.resolve(false);
+    return this.queue.run(async () => {
+      try {
+        const expired: ExpiredRegistration = { zone: await this.ensureZone(), serviceName: `_sd._udp.${this.opts.domain}`, ...victim };
+        await this.send(expiryUpdate(newMessageId(), expired), 'expire');
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  private async registrationOf(ad: WideAreaAdvertisement): Promise<Registration> {
+    const domain = this.opts.domain;
+    const zone = await this.ensureZone();
+    // The lease and when it was renewed: each refresh changes the TXT, so peers can tell a registration nobody renews (LEASE_EXPIRY_FACTOR).
+    const lease = [`${LEASE_TXT_KEY}=${this.opts.leaseS}`, `${RENEWED_TXT_KEY}=${Date.now()}`].map((s) => new TextEncoder().encode(s));
     return {
-      zone: this.zone,
+      zone,
       serviceName: `_sd._udp.${domain}`,
       instanceName: `${ad.instance}._sd._udp.${domain}`,
       hostName: `${ad.hostLabel}.${domain}`,
       port: ad.port,
-      txt: ad.txt,
+      txt: [...ad.txt, ...lease],
       addresses: ad.addresses,
       ttlS: Math.min(WIDE_AREA_RECORD_TTL_S, this.opts.leaseS),
       leaseS: this.opts.leaseS,
@@ -162,7 +190,7 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
   }
 
   /** Signs (when we have a key), sends, and checks the answer: its code and its signature. */
-  private async send(message: Buffer, what: 'register' | 'remove', timeoutMs?: number): Promise<void> {
+  private async send(message: Buffer, what: 'register' | 'remove' | 'expire', timeoutMs?: number): Promise<void> {
     const key = this.opts.key;
     const { signed, mac } = key ? signMessage(message, key) : { signed: message, mac: null };
     const attempts = timeoutMs === undefined ? undefined : 1;
@@ -170,7 +198,7 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
     const target = this.updateServer ?? this.opts.server;
     const answer = await exchange(target, signed, attempts, timeoutMs);
     const server = describeServer(target);
-    const action = what === 'register' ? `register this device in ${this.opts.domain}` : `remove this device from ${this.opts.domain}`;
+    const action = what === 'register' ? `register this device in ${this.opts.domain}` : what === 'remove' ? `remove this device from ${this.opts.domain}` : `remove a registration whose lease ended from ${this.opts.domain}`;
     let rcode: number;
     try {
       rcode = layoutOf(answer).rcode;

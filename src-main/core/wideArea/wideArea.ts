@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { getServers } from 'node:dns';
 import { parseDnsServer, type WideAreaSettings } from '../../../src-shared/wideArea.js';
 import type { Peer } from '../../../src-shared/peer.js';
-import { WideAreaBrowser } from './browser.js';
+import { WideAreaBrowser, type StaleRegistration } from './browser.js';
 import { describeServer, type DnsServer } from './dnsClient.js';
 import { WideAreaRegistrar, type RegistrationStatus, type WideAreaAdvertisement } from './registrar.js';
 import { loadTsigKeyFile } from './tsigKeyFile.js';
@@ -51,7 +51,9 @@ export class WideArea extends EventEmitter<{ warning: [string]; peers: []; statu
   }
 
   private addBrowser(domain: string): void {
-    const browser = new WideAreaBrowser({ domain, server: this.server, ownInstance: this.ownInstance });
+    // Leases that end are enforced in our own domain only (the registrar's key and zone are for it).
+    const expire = domain === this.settings.domain ? (stale: StaleRegistration) => this.registrar.expire(stale) : undefined;
+    const browser = new WideAreaBrowser({ domain, server: this.server, ownInstance: this.ownInstance, expire });
     browser.on('warning', (w) => this.emit('warning', `wide-area (${domain}): ${w}`));
     browser.on('peers', () => this.emit('peers'));
     this.browsers.push(browser);
