@@ -118,6 +118,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private readonly handlers: CommandHandlers;
   /** Shared libraries (issue 13): invitations, and what members tell each other over their links. */
   private readonly sharing: LibrarySharing;
+  /** Each library's members by uuid, as presence asks at every rebuild of the list; built again after a change of the libraries. */
+  private libraryMembersByUuid: ReadonlyMap<string, ReadonlySet<string>> | null = null;
   /** Our account credentials, the issuers we trust, and what each peer's credentials prove (issue 14). */
   private readonly accounts: AccountTrust;
 
@@ -235,7 +237,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       attention: this.attention,
       policy: () => this.policy,
       modeContext: this.modeContext,
-      libraryMembers: () => new Map(this.libraries.records().map((l) => [l.uuid, new Set(l.members.map((m) => m.identity))])),
+      libraryMembers: () => (this.libraryMembersByUuid ??= new Map(this.libraries.records().map((l) => [l.uuid, new Set(l.members.map((m) => m.identity))]))),
       pairingWith: () => new Set(this.pairing.list().filter((s) => !isFinalPairingStage(s.stage)).map((s) => s.peerIdentity)),
       // A contact behind a Contacts only token: dialled with a server name only its secret makes.
       serverNameFor: (peer) => (peer.identity !== null && isPrivateToken(peer.instance) ? () => this.contactsOnly.serverNameFor(peer.identity as string) ?? '' : null),
@@ -266,6 +268,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     this.engine.on('peers', () => this.presence.discovered(this.discovery.peers()));
     this.engine.on('warning', (w) => this.warn(w));
     this.libraries.on('change', () => {
+      this.libraryMembersByUuid = null;
       this.readvertise();
       this.presence.schedule();
     });

@@ -9,19 +9,15 @@
 
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { encodeRemoteIdentity, identityFingerprint } from '../../src-shared/identity.js';
 import type { PairingSessionState } from '../../src-shared/pairing.js';
 import type { Peer } from '../../src-shared/peer.js';
-import { browserSkipReason, launchBrowserIn, saveScreenshot, seriousA11yViolations } from '../support/browser.js';
-import { Lan } from '../support/lan.js';
-import { REPO_ROOT, startNode, type NearbyProcess } from '../support/nearby.js';
+import { browserSkipReason, openFakeNodeUi, saveScreenshot, seriousA11yViolations, type FakeNodeUi } from '../support/browser.js';
 import { emptyNodeState, peerFixture } from '../support/nodeStateFixture.js';
 
 const skip = browserSkipReason();
-const UI_ADDRESS = '127.0.0.1:7381';
 
 function newIdentity(): string {
   const der = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
@@ -59,30 +55,19 @@ const fixture = emptyNodeState({
 });
 
 describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip }, () => {
-  let lan: Lan;
-  let server: NearbyProcess;
-  let browser: Browser;
+  let ui: FakeNodeUi | undefined;
   let page: Page;
 
   const dialogTitle = () => page.textContent('dialog.pairing-dialog[open] h2');
   const openDialogs = () => page.locator('dialog[open]').count();
 
   before(async () => {
-    lan = await Lan.create({ hosts: 1, ipv6: false });
-    [server, browser] = await Promise.all([startNode(lan.hosts[0]!, { mode: 'disabled', extraArgs: ['--ui', UI_ADDRESS] }), launchBrowserIn(lan.hosts[0]!)]);
-    page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => console.error('page error:', err));
-    await page.addInitScript(`window.__fakeNodeState = ${JSON.stringify(fixture)};`);
-    await page.addInitScript({ path: join(REPO_ROOT, 'tests/e2e/fakeNodePage.js') });
-    await page.goto(`http://${UI_ADDRESS}/`);
-    await page.waitForSelector('dialog.pairing-dialog[open]');
+    ui = await openFakeNodeUi([`window.__fakeNodeState = ${JSON.stringify(fixture)};`], 'dialog.pairing-dialog[open]');
+    page = ui.page;
   });
 
   after(async () => {
-    await browser?.close().catch(() => {});
-    await server?.stop('SIGKILL');
-    await lan?.destroy();
+    await ui?.close();
   });
 
   test('three requests at once: one dialog, the stranger flagged, "2 more requests are waiting"; each next one after the last is answered', async () => {

@@ -8,19 +8,15 @@
 
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { ManualPeerState } from '../../src-shared/contract.js';
 import { encodeRemoteIdentity, identityFingerprint } from '../../src-shared/identity.js';
 import type { Peer } from '../../src-shared/peer.js';
-import { browserSkipReason, launchBrowserIn, saveScreenshot, seriousA11yViolations } from '../support/browser.js';
-import { Lan } from '../support/lan.js';
-import { REPO_ROOT, startNode, type NearbyProcess } from '../support/nearby.js';
+import { browserSkipReason, openFakeNodeUi, saveScreenshot, seriousA11yViolations, type FakeNodeUi } from '../support/browser.js';
 import { emptyNodeState, peerFixture } from '../support/nodeStateFixture.js';
 
 const skip = browserSkipReason();
-const UI_ADDRESS = '127.0.0.1:7382';
 const DESKTOP = { width: 1200, height: 820 };
 const NARROW = { width: 420, height: 860 };
 
@@ -151,9 +147,7 @@ function addressWraps(): { wrapped: number; inside: string[] } {
 }
 
 describe('web UI design: list, details, picker and settings with realistic data, wide, dark and 420 px', { skip }, () => {
-  let lan: Lan;
-  let server: NearbyProcess;
-  let browser: Browser;
+  let ui: FakeNodeUi | undefined;
   let page: Page;
 
   const openView = async (view: 'devices' | 'pair' | 'libraries' | 'settings') => {
@@ -175,23 +169,13 @@ describe('web UI design: list, details, picker and settings with realistic data,
     page.$$eval(selector, (els) => new Set(els.filter((el) => el.getBoundingClientRect().top === els[0]!.getBoundingClientRect().top).map((el) => el.getBoundingClientRect().left)).size);
 
   before(async () => {
-    lan = await Lan.create({ hosts: 1, ipv6: false });
-    [server, browser] = await Promise.all([startNode(lan.hosts[0]!, { mode: 'disabled', extraArgs: ['--ui', UI_ADDRESS] }), launchBrowserIn(lan.hosts[0]!)]);
-    page = await browser.newPage({ viewport: DESKTOP });
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => console.error('page error:', err));
     // tsx names the helpers' inner functions with a `__name` call; the page needs it to run them.
-    await page.addInitScript('window.__name = (fn) => fn;');
-    await page.addInitScript(`window.__fakeNodeState = ${JSON.stringify(fixture)};`);
-    await page.addInitScript({ path: join(REPO_ROOT, 'tests/e2e/fakeNodePage.js') });
-    await page.goto(`http://${UI_ADDRESS}/`);
-    await page.waitForSelector('[role="option"]');
+    ui = await openFakeNodeUi(['window.__name = (fn) => fn;', `window.__fakeNodeState = ${JSON.stringify(fixture)};`], '[role="option"]', DESKTOP);
+    page = ui.page;
   });
 
   after(async () => {
-    await browser?.close().catch(() => {});
-    await server?.stop('SIGKILL');
-    await lan?.destroy();
+    await ui?.close();
   });
 
   test('list rows say the system and model in words beside a labelled icon; the unknown model is a neutral device; libraries only where shared', async () => {

@@ -7,9 +7,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { Host } from './lan.js';
-import { isRoot } from './lan.js';
-import { REPO_ROOT } from './nearby.js';
+import { isRoot, Lan, type Host } from './lan.js';
+import { REPO_ROOT, startNode } from './nearby.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-results', 'screenshots');
@@ -41,6 +40,45 @@ export async function launchBrowserIn(host: Host): Promise<Browser> {
   writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${host.ns} ${CHROMIUM_PATH} "$@"\n`);
   chmodSync(wrapper, 0o755);
   return chromium.launch({ executablePath: wrapper, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+/** The web UI of a fake-node page, in the test's own namespace (so every file may use it). */
+const FAKE_NODE_UI_ADDRESS = '127.0.0.1:7380';
+
+/** A page of the real web UI whose node is made up in the page (tests/e2e/fakeNodePage.js), and how to close it all. */
+export interface FakeNodeUi {
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * The web UI served by a real `serve --ui` (mode Disabled, alone on a LAN of its own) in Chromium,
+ * its connection to the node replaced in the page by tests/e2e/fakeNodePage.js, which serves the
+ * state `initScripts` set (`window.__fakeNodeState = ...`, `window.__fakeNodePeers = N`): screens
+ * with made-up data. Resolves once `readySelector` is on the page.
+ */
+export async function openFakeNodeUi(initScripts: string[], readySelector: string, viewport = { width: 1200, height: 800 }): Promise<FakeNodeUi> {
+  const lan = await Lan.create({ hosts: 1, ipv6: false });
+  const host = lan.hosts[0]!;
+  const [server, browser] = await Promise.all([startNode(host, { mode: 'disabled', extraArgs: ['--ui', FAKE_NODE_UI_ADDRESS] }), launchBrowserIn(host)]);
+  const close = async () => {
+    await browser.close().catch(() => {});
+    await server.stop('SIGKILL');
+    await lan.destroy();
+  };
+  try {
+    const page = await browser.newPage({ viewport });
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (err) => console.error('page error:', err));
+    for (const script of initScripts) await page.addInitScript(script);
+    await page.addInitScript({ path: join(REPO_ROOT, 'tests/e2e/fakeNodePage.js') });
+    await page.goto(`http://${FAKE_NODE_UI_ADDRESS}/`);
+    await page.waitForSelector(readySelector);
+    return { page, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 const require = createRequire(import.meta.url);

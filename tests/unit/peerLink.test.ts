@@ -172,7 +172,8 @@ describe('PeerLink', () => {
     assert.deepEqual(seen, ['Update 0', 'Update 1', 'Update 2'], 'only the burst was taken');
   });
 
-  test('our own metadata changes go at the pace the peer takes them: the newest is sent at its turn, and the link stays', async () => {
+  /** Alpha linked to Bravo with the short metadata pace; the names of the metadata updates Bravo takes. */
+  async function linkedWithMetadataTiming(): Promise<{ link: PeerLink; seenAtB: string[] }> {
     const a = await manager('Alpha', METADATA_TIMING);
     const b = await manager('Bravo', METADATA_TIMING);
     const seenAtB: string[] = [];
@@ -181,6 +182,11 @@ describe('PeerLink', () => {
     const link = a.m.adopt(r.socket, r.identity, true, 'manual')!;
     await new Promise((res) => link.on('ready', res));
     await sleep(50);
+    return { link, seenAtB };
+  }
+
+  test('our own metadata changes go at the pace the peer takes them: the newest is sent at its turn, and the link stays', async () => {
+    const { link, seenAtB } = await linkedWithMetadataTiming();
     for (let i = 0; i < 30; i++) link.sendMetadata(meta(`Alpha ${i}`));
     await sleep(100);
     assert.deepEqual(seenAtB, ['Alpha 0', 'Alpha 1', 'Alpha 2']);
@@ -190,14 +196,7 @@ describe('PeerLink', () => {
   });
 
   test('metadata the peer has already is not sent again and spends none of the pace: the next real change goes at once', async () => {
-    const a = await manager('Alpha', METADATA_TIMING);
-    const b = await manager('Bravo', METADATA_TIMING);
-    const seenAtB: string[] = [];
-    b.m.on('channel', (channel) => (channel as PeerLink).on('metadata', (m) => seenAtB.push(m.name)));
-    const r = await a.m.dial('127.0.0.1', b.port);
-    const link = a.m.adopt(r.socket, r.identity, true, 'manual')!;
-    await new Promise((res) => link.on('ready', res));
-    await sleep(50);
+    const { link, seenAtB } = await linkedWithMetadataTiming();
     link.sendMetadata(meta('Alpha 1'));
     for (let i = 0; i < 10; i++) link.sendMetadata(meta('Alpha 1')); // contacts changed elsewhere: nothing new for this peer
     await sleep(50);
