@@ -469,6 +469,8 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const policy = this.policy;
     wide.setBrowsing(policy.discovers);
     const ad = policy.discovers ? this.advertisement() : null;
+    // A change before the port is bound (the libraries hook while starting) waits for it: an SRV with port 0 would be registered.
+    if (ad !== null && ad.port === 0) return;
     // Contacts only: nothing that names this device goes into a zone anyone may read (issue 16).
     const open = ad !== null && ad.instance === this.identity.identity;
     wide.advertise(open ? { instance: ad.instance, hostLabel: ad.hostname, port: ad.port, txt: ad.txt, addresses: reachableAddresses() } : null);
