@@ -11,26 +11,16 @@ import { encodeRemoteIdentity } from '../../src-shared/identity.js';
 import { WideAreaBrowser, type StaleRegistration } from '../../src-main/core/wideArea/browser.js';
 import { WIDE_AREA_INSTANCES_MAX } from '../../src-main/core/wideArea/constants.js';
 import { ADDRESSES_PER_PEER_MAX } from '../../src-main/core/discovery/constants.js';
+import { fakeDnsServer } from '../support/fakeDnsServer.js';
 
 const DOMAIN = 'sd.test';
 const SERVICE = `_sd._udp.${DOMAIN}`;
 
-/** A DNS server on 127.0.0.1 answering from `answer(name, type)`. */
-async function fakeServer(answer: (name: string, type: string) => dnsPacket.Answer[]): Promise<{ port: number; socket: Socket; questions: string[] }> {
-  const socket = createSocket('udp4');
-  const questions: string[] = [];
-  socket.on('message', (buf, from) => {
-    const q = dnsPacket.decode(buf);
-    const question = q.questions?.[0];
-    if (!question) return;
-    questions.push(`${question.name} ${question.type}`);
-    const reply = dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: [question], answers: answer(question.name, question.type) });
-    socket.send(reply, from.port, from.address);
-  });
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  return { port: socket.address().port, socket, questions };
-}
+/**
+ * These zones answer any SRV question, so they would name a DNS Push server (`_dns-push-tls._tcp`)
+ * at a documentation address no test may reach: they name none (push: tests/unit/dnsPush.test.ts).
+ */
+const fakeServer = (answer: Parameters<typeof fakeDnsServer>[0]) => fakeDnsServer((name, type) => (name.startsWith('_dns-push-tls.') ? [] : answer(name, type)));
 
 const identity = () => encodeRemoteIdentity(randomBytes(32));
 
@@ -86,7 +76,7 @@ describe('wide-area browsing of a hostile zone', () => {
     socket.on('message', (buf, from) => {
       const q = dnsPacket.decode(buf);
       const question = q.questions![0]!;
-      const answers = rcode !== 'NOERROR' ? [] : question.type === 'PTR' ? [{ name: question.name, type: 'PTR', ttl: 60, data: `${label}.${SERVICE}` }] : question.type === 'SRV' ? [{ name: question.name, type: 'SRV', ttl: 60, data: { target: `h.${DOMAIN}`, port: 7002 } }] : question.type === 'A' ? [{ name: question.name, type: 'A', ttl: 60, data: '192.0.2.10' }] : [];
+      const answers = rcode !== 'NOERROR' ? [] : question.type === 'PTR' ? [{ name: question.name, type: 'PTR', ttl: 60, data: `${label}.${SERVICE}` }] : question.type === 'SRV' && !question.name.startsWith('_dns-push-tls.') ? [{ name: question.name, type: 'SRV', ttl: 60, data: { target: `h.${DOMAIN}`, port: 7002 } }] : question.type === 'A' ? [{ name: question.name, type: 'A', ttl: 60, data: '192.0.2.10' }] : [];
       const flags = dnsPacket.AUTHORITATIVE_ANSWER | (rcode === 'SERVFAIL' ? 2 : rcode === 'NXDOMAIN' ? 3 : 0);
       socket.send(dnsPacket.encode({ type: 'response', id: q.id, flags, questions: [question], answers: answers as dnsPacket.Answer[] }), from.port, from.address);
     });

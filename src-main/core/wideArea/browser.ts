@@ -1,7 +1,9 @@
 // Browsing a wide-area domain (RFC 6763 over unicast DNS): PTR `_sd._udp.<domain>` lists the
-// instances, SRV and TXT describe each, A/AAAA give the SRV target's addresses. The server is
-// polled with backoff (1 s, doubling to 30 s while nothing changes, back to 1 s on a change);
-// BIND 9.18 offers no DNS Push (RFC 8765), so there is nothing to subscribe to.
+// instances, SRV and TXT describe each, A/AAAA give the SRV target's addresses. Where the zone
+// names a DNS Push server (RFC 8765, pushedDomain.ts), the same questions are subscriptions and
+// every change arrives as it happens; otherwise (BIND 9.18, Knot and PowerDNS offer no push), and
+// whenever the push session ends, the server is polled with backoff (1 s, doubling to 30 s while
+// nothing changes, back to 1 s on a change), and push is tried again later.
 //
 // Answers are capped like mDNS ones (instances, addresses, TXT through the same codec), and each
 // entry becomes a Peer with `source: 'wide-area'` for the peer directory, which verifies it like
@@ -25,6 +27,8 @@ import { claimedIdentity, UNNAMED_PEER } from '../discovery/peerCache.js';
 import type { MdnsRecord } from '../discovery/dnsMessage.js';
 import { describeServer, type DnsServer } from './dnsClient.js';
 import { canonicalName, rcodeText } from './dnsWire.js';
+import { DnsPushSession, describePushServer, type PushServer } from './dnsPush.js';
+import { findPushServer, PushedDomain } from './pushedDomain.js';
 import { query, type QueryAnswer } from './zone.js';
 import {
   BROWSE_POLL_MAX_MS,
@@ -35,6 +39,10 @@ import {
   LIVENESS_TIMEOUT_MS,
   LEASE_EXPIRY_FACTOR,
   LEASE_TXT_KEY,
+  PUSH_DISCOVERY_RECHECK_MS,
+  PUSH_RETRY_MAX_MS,
+  PUSH_RETRY_MIN_MS,
+  PUSH_SETTLE_MS,
   WIDE_AREA_INSTANCES_MAX,
   WIDE_AREA_LEASE_MAX_S,
 } from './constants.js';
@@ -80,8 +88,13 @@ export interface WideAreaBrowserOptions {
   ownInstance: string;
   /** Removes a registration whose lease ended (true: removed); absent without a key. */
   expire?: (stale: StaleRegistration) => Promise<boolean>;
+  /** Certificate authorities to trust for the DNS Push server besides the system's (tests; users: NODE_EXTRA_CA_CERTS). */
+  pushCa?: string | Buffer;
   random?: () => number;
 }
+
+/** How the browser learns of changes: pushed by the server (RFC 8765), or by asking it (polls). */
+export type WideAreaUpdates = 'push' | 'poll';
 
 /** Runs `work` over `items`, at most `limit` at once. */
 async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -111,10 +124,21 @@ function portAnswers(address: string, port: number): Promise<boolean> {
   });
 }
 
-export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string] }> {
+export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]; updates: [] }> {
   private readonly entries = new Map<string, Entry>();
   private readonly backoff: Backoff;
+  private readonly pushBackoff: Backoff;
   private pollTimer: NodeJS.Timeout | null = null;
+  /** The domain as the push server shows it, while a session is open (polling rests meanwhile). */
+  private pushed: PushedDomain | null = null;
+  private pushTimer: NodeJS.Timeout | null = null;
+  /** While pushed: when the first lease ends unrenewed (polls look at it otherwise). */
+  private expiryTimer: NodeJS.Timeout | null = null;
+  /** The last push problem said (each said once, until push works again). */
+  private pushProblem: string | null = null;
+  /** Until then (a new session's first pushes still coming), what the polls listed stays listed. */
+  private pushSettlesAt = 0;
+  private settleTimer: NodeJS.Timeout | null = null;
   private livenessTimer: NodeJS.Timeout | null = null;
   private running = false;
   /** Whether someone looks (kept while stopped: browsing that starts again checks liveness at once). */
@@ -128,6 +152,17 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
   constructor(private readonly opts: WideAreaBrowserOptions) {
     super();
     this.backoff = new Backoff({ minMs: BROWSE_POLL_MIN_MS, maxMs: BROWSE_POLL_MAX_MS, jitter: [1, 1.1], random: opts.random });
+    this.pushBackoff = new Backoff({ minMs: PUSH_RETRY_MIN_MS, maxMs: PUSH_RETRY_MAX_MS, jitter: [1, 1.2], random: opts.random });
+  }
+
+  /** How changes reach this browser now (null: not browsing). */
+  get updates(): WideAreaUpdates | null {
+    return !this.running ? null : this.pushed ? 'push' : 'poll';
+  }
+
+  /** The push server in use, in words (null: none). */
+  get pushServer(): string | null {
+    return this.pushed ? describePushServer(this.pushed.session.server) : null;
   }
 
   get domain(): string {
@@ -142,14 +177,19 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
     if (this.running) return;
     this.running = true;
     this.backoff.reset();
+    this.pushBackoff.reset();
     this.schedulePoll(0);
+    this.schedulePushAttempt(0);
     this.syncLiveness();
   }
 
   stop(): void {
     this.running = false;
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = null;
+    for (const timer of [this.pollTimer, this.pushTimer, this.expiryTimer, this.settleTimer]) if (timer) clearTimeout(timer);
+    this.pollTimer = this.pushTimer = this.expiryTimer = this.settleTimer = null;
+    const pushed = this.pushed;
+    this.pushed = null;
+    pushed?.close();
     this.syncLiveness();
     this.entries.clear();
   }
@@ -174,7 +214,7 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
   }
 
   private schedulePoll(delayMs: number): void {
-    if (!this.running) return;
+    if (!this.running || this.pushed) return;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = setTimeout(() => {
       this.pollTimer = null;
@@ -184,6 +224,124 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
         this.schedulePoll(Math.min(this.backoff.next(), Math.max(BROWSE_POLL_MIN_MS, this.nextExpiryAt() - Date.now())));
       });
     }, delayMs);
+  }
+
+  private schedulePushAttempt(delayMs: number): void {
+    if (!this.running || this.pushed) return;
+    if (this.pushTimer) clearTimeout(this.pushTimer);
+    this.pushTimer = setTimeout(() => {
+      this.pushTimer = null;
+      void this.attemptPush();
+    }, delayMs);
+  }
+
+  private pushFailed(problem: string): void {
+    if (problem !== this.pushProblem) this.emit('warning', problem);
+    this.pushProblem = problem;
+    this.schedulePushAttempt(this.pushBackoff.next());
+  }
+
+  /** Finds the zone's push server and subscribes there; polling goes on until that worked, and whenever it fails. */
+  private async attemptPush(): Promise<void> {
+    if (!this.running || this.pushed) return;
+    let server: PushServer | null;
+    try {
+      server = await findPushServer(this.opts.server, this.opts.domain);
+    } catch {
+      // The DNS server is away: polling says so; push is looked for again later.
+      this.schedulePushAttempt(this.pushBackoff.next());
+      return;
+    }
+    if (!this.running || this.pushed) return;
+    if (!server) return this.schedulePushAttempt(PUSH_DISCOVERY_RECHECK_MS);
+    const view = new PushedDomain(new DnsPushSession({ server, ca: this.opts.pushCa }), (v) => this.wantedNames(v));
+    try {
+      await view.session.open();
+      await view.start();
+    } catch (err) {
+      view.close();
+      return this.pushFailed(`DNS Push from ${describePushServer(server)} cannot be used (${(err as Error).message}); polling instead`);
+    }
+    if (!this.running || this.pushed || !view.session.isOpen) {
+      view.close();
+      if (this.running && !this.pushed) this.schedulePushAttempt(this.pushBackoff.next());
+      return;
+    }
+    this.pushed = view;
+    this.pushProblem = null;
+    this.pushBackoff.reset();
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    // A subscription's records come in PUSHes after its answer, and each instance's SRV after its PTR:
+    // until they had time to arrive, nothing the polls listed is taken for gone.
+    this.pushSettlesAt = Date.now() + PUSH_SETTLE_MS;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null;
+      this.applyPushed();
+    }, PUSH_SETTLE_MS);
+    view.session.on('closed', (reason, retryDelayMs) => this.pushEnded(view, reason, retryDelayMs));
+    view.on('changed', () => this.applyPushed());
+    view.on('warning', (w) => this.emit('warning', `DNS Push: ${w}`));
+    this.applyPushed();
+    this.emit('updates');
+  }
+
+  /** The session ended: polling at once, push again after the server's RETRY DELAY or the backoff, whichever is later. */
+  private pushEnded(view: PushedDomain, reason: string, retryDelayMs: number | null): void {
+    if (this.pushed !== view) return;
+    this.pushed = null;
+    for (const timer of [this.expiryTimer, this.settleTimer]) if (timer) clearTimeout(timer);
+    this.expiryTimer = this.settleTimer = null;
+    this.pushProblem = `DNS Push from ${describePushServer(view.session.server)} ended: ${reason}; polling instead`;
+    this.emit('warning', this.pushProblem);
+    this.backoff.reset();
+    this.schedulePoll(0);
+    this.schedulePushAttempt(Math.max(retryDelayMs ?? 0, this.pushBackoff.next()));
+    this.emit('updates');
+  }
+
+  /** The names and types the browser follows, given what the push server told so far (its questions when polling). */
+  private wantedNames(view: PushedDomain): Array<{ name: string; type: 'PTR' | 'SRV' | 'TXT' | 'A' | 'AAAA' }> {
+    const out: Array<{ name: string; type: 'PTR' | 'SRV' | 'TXT' | 'A' | 'AAAA' }> = [{ name: this.serviceName, type: 'PTR' }];
+    for (const label of this.labelsIn(view.records(this.serviceName, 'PTR'))) {
+      const name = this.instanceName(label);
+      out.push({ name, type: 'SRV' }, { name, type: 'TXT' });
+      const target = this.srvIn(name, view.records(name, 'SRV'))?.data.target.replace(/\.$/, '');
+      if (target) out.push({ name: target, type: 'A' }, { name: target, type: 'AAAA' });
+    }
+    return out;
+  }
+
+  /** What the push server shows, as the listed entries (and leases that ended looked at when they end). */
+  private applyPushed(): void {
+    const view = this.pushed;
+    if (!view) return;
+    const instances: Instance[] = [];
+    for (const label of this.labelsIn(view.records(this.serviceName, 'PTR'))) {
+      const name = this.instanceName(label);
+      const srv = view.records(name, 'SRV');
+      const target = this.srvIn(name, srv)?.data.target.replace(/\.$/, '');
+      const addressRecords = target === undefined ? [] : [...view.records(target, 'A'), ...view.records(target, 'AAAA')];
+      const instance = this.instanceFrom(label, srv, view.records(name, 'TXT'), addressRecords);
+      if (instance) instances.push(instance);
+    }
+    if (Date.now() < this.pushSettlesAt) {
+      const pushed = new Set(instances.map((i) => this.idOf(i.label)));
+      for (const e of this.entries.values()) if (!pushed.has(e.id)) instances.push(e);
+    }
+    this.apply(instances);
+    void this.expireStale().then(() => this.scheduleExpiry());
+  }
+
+  private scheduleExpiry(): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    const at = this.nextExpiryAt();
+    if (!this.pushed || at === Infinity) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      void this.expireStale().then(() => this.scheduleExpiry());
+    }, Math.max(BROWSE_POLL_MIN_MS, at - Date.now()));
   }
 
   /** One look at the domain; true when what it lists changed. */
@@ -239,9 +397,15 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
   private async readDomain(): Promise<Instance[]> {
     this.queriesSent++;
     const ptr = this.answered(await query(this.opts.server, this.serviceName, 'PTR'));
+    const found = await inBatches(this.labelsIn(ptr.records), BROWSE_QUERIES_CONCURRENT_MAX, (label) => this.readInstance(label).catch(() => this.known(label)));
+    return found.filter((i): i is Instance => i !== null);
+  }
+
+  /** The instance labels the service's PTR records name (ours, foreign names and bad labels left out), capped. */
+  private labelsIn(records: readonly MdnsRecord[]): string[] {
     const suffix = `.${canonicalName(this.serviceName)}`;
     const labels = new Set<string>();
-    for (const r of ptr.records) {
+    for (const r of records) {
       if (r.type !== 'PTR' || canonicalName(r.name) !== canonicalName(this.serviceName)) continue;
       const full = r.data.replace(/\.$/, '');
       if (!full.toLowerCase().endsWith(suffix)) continue;
@@ -250,8 +414,7 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
       labels.add(label);
       if (labels.size >= WIDE_AREA_INSTANCES_MAX) break; // a hostile zone's thousands of names cost a bounded poll
     }
-    const found = await inBatches([...labels], BROWSE_QUERIES_CONCURRENT_MAX, (label) => this.readInstance(label).catch(() => this.known(label)));
-    return found.filter((i): i is Instance => i !== null);
+    return [...labels];
   }
 
   /** `answer`, if it is one: a name that does not exist is an empty one; a failure (SERVFAIL, REFUSED) throws, so that what was known stays. */
@@ -266,22 +429,39 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
   }
 
   private async readInstance(label: string): Promise<Instance | null> {
-    const name = `${label}.${this.serviceName}`;
+    const name = this.instanceName(label);
     this.queriesSent += 2;
     const [srvQuestion, txtQuestion] = await Promise.all([query(this.opts.server, name, 'SRV'), query(this.opts.server, name, 'TXT')]);
     const [srvAnswer, txtAnswer] = [this.answered(srvQuestion), this.answered(txtQuestion)];
-    const srv = srvAnswer.records.find((r) => r.type === 'SRV' && canonicalName(r.name) === canonicalName(name));
-    if (srv?.type !== 'SRV' || srv.data.port === 0) return null;
-    const txt = txtAnswer.records.find((r) => r.type === 'TXT' && canonicalName(r.name) === canonicalName(name));
-    const target = srv.data.target.replace(/\.$/, '');
-    let addresses = this.addressesOf(target, srvAnswer.records);
-    if (addresses.length === 0) {
+    const target = this.srvIn(name, srvAnswer.records)?.data.target.replace(/\.$/, '');
+    let addressRecords: MdnsRecord[] = srvAnswer.records;
+    if (target !== undefined && this.addressesOf(target, addressRecords).length === 0) {
       this.queriesSent += 2;
       const [a, aaaa] = await Promise.all([query(this.opts.server, target, 'A'), query(this.opts.server, target, 'AAAA')]);
-      addresses = this.addressesOf(target, [...a.records, ...aaaa.records]);
+      addressRecords = [...a.records, ...aaaa.records];
     }
+    return this.instanceFrom(label, srvAnswer.records, txtAnswer.records, addressRecords);
+  }
+
+  private instanceName(label: string): string {
+    return `${label}.${this.serviceName}`;
+  }
+
+  /** The SRV of `name` among `records`, if one gives a port. */
+  private srvIn(name: string, records: readonly MdnsRecord[]): Extract<MdnsRecord, { type: 'SRV' }> | undefined {
+    const srv = records.find((r) => r.type === 'SRV' && canonicalName(r.name) === canonicalName(name));
+    return srv?.type === 'SRV' && srv.data.port !== 0 ? srv : undefined;
+  }
+
+  /** The instance `label` as `records` describe it (its SRV, TXT, and the A and AAAA of the SRV's target); null without an SRV. */
+  private instanceFrom(label: string, srvRecords: readonly MdnsRecord[], txtRecords: readonly MdnsRecord[], addressRecords: readonly MdnsRecord[]): Instance | null {
+    const name = this.instanceName(label);
+    const srv = this.srvIn(name, srvRecords);
+    if (!srv) return null;
+    const txt = txtRecords.find((r) => r.type === 'TXT' && canonicalName(r.name) === canonicalName(name));
+    const target = srv.data.target.replace(/\.$/, '');
     const txtRaw = txt?.type === 'TXT' ? txt.data : [];
-    return { label, port: srv.data.port, target, addresses, txt: txt?.type === 'TXT' ? decodeTxt(txt.data) : emptyDeviceMetadata(), txtRaw, leaseS: leaseOf(txtRaw) };
+    return { label, port: srv.data.port, target, addresses: this.addressesOf(target, addressRecords), txt: txt?.type === 'TXT' ? decodeTxt(txt.data) : emptyDeviceMetadata(), txtRaw, leaseS: leaseOf(txtRaw) };
   }
 
   /** The A and AAAA of `target` among `records`: IPv4 first, link-local ones left out (no other network reaches them), capped. */

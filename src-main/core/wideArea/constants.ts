@@ -43,6 +43,16 @@ export const LEASE_EXPIRY_FACTOR = 1.5;
 /** Browsing polls the domain: after 1 s, doubling to 30 s while nothing changes, back to 1 s on a change (±10 %). */
 export const BROWSE_POLL_MIN_MS = 1000;
 export const BROWSE_POLL_MAX_MS = 30_000;
+/**
+ * DNS Push (RFC 8765), where the zone names a push server: after a failed attempt or a session
+ * that ended, push is tried again after 5 s, doubling to 5 minutes (or after the server's RETRY
+ * DELAY, if later), polling meanwhile; a zone that names none is asked again every 10 minutes.
+ */
+export const PUSH_RETRY_MIN_MS = 5000;
+export const PUSH_RETRY_MAX_MS = 5 * 60_000;
+export const PUSH_DISCOVERY_RECHECK_MS = 10 * 60_000;
+/** A new push session's first records (PTR, then each SRV and TXT, then addresses) may take this long: what polls listed stays meanwhile. */
+export const PUSH_SETTLE_MS = 2000;
 /** Instances read from one PTR answer at most (the discovery table's cap holds for the domain too). */
 export const WIDE_AREA_INSTANCES_MAX = 256;
 /** Questions in flight at once to the server while one poll reads the instances. */

@@ -4,6 +4,7 @@
 // the canonical form in the digest). Record data of the usual types comes from dns-packet.
 
 import dnsPacket from 'dns-packet';
+import { decodeMessage, type MdnsRecord } from '../discovery/dnsMessage.js';
 
 /** RFC 1035 §3.2.2, RFC 2136 §1.3, RFC 8945 §4.2. */
 export const DNS_TYPE = { A: 1, SOA: 6, PTR: 12, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, TSIG: 250, ANY: 255 } as const;
@@ -99,6 +100,13 @@ export function encodeRecord(r: WireRecord): Buffer {
   fixed.writeUInt32BE(r.ttl >>> 0, 4);
   fixed.writeUInt16BE(r.rdata.length, 8);
   return Buffer.concat([encodeName(r.name), fixed, r.rdata]);
+}
+
+/** `r` as the discovery code reads records (through the same checks as an mDNS answer); null for a type or data it does not take. */
+export function readableRecord(r: WireRecord): MdnsRecord | null {
+  const message = encodeMessage({ id: 0, opcode: OPCODE_QUERY, questions: [], answers: [r] });
+  message.writeUInt16BE(0x8000, 2); // a response
+  return decodeMessage(message, 65535)?.records[0] ?? null;
 }
 
 export function encodeMessage(m: WireMessage): Buffer {
