@@ -89,6 +89,10 @@ export interface WideAreaState extends WideAreaSettings {
   /** registered: our records are in the domain; failing: the last attempt failed (problem says why); off: none there (Contacts only, Disabled, or starting). */
   registration: 'registered' | 'failing' | 'off';
   problem: string | null;
+  /** How changes in the domain reach this device: pushed by its DNS server (RFC 8765), or by polls; null while not browsing. */
+  updates?: 'push' | 'poll' | null;
+  /** The DNS Push server in use (its name and address), while updates are pushed. */
+  pushServer?: string | null;
 }
 
 /** What shareLibrary answers: the invitation's id (the contact's node lists it under it) and the library with it. */

@@ -629,8 +629,9 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     const settings = this.settings.get().wideArea ?? null;
     if (!settings) return null;
     const status = this.wideArea?.registration ?? null;
-    if (status === null) return { ...settings, registration: this.wideAreaProblem ? 'failing' : 'off', problem: this.wideAreaProblem };
-    return { ...settings, registration: status.kind, problem: status.kind === 'failing' ? status.reason : null };
+    const updates = { updates: this.wideArea?.updates ?? null, pushServer: this.wideArea?.pushServer ?? null };
+    if (status === null) return { ...settings, registration: this.wideAreaProblem ? 'failing' : 'off', problem: this.wideAreaProblem, ...updates };
+    return { ...settings, registration: status.kind, problem: status.kind === 'failing' ? status.reason : null, ...updates };
   }
 
   /** A client of the node (a connection, the window, one request): see NodeSession. */

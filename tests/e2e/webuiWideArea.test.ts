@@ -62,7 +62,9 @@ describe('web UI: wide-area discovery settings', { skip }, () => {
     await page.waitForSelector('form.wide-area .wide-area-status.status-online');
     assert.equal(await card().locator('.wide-area-status').textContent(), `This device is listed in ${ZONE}.`);
     assert.ok(await listedInZone(), 'dig finds our PTR');
-    assert.deepEqual((await node.state()).wideArea, { domain: ZONE, dnsServer: named.address, tsigKeyFile: named.keyFile, registration: 'registered', problem: null });
+    assert.deepEqual((await node.state()).wideArea, { domain: ZONE, dnsServer: named.address, tsigKeyFile: named.keyFile, registration: 'registered', problem: null, updates: 'poll', pushServer: null });
+    // BIND 9.18 names no DNS Push server: the card says changes are polled for (the push case: tests/net/wideAreaPush.test.ts).
+    assert.equal(await card().locator('.wide-area-updates').textContent(), 'Changes are asked for every 1 to 30 seconds: the DNS server offers no DNS Push.');
     assert.deepEqual(await seriousA11yViolations(page), []);
     await card().scrollIntoViewIfNeeded();
     await saveScreenshot(page, 'wide-area-settings-light');

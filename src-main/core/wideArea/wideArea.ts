@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { getServers } from 'node:dns';
 import { parseDnsServer, type WideAreaSettings } from '../../../src-shared/wideArea.js';
 import type { Peer } from '../../../src-shared/peer.js';
-import { WideAreaBrowser, type StaleRegistration } from './browser.js';
+import { WideAreaBrowser, type StaleRegistration, type WideAreaUpdates } from './browser.js';
 import { describeServer, type DnsServer } from './dnsClient.js';
 import { WideAreaRegistrar, type RegistrationStatus, type WideAreaAdvertisement } from './registrar.js';
 import { loadTsigKeyFile } from './tsigKeyFile.js';
@@ -56,6 +56,7 @@ export class WideArea extends EventEmitter<{ warning: [string]; peers: []; statu
     const browser = new WideAreaBrowser({ domain, server: this.server, ownInstance: this.ownInstance, expire });
     browser.on('warning', (w) => this.emit('warning', `wide-area (${domain}): ${w}`));
     browser.on('peers', () => this.emit('peers'));
+    browser.on('updates', () => this.emit('status', this.registrar.status));
     this.browsers.push(browser);
     if (this.browsing) browser.start();
     browser.setLooking(this.looking);
@@ -91,6 +92,16 @@ export class WideArea extends EventEmitter<{ warning: [string]; peers: []; statu
 
   get registration(): RegistrationStatus {
     return this.registrar.status;
+  }
+
+  /** How changes in the domain of the settings reach us (DNS Push, or polls); null while not browsing. */
+  get updates(): WideAreaUpdates | null {
+    return this.browsers[0]?.updates ?? null;
+  }
+
+  /** The DNS Push server in use for that domain, in words (null: none). */
+  get pushServer(): string | null {
+    return this.browsers[0]?.pushServer ?? null;
   }
 
   /** What to register (null: nothing, and what was registered is removed). */

@@ -20,6 +20,13 @@ function registrationText(state: WideAreaState): { text: string; className: stri
   return { text: `Not listed in ${state.domain} in this mode (only Everyone puts this device in the domain); devices there are still shown.`, className: 'status status-connecting' };
 }
 
+/** How changes in the domain reach this device, in words (null: not browsing). */
+function updatesText(state: WideAreaState): string | null {
+  if (state.updates === 'push') return `Changes arrive as they happen: ${state.pushServer ?? 'the DNS server'} pushes them (DNS Push).`;
+  if (state.updates === 'poll') return 'Changes are asked for every 1 to 30 seconds: the DNS server offers no DNS Push.';
+  return null;
+}
+
 const FIELDS: ReadonlyArray<{ key: keyof Draft; label: string; placeholder: string }> = [
   { key: 'domain', label: 'Domain', placeholder: 'sd.example.com' },
   { key: 'dnsServer', label: 'DNS server', placeholder: "192.168.1.53 or ns.example.com:53 (empty: this computer's resolver)" },
@@ -86,9 +93,12 @@ export function WideAreaSettings() {
       </div>
       <FieldFeedback id="wide-area-feedback" error={error} note={note} />
       {status ? (
-        <p className={`wide-area-status ${status.className}`} role="status">
-          {status.text}
-        </p>
+        <>
+          <p className={`wide-area-status ${status.className}`} role="status">
+            {status.text}
+          </p>
+          {saved && updatesText(saved) ? <p className="help wide-area-updates">{updatesText(saved)}</p> : null}
+        </>
       ) : (
         <p className="muted">Off: only the local network is searched.</p>
       )}
