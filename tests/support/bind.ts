@@ -43,13 +43,18 @@ export function makeKeyFile(dir: string, file: string, name = UPDATE_KEY_NAME): 
   return path;
 }
 
-/** named.conf: our options, and the zone as a primary that takes signed updates or as a secondary of `primaryAddress` (which takes none). */
-function config(dir: string, zone: string, primaryAddress: string | null = null): string {
+/**
+ * named.conf: our options, and the zone as a primary that takes signed updates or as a secondary of
+ * `primaryAddress` (which takes none). With `alsoNotifyPort`, the primary tells of every change at
+ * once by a NOTIFY to that port on loopback (a push gateway listens there).
+ */
+function config(dir: string, zone: string, primaryAddress: string | null = null, alsoNotifyPort: number | null = null): string {
+  const notify = alsoNotifyPort === null ? '' : `\n  notify explicit;\n  notify-delay 0;\n  also-notify { 127.0.0.1 port ${alsoNotifyPort}; };`;
   const zoneBody =
     primaryAddress === null
       ? `  type primary;
   file "${dir}/${zone}.db";
-  update-policy { grant ${UPDATE_KEY_NAME} subdomain ${zone}. ANY; };`
+  update-policy { grant ${UPDATE_KEY_NAME} subdomain ${zone}. ANY; };${notify}`
       : `  type secondary;
   primaries { ${primaryAddress}; };
   file "${dir}/${zone}.db";`;
@@ -89,12 +94,12 @@ export async function dig(host: Host, address: string, ...args: string[]): Promi
 }
 
 /** Starts named on `host` for `zone` (with `extraRecords`, zone file lines), listening on every address; resolves once it answers the zone's SOA. */
-export async function startNamed(host: Host, zone = 'sd.test', extraRecords: readonly string[] = []): Promise<NamedServer> {
+export async function startNamed(host: Host, zone = 'sd.test', extraRecords: readonly string[] = [], opts: { alsoNotifyPort?: number } = {}): Promise<NamedServer> {
   const address = host.ipv4Addresses()[0];
   if (!address) throw new Error(`${host.name} has no IPv4 address for named`);
   const dir = host.tmpDir('named');
   const keyFile = makeKeyFile(dir, 'update.key');
-  writeFileSync(join(dir, 'named.conf'), config(dir, zone));
+  writeFileSync(join(dir, 'named.conf'), config(dir, zone, null, opts.alsoNotifyPort ?? null));
   writeFileSync(join(dir, `${zone}.db`), zoneFile(zone, address, extraRecords));
   return launchNamed(host, address, zone, dir, keyFile);
 }

@@ -1,0 +1,121 @@
+// Issue 16, DNS Push: where the wide-area zone names a push server (`_dns-push-tls._tcp` SRV, RFC
+// 8765 §6.1), nodes subscribe there instead of polling. The zone is served by a real BIND 9 in a
+// namespace, which tells of every change by NOTIFY; the push server beside it is the test's own
+// (tests/support/dnsPushServer.ts: none that offers push can be installed here), with a certificate
+// the nodes trust through NODE_EXTRA_CA_CERTS, as a private CA is given to Node. Two LANs joined
+// by a router: only the domain introduces the nodes to each other.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { isRoot, Lan, type Host, type Router } from '../support/lan.js';
+import { REPO_ROOT, startNode, type NearbyProcess, type StateSubscription } from '../support/nearby.js';
+import { hasBind, startNamed, type NamedServer } from '../support/bind.js';
+import { makeCertificate } from '../support/dnsPushServer.js';
+
+const skip = !isRoot() ? 'needs root to create network namespaces' : !hasBind() ? 'needs BIND 9 (named, tsig-keygen, dig: Debian package bind9 and bind9-dnsutils)' : false;
+const ZONE = 'sd.test';
+const PUSH_HOST = `push.${ZONE}`;
+const PUSH_PORT = 853;
+const NOTIFY_PORT = 5301;
+
+describe('wide-area discovery by DNS Push beside a real BIND 9', { skip }, () => {
+  const lans: Lan[] = [];
+  const nodes: NearbyProcess[] = [];
+  const subscriptions: StateSubscription[] = [];
+  let lanA: Lan;
+  let lanB: Lan;
+  let router: Router;
+  let named: NamedServer;
+  let pushServer: ChildProcess | null = null;
+  let caFile: string;
+  let keyFile: string;
+
+  before(async () => {
+    lanA = await Lan.create({ hosts: 2, ipv6Dad: false });
+    lanB = await Lan.create({ hosts: 1, ipv6Dad: false });
+    lans.push(lanA, lanB);
+    router = await Lan.router(lanA, lanB);
+    named = await startNamed(router.host, ZONE, [`_dns-push-tls._tcp IN SRV 0 0 ${PUSH_PORT} ${PUSH_HOST}.`, `push IN A ${router.addressOn(lanA)}`], { alsoNotifyPort: NOTIFY_PORT });
+    const dir = router.host.tmpDir('push');
+    const tls = makeCertificate(dir, PUSH_HOST);
+    [caFile, keyFile] = [join(dir, 'ca.crt'), join(dir, 'push.pem')];
+    writeFileSync(keyFile, tls.key);
+    writeFileSync(caFile, tls.cert);
+    await startPushServer();
+  });
+
+  after(async () => {
+    for (const s of subscriptions) s.close();
+    pushServer?.kill('SIGKILL');
+    await Promise.allSettled(nodes.map((n) => n.stop('SIGKILL')));
+    await named?.stop().catch(() => undefined);
+    await Promise.allSettled(lans.map((l) => l.destroy()));
+  });
+
+  async function startPushServer(): Promise<void> {
+    const child = router.host.spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests/support/dnsPushServerMain.ts'), String(PUSH_PORT), String(NOTIFY_PORT), '127.0.0.1:53', keyFile, caFile], { cwd: REPO_ROOT });
+    pushServer = child;
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the push server did not start: ${out}`)), 15_000);
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (out.includes('listening')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.once('exit', (code) => reject(new Error(`the push server exited (${code}): ${out}`)));
+    });
+  }
+
+  async function start(host: Host, name: string): Promise<NearbyProcess> {
+    const node = await startNode(host, {
+      name,
+      extraArgs: ['--wide-area', ZONE, '--dns-server', router.addressOn(host === lanB.hosts[0] ? lanB : lanA), '--tsig-key', named.keyFile],
+      env: { NODE_EXTRA_CA_CERTS: caFile },
+    });
+    nodes.push(node);
+    return node;
+  }
+
+  type Watched = { peers: Array<{ identity: string | null; verified: boolean; source: string }>; wideArea?: { updates?: string | null; pushServer?: string | null } | null };
+  const listed = (id: string) => (s: Watched) => s.peers.some((p) => p.identity === id && p.verified && p.source === 'wide-area');
+
+  test('nodes on two LANs subscribe at the push server the zone names and list each other verified; a newcomer and a leaver show as the server pushes them', async (t) => {
+    const [one, two] = await Promise.all([start(lanA.hosts[0]!, 'Pushed A'), start(lanB.hosts[0]!, 'Pushed B')]);
+    const [watchOne, watchTwo] = [one.subscribe(), two.subscribe()];
+    subscriptions.push(watchOne, watchTwo);
+    const pushed = (s: Watched) => s.wideArea?.updates === 'push';
+    await Promise.all([watchOne.waitFor(pushed, 10_000, 'A to use DNS Push'), watchTwo.waitFor(pushed, 10_000, 'B to use DNS Push')]);
+    assert.match(watchTwo.last?.wideArea?.pushServer ?? '', /^push\.sd\.test \(/, 'the push server named in the state');
+    await Promise.all([watchOne.waitFor(listed(two.printedIdentity), 5000, 'A to list B verified'), watchTwo.waitFor(listed(one.printedIdentity), 5000, 'B to list A verified')]);
+
+    // A newcomer on LAN A: its UPDATE reaches BIND, BIND's NOTIFY the push server, its PUSH B.
+    const startedAt = Date.now();
+    const three = await start(lanA.hosts[1]!, 'Pushed C');
+    await watchTwo.waitFor(listed(three.printedIdentity), 5000, 'B to list the newcomer');
+    t.diagnostic(`B listed the newcomer verified ${Date.now() - startedAt} ms after it was started`);
+    const stoppedAt = Date.now();
+    await three.stop('SIGTERM'); // removes its records at once
+    await watchTwo.waitFor((s) => !s.peers.some((p) => p.identity === three.printedIdentity), 5000, 'B to drop the leaver');
+    t.diagnostic(`B dropped it ${Date.now() - stoppedAt} ms after SIGTERM`);
+  });
+
+  test('the push server goes away: polling takes over with a warning and still finds newcomers; push comes back by itself', async () => {
+    const watch = nodes[1]!.subscribe(); // B, from the test before
+    subscriptions.push(watch);
+    await watch.waitFor((s) => s.wideArea?.updates === 'push', 5000, 'B to use DNS Push');
+    pushServer?.kill('SIGKILL');
+    await watch.waitFor((s) => s.wideArea?.updates === 'poll', 5000, 'B to poll');
+    assert.ok(nodes[1]!.stderr.includes('polling instead'), `a warning says so: ${nodes[1]!.stderr.slice(-400)}`);
+    const four = await start(lanA.hosts[1]!, 'Polled D');
+    await watch.waitFor(listed(four.printedIdentity), 10_000, 'B to list a newcomer by polls');
+    await startPushServer();
+    await watch.waitFor((s) => s.wideArea?.updates === 'push', 15_000, 'B back on DNS Push');
+  });
+});
