@@ -173,6 +173,17 @@ function withoutKey<T extends object>(record: T, key: FieldKey): T {
   return copy as T;
 }
 
+/** "Invitation sent to …" stays under a library while its invitations wait: one answered (joined, declined) clears it. */
+function withoutAnsweredInviteNotes(notes: Partial<Record<FieldKey, string>>, before: readonly Library[], after: readonly Library[]): Partial<Record<FieldKey, string>> {
+  let out = notes;
+  for (const library of after) {
+    const key = `share:${library.uuid}` as const;
+    const old = before.find((l) => l.uuid === library.uuid);
+    if (out[key] !== undefined && old !== undefined && library.invited.length < old.invited.length) out = withoutKey(out, key);
+  }
+  return out;
+}
+
 /** True when the session `id` has just reached 'done' (it had not in `before`). */
 function justPaired(before: readonly PairingSessionState[], after: readonly PairingSessionState[], id: string | null): boolean {
   if (id === null) return false;
@@ -229,6 +240,7 @@ function uiActions(set: SetState): Omit<Actions, CommandActionName> {
         privateDevices: state.privateDevices ?? 0,
         discoveryNote: state.discoveryNote,
         libraries: reuseUnchanged(s.libraries, state.libraries, (l) => l.uuid) as Library[],
+        notes: withoutAnsweredInviteNotes(s.notes, s.libraries, state.libraries),
         libraryInvites: reuseUnchanged(s.libraryInvites, state.libraryInvites ?? [], (i) => i.id),
         peers: reuseUnchanged(s.peers, state.peers, (p) => p.id),
         manualPeers: reuseUnchanged(s.manualPeers, state.manualPeers, (m) => m.address) as ManualPeerState[],

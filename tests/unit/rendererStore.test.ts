@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CommandError, type CommandName, type NodeState } from '../../src-shared/contract.js';
 import type { PairingSessionState } from '../../src-shared/pairing.js';
+import type { Library } from '../../src-shared/peer.js';
 import { createNearbyStore } from '../../src-renderer/store/nearbyStore.js';
 import { emptyNodeState } from '../support/nodeStateFixture.js';
 
@@ -110,6 +111,23 @@ describe('renderer store', () => {
     assert.equal(store.getState().errors[`library:${uuid}`], 'A library name cannot be empty');
     assert.equal(await store.getState().deleteLibrary(uuid), true);
     assert.deepEqual(store.getState().libraries, []);
+  });
+
+  test('"Invitation sent to …" goes once the invitation is answered (the contact joined), not before', async () => {
+    const uuid = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
+    const library: Library = { uuid, name: 'Photos', active: true, createdAt: '2025-01-01T00:00:00.000Z', members: [], invited: [] };
+    const invited: Library = { ...library, invited: [{ identity: 'desk-identity', name: 'Desktop', at: '2025-01-01T00:01:00.000Z' }] };
+    const joined: Library = { ...library, members: [{ identity: 'desk-identity', name: 'Desktop', since: '2025-01-01T00:02:00.000Z' }] };
+    const conn = new FakeConnection();
+    conn.answers.set('shareLibrary', () => ({ inviteId: 'i1', library: invited }));
+    const store = createNearbyStore(conn);
+    store.getState().applyState(state({ libraries: [library] }));
+    assert.equal(await store.getState().shareLibrary(uuid, 'peer-1'), true);
+    assert.match(store.getState().notes[`share:${uuid}`] ?? '', /^Invitation sent to /);
+    store.getState().applyState(state({ libraries: [invited] }));
+    assert.match(store.getState().notes[`share:${uuid}`] ?? '', /^Invitation sent to /, 'kept while the invitation waits');
+    store.getState().applyState(state({ libraries: [joined] }));
+    assert.equal(store.getState().notes[`share:${uuid}`], undefined, 'gone once the contact joined');
   });
 
   test('Pair asks the node; its refusal (no verified link) shows at the picker', async () => {
