@@ -26,7 +26,7 @@ export interface CommandHost {
   readonly settings: Pick<SettingsStore, 'get' | 'update' | 'modify'>;
   readonly libraries: Pick<LibraryStore, 'create' | 'rename' | 'activate' | 'deactivate'>;
   /** Invitations and membership of shared libraries (issue 13); deleting a library is leaving it. */
-  readonly sharing: Pick<LibrarySharing, 'share' | 'accept' | 'decline' | 'leave'>;
+  readonly sharing: Pick<LibrarySharing, 'share' | 'accept' | 'decline' | 'leave' | 'rename'>;
   readonly contacts: Pick<ContactStore, 'remove'>;
   readonly pairing: Pick<PairingService, 'start' | 'confirm' | 'reject'>;
   readonly attention: Pick<Attention, 'lease' | 'update'>;
@@ -123,7 +123,7 @@ function modeHandlers(host: CommandHost): Pick<CommandHandlers, 'setMode' | 'set
 function libraryHandlers(host: CommandHost): Pick<CommandHandlers, 'createLibrary' | 'renameLibrary' | 'activateLibrary' | 'deactivateLibrary' | 'deleteLibrary' | 'shareLibrary' | 'acceptLibraryInvite' | 'declineLibraryInvite' | 'leaveLibrary'> {
   return {
     createLibrary: async ({ name }) => publicLibrary(await host.libraries.create(name)),
-    renameLibrary: async ({ uuid, name }) => publicLibrary(await host.libraries.rename(uuid, name)),
+    renameLibrary: ({ uuid, name }) => host.sharing.rename(uuid, name),
     activateLibrary: async ({ uuid }) => publicLibrary(await host.libraries.activate(uuid)),
     deactivateLibrary: async ({ uuid }) => publicLibrary(await host.libraries.deactivate(uuid)),
     deleteLibrary: async ({ uuid }) => {

@@ -143,6 +143,44 @@ describe('shared libraries between nodes', () => {
     assert.deepEqual(a.libraries.record(lib.uuid)?.departed.map((d) => d.identity), [b.identity]);
   });
 
+  test('a rename reaches the members: at once over a link, at the next sync for one away; the latest rename wins, a stranger cannot rename', async () => {
+    const [a, b, c] = await Promise.all([device('A'), device('B'), device('C')]);
+    pair(a, b);
+    pair(a, c);
+    const [ab] = link(a, b);
+    link(a, c);
+    const lib = await a.libraries.create('Photos');
+    await b.sharing.accept((await a.sharing.share(lib.uuid, peerOf(b))).inviteId);
+    await c.sharing.accept((await a.sharing.share(lib.uuid, peerOf(c))).inviteId);
+    await until('A lists B and C', () => membersOf(a, lib.uuid).length === 2);
+
+    const renamed = await a.sharing.rename(lib.uuid, 'Family photos');
+    assert.equal(renamed.name, 'Family photos');
+    await until('B and C take the new name', () => b.libraries.get(lib.uuid)?.name === 'Family photos' && c.libraries.get(lib.uuid)?.name === 'Family photos');
+
+    // B renames while away from A; A renames later still: when they meet, A's later name wins on both.
+    ab.close();
+    a.links.delete(b.identity);
+    b.links.delete(a.identity);
+    await b.sharing.rename(lib.uuid, 'Holidays');
+    await new Promise((r) => setTimeout(r, 5));
+    await a.sharing.rename(lib.uuid, 'Holidays 2026');
+    await until('C takes A\'s rename', () => c.libraries.get(lib.uuid)?.name === 'Holidays 2026');
+    link(a, b);
+    await until('B takes the later name', () => b.libraries.get(lib.uuid)?.name === 'Holidays 2026');
+    assert.equal(a.libraries.get(lib.uuid)?.name, 'Holidays 2026', 'A keeps its later name');
+
+    // A device that is not a member announcing the library with a new name changes nothing.
+    const d = await device('D');
+    pair(a, d);
+    const [, atD] = link(a, d);
+    const { renamedAt } = a.libraries.record(lib.uuid)!;
+    const later = new Date(Date.parse(renamedAt!) + 1000).toISOString();
+    atD.send({ type: 'library-sync', libraries: [{ uuid: lib.uuid, name: 'Stolen', renamedAt: later, members: [{ identity: d.identity, name: 'D', since: later }], departed: [] }] });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(a.libraries.get(lib.uuid)?.name, 'Holidays 2026', 'not renamed by a stranger');
+  });
+
   test('an invitation from a device that is not our contact is refused and never shown', async () => {
     const [a, b] = await Promise.all([device('A'), device('Stranger')]);
     a.contacts.set(b.identity, 'B'); // A thinks B is its contact; B does not know A

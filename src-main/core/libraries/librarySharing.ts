@@ -18,7 +18,7 @@ import { CommandError, type LibraryShareResult } from '../../../src-shared/contr
 import type { Library, LibraryMember, Peer } from '../../../src-shared/peer.js';
 import { SerialQueue } from '../../../src-shared/serialQueue.js';
 import { ChannelListeners, LIBRARY_SYNC_BATCH_MAX, type LinkMessage, type PeerChannel, type WireLibraryState } from '../p2p/messages.js';
-import { departureSchema, memberSchema, publicLibrary, LIBRARY_MEMBERS_MAX, type LibraryRecord, type LibraryStore } from '../storage/libraries.js';
+import { departureSchema, laterRename, memberSchema, publicLibrary, LIBRARY_MEMBERS_MAX, type LibraryRecord, type LibraryStore } from '../storage/libraries.js';
 import type { LibraryInviteStore } from '../storage/libraryInvites.js';
 import type { Departure, Membership } from './membership.js';
 
@@ -101,6 +101,14 @@ export class LibrarySharing {
     return { inviteId, library: publicLibrary(this.existing(uuid)) };
   }
 
+  /** Renames the library here and tells the members we are linked to (the others at their next sync): the latest rename wins. */
+  async rename(uuid: string, name: string): Promise<Library> {
+    const before = this.existing(uuid);
+    const lib = await this.opts.libraries.rename(uuid, name);
+    if (lib !== before) this.broadcast(lib);
+    return publicLibrary(lib);
+  }
+
   async accept(inviteId: string): Promise<Library> {
     const invite = this.opts.invites.get(inviteId);
     if (!invite) throw new CommandError('not-found', 'that invitation is not pending any more');
@@ -178,9 +186,11 @@ export class LibrarySharing {
     // Not a member we know: only the invitation we sent it makes it one.
     const admitted = !isMember(lib, from) && state.inviteId !== undefined && (await this.opts.libraries.admit(lib.uuid, state.inviteId, { identity: from, name: sender?.name ?? this.opts.contacts.get(from)?.name ?? 'Unnamed device' }));
     if (!admitted && !isMember(lib, from)) return;
-    const { record, changed } = await this.opts.libraries.mergeMembers(lib.uuid, remote, this.opts.self);
-    if (changed || admitted) this.broadcast(record);
-    else if (knowsLess(remote, record, this.opts.self)) this.replyOnce(channel, record);
+    const merged = await this.opts.libraries.mergeMembers(lib.uuid, remote, this.opts.self);
+    const renamed = state.renamedAt !== undefined && (await this.opts.libraries.takeName(lib.uuid, state.name, state.renamedAt));
+    const record = this.existing(lib.uuid);
+    if (merged.changed || admitted || renamed) this.broadcast(record);
+    else if (knowsLess(remote, record, this.opts.self) || hasOlderName(state, record)) this.replyOnce(channel, record);
   }
 
   private async left(from: string, uuid: string): Promise<void> {
@@ -234,6 +244,7 @@ export class LibrarySharing {
     };
     for (const lib of libs) {
       const state: WireLibraryState = { uuid: lib.uuid, name: lib.name, members: this.membersWithSelf(lib), departed: lib.departed.map((d) => ({ ...d })) };
+      if (lib.renamedAt !== undefined) state.renamedAt = lib.renamedAt;
       if (lib.joinedWith?.from === channel.remoteIdentity) state.inviteId = lib.joinedWith.inviteId;
       const size = Buffer.byteLength(JSON.stringify(state));
       if (batch.length >= LIBRARY_SYNC_BATCH_MAX || bytes + size > SYNC_FRAME_TARGET_BYTES) flush();
@@ -281,6 +292,11 @@ function knowsLess(remote: Membership, lib: LibraryRecord, self: string): boolea
   if (!theirs.has(self) || lib.members.some((m) => !theirs.has(m.identity))) return true;
   const ours = new Set(lib.members.map((m) => m.identity));
   return remote.members.some((m) => m.identity !== self && !ours.has(m.identity) && lib.departed.some((d) => d.identity === m.identity));
+}
+
+/** Whether a member still goes by an older name of the library than ours (it never heard of our rename). */
+function hasOlderName(state: WireLibraryState, lib: LibraryRecord): boolean {
+  return lib.renamedAt !== undefined && state.name !== lib.name && laterRename(lib.renamedAt, lib.name, { name: state.name, renamedAt: state.renamedAt });
 }
 
 /** The well-formed members of a message, each once, names cleaned; the rest is dropped. */

@@ -23,7 +23,7 @@ const WIRE_MEMBERS_MAX = 33;
 /** Libraries one `library-sync` may carry; more go in further messages. */
 export const LIBRARY_SYNC_BATCH_MAX = 64;
 const wireLibraryState = z
-  .object({ uuid: libraryUuid, name: z.string().max(256), members: z.array(wireMember).max(WIRE_MEMBERS_MAX), departed: z.array(wireDeparture).max(WIRE_MEMBERS_MAX), inviteId: requestId.optional() })
+  .object({ uuid: libraryUuid, name: z.string().max(256), renamedAt: z.string().max(40).optional(), members: z.array(wireMember).max(WIRE_MEMBERS_MAX), departed: z.array(wireDeparture).max(WIRE_MEMBERS_MAX), inviteId: requestId.optional() })
   .strict();
 export type WireLibraryState = z.infer<typeof wireLibraryState>;
 export const LIBRARY_INVITE_STATUSES = ['listed', 'already-member', 'refused', 'declined'] as const;

@@ -47,6 +47,8 @@ const librarySchema = z.object({
   members: z.array(memberSchema).max(LIBRARY_MEMBERS_MAX).default([]),
   departed: z.array(departureSchema).max(LIBRARY_DEPARTED_MAX).default([]),
   invited: z.array(invitedSchema).max(LIBRARY_INVITED_MAX).default([]),
+  /** When the library was last renamed (here or by a member): the latest rename wins among members. */
+  renamedAt: timestamp.optional(),
   /** The invitation we joined with, until its sender lists us (then it knows, and this goes). */
   joinedWith: z.object({ inviteId: z.string().regex(INVITE_ID_PATTERN), from: identity }).optional(),
 });
@@ -229,8 +231,29 @@ export class LibraryStore extends JsonListStore<'libraries', LibraryRecord> {
     return this.changeList((libs) => {
       const index = existingIndexOf(libs, uuid);
       const clean = validateLibraryName(name);
-      return replace(libs, index, { name: clean });
+      if ((libs[index] as LibraryRecord).name === clean) return { next: libs, result: libs[index] as LibraryRecord };
+      return replace(libs, index, { name: clean, renamedAt: new Date().toISOString() });
     });
+  }
+
+  /**
+   * A member's name for the library, renamed at `renamedAt`: taken when that rename is later than
+   * ours (a tie goes to the name that sorts first, so both sides agree). Resolves to whether it was taken.
+   */
+  async takeName(uuid: string, name: string, renamedAt: string): Promise<boolean> {
+    let taken = false;
+    await this.changeRecord(uuid, (lib) => {
+      let clean: string;
+      try {
+        clean = validateLibraryName(name);
+      } catch {
+        return null;
+      }
+      if (!laterRename(renamedAt, clean, lib)) return null;
+      taken = true;
+      return { name: clean, renamedAt };
+    });
+    return taken;
   }
 
   activate(uuid: string): Promise<LibraryRecord> {
@@ -250,6 +273,17 @@ export class LibraryStore extends JsonListStore<'libraries', LibraryRecord> {
     });
   }
 }
+
+/** Whether a rename to `name` at `at` is later than `lib`'s own (never renamed: any rename is). */
+export function laterRename(at: string, name: string, lib: Pick<LibraryRecord, 'name' | 'renamedAt'>): boolean {
+  const theirs = Date.parse(at);
+  if (!Number.isFinite(theirs) || theirs > Date.now() + RENAME_CLOCK_SKEW_MAX_MS) return false;
+  const ours = lib.renamedAt === undefined ? -Infinity : Date.parse(lib.renamedAt);
+  return theirs > ours || (theirs === ours && name !== lib.name && name < lib.name);
+}
+
+/** A rename stamped further ahead of our clock than this is not taken (a member's clock gone wrong would win every time). */
+const RENAME_CLOCK_SKEW_MAX_MS = 24 * 3600_000;
 
 /** Where the library `uuid` (any case) is in `libs`; -1 when it is not. */
 function indexOf(libs: readonly LibraryRecord[], uuid: string): number {
