@@ -66,9 +66,11 @@ describe('LibraryStore', () => {
     assert.deepEqual(reloaded.list(), [a, b, c]);
 
     const renamed = await store.rename(b.uuid, 'Bee');
-    assert.deepEqual(renamed, { ...b, name: 'Bee' });
+    assert.deepEqual(renamed, { ...b, name: 'Bee', renamedAt: renamed.renamedAt });
+    assert.ok(Date.now() - Date.parse(renamed.renamedAt ?? '') < 5000, 'the rename is stamped (members take the latest)');
     reloaded = await LibraryStore.load(dir);
     assert.equal(reloaded.list()[1]!.name, 'Bee');
+    assert.equal(reloaded.record(b.uuid)?.renamedAt, renamed.renamedAt);
 
     const off = await store.deactivate(a.uuid);
     assert.equal(off.active, false);
@@ -83,7 +85,7 @@ describe('LibraryStore', () => {
     assert.deepEqual(reloaded.active().map((l) => l.uuid), [a.uuid, b.uuid, c.uuid]);
 
     const removed = await store.delete(b.uuid);
-    assert.deepEqual(removed, { ...b, name: 'Bee' });
+    assert.deepEqual(removed, renamed);
     reloaded = await LibraryStore.load(dir);
     assert.deepEqual(reloaded.list().map((l) => l.uuid), [a.uuid, c.uuid]);
     assert.deepEqual(reloaded.list(), store.list());
