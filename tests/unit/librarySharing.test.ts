@@ -20,6 +20,7 @@ const freshDir = useTempDirs('sharing');
 
 interface Device {
   name: string;
+  dir: string;
   identity: string;
   libraries: LibraryStore;
   invites: LibraryInviteStore;
@@ -48,7 +49,7 @@ async function device(name: string): Promise<Device> {
       return link;
     },
   });
-  return { name, identity, libraries, invites, contacts, sharing, links };
+  return { name, dir, identity, libraries, invites, contacts, sharing, links };
 }
 
 function pair(a: Device, b: Device): void {
@@ -223,6 +224,26 @@ describe('shared libraries between nodes', () => {
     await c.libraries.join({ uuid: lib.uuid, name: 'Forged', members: [], inviteId: 'xxxxxxxx', from: a.identity });
     await assert.rejects(c.sharing.share(lib.uuid, peerOf(b)), /already has the library/);
     assert.equal(b.libraries.get(lib.uuid)?.name, 'Photos');
+  });
+
+  test('declined while the sender is away: not shown any more, and the sender hears it when their link comes up', async () => {
+    const [a, b] = await Promise.all([device('A'), device('B')]);
+    pair(a, b);
+    const [ab] = link(a, b);
+    const lib = await a.libraries.create('Photos');
+    const { inviteId } = await a.sharing.share(lib.uuid, peerOf(b));
+    ab.close();
+    a.links.clear();
+    b.links.clear();
+    await b.sharing.decline(inviteId);
+    assert.deepEqual(b.invites.invites(), [], 'gone from the list at once');
+    await assert.rejects(b.sharing.accept(inviteId), /not pending any more/, 'a declined invitation cannot be accepted');
+    assert.equal(a.libraries.get(lib.uuid)?.invited.length, 1, 'A still waits: it could not be told');
+    const reloaded = await LibraryInviteStore.load(b.dir);
+    assert.deepEqual(reloaded.declinedFrom(a.identity).map((i) => i.id), [inviteId], 'the decline waits on disk');
+    link(a, b);
+    await until('A hears the decline', () => a.libraries.get(lib.uuid)?.invited.length === 0);
+    await until('B forgets the invitation once told', () => b.invites.declinedFrom(a.identity).length === 0);
   });
 
   test('a device announcing our uuid with an invitation id we never gave it is not admitted', async () => {

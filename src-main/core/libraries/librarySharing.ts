@@ -67,6 +67,11 @@ export class LibrarySharing {
     if (this.closed || !this.channels.attach(channel, (m) => this.receive(channel, m), () => {})) return;
     const shared = this.opts.libraries.records().filter((lib) => isMember(lib, channel.remoteIdentity) || lib.joinedWith?.from === channel.remoteIdentity);
     this.sendSync(channel, shared);
+    // Invitations of this device declined while it could not be told: it hears now, and they go.
+    for (const invite of this.opts.invites.declinedFrom(channel.remoteIdentity)) {
+      if (!trySend(channel, { type: 'library-invite-reply', inviteId: invite.id, status: 'declined' })) continue;
+      void this.work.run(() => this.opts.invites.remove(invite.id).then(() => undefined)).catch(() => undefined);
+    }
   }
 
   // --- commands -------------------------------------------------------------------------------
@@ -122,9 +127,13 @@ export class LibrarySharing {
     return publicLibrary(joined);
   }
 
+  /** Tells the sender no; when no link to it is up, the decline waits (not shown) until one is. */
   async decline(inviteId: string): Promise<void> {
-    const invite = await this.opts.invites.remove(inviteId);
-    for (const channel of this.channelsTo(invite.from.identity)) trySend(channel, { type: 'library-invite-reply', inviteId, status: 'declined' });
+    const invite = this.opts.invites.get(inviteId);
+    if (!invite) throw new CommandError('not-found', 'that invitation is not pending any more');
+    const told = this.channelsTo(invite.from.identity).filter((channel) => trySend(channel, { type: 'library-invite-reply', inviteId, status: 'declined' })).length > 0;
+    if (told) await this.opts.invites.remove(inviteId);
+    else await this.opts.invites.markDeclined(inviteId);
   }
 
   /** Removes the library here and tells the members we are linked to; the others hear it at their next sync. */
@@ -161,7 +170,7 @@ export class LibrarySharing {
 
   private async invited(channel: PeerChannel, message: Extract<LinkMessage, { type: 'library-invite' }>): Promise<void> {
     const from = channel.remoteIdentity;
-    const reply = (status: InviteReply['status'], text?: string) => trySend(channel, { type: 'library-invite-reply', inviteId: message.inviteId, status, ...(text ? { message: text } : {}) });
+    const reply = (status: InviteReply['status'], text?: string): void => void trySend(channel, { type: 'library-invite-reply', inviteId: message.inviteId, status, ...(text ? { message: text } : {}) });
     const contact = this.opts.contacts.get(from);
     if (!contact) return reply('refused', 'only contacts can invite this device to a library');
     if (this.opts.libraries.record(message.library.uuid)) return reply('already-member');
@@ -318,10 +327,12 @@ function cleanDepartures(raw: readonly unknown[]): Departure[] {
   return out;
 }
 
-function trySend(channel: PeerChannel, message: LinkMessage): void {
+/** Sends `message`; false when the link closed meanwhile (the members meet again at the next link). */
+function trySend(channel: PeerChannel, message: LinkMessage): boolean {
   try {
     channel.send(message);
+    return true;
   } catch {
-    // The link closed meanwhile: the members meet again at the next link.
+    return false;
   }
 }

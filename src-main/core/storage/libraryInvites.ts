@@ -28,6 +28,8 @@ const inviteSchema = z.object({
   received: z.iso.datetime({ offset: true }),
   /** The library's members as the invitation named them (the sender among them): who we join. */
   members: z.array(memberSchema).max(LIBRARY_MEMBERS_MAX).default([]),
+  /** Declined while the sender could not be told: kept (not shown) until its link comes up and it hears. */
+  declined: z.boolean().optional(),
 });
 export type InviteRecord = z.output<typeof inviteSchema>;
 
@@ -57,13 +59,29 @@ export class LibraryInviteStore extends JsonListStore<'invites', InviteRecord> {
     return new LibraryInviteStore(loaded, 'invites');
   }
 
-  /** The pending invitations, oldest first, as the state shows them. */
+  /** The pending invitations, oldest first, as the state shows them (declined ones waiting to be told are not). */
   invites(): LibraryInvite[] {
-    return this.items.map(publicInvite);
+    return this.items.filter((i) => i.declined !== true).map(publicInvite);
   }
 
+  /** A pending invitation (not one declined already). */
   get(id: string): InviteRecord | undefined {
-    return this.items.find((i) => i.id === id);
+    return this.items.find((i) => i.id === id && i.declined !== true);
+  }
+
+  /** The declined invitations whose sender `identity` has not been told yet. */
+  declinedFrom(identity: string): InviteRecord[] {
+    return this.items.filter((i) => i.declined === true && i.from.identity === identity);
+  }
+
+  /** Marks a pending invitation declined (its sender is told when its link comes up); resolves to it. */
+  markDeclined(id: string): Promise<InviteRecord> {
+    return this.changeList((invites) => {
+      const index = invites.findIndex((i) => i.id === id && i.declined !== true);
+      if (index < 0) throw new CommandError('not-found', 'that invitation is not pending any more');
+      const declined = { ...(invites[index] as InviteRecord), declined: true };
+      return { next: invites.map((i, n) => (n === index ? declined : i)), result: declined };
+    });
   }
 
   /** Keeps a new invitation (cleaned by the file's schema); the oldest goes when LIBRARY_INVITES_MAX wait. */
@@ -77,7 +95,7 @@ export class LibraryInviteStore extends JsonListStore<'invites', InviteRecord> {
     });
   }
 
-  /** Takes an invitation out (accepted or declined); resolves to it. */
+  /** Takes an invitation out (accepted, or declined and told); resolves to it. */
   remove(id: string): Promise<InviteRecord> {
     return this.changeList((invites) => {
       const found = invites.find((i) => i.id === id);
