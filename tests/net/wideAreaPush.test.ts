@@ -7,19 +7,13 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { isRoot, Lan, type Host, type Router } from '../support/lan.js';
-import { REPO_ROOT, startNode, type NearbyProcess, type StateSubscription } from '../support/nearby.js';
+import { startNode, type NearbyProcess, type StateSubscription } from '../support/nearby.js';
 import { hasBind, startNamed, type NamedServer } from '../support/bind.js';
-import { makeCertificate } from '../support/dnsPushServer.js';
+import { PUSH_NOTIFY_PORT, pushZoneRecords, startPushGateway, type PushGateway } from '../support/pushGateway.js';
 
 const skip = !isRoot() ? 'needs root to create network namespaces' : !hasBind() ? 'needs BIND 9 (named, tsig-keygen, dig: Debian package bind9 and bind9-dnsutils)' : false;
 const ZONE = 'sd.test';
-const PUSH_HOST = `push.${ZONE}`;
-const PUSH_PORT = 853;
-const NOTIFY_PORT = 5301;
 
 describe('wide-area discovery by DNS Push beside a real BIND 9', { skip }, () => {
   const lans: Lan[] = [];
@@ -29,55 +23,30 @@ describe('wide-area discovery by DNS Push beside a real BIND 9', { skip }, () =>
   let lanB: Lan;
   let router: Router;
   let named: NamedServer;
-  let pushServer: ChildProcess | null = null;
-  let caFile: string;
-  let keyFile: string;
+  let gateway: PushGateway;
 
   before(async () => {
     lanA = await Lan.create({ hosts: 2, ipv6Dad: false });
     lanB = await Lan.create({ hosts: 1, ipv6Dad: false });
     lans.push(lanA, lanB);
     router = await Lan.router(lanA, lanB);
-    named = await startNamed(router.host, ZONE, [`_dns-push-tls._tcp IN SRV 0 0 ${PUSH_PORT} ${PUSH_HOST}.`, `push IN A ${router.addressOn(lanA)}`], { alsoNotifyPort: NOTIFY_PORT });
-    const dir = router.host.tmpDir('push');
-    const tls = makeCertificate(dir, PUSH_HOST);
-    [caFile, keyFile] = [join(dir, 'ca.crt'), join(dir, 'push.pem')];
-    writeFileSync(keyFile, tls.key);
-    writeFileSync(caFile, tls.cert);
-    await startPushServer();
+    named = await startNamed(router.host, ZONE, pushZoneRecords(ZONE, router.addressOn(lanA)), { alsoNotifyPort: PUSH_NOTIFY_PORT });
+    gateway = await startPushGateway(router.host, ZONE);
   });
 
   after(async () => {
     for (const s of subscriptions) s.close();
-    pushServer?.kill('SIGKILL');
+    gateway?.stop();
     await Promise.allSettled(nodes.map((n) => n.stop('SIGKILL')));
     await named?.stop().catch(() => undefined);
     await Promise.allSettled(lans.map((l) => l.destroy()));
   });
 
-  async function startPushServer(): Promise<void> {
-    const child = router.host.spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests/support/dnsPushServerMain.ts'), String(PUSH_PORT), String(NOTIFY_PORT), '127.0.0.1:53', keyFile, caFile], { cwd: REPO_ROOT });
-    pushServer = child;
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the push server did not start: ${out}`)), 15_000);
-      child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        if (out.includes('listening')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.once('exit', (code) => reject(new Error(`the push server exited (${code}): ${out}`)));
-    });
-  }
-
   async function start(host: Host, name: string): Promise<NearbyProcess> {
     const node = await startNode(host, {
       name,
       extraArgs: ['--wide-area', ZONE, '--dns-server', router.addressOn(host === lanB.hosts[0] ? lanB : lanA), '--tsig-key', named.keyFile],
-      env: { NODE_EXTRA_CA_CERTS: caFile },
+      env: { NODE_EXTRA_CA_CERTS: gateway.caFile },
     });
     nodes.push(node);
     return node;
@@ -110,12 +79,12 @@ describe('wide-area discovery by DNS Push beside a real BIND 9', { skip }, () =>
     const watch = nodes[1]!.subscribe(); // B, from the test before
     subscriptions.push(watch);
     await watch.waitFor((s) => s.wideArea?.updates === 'push', 5000, 'B to use DNS Push');
-    pushServer?.kill('SIGKILL');
+    gateway?.stop();
     await watch.waitFor((s) => s.wideArea?.updates === 'poll', 5000, 'B to poll');
     assert.ok(nodes[1]!.stderr.includes('polling instead'), `a warning says so: ${nodes[1]!.stderr.slice(-400)}`);
     const four = await start(lanA.hosts[1]!, 'Polled D');
     await watch.waitFor(listed(four.printedIdentity), 10_000, 'B to list a newcomer by polls');
-    await startPushServer();
+    await gateway.start();
     await watch.waitFor((s) => s.wideArea?.updates === 'push', 15_000, 'B back on DNS Push');
   });
 });
