@@ -17,6 +17,8 @@ import { NETWORK_CHECK_MAX_SECONDS, NETWORK_CHECK_MIN_SECONDS, type NetworkRepor
 export const PAYLOAD_MAX_BYTES = 64 * 1024;
 export const DEVICE_NAME_MAX_CHARS = 64;
 export const LIBRARY_NAME_MAX_CHARS = 64;
+/** Account issuers one device may trust (issue 14): --trust-issuer and the setting together. */
+export const TRUSTED_ISSUERS_MAX = 32;
 /** A Peer.id as a command names it (startPairing, setAttention). */
 export const PEER_ID_MAX_CHARS = 300;
 /** setAttention: the most rows one screen reports as visible. */
@@ -82,6 +84,14 @@ export interface NodeState {
   warnings: string[];
   /** Wide-area discovery (issue 16): its settings and how registering goes; null or absent when off. */
   wideArea?: WideAreaState | null;
+  /** The account issuers this device trusts (issue 14): those of --trust-issuer first, then the setting's. */
+  trustedIssuers?: TrustedIssuer[];
+}
+
+/** An issuer whose accounts this device accepts: its public key, and whether it came with --trust-issuer (not editable here) or from the settings. */
+export interface TrustedIssuer {
+  key: string;
+  fromCommandLine: boolean;
 }
 
 /** Wide-area discovery as the settings give it, and whether our records are in the domain now. */
@@ -152,6 +162,14 @@ export const commands = {
   confirmPairing: command<PairingSessionState>()(z.object({ sessionId: pairingSessionId }).strict()),
   rejectPairing: command<PairingSessionState>()(z.object({ sessionId: pairingSessionId }).strict()),
   removeContact: command<NodeState>()(z.object({ identity: z.string().max(64) }).strict()),
+  /** The account issuers kept in the settings (issue 14), replacing the list; each an issuer's public key as `account create-issuer` printed it. */
+  setTrustedIssuers: command<NodeState>()(
+    z
+      .object({
+        issuers: z.array(z.string().max(200, 'an issuer key is 43 characters')).max(TRUSTED_ISSUERS_MAX, `at most ${TRUSTED_ISSUERS_MAX} trusted issuers`),
+      })
+      .strict(),
+  ),
   /** Wide-area discovery (issue 16): a domain with its server and key file (null: the system's resolver, no key), or null to turn it off. */
   setWideArea: command<NodeState>()(
     z

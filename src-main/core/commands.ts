@@ -5,6 +5,8 @@
 
 import { CommandError, parsePayload, TEMPORARY_EVERYONE_DEFAULT_MINUTES, type CommandName, type CommandPayloads, type CommandResults, type NodeSession, type NodeState } from '../../src-shared/contract.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
+import { toDisplayText } from '../../src-shared/displayText.js';
+import { isRemoteIdentity } from '../../src-shared/identity.js';
 import type { Peer } from '../../src-shared/peer.js';
 import type { ContactStore } from './storage/contacts.js';
 import { publicLibrary, type LibraryStore } from './storage/libraries.js';
@@ -55,6 +57,17 @@ export function createCommandHandlers(host: CommandHost): CommandHandlers {
     ...manualPeerHandlers(host),
     ...pairingHandlers(host),
     ...wideAreaHandlers(host),
+    setTrustedIssuers: async ({ issuers }) => {
+      const keys: string[] = [];
+      for (const raw of issuers) {
+        const key = raw.trim();
+        const shown = key.length > 20 ? `${toDisplayText(key, 20)}…` : toDisplayText(key, 20);
+        if (!isRemoteIdentity(key)) throw new CommandError('invalid-payload', `“${shown}” is not an issuer's public key: paste the last line \`sd-nearby account create-issuer\` printed (43 characters)`);
+        if (!keys.includes(key)) keys.push(key);
+      }
+      await host.settings.update({ trustedIssuers: keys });
+      return host.state();
+    },
     networkCheck: ({ seconds = NETWORK_CHECK_DEFAULT_SECONDS }) => host.networkCheck(seconds),
   };
 }

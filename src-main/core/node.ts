@@ -4,7 +4,7 @@
 // headless server, Electron) reach it only through sessions (openSession) and their 'state'.
 
 import { EventEmitter } from 'node:events';
-import { CommandError, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeSession, type NodeState, type WideAreaState } from '../../src-shared/contract.js';
+import { CommandError, type CommandName, type CommandPayloads, type CommandResults, type NodeApi, type NodeSession, type NodeState, type TrustedIssuer, type WideAreaState } from '../../src-shared/contract.js';
 import { encodeTxt } from '../../src-shared/txtCodec.js';
 import type { DeviceMetadata } from '../../src-shared/peerMetadata.js';
 import type { Peer } from '../../src-shared/peer.js';
@@ -621,7 +621,15 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
       contacts: this.contacts.list(),
       warnings: [...this.warnings],
       wideArea: this.wideAreaState(),
+      trustedIssuers: this.trustedIssuerList(),
     };
+  }
+
+  /** The issuers trusted (NodeState.trustedIssuers): --trust-issuer's first, then the setting's not given there too. */
+  private trustedIssuerList(): TrustedIssuer[] {
+    const flags = this.opts.trustedIssuers ?? [];
+    const saved = (this.settings.get().trustedIssuers ?? []).filter((key) => !flags.includes(key));
+    return [...new Set(flags)].map((key) => ({ key, fromCommandLine: true })).concat(saved.map((key) => ({ key, fromCommandLine: false })));
   }
 
   /** The wide-area settings and how registering in the domain goes (NodeState.wideArea). */

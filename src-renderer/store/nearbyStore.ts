@@ -3,7 +3,7 @@
 // command the UI sends goes through an action here; components read the store and call actions.
 
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { ManualPeerState, NodeState, SelfInfo, WideAreaState } from '../../src-shared/contract.js';
+import type { ManualPeerState, NodeState, SelfInfo, TrustedIssuer, WideAreaState } from '../../src-shared/contract.js';
 import type { WideAreaSettings } from '../../src-shared/wideArea.js';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { isFinalPairingStage, type Contact, type PairingSessionState } from '../../src-shared/pairing.js';
@@ -25,6 +25,7 @@ export type FieldKey =
   | 'pairing'
   | 'wideArea'
   | 'networkCheck'
+  | 'trustedIssuers'
   | `library:${string}`
   | `share:${string}`
   | `invite:${string}`
@@ -52,6 +53,8 @@ export interface NodeFields {
   warnings: string[];
   /** Wide-area discovery: its settings and how registering goes; null when off. */
   wideArea: WideAreaState | null;
+  /** The account issuers this device trusts (--trust-issuer's, then the settings'). */
+  trustedIssuers: readonly TrustedIssuer[];
 }
 
 export interface UiFields {
@@ -123,6 +126,8 @@ export interface Actions {
   removeContact(identity: string): Promise<boolean>;
   /** Wide-area discovery on (a domain, its server and key file) or off (null). */
   setWideArea(settings: WideAreaSettings | null): Promise<boolean>;
+  /** The issuers kept in the settings (those of --trust-issuer stay whatever this says). */
+  setTrustedIssuers(keys: string[]): Promise<boolean>;
   /** Runs the node's network check for `seconds`; its report replaces the last one. */
   runNetworkCheck(seconds: number): Promise<boolean>;
   /** Switches to Settings, brings the network check into view and runs it (from the empty list). */
@@ -146,6 +151,7 @@ const initialNode: NodeFields = {
   contacts: [],
   warnings: [],
   wideArea: null,
+  trustedIssuers: [],
 };
 
 /** Incoming requests in progress that the user has not closed: the dialog shows one of them at a time. */
@@ -248,6 +254,7 @@ function uiActions(set: SetState): Omit<Actions, CommandActionName> {
         contacts: reuseUnchanged(s.contacts, state.contacts, (c) => c.identity),
         warnings: state.warnings,
         wideArea: state.wideArea ?? null,
+        trustedIssuers: reuseUnchanged(s.trustedIssuers, state.trustedIssuers ?? [], (i) => i.key),
       })),
     setConnection: (connection) => set({ connection }),
     setPageVisible: (pageVisible) => set({ pageVisible }),
@@ -281,6 +288,7 @@ type CommandActionName =
   | 'closePairing'
   | 'removeContact'
   | 'setWideArea'
+  | 'setTrustedIssuers'
   | 'runNetworkCheck'
   | 'goToNetworkCheck';
 
@@ -329,6 +337,7 @@ function settingsActions(connection: Pick<NodeConnection, 'call'>, set: SetState
     removeManualPeer: (address) => run(`manualPeer:${address}`, () => connection.call('removeManualPeer', { address }), applyState),
     removeContact: (identity) => run(`contact:${identity}`, () => connection.call('removeContact', { identity }), applyState),
     setWideArea: (wideArea) => run('wideArea', () => connection.call('setWideArea', { wideArea }), applyState, wideArea === null ? 'Turned off' : 'Saved'),
+    setTrustedIssuers: (issuers) => run('trustedIssuers', () => connection.call('setTrustedIssuers', { issuers }), applyState),
     runNetworkCheck: (seconds) => run('networkCheck', () => connection.call('networkCheck', { seconds }), (networkReport) => set({ networkReport })),
     goToNetworkCheck: (seconds) => {
       set({ view: 'settings', focusRequest: 'networkCheck' });

@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import { z } from 'zod';
-import { CommandError } from '../../../src-shared/contract.js';
+import { CommandError, TRUSTED_ISSUERS_MAX } from '../../../src-shared/contract.js';
 import { toDisplayText } from '../../../src-shared/displayText.js';
 import { DISCOVERY_MODES } from '../../../src-shared/discoveryModes.js';
 import { isRemoteIdentity } from '../../../src-shared/identity.js';
@@ -17,7 +17,6 @@ export const SETTINGS_NAME_MAX_CHARS = 64;
 export const MANUAL_PEERS_MAX = 100;
 export const MANUAL_PEER_MAX_CHARS = 300;
 export const FALLBACK_DEVICE_NAME = 'My device';
-export const TRUSTED_ISSUERS_MAX = 32;
 
 export const settingsSchema = z.object({
   version: z.literal(1),

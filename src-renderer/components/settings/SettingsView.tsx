@@ -4,6 +4,7 @@ import { ManualPeerSettings } from './ManualPeerSettings.js';
 import { ModeSettings } from './ModeSettings.js';
 import { WideAreaSettings } from './WideAreaSettings.js';
 import { NetworkCheckSettings } from './NetworkCheckSettings.js';
+import { TrustedIssuerSettings } from './TrustedIssuerSettings.js';
 
 export function SettingsView() {
   return (
@@ -13,6 +14,7 @@ export function SettingsView() {
       <ManualPeerSettings />
       <WideAreaSettings />
       <ContactSettings />
+      <TrustedIssuerSettings />
       <NetworkCheckSettings />
     </div>
   );
