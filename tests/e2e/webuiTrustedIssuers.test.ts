@@ -5,25 +5,19 @@
 // Screenshots in light, dark and a narrow window go to test-results/screenshots/.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkipReason, launchBrowserIn, saveScreenshot, seriousA11yViolations } from '../support/browser.js';
 import { Lan } from '../support/lan.js';
-import { CLI, startNode, tempDataDir, type NearbyProcess } from '../support/nearby.js';
+import { accountCli } from '../support/accountCli.js';
+import { startNode, tempDataDir, type NearbyProcess } from '../support/nearby.js';
 
 const skip = browserSkipReason();
 const UI_ADDRESS = '127.0.0.1:7386';
 const BEA = { name: 'Bea Lindqvist', email: 'bea@example.com' };
 
-/** `sd-nearby account …`, the built CLI (files only); returns stdout's last line. */
-function account(...args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, 'account', ...args], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 0, `account ${args[0]}: ${r.stderr}`);
-  return r.stdout.trim().split('\n').at(-1) ?? '';
-}
 
 describe('web UI: trusted account issuers', { skip }, () => {
   let lan: Lan;
@@ -36,11 +30,11 @@ describe('web UI: trusted account issuers', { skip }, () => {
 
   before(async () => {
     const files = tempDataDir('issuers');
-    beasIssuer = account('create-issuer', join(files, 'issuer-bea'));
-    flagIssuer = account('create-issuer', join(files, 'issuer-flag'));
-    account('issue', '--issuer', join(files, 'issuer-bea'), '--name', BEA.name, '--email', BEA.email, '--out', join(files, 'bea.account'));
+    beasIssuer = accountCli('create-issuer', join(files, 'issuer-bea'));
+    flagIssuer = accountCli('create-issuer', join(files, 'issuer-flag'));
+    accountCli('issue', '--issuer', join(files, 'issuer-bea'), '--name', BEA.name, '--email', BEA.email, '--out', join(files, 'bea.account'));
     const beaDir = tempDataDir('acct-bea');
-    account('add-device', '--account', join(files, 'bea.account'), '--data-dir', beaDir);
+    accountCli('add-device', '--account', join(files, 'bea.account'), '--data-dir', beaDir);
     lan = await Lan.create({ hosts: 2, ipv6: false });
     [desk, bea, browser] = await Promise.all([
       startNode(lan.hosts[0]!, { name: 'Desk', extraArgs: ['--ui', UI_ADDRESS, '--trust-issuer', flagIssuer] }),

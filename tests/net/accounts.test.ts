@@ -6,7 +6,6 @@
 // credential expired shows none, with the reason; the pairing dialog names the account.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,7 +16,8 @@ import { readAccountFile } from '../../src-main/core/accounts/accountFiles.js';
 import { issueDeviceCredential } from '../../src-main/core/accounts/credentials.js';
 import { loadOrCreateIdentity } from '../../src-main/core/storage/identityKey.js';
 import { isRoot, Lan } from '../support/lan.js';
-import { CLI, startNode, tempDataDir, type NearbyProcess, type StateSubscription } from '../support/nearby.js';
+import { accountCli } from '../support/accountCli.js';
+import { startNode, tempDataDir, type NearbyProcess, type StateSubscription } from '../support/nearby.js';
 
 const skip = isRoot() ? false : 'needs root to create network namespaces';
 const STEP_TIMEOUT_MS = 20_000;
@@ -26,12 +26,6 @@ const BEA = { name: 'Bea Lindqvist', email: 'bea@example.com', verified: true };
 /** Carl's NAS listens on a fixed port: after its restart it is the same endpoint with the same TXT. */
 const CARL_PORT_ARGS = ['--port', '7411'];
 
-/** `sd-nearby account …`, the built CLI (files only, no network); returns stdout's last line. */
-function account(...args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, 'account', ...args], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 0, `account ${args[0]}: ${r.stderr}`);
-  return r.stdout.trim().split('\n').at(-1) ?? '';
-}
 
 describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
   let lan: Lan;
@@ -49,13 +43,13 @@ describe('account-verified devices on a LAN (two issuers)', { skip }, () => {
 
   before(async () => {
     const files = tempDataDir('accounts');
-    const trusted = account('create-issuer', join(files, 'issuer-1'));
-    account('create-issuer', join(files, 'issuer-2'));
-    account('issue', '--issuer', join(files, 'issuer-1'), '--name', OSCAR.name, '--email', OSCAR.email, '--out', join(files, 'oscar.account'));
-    account('issue', '--issuer', join(files, 'issuer-1'), '--name', BEA.name, '--email', BEA.email, '--out', join(files, 'bea.account'));
-    account('issue', '--issuer', join(files, 'issuer-2'), '--name', 'Carl Nyström', '--email', 'carl@example.org', '--out', join(files, 'carl.account'));
+    const trusted = accountCli('create-issuer', join(files, 'issuer-1'));
+    accountCli('create-issuer', join(files, 'issuer-2'));
+    accountCli('issue', '--issuer', join(files, 'issuer-1'), '--name', OSCAR.name, '--email', OSCAR.email, '--out', join(files, 'oscar.account'));
+    accountCli('issue', '--issuer', join(files, 'issuer-1'), '--name', BEA.name, '--email', BEA.email, '--out', join(files, 'bea.account'));
+    accountCli('issue', '--issuer', join(files, 'issuer-2'), '--name', 'Carl Nyström', '--email', 'carl@example.org', '--out', join(files, 'carl.account'));
     const dirs = Object.fromEntries(['laptop', 'desktop', 'bea', 'carl', 'copier', 'expired'].map((n) => [n, tempDataDir(`acct-${n}`)])) as Record<string, string>;
-    const addDevice = (file: string, dir: string) => account('add-device', '--account', join(files, file), '--data-dir', dir);
+    const addDevice = (file: string, dir: string) => accountCli('add-device', '--account', join(files, file), '--data-dir', dir);
     addDevice('oscar.account', dirs.laptop!);
     addDevice('oscar.account', dirs.desktop!);
     addDevice('bea.account', dirs.bea!);
