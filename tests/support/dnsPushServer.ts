@@ -4,7 +4,7 @@
 // DNS and that tells it of every change by NOTIFY (dnsPushServerMain.ts, in a namespace), which is
 // how a push gateway for a server without push works. It speaks DSO over TLS as RFC 8490 says
 // (KEEPALIVE answered with its timers, SUBSCRIBE answered then followed by PUSH, UNSUBSCRIBE), and
-// can misbehave on demand (RETRY DELAY, garbage, a request left unanswered).
+// can misbehave on demand (RETRY DELAY, bytes that are no DSO message).
 
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,9 +15,7 @@ import {
   decodeDso,
   DSO_TYPE,
   encodeDso,
-  framed,
   keepaliveTlv,
-  MessageFramer,
   pushTlv,
   readSubscribe,
   readUnsubscribe,
@@ -27,7 +25,7 @@ import {
   type PushChange,
   type Subscription,
 } from '../../src-main/core/wideArea/dso.js';
-import { canonicalName, DNS_TYPE, type WireRecord } from '../../src-main/core/wideArea/dnsWire.js';
+import { canonicalName, DNS_TYPE, framed, MessageFramer, type WireRecord } from '../../src-main/core/wideArea/dnsWire.js';
 
 /** Where the records come from: what exists now for one name and type. */
 export type RecordSource = (name: string, type: number) => Promise<WireRecord[]>;
@@ -70,8 +68,6 @@ export class DnsPushServer {
   /** Every DSO message received, decoded (for assertions), and how many sessions were opened. */
   readonly received: DsoMessage[] = [];
   sessionsOpened = 0;
-  /** While set, requests are not answered (a server that hangs). */
-  silent = false;
 
   constructor(private readonly opts: DnsPushServerOptions) {
     this.server = createServer({ key: opts.tls.key, cert: opts.tls.cert }, (socket) => this.accept(socket));
@@ -131,7 +127,6 @@ export class DnsPushServer {
       if (primary.type === DSO_TYPE.unsubscribe) c.subscriptions.delete(readUnsubscribe(primary.data));
       return;
     }
-    if (this.silent) return;
     if (primary.type === DSO_TYPE.keepalive) {
       this.sessionsOpened++;
       this.send(c, { id: m.id, response: true, rcode: 0, tlvs: [keepaliveTlv(this.opts.keepalive ?? { inactivityMs: 15_000, intervalMs: 15_000 })] });

@@ -7,16 +7,14 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { query } from '../../src-main/core/wideArea/zone.js';
-import { rdataOf, type WireRecord } from '../../src-main/core/wideArea/dnsWire.js';
-import type { RecordType } from '../../src-main/core/discovery/dnsMessage.js';
+import { rdataOf, RECORD_TYPE_NAMES, type WireRecord } from '../../src-main/core/wideArea/dnsWire.js';
 import { DnsPushServer } from './dnsPushServer.js';
 
 const [tlsPort, notifyPort, dns, keyFile, certFile] = process.argv.slice(2) as [string, string, string, string, string];
 const [dnsHost, dnsPort] = dns.split(':') as [string, string];
-const TYPES: Record<number, RecordType> = { 1: 'A', 12: 'PTR', 16: 'TXT', 28: 'AAAA', 33: 'SRV' };
 
 async function fromBind(name: string, type: number): Promise<WireRecord[]> {
-  const typeName = TYPES[type];
+  const typeName = RECORD_TYPE_NAMES[type];
   if (!typeName) return [];
   const answer = await query({ host: dnsHost, port: Number(dnsPort) }, name, typeName);
   return answer.records.filter((r) => r.type === typeName && r.name.toLowerCase() === name.replace(/\.$/, '').toLowerCase()).map((r) => ({ name, type, klass: 1, ttl: r.ttl, rdata: rdataOf(r) }));

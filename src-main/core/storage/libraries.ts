@@ -274,16 +274,16 @@ export class LibraryStore extends JsonListStore<'libraries', LibraryRecord> {
   }
 }
 
+/** A rename stamped further ahead of our clock than this is not taken (a member's clock gone wrong would win every time). */
+const RENAME_CLOCK_SKEW_MAX_MS = 24 * 3600_000;
+
 /** Whether a rename to `name` at `at` is later than `lib`'s own (never renamed: any rename is). */
 export function laterRename(at: string, name: string, lib: Pick<LibraryRecord, 'name' | 'renamedAt'>): boolean {
   const theirs = Date.parse(at);
   if (!Number.isFinite(theirs) || theirs > Date.now() + RENAME_CLOCK_SKEW_MAX_MS) return false;
   const ours = lib.renamedAt === undefined ? -Infinity : Date.parse(lib.renamedAt);
-  return theirs > ours || (theirs === ours && name !== lib.name && name < lib.name);
+  return theirs > ours || (theirs === ours && name < lib.name);
 }
-
-/** A rename stamped further ahead of our clock than this is not taken (a member's clock gone wrong would win every time). */
-const RENAME_CLOCK_SKEW_MAX_MS = 24 * 3600_000;
 
 /** Where the library `uuid` (any case) is in `libs`; -1 when it is not. */
 function indexOf(libs: readonly LibraryRecord[], uuid: string): number {

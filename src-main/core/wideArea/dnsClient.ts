@@ -7,14 +7,13 @@ import { connect as tcpConnect } from 'node:net';
 import { isIPv6 } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { randomInt } from 'node:crypto';
+import { framed, MessageFramer } from './dnsWire.js';
 
 /** How long one UDP attempt waits for its answer; the whole exchange takes at most attempts × this. */
 export const DNS_ATTEMPT_TIMEOUT_MS = 1000;
 export const DNS_ATTEMPTS = 2;
 /** A TCP exchange (after a truncated answer) may take this long. */
 export const DNS_TCP_TIMEOUT_MS = 3000;
-/** RFC 1035 §4.2.2: the length prefix of a TCP message allows this much. */
-const DNS_TCP_MESSAGE_MAX_BYTES = 65535;
 const TC_FLAG = 0x0200;
 const QR_FLAG = 0x8000;
 
@@ -80,25 +79,19 @@ function exchangeTcp(server: DnsServer, message: Buffer): Promise<Buffer> {
   const id = message.readUInt16BE(0);
   return new Promise((resolve, reject) => {
     const socket = tcpConnect({ host: server.host, port: server.port });
-    let received = Buffer.alloc(0);
+    const framer = new MessageFramer();
     const fail = (why: string) => {
       socket.destroy();
       reject(new DnsUnreachableError(`the DNS server ${describeServer(server)} (TCP) ${why}`));
     };
     socket.setTimeout(DNS_TCP_TIMEOUT_MS, () => fail('does not answer'));
     socket.on('error', (err) => fail(`cannot be reached: ${err.message}`));
-    socket.on('connect', () => {
-      const length = Buffer.alloc(2);
-      length.writeUInt16BE(message.length);
-      socket.write(Buffer.concat([length, message]));
-    });
+    socket.on('connect', () => socket.write(framed(message)));
     socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      if (received.length > DNS_TCP_MESSAGE_MAX_BYTES + 2) return fail('sent more than one message can hold');
-      if (received.length < 2 || received.length < 2 + received.readUInt16BE(0)) return;
-      const answer = received.subarray(2, 2 + received.readUInt16BE(0));
+      const [answer] = framer.push(chunk);
+      if (answer === undefined) return;
       socket.destroy();
-      if (answers(answer, id)) resolve(Buffer.from(answer));
+      if (answers(answer, id)) resolve(answer);
       else reject(new DnsUnreachableError(`the DNS server ${describeServer(server)} (TCP) answered another question`));
     });
   });

@@ -13,15 +13,13 @@
 import { EventEmitter } from 'node:events';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { describeServer } from './dnsClient.js';
-import { rcodeText } from './dnsWire.js';
+import { framed, MessageFramer, rcodeText } from './dnsWire.js';
 import {
   decodeDso,
   DSO_TYPE,
   DsoFormatError,
   encodeDso,
-  framed,
   keepaliveTlv,
-  MessageFramer,
   RCODE_DSOTYPENI,
   readKeepalive,
   readPush,
@@ -83,8 +81,6 @@ export class DnsPushSession extends EventEmitter<{ changes: [PushChange[]]; clos
   private keepalive: Keepalive = DEFAULT_KEEPALIVE;
   private keepaliveTimer: NodeJS.Timeout | null = null;
   private closedWith: string | null = null;
-  /** DSO messages received (the bench and tests). */
-  messagesReceived = 0;
 
   constructor(private readonly opts: DnsPushSessionOptions) {
     super();
@@ -96,11 +92,6 @@ export class DnsPushSession extends EventEmitter<{ changes: [PushChange[]]; clos
 
   get isOpen(): boolean {
     return this.socket !== null && this.closedWith === null;
-  }
-
-  /** The timers the server set (its KEEPALIVE response). */
-  get timers(): Keepalive {
-    return this.keepalive;
   }
 
   /** Connects and establishes the session (TLS, then a KEEPALIVE exchange); throws one line when it cannot. */
@@ -224,7 +215,6 @@ export class DnsPushSession extends EventEmitter<{ changes: [PushChange[]]; clos
     try {
       for (const raw of this.framer.push(chunk)) {
         if (this.closedWith !== null) return;
-        this.messagesReceived++;
         this.handle(decodeDso(raw));
       }
     } catch (err) {
@@ -268,6 +258,6 @@ export class DnsPushSession extends EventEmitter<{ changes: [PushChange[]]; clos
   }
 }
 
-export function subscriptionKey(s: Subscription): string {
+function subscriptionKey(s: Subscription): string {
   return `${s.name.replace(/\.$/, '').toLowerCase()}|${s.type}|${s.klass}`;
 }

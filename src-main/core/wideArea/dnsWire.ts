@@ -4,11 +4,13 @@
 // the canonical form in the digest). Record data of the usual types comes from dns-packet.
 
 import dnsPacket from 'dns-packet';
-import { decodeMessage, type MdnsRecord } from '../discovery/dnsMessage.js';
+import { decodeMessage, type MdnsRecord, type RecordType } from '../discovery/dnsMessage.js';
 
 /** RFC 1035 §3.2.2, RFC 2136 §1.3, RFC 8945 §4.2. */
 export const DNS_TYPE = { A: 1, SOA: 6, PTR: 12, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, TSIG: 250, ANY: 255 } as const;
 export const DNS_CLASS = { IN: 1, NONE: 254, ANY: 255 } as const;
+/** The record types the discovery code reads, by their number. */
+export const RECORD_TYPE_NAMES: Readonly<Record<number, RecordType>> = { [DNS_TYPE.PTR]: 'PTR', [DNS_TYPE.SRV]: 'SRV', [DNS_TYPE.TXT]: 'TXT', [DNS_TYPE.A]: 'A', [DNS_TYPE.AAAA]: 'AAAA' };
 /** RFC 2136 §2.2: the opcode of an UPDATE. */
 export const OPCODE_UPDATE = 5;
 export const OPCODE_QUERY = 0;
@@ -189,4 +191,31 @@ export function layoutOf(buf: Buffer): MessageLayout {
     if (offset > buf.length) throw new Error('a DNS record runs past the end of its message');
   }
   return { id: buf.readUInt16BE(0), rcode: flags & 0xf, isResponse: (flags & 0x8000) !== 0, counts, recordOffsets, end: offset };
+}
+
+// ---- DNS over TCP and TLS (RFC 1035 §4.2.2): each message after a 2-byte length.
+
+/** `message` with the 2-byte length that precedes it over TCP and TLS. */
+export function framed(message: Buffer): Buffer {
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(message.length);
+  return Buffer.concat([length, message]);
+}
+
+/** Splits a TCP or TLS byte stream into DNS messages (each after its 2-byte length). */
+export class MessageFramer {
+  private pending: Buffer = Buffer.alloc(0);
+
+  /** The whole messages `chunk` completes (the rest is kept for the next chunk). */
+  push(chunk: Buffer): Buffer[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const out: Buffer[] = [];
+    while (this.pending.length >= 2) {
+      const length = this.pending.readUInt16BE(0);
+      if (this.pending.length < 2 + length) break;
+      out.push(Buffer.from(this.pending.subarray(2, 2 + length)));
+      this.pending = this.pending.subarray(2 + length);
+    }
+    return out;
+  }
 }

@@ -83,31 +83,6 @@ export function decodeDso(buf: Buffer): DsoMessage {
   return { id: buf.readUInt16BE(0), response: (flags & QR) !== 0, rcode: flags & 0xf, tlvs };
 }
 
-/** `message` with the 2-byte length that precedes it over TCP and TLS. */
-export function framed(message: Buffer): Buffer {
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(message.length);
-  return Buffer.concat([length, message]);
-}
-
-/** Splits a TCP or TLS byte stream into DNS messages (each after its 2-byte length). */
-export class MessageFramer {
-  private pending: Buffer = Buffer.alloc(0);
-
-  /** The whole messages `chunk` completes (the rest is kept for the next chunk). */
-  push(chunk: Buffer): Buffer[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    const out: Buffer[] = [];
-    while (this.pending.length >= 2) {
-      const length = this.pending.readUInt16BE(0);
-      if (this.pending.length < 2 + length) break;
-      out.push(Buffer.from(this.pending.subarray(2, 2 + length)));
-      this.pending = this.pending.subarray(2 + length);
-    }
-    return out;
-  }
-}
-
 // ---- KEEPALIVE (RFC 8490 §7.1) and RETRY DELAY (§7.2)
 
 export interface Keepalive {

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
 import type { MdnsRecord, RecordType } from '../discovery/dnsMessage.js';
 import type { DnsServer } from './dnsClient.js';
-import { canonicalName, DNS_CLASS, DNS_TYPE, readableRecord } from './dnsWire.js';
+import { canonicalName, DNS_CLASS, DNS_TYPE, readableRecord, RECORD_TYPE_NAMES } from './dnsWire.js';
 import { DnsPushSession, type PushServer } from './dnsPush.js';
 import type { PushChange, Subscription } from './dso.js';
 import { findZone, query } from './zone.js';
@@ -18,7 +18,6 @@ export const PUSH_SERVICE_LABELS = '_dns-push-tls._tcp';
 /** Records kept for one name and type at most (a hostile server cannot grow the store without bound). */
 export const PUSHED_RECORDS_PER_NAME_MAX = 512;
 
-const TYPE_NAMES: Record<number, RecordType> = { [DNS_TYPE.PTR]: 'PTR', [DNS_TYPE.SRV]: 'SRV', [DNS_TYPE.TXT]: 'TXT', [DNS_TYPE.A]: 'A', [DNS_TYPE.AAAA]: 'AAAA' };
 
 function keyOf(name: string, type: RecordType): string {
   return `${canonicalName(name)}|${type}`;
@@ -104,13 +103,13 @@ export class PushedDomain extends EventEmitter<{ changed: []; warning: [string] 
         if (c.klass !== DNS_CLASS.IN && c.klass !== DNS_CLASS.ANY) continue;
         for (const [key, records] of this.store) {
           const [name, type] = key.split('|') as [string, RecordType];
-          if (name !== canonicalName(c.name) || (c.type !== DNS_TYPE.ANY && TYPE_NAMES[c.type] !== type) || records.size === 0) continue;
+          if (name !== canonicalName(c.name) || (c.type !== DNS_TYPE.ANY && RECORD_TYPE_NAMES[c.type] !== type) || records.size === 0) continue;
           records.clear();
           changed = true;
         }
         continue;
       }
-      const typeName = TYPE_NAMES[c.record.type];
+      const typeName = RECORD_TYPE_NAMES[c.record.type];
       if (!typeName || c.record.klass !== DNS_CLASS.IN) continue;
       const records = this.store.get(keyOf(c.record.name, typeName));
       if (!records) continue; // not subscribed (any more): nothing to keep
