@@ -272,6 +272,23 @@ describe('wide-area discovery (DNS-SD over unicast DNS, BIND 9)', { skip }, () =
     }
   });
 
+  // A host with no route to the DNS server (a laptop gone offline): connecting the UDP socket fails
+  // at once (ENETUNREACH, nothing is sent). Before, that error was dropped and the send that
+  // followed threw where nothing caught it: the node exited.
+  test('a DNS server with no route to it: a warning, and the node keeps running', async () => {
+    const lonely = await Lan.create({ hosts: 1, ipv6: false }); // no router: no default route
+    lans.push(lonely);
+    const node = await startNode(lonely.hosts[0]!, { name: 'Offline', extraArgs: ['--wide-area', ZONE, '--dns-server', '192.0.2.1', '--tsig-key', named.keyFile] });
+    nodes.push(node);
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && !/cannot be reached: connect ENETUNREACH/.test(node.stderr)) await sleep(50);
+    assert.match(node.stderr, /the DNS server 192\.0\.2\.1:53 cannot be reached: connect ENETUNREACH/);
+    await sleep(1500); // the browser's and the registrar's retries
+    assert.equal(node.child.exitCode, null, `still running:\n${node.stderr}`);
+    assert.equal((await node.state()).self.name, 'Offline', 'its API answers');
+    await node.stop('SIGTERM');
+  });
+
   test('without --dns-server, the browse domains the resolver announces under the search list are browsed too', async () => {
     const far = await startNode(lanA.hosts[1]!, { name: 'In the far domain', extraArgs: ['--wide-area', ANNOUNCED, '--dns-server', router.addressOn(lanA), '--tsig-key', named.keyFile] });
     nodes.push(far);

@@ -55,13 +55,17 @@ function exchangeUdp(server: DnsServer, message: Buffer, attempts: number, attem
     const socket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
     let tries = 0;
     let timer: NodeJS.Timeout | null = null;
+    let open = true;
     const finish = (err: Error | null, answer?: Buffer) => {
+      if (!open) return;
+      open = false;
       if (timer) clearTimeout(timer);
       socket.close();
       if (err) reject(err);
       else resolve(answer as Buffer);
     };
     const send = () => {
+      if (!open) return;
       if (tries++ >= attempts) return finish(new DnsUnreachableError(`the DNS server ${describeServer(server)} does not answer`));
       socket.send(message, (err) => err && finish(new DnsUnreachableError(`the DNS server ${describeServer(server)} cannot be reached: ${err.message}`)));
       timer = setTimeout(send, attemptTimeoutMs);
@@ -71,7 +75,12 @@ function exchangeUdp(server: DnsServer, message: Buffer, attempts: number, attem
       const why = err.code === 'ECONNREFUSED' ? 'nothing listens on its port' : err.message;
       finish(new DnsUnreachableError(`the DNS server ${describeServer(server)} cannot be reached: ${why}`));
     });
-    socket.connect(server.port, server.host, () => send());
+    // Node calls back with the error when connecting fails, e.g. no route to the server (its types leave the argument out).
+    const onConnect = (err?: NodeJS.ErrnoException) => {
+      if (err) finish(new DnsUnreachableError(`the DNS server ${describeServer(server)} cannot be reached: ${err.message}`));
+      else if (open) send();
+    };
+    socket.connect(server.port, server.host, onConnect as () => void);
   });
 }
 
