@@ -144,6 +144,26 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       assert.equal(report.hostsHeard.length, 0);
     }, [{ host: 1 }, { host: 2 }]));
 
+  // A macvlan's (or a VLAN's) iflink is its parent's index, not its own: once taken for a veth to
+  // another namespace, a lone server whose default route is on one was told it runs in a container.
+  // (This kernel has no VLAN module; a macvlan stands for both.)
+  test('a lone host whose default route is on a macvlan: no-other-hosts, not container-network', () =>
+    withLan(1, async (lan) => {
+      const host = lan.hosts[0]!;
+      for (const args of [
+        ['link', 'add', 'link', 'eth0', 'name', 'mv0', 'type', 'macvlan', 'mode', 'bridge'],
+        ['addr', 'add', '10.77.0.2/24', 'dev', 'mv0'],
+        ['link', 'set', 'mv0', 'up'],
+        ['route', 'replace', 'default', 'via', '10.77.0.1', 'dev', 'mv0'],
+      ]) {
+        const r = await host.run('ip', args);
+        assert.equal(r.code, 0, `ip ${args.join(' ')}: ${r.stderr}`);
+      }
+      const { report } = await doctor(host);
+      assert.ok(!codes(report).includes('container-network'), JSON.stringify(report.findings));
+      assert.ok(codes(report).includes('no-other-hosts'), JSON.stringify(report.findings));
+    }));
+
   test("a NAT namespace like Docker's default bridge: container-network, with the fix (host networking or port 7373)", async () => {
     const lanA = await Lan.create({ hosts: 1, ipv6Dad: false });
     const bridge = await Lan.create({ hosts: 1, ipv6: false });

@@ -116,6 +116,19 @@ describe('network check: the cause named from the measurements', () => {
     assert.equal(findings[0]!.fix, 'Give the interface its route for multicast (ip route add 224.0.0.0/4 dev eth0; ip -6 route add table local multicast ff00::/8 dev eth0) and check that it is up with an address.');
   });
 
+  test("a second interface without the group's route (docker0) is normal while the LAN has it; with none anywhere, the route is suggested where the default route goes", () => {
+    const DOCKER0 = { name: 'docker0', ipv4: [{ address: '172.17.0.1', netmask: '255.255.0.0' }], ipv6: [] };
+    const withDocker = (f: Partial<HostFacts>): DiagnoseInput => {
+      const base = input({ facts: f });
+      return { ...base, interfaces: [ETH0, DOCKER0], probe: { ...base.probe, counters: new Map([...base.probe.counters, ['docker0/4', healthy()]]) } };
+    };
+    assert.deepEqual(codesOf(withDocker({ ipv4MulticastRouteDevices: new Set(['eth0']) })), ['ok'], 'no warning for docker0');
+    const route = diagnose(withDocker({ ipv4MulticastRouteDevices: new Set(), defaultRoute: { device: 'eth0', gateway: '192.168.1.1' } })).findings.find((f) => f.code === 'no-multicast-route');
+    assert.ok(route, 'no route anywhere is named');
+    assert.match(route.fix, /ip route add 224\.0\.0\.0\/4 dev eth0/);
+    assert.doesNotMatch(`${route.message} ${route.fix}`, /docker0/, 'never the route on docker0: it would take every program\'s multicast');
+  });
+
   test('nothing heard but ourselves: no-other-hosts, naming isolation', () => {
     const { findings } = diagnose(input({ v4: silent, v6: silent, hosts: new Map() }));
     assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['no-other-hosts', 'warning']]);
@@ -224,7 +237,7 @@ describe('network check: what it reads of the host', () => {
 });
 
 describe('network check: why a listed device is not verified', () => {
-  test('each dial outcome in words, with the address and port tried; verified devices and contacts behind a token are not dialled', async () => {
+  test('each dial outcome in words, with the address and port tried; verified devices, contacts behind a token and wide-area devices are not dialled', async () => {
     const id = (c: string) => `${c.repeat(42)}A`;
     const outcomes: Record<string, () => Promise<{ identity: string; address: string }>> = {
       [id('B')]: async () => ({ identity: id('B'), address: '10.0.0.2' }),
@@ -245,6 +258,7 @@ describe('network check: why a listed device is not verified', () => {
     peers.push(peerFixture(id('V'), 'Verified', { addresses: ['10.0.0.20'], port: 7373, verified: true }));
     peers.push(peerFixture(id('N'), 'No address', { addresses: [], port: null, verified: false }));
     peers.push(peerFixture(id('T'), 'A contact', { instance: 'a'.repeat(CONTACT_TOKEN_CHARS), addresses: ['10.0.0.30'], port: 40000, verified: false }));
+    peers.push(peerFixture(id('W'), 'On another network', { addresses: ['10.0.0.40'], port: 7373, verified: false, source: 'wide-area' }));
     const reports = await checkDevices(peers, dial);
     assert.deepEqual(
       reports.map((r) => r.result),
@@ -252,6 +266,7 @@ describe('network check: why a listed device is not verified', () => {
     );
     assert.ok(!dialled.includes('10.0.0.20'), 'a verified device is not dialled again');
     assert.ok(!dialled.includes('10.0.0.30'), 'a contact behind a Contacts only token is not dialled');
+    assert.ok(!dialled.includes('10.0.0.40'), 'a device of a wide-area domain is not taken for a LAN device whose port is blocked');
     assert.match(reports[8]!.detail, /Contacts only/);
     assert.match(reports[2]!.detail, /refused the connection at 10\.0\.0\.4 port 7373/);
     assert.match(reports[3]!.detail, /no answer from its P2P port at 10\.0\.0\.5 port 7373 within 2\.5 s/);

@@ -6,6 +6,7 @@ import type { DeviceReport } from '../../../src-shared/networkCheck.js';
 import type { Peer } from '../../../src-shared/peer.js';
 import { DialError, type DialFailure } from '../p2p/linkServer.js';
 import { isPrivateToken } from '../contactsOnly/broadcastTokens.js';
+import { inBatches } from '../../../src-shared/inBatches.js';
 
 /** How long one device's check may take (TCP, then TLS), all its addresses together. */
 export const DEVICE_CHECK_TIMEOUT_MS = 2500;
@@ -65,17 +66,12 @@ async function checkOne(peer: Peer, dial: DeviceDial): Promise<DeviceReport> {
   }
 }
 
-/** Checks each listed device that is not verified (found by mDNS), a few at once. */
+/**
+ * Checks each device heard on the LAN (mDNS) that is not verified, a few at once. Those of a
+ * wide-area domain are on other networks, where a NAT or a router may stand between (not this
+ * LAN's fault), and manual ones have their own status: neither is checked here.
+ */
 export async function checkDevices(peers: readonly Peer[], dial: DeviceDial): Promise<DeviceReport[]> {
-  const todo = peers.filter((p) => !p.verified).slice(0, DEVICE_CHECKS_MAX);
-  const reports: DeviceReport[] = new Array<DeviceReport>(todo.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const i = next++;
-      reports[i] = await checkOne(todo[i] as Peer, dial);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(DEVICE_CHECKS_CONCURRENT_MAX, todo.length) }, worker));
-  return reports;
+  const todo = peers.filter((p) => !p.verified && p.source === 'mdns').slice(0, DEVICE_CHECKS_MAX);
+  return inBatches(todo, DEVICE_CHECKS_CONCURRENT_MAX, (p) => checkOne(p, dial));
 }

@@ -98,9 +98,16 @@ function refusal(w: Where): string {
   return `every question refused with ${codes.join(', ')}${w.f.multicastRoute ? '' : ', and no route covers the group'}`;
 }
 
-function routeFindings(all: Where[]): NetworkFinding[] {
+function routeFindings(all: Where[], facts: HostFacts): NetworkFinding[] {
   const failed = all.filter((w) => !w.f.groupJoined || errorCount(w.f, ROUTE_SEND_ERRORS) > 0);
-  const noRoute = all.filter((w) => !w.f.multicastRoute && !failed.includes(w));
+  // A family with the group's route on one interface is fine (a docker0 or a VPN without it is
+  // normal, and a route added there would take the multicast of every program that lets the
+  // routing table choose): only a family with no such route anywhere is named, IPv4 at the
+  // interface of the default route when there is one.
+  const missing = (family: 4 | 6) => (all.some((w) => w.f.family === family && w.f.multicastRoute) ? [] : all.filter((w) => w.f.family === family && !failed.includes(w)));
+  const v4 = missing(4);
+  const atDefault = v4.filter((w) => w.iface === facts.defaultRoute?.device);
+  const noRoute = [...(atDefault.length > 0 ? atDefault : v4), ...missing(6)];
   const findings: NetworkFinding[] = [];
   if (failed.length > 0) {
     findings.push({
@@ -271,7 +278,7 @@ export function diagnose(input: DiagnoseInput): { interfaces: InterfaceReport[];
     return { interfaces, findings };
   }
   const all: Where[] = interfaces.flatMap((i) => i.families.map((f) => ({ iface: i.name, f })));
-  findings.push(...routeFindings(all), ...outboundFindings(all, input.facts), ...inboundFindings(all, input.facts));
+  findings.push(...routeFindings(all, input.facts), ...outboundFindings(all, input.facts), ...inboundFindings(all, input.facts));
   findings.push(...silenceFindings(all, input.facts, input.probe.hosts.size), ...deviceFindings(input.devices, input.verifiedCount));
   if (!findings.some((f) => f.severity !== 'info')) findings.push(okFinding(all, input));
   const rank = { error: 0, warning: 1, info: 2 } as const;

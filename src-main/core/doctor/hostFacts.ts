@@ -3,7 +3,7 @@
 // container leaves. Linux keeps all of it under /proc and /sys (read-only, no root needed);
 // elsewhere these read as unknown, and the check judges by the packets alone.
 
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { MdnsFirewallRule } from './nftRules.js';
 
 /** The routes and interfaces of one host, as far as they can be read. */
@@ -72,13 +72,24 @@ export function parseIpv6MulticastRoutes(text: string): Set<string> {
   return devices;
 }
 
+/**
+ * The interfaces whose other end lives in another namespace: a veth's iflink is its peer's index,
+ * and a peer that is no interface of this namespace is elsewhere (a VLAN's or macvlan's iflink is
+ * its parent's, and a veth pair's both ends may be here: neither is counted).
+ */
 function pairedInterfaces(names: readonly string[]): Set<string> {
+  const indexOf = (name: string) => readText(`/sys/class/net/${name}/ifindex`)?.trim();
+  let all: string[];
+  try {
+    all = readdirSync('/sys/class/net');
+  } catch {
+    all = [...names];
+  }
+  const here = new Set(all.map(indexOf).filter((i): i is string => i !== undefined));
   const paired = new Set<string>();
   for (const name of names) {
-    // A veth's iflink is its peer's index; differing from its own index, the peer is elsewhere.
     const iflink = readText(`/sys/class/net/${name}/iflink`)?.trim();
-    const ifindex = readText(`/sys/class/net/${name}/ifindex`)?.trim();
-    if (iflink && ifindex && iflink !== ifindex && iflink !== '0') paired.add(name);
+    if (iflink && iflink !== '0' && iflink !== indexOf(name) && !here.has(iflink)) paired.add(name);
   }
   return paired;
 }

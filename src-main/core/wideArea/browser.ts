@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Backoff } from '../../../src-shared/backoff.js';
+import { inBatches } from '../../../src-shared/inBatches.js';
 import { toDisplayText } from '../../../src-shared/displayText.js';
 import { shortIdentity } from '../../../src-shared/identity.js';
 import type { Peer } from '../../../src-shared/peer.js';
@@ -95,20 +96,6 @@ export interface WideAreaBrowserOptions {
 
 /** How the browser learns of changes: pushed by the server (RFC 8765), or by asking it (polls). */
 export type WideAreaUpdates = 'push' | 'poll';
-
-/** Runs `work` over `items`, at most `limit` at once. */
-async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /** Whether one TCP connection to `address`:`port` opens within LIVENESS_TIMEOUT_MS (closed at once). */
 function portAnswers(address: string, port: number): Promise<boolean> {
