@@ -120,3 +120,11 @@ export function decodeTxt(strings: readonly Uint8Array[]): DeviceMetadata {
   for (const { key, field } of TXT_KEYS) unchecked[field] ??= values.get(key);
   return cleanDeviceMetadata(unchecked, LIBRARIES_TXT_MAX);
 }
+
+/** Whether two TXT records hold the same strings, byte for byte, in the same order. */
+export function sameTxtStrings(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((s, i) => {
+    const t = b[i] as Uint8Array;
+    return s.length === t.length && s.every((byte, j) => byte === t[j]);
+  });
+}

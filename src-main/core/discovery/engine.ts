@@ -14,6 +14,7 @@ import { Responder } from './responder.js';
 import { Browser } from './browser.js';
 import type { DirectQuestionFailure, Transport } from './transport.js';
 import type { Peer } from '../../../src-shared/peer.js';
+import { sameTxtStrings } from '../../../src-shared/txtCodec.js';
 
 /** The QR bit of a DNS header's third byte: set in responses (RFC 1035 §4.1.1). */
 const DNS_QR_BIT = 0x80;
@@ -143,9 +144,11 @@ export class DiscoveryEngine extends EventEmitter<DiscoveryEngineEvents> impleme
       void this.responder.goodbye();
       return;
     }
+    // The same records again (a mode re-applied, a library write that changed no active uuid): nothing to announce.
+    const previous = this.responder.advertisement;
+    if (previous && previous.instance === advertisement.instance && previous.hostname === advertisement.hostname && previous.port === advertisement.port && sameTxtStrings(previous.txt, advertisement.txt)) return;
     // A new instance or host name (a Contacts only epoch, a switch of mode): the old records say
     // goodbye first (RFC 6762 §10.1), so that nobody keeps them, nor links them to the new ones.
-    const previous = this.responder.advertisement;
     if (previous && (previous.instance !== advertisement.instance || previous.hostname !== advertisement.hostname)) void this.responder.goodbye();
     this.responder.setAdvertisement(advertisement);
     this.responder.cancelTimers();

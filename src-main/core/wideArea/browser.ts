@@ -22,7 +22,7 @@ import { toDisplayText } from '../../../src-shared/displayText.js';
 import { shortIdentity } from '../../../src-shared/identity.js';
 import type { Peer } from '../../../src-shared/peer.js';
 import { emptyDeviceMetadata, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
-import { decodeTxt } from '../../../src-shared/txtCodec.js';
+import { decodeTxt, sameTxtStrings } from '../../../src-shared/txtCodec.js';
 import { ADDRESSES_PER_PEER_MAX } from '../discovery/constants.js';
 import { claimedIdentity, UNNAMED_PEER } from '../discovery/peerCache.js';
 import type { MdnsRecord } from '../discovery/dnsMessage.js';
@@ -473,7 +473,7 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
       const id = this.idOf(i.label);
       seen.add(id);
       const old = this.entries.get(id);
-      const txtSince = old && sameStrings(old.txtRaw, i.txtRaw) ? old.txtSince : now;
+      const txtSince = old && sameTxtStrings(old.txtRaw, i.txtRaw) ? old.txtSince : now;
       if (old && old.port === i.port && old.target === i.target && old.addresses.join() === i.addresses.join() && JSON.stringify(old.txt) === JSON.stringify(i.txt)) {
         // The same device as listed; a renewal (a new `renewed=`) only moves when its lease ends.
         if (txtSince !== old.txtSince) Object.assign(old, { txtRaw: i.txtRaw, leaseS: i.leaseS, txtSince, expireFailedAt: null });
@@ -553,8 +553,4 @@ function leaseOf(strings: readonly Uint8Array[]): number | null {
     return s >= 1 && s <= WIDE_AREA_LEASE_MAX_S ? s : null;
   }
   return null;
-}
-
-function sameStrings(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
-  return a.length === b.length && a.every((s, i) => Buffer.from(s).equals(Buffer.from(b[i] as Uint8Array)));
 }

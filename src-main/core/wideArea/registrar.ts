@@ -27,6 +27,7 @@ import {
   WIDE_AREA_RECORD_TTL_S,
 } from './constants.js';
 import { findZone } from './zone.js';
+import { sameTxtStrings } from '../../../src-shared/txtCodec.js';
 
 /** What we advertise (the same as on mDNS: modes/ decide it), with the addresses other networks can reach. */
 export interface WideAreaAdvertisement {
@@ -81,6 +82,9 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
   /** What to advertise now; null removes the registration (Disabled, Contacts only). */
   set(advertisement: WideAreaAdvertisement | null): void {
     if (this.stopped) return;
+    // The same advertisement again (a mode re-applied, an interface change that moved no address):
+    // registered, or on its way there, it needs no UPDATE; the refresh timer stays as it is.
+    if (sameAdvertisement(advertisement, this.wanted) && this.lastStatus.kind !== 'failing') return;
     this.wanted = advertisement;
     this.schedule(REGISTER_COALESCE_MS);
   }
@@ -215,4 +219,15 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
       if (!check.ok) throw new UpdateRefused(`the DNS server ${server} answered our update, but ${check.reason}: is another server answering in its place?`);
     }
   }
+}
+
+function sameAdvertisement(a: WideAreaAdvertisement | null, b: WideAreaAdvertisement | null): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.instance === b.instance &&
+    a.hostLabel === b.hostLabel &&
+    a.port === b.port &&
+    a.addresses.join() === b.addresses.join() &&
+    sameTxtStrings(a.txt, b.txt)
+  );
 }
