@@ -182,10 +182,12 @@ function withoutKey<T extends object>(record: T, key: FieldKey): T {
 /** "Invitation sent to …" stays under a library while its invitations wait: one answered (joined, declined) clears it. */
 function withoutAnsweredInviteNotes(notes: Partial<Record<FieldKey, string>>, before: readonly Library[], after: readonly Library[]): Partial<Record<FieldKey, string>> {
   let out = notes;
-  for (const library of after) {
-    const key = `share:${library.uuid}` as const;
-    const old = before.find((l) => l.uuid === library.uuid);
-    if (out[key] !== undefined && old !== undefined && library.invited.length < old.invited.length) out = withoutKey(out, key);
+  // Only the libraries that have such a note are looked up (usually none).
+  for (const key of Object.keys(notes)) {
+    if (!key.startsWith('share:')) continue;
+    const uuid = key.slice('share:'.length);
+    const [old, now] = [before.find((l) => l.uuid === uuid), after.find((l) => l.uuid === uuid)];
+    if (old !== undefined && now !== undefined && now.invited.length < old.invited.length) out = withoutKey(out, key as FieldKey);
   }
   return out;
 }
@@ -355,7 +357,8 @@ function libraryActions(connection: Pick<NodeConnection, 'call'>, set: SetState,
   const withoutInvite = (inviteId: string) => set((s) => ({ libraryInvites: s.libraryInvites.filter((i) => i.id !== inviteId) }));
   return {
     shareLibrary: async (uuid, peerId) => {
-      const name = get().peers.find((p) => p.id === peerId)?.contact?.name ?? 'the contact';
+      const peer = get().peers.find((p) => p.id === peerId);
+      const name = peer?.contact?.name ?? peer?.name ?? 'the contact';
       return run(`share:${uuid}`, () => connection.call('shareLibrary', { uuid, peerId }), ({ library }) => set((s) => ({ libraries: s.libraries.map((l) => (l.uuid === uuid ? library : l)) })), `Invitation sent to ${name}`);
     },
     acceptLibraryInvite: (inviteId) =>

@@ -4,13 +4,15 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CommandError } from '../../src-shared/contract.js';
 import type { Peer } from '../../src-shared/peer.js';
 import { mergeMembership } from '../../src-main/core/libraries/membership.js';
 import { LibrarySharing } from '../../src-main/core/libraries/librarySharing.js';
 import { LibraryStore } from '../../src-main/core/storage/libraries.js';
-import { LIBRARY_INVITES_MAX, LibraryInviteStore } from '../../src-main/core/storage/libraryInvites.js';
+import { LIBRARY_INVITES_FILE, LIBRARY_INVITES_MAX, LibraryInviteStore } from '../../src-main/core/storage/libraryInvites.js';
 import type { PeerChannel } from '../../src-main/core/p2p/messages.js';
 import { channelPair, identityFromSeed, type MemoryChannel } from '../support/memoryChannel.js';
 import { peerFixture } from '../support/nodeStateFixture.js';
@@ -30,7 +32,7 @@ interface Device {
   links: Map<string, PeerChannel>;
 }
 
-async function device(name: string): Promise<Device> {
+async function device(name: string, inviteReplyWaitMs?: number): Promise<Device> {
   const dir = await freshDir();
   const identity = identityFromSeed(name);
   const libraries = await LibraryStore.load(dir);
@@ -43,6 +45,7 @@ async function device(name: string): Promise<Device> {
     contacts: { has: (id) => contacts.has(id), get: (id) => (contacts.has(id) ? { identity: id, name: contacts.get(id)!, addedAt: new Date().toISOString() } : undefined) },
     self: identity,
     selfName: () => name,
+    inviteReplyWaitMs,
     channelFor: async (peer) => {
       const link = links.get(peer.identity!);
       if (!link) throw new CommandError('refused', `${peer.name} is not connected`);
@@ -69,6 +72,12 @@ function link(a: Device, b: Device): [MemoryChannel, MemoryChannel] {
 
 function peerOf(d: Device): Peer {
   return peerFixture(d.identity, d.name);
+}
+
+/** Waits until what was sent to `d` so far has arrived (links deliver on the next turn) and been handled. */
+async function handled(d: Device): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+  await d.sharing.idle();
 }
 
 async function until(what: string, condition: () => boolean, ms = 3000): Promise<void> {
@@ -123,7 +132,7 @@ describe('shared libraries between nodes', () => {
     // A stale view that still counts B (sent before the departure) does not bring it back.
     const stale = { identity: b.identity, name: 'B', since: new Date(Date.now() - 60_000).toISOString() };
     a.links.get(c.identity)!.send({ type: 'library-sync', libraries: [{ uuid: lib.uuid, name: 'Family', members: [{ identity: a.identity, name: 'A', since: lib.createdAt }, stale], departed: [] }] });
-    await new Promise((r) => setTimeout(r, 50));
+    await handled(c);
     assert.ok(!membersOf(c, lib.uuid).includes(b.identity));
   });
 
@@ -178,8 +187,22 @@ describe('shared libraries between nodes', () => {
     const { renamedAt } = a.libraries.record(lib.uuid)!;
     const later = new Date(Date.parse(renamedAt!) + 1000).toISOString();
     atD.send({ type: 'library-sync', libraries: [{ uuid: lib.uuid, name: 'Stolen', renamedAt: later, members: [{ identity: d.identity, name: 'D', since: later }], departed: [] }] });
-    await new Promise((r) => setTimeout(r, 50));
+    await handled(a);
     assert.equal(a.libraries.get(lib.uuid)?.name, 'Holidays 2026', 'not renamed by a stranger');
+  });
+
+  test('a contact that does not answer the invitation: share says so; the invitation stays (a join with it still counts), and inviting again replaces it', async () => {
+    const [a, b] = await Promise.all([device('A', 200), device('B')]);
+    pair(a, b);
+    const [atA] = channelPair(a.identity, b.identity);
+    a.links.set(b.identity, atA);
+    a.sharing.attach(atA); // B's end has nobody listening: no answer comes
+    const lib = await a.libraries.create('Photos');
+    await assert.rejects(a.sharing.share(lib.uuid, peerOf(b)), /B did not say within 0\.2 s whether it got the invitation to “Photos”; invite it again when it is nearby/);
+    const first = a.libraries.get(lib.uuid)?.invited ?? [];
+    assert.deepEqual(first.map((i) => i.identity), [b.identity], 'kept: it may have arrived');
+    await assert.rejects(a.sharing.share(lib.uuid, peerOf(b)));
+    assert.equal(a.libraries.get(lib.uuid)?.invited.length, 1, 'the new invitation replaced the old one');
   });
 
   test('an invitation from a device that is not our contact is refused and never shown', async () => {
@@ -253,7 +276,7 @@ describe('shared libraries between nodes', () => {
     const [, atM] = link(a, m);
     atM.send({ type: 'library-sync', libraries: [{ uuid: lib.uuid, name: 'Photos', members: [{ identity: m.identity, name: 'M', since: new Date().toISOString() }], departed: [], inviteId: 'guessed-invite-id' }] });
     atM.send({ type: 'library-leave', uuid: lib.uuid });
-    await new Promise((r) => setTimeout(r, 50));
+    await handled(a);
     assert.deepEqual(membersOf(a, lib.uuid), []);
   });
 
@@ -282,11 +305,15 @@ describe('shared libraries between nodes', () => {
 
 describe('pending invitations', () => {
   test(`at most ${LIBRARY_INVITES_MAX} wait: the oldest go first; one contact's new invitation to a library replaces its older one`, async () => {
-    const store = await LibraryInviteStore.load(await freshDir());
+    // A full file written at once (a thousand atomic writes one by one would cost seconds), then five more added.
+    const dir = await freshDir();
     const contacts = Array.from({ length: 11 }, (_, i) => identityFromSeed(`contact ${i}`));
-    for (let i = 0; i < LIBRARY_INVITES_MAX + 5; i++) {
-      await store.add({ id: `invite-${String(i).padStart(5, '0')}`, uuid: randomUUID(), name: `L${i}`, from: { identity: contacts[i % contacts.length]!, name: 'C' }, members: [] });
-    }
+    const invite = (i: number) => ({ id: `invite-${String(i).padStart(5, '0')}`, uuid: randomUUID(), name: `L${i}`, from: { identity: contacts[i % contacts.length]!, name: 'C' }, members: [] });
+    const received = new Date().toISOString();
+    writeFileSync(join(dir, LIBRARY_INVITES_FILE), JSON.stringify({ version: 1, invites: Array.from({ length: LIBRARY_INVITES_MAX }, (_, i) => ({ ...invite(i), received })) }));
+    const store = await LibraryInviteStore.load(dir);
+    assert.equal(store.invites().length, LIBRARY_INVITES_MAX, 'the full file is read');
+    for (let i = LIBRARY_INVITES_MAX; i < LIBRARY_INVITES_MAX + 5; i++) await store.add(invite(i));
     const ids = store.invites().map((i) => i.id);
     assert.equal(ids.length, LIBRARY_INVITES_MAX);
     assert.equal(ids[0], 'invite-00005', 'the five oldest went');

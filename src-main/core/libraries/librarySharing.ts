@@ -44,6 +44,8 @@ export interface LibrarySharingOptions {
   /** The verified link to a listed device, opened if needed. */
   channelFor: (peer: Peer) => Promise<PeerChannel>;
   log?: (message: string) => void;
+  /** How long share() waits for the contact's answer (tests; INVITE_REPLY_WAIT_MS otherwise). */
+  inviteReplyWaitMs?: number;
 }
 
 export class LibrarySharing {
@@ -56,6 +58,15 @@ export class LibrarySharing {
   private closed = false;
 
   constructor(private readonly opts: LibrarySharingOptions) {}
+
+  private get inviteReplyWaitMs(): number {
+    return this.opts.inviteReplyWaitMs ?? INVITE_REPLY_WAIT_MS;
+  }
+
+  /** Resolves once the peers' messages received so far are handled (each may write the library file). */
+  idle(): Promise<void> {
+    return this.work.idle();
+  }
 
   close(): void {
     this.closed = true;
@@ -98,7 +109,10 @@ export class LibrarySharing {
       throw new CommandError('refused', `the link to ${contact.name} closed before the invitation left; try again`);
     }
     const answer = await reply;
-    if (answer !== null && answer.status !== 'listed') {
+    // No answer in time (the link went down, or its Nearby does not know invitations): it may have
+    // arrived, so it stays in `invited` (a join with it is still admitted), and inviting again sends it again.
+    if (answer === null) throw new CommandError('refused', `${contact.name} did not say within ${this.inviteReplyWaitMs / 1000} s whether it got the invitation to “${lib.name}”; invite it again when it is nearby`);
+    if (answer.status !== 'listed') {
       await this.opts.libraries.dropInvitation(uuid, inviteId);
       if (answer.status === 'already-member') throw new CommandError('refused', `${contact.name} already has the library “${lib.name}”; nothing changed`);
       throw new CommandError('refused', `${contact.name} did not take the invitation${answer.message ? `: ${answer.message}` : ''}`);
@@ -108,9 +122,9 @@ export class LibrarySharing {
 
   /** Renames the library here and tells the members we are linked to (the others at their next sync): the latest rename wins. */
   async rename(uuid: string, name: string): Promise<Library> {
-    const before = this.existing(uuid);
+    const before = this.existing(uuid).renamedAt;
     const lib = await this.opts.libraries.rename(uuid, name);
-    if (lib !== before) this.broadcast(lib);
+    if (lib.renamedAt !== before) this.broadcast(lib);
     return publicLibrary(lib);
   }
 
@@ -266,7 +280,7 @@ export class LibrarySharing {
   /** Resolves with the answer of `identity` (no other device's) to invitation `inviteId`, or null when none came in time. */
   private replyTo(inviteId: string, identity: string): Promise<InviteReply | null> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => done(null), INVITE_REPLY_WAIT_MS);
+      const timer = setTimeout(() => done(null), this.inviteReplyWaitMs);
       const done = (reply: InviteReply | null, from?: string) => {
         if (reply !== null && from !== identity) return;
         clearTimeout(timer);

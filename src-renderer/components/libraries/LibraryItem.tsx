@@ -97,7 +97,9 @@ function InviteForm({ library }: { library: Library }) {
   const clearFeedback = useNearby((s) => s.clearFeedback);
   const { error, note, busy } = useField(key);
   const [chosen, setChosen] = useState('');
-  const taken = new Set([...library.members.map((m) => m.identity), ...library.invited.map((i) => i.identity)]);
+  // Members are in already; one invited without an answer may be invited again (the new invitation replaces the old).
+  const taken = new Set(library.members.map((m) => m.identity));
+  const invited = new Set(library.invited.map((i) => i.identity));
   // Contacts, and My devices (trusted like contacts): an invitation goes to them only.
   const candidates = peers.filter((p) => (p.contact !== undefined || p.myDevice === true) && p.identity !== null && !taken.has(p.identity));
   const selectId = `invite-${library.uuid}`;
@@ -134,6 +136,7 @@ function InviteForm({ library }: { library: Library }) {
         {candidates.map((p) => (
           <option key={p.id} value={p.id}>
             {p.contact?.name ?? p.name}
+            {p.identity !== null && invited.has(p.identity) ? ' · invited, no answer yet' : ''}
           </option>
         ))}
       </select>
