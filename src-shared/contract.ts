@@ -84,14 +84,18 @@ export interface NodeState {
   warnings: string[];
   /** Wide-area discovery (issue 16): its settings and how registering goes; null or absent when off. */
   wideArea?: WideAreaState | null;
-  /** The account issuers this device trusts (issue 14): those of --trust-issuer first, then the setting's. */
+  /** The account issuers this device trusts (issue 14): --trust-issuer's, our own account's, then the setting's. */
   trustedIssuers?: TrustedIssuer[];
 }
 
-/** An issuer whose accounts this device accepts: its public key, and whether it came with --trust-issuer (not editable here) or from the settings. */
+/**
+ * An issuer whose accounts this device accepts: its public key, and why: given with --trust-issuer,
+ * the one that signed this device's own account (both kept whatever the settings say), or the
+ * settings' (editable).
+ */
 export interface TrustedIssuer {
   key: string;
-  fromCommandLine: boolean;
+  source: 'command-line' | 'own-account' | 'settings';
 }
 
 /** Wide-area discovery as the settings give it, and whether our records are in the domain now. */

@@ -374,7 +374,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
 
   /** The account issuers this node trusts now: --trust-issuer, the setting, and its own account's. */
   get trustedIssuers(): string[] {
-    return [...this.accounts.trustedIssuers()];
+    return this.trustedIssuerList().map((i) => i.key);
   }
 
   get p2pPort(): number {
@@ -625,11 +625,17 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
     };
   }
 
-  /** The issuers trusted (NodeState.trustedIssuers): --trust-issuer's first, then the setting's not given there too. */
+  /** The issuers trusted (NodeState.trustedIssuers), each once: --trust-issuer's, our own account's, then the setting's. */
   private trustedIssuerList(): TrustedIssuer[] {
-    const flags = this.opts.trustedIssuers ?? [];
-    const saved = (this.settings.get().trustedIssuers ?? []).filter((key) => !flags.includes(key));
-    return [...new Set(flags)].map((key) => ({ key, fromCommandLine: true })).concat(saved.map((key) => ({ key, fromCommandLine: false })));
+    const own = this.accounts.own.account?.account.issuer;
+    const sources: Array<[readonly string[], TrustedIssuer['source']]> = [
+      [this.opts.trustedIssuers ?? [], 'command-line'],
+      [own === undefined ? [] : [own], 'own-account'],
+      [this.settings.get().trustedIssuers ?? [], 'settings'],
+    ];
+    const out = new Map<string, TrustedIssuer>();
+    for (const [keys, source] of sources) for (const key of keys) if (!out.has(key)) out.set(key, { key, source });
+    return [...out.values()];
   }
 
   /** The wide-area settings and how registering in the domain goes (NodeState.wideArea). */

@@ -11,11 +11,12 @@ import { randomUUID, generateKeyPairSync } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AccountFileError, createIssuer, loadIssuerKey, readAccountFile, writeAccountFile, writeDeviceCredentials } from '../core/accounts/accountFiles.js';
-import { ACCOUNT_NAME_MAX_BYTES, decodeAccountCredential, emailProblem, issueAccountCredential, issueDeviceCredential, publicKeyText, textProblem, DEVICE_NAME_MAX_BYTES } from '../core/accounts/credentials.js';
+import { ACCOUNT_NAME_MAX_BYTES, day, decodeAccountCredential, emailProblem, issueAccountCredential, issueDeviceCredential, publicKeyText, textProblem, DEVICE_NAME_MAX_BYTES } from '../core/accounts/credentials.js';
 import { ensurePrivateDataDir } from '../core/storage/dataDirTrust.js';
 import { loadOrCreateIdentity } from '../core/storage/identityKey.js';
 import { SettingsStore } from '../core/storage/settings.js';
 import { CliUsageError } from './cliArgs.js';
+import { truncateUtf8 } from '../../src-shared/txtCodec.js';
 
 export const ACCOUNT_DAYS_DEFAULT = 365;
 export const ACCOUNT_DAYS_MAX = 3650;
@@ -62,9 +63,6 @@ function parseAccountArgs(argv: string[]): { sub: Subcommand; values: Record<str
   }
 }
 
-function day(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().slice(0, 10);
-}
 
 async function createIssuerCommand(positionals: string[], out: (line: string) => void): Promise<void> {
   if (positionals.length !== 1) throw new CliUsageError('account create-issuer expects one folder, e.g. sd-nearby account create-issuer ./issuer');
@@ -105,7 +103,7 @@ async function addDeviceCommand(values: Record<string, string | boolean | undefi
   await ensurePrivateDataDir(dataDir);
   const { identity } = await loadOrCreateIdentity(dataDir);
   const settings = await SettingsStore.load(dataDir);
-  const deviceName = Buffer.from(settings.get().name, 'utf8').subarray(0, DEVICE_NAME_MAX_BYTES).toString('utf8').replace(/\uFFFD$/, '').trim() || 'device';
+  const deviceName = truncateUtf8(settings.get().name, DEVICE_NAME_MAX_BYTES).trim() || 'device';
   // A device credential outliving its account would be void anyway: it ends with it at the latest.
   const notAfter = Math.min(now + days * SECONDS_PER_DAY, accountNotAfter);
   const device = issueDeviceCredential(account.accountKey, { device: identity, notAfter, deviceName });

@@ -1,6 +1,6 @@
 // Issue 14's trusted issuers, edited in the web UI of a real node (in a namespace LAN, beside a
-// device of Bea's account that the built CLI made): the issuer given with --trust-issuer is listed
-// and kept; a key that is not one is refused with the reason and nothing is saved; trusting Bea's
+// device of Bea's account that the built CLI made): the issuer given with --trust-issuer and the one
+// of the node's own account are listed and kept; a key that is not one is refused with the reason and nothing is saved; trusting Bea's
 // issuer in Settings shows her verified name and email on her row, and removing it takes them away.
 // Screenshots in light, dark and a narrow window go to test-results/screenshots/.
 
@@ -27,6 +27,7 @@ describe('web UI: trusted account issuers', { skip }, () => {
   let page: Page;
   let beasIssuer: string;
   let flagIssuer: string;
+  let ownIssuer: string;
 
   before(async () => {
     const files = tempDataDir('issuers');
@@ -35,9 +36,14 @@ describe('web UI: trusted account issuers', { skip }, () => {
     accountCli('issue', '--issuer', join(files, 'issuer-bea'), '--name', BEA.name, '--email', BEA.email, '--out', join(files, 'bea.account'));
     const beaDir = tempDataDir('acct-bea');
     accountCli('add-device', '--account', join(files, 'bea.account'), '--data-dir', beaDir);
+    // The desk is signed into an account of a third issuer, which it trusts for that alone.
+    ownIssuer = accountCli('create-issuer', join(files, 'issuer-own'));
+    accountCli('issue', '--issuer', join(files, 'issuer-own'), '--name', 'Oscar Beaumont', '--email', 'oscar@example.com', '--out', join(files, 'oscar.account'));
+    const deskDir = tempDataDir('acct-desk');
+    accountCli('add-device', '--account', join(files, 'oscar.account'), '--data-dir', deskDir);
     lan = await Lan.create({ hosts: 2, ipv6: false });
     [desk, bea, browser] = await Promise.all([
-      startNode(lan.hosts[0]!, { name: 'Desk', extraArgs: ['--ui', UI_ADDRESS, '--trust-issuer', flagIssuer] }),
+      startNode(lan.hosts[0]!, { name: 'Desk', dataDir: deskDir, extraArgs: ['--ui', UI_ADDRESS, '--trust-issuer', flagIssuer] }),
       startNode(lan.hosts[1]!, { name: 'Bea phone', dataDir: beaDir }),
       launchBrowserIn(lan.hosts[0]!),
     ]);
@@ -59,14 +65,20 @@ describe('web UI: trusted account issuers', { skip }, () => {
   const savedIssuers = () => (JSON.parse(readFileSync(join(desk.dataDir, 'settings.json'), 'utf8')) as { trustedIssuers?: string[] }).trustedIssuers ?? [];
 
   test('the issuer given with --trust-issuer is listed and kept; a key that is not one is refused with the reason, nothing saved', async () => {
+    // Verified first (her credentials come with the verification), then shown without an account, and why.
+    await beasRow().locator('.badge-verified').waitFor({ timeout: 15_000 });
     assert.equal(await beasRow().locator('.account-line').count(), 0, "no account on Bea's row: her issuer is not trusted");
+    const beaPeer = (await desk.state()).peers.find((p) => p.name === 'Bea phone');
+    assert.match(beaPeer?.accountProblem ?? '', /issuer this device does not trust/);
     await page.click('nav [data-view="settings"]');
     await card().waitFor();
     const items = card().locator('.trusted-issuer');
-    assert.equal(await items.count(), 1);
-    assert.equal(await items.first().locator('.issuer-key').textContent(), flagIssuer);
-    assert.equal(await items.first().locator('.issuer-source').textContent(), 'Given with --trust-issuer');
-    assert.equal(await items.first().locator('button').count(), 0, 'no Remove: the command line decides it');
+    assert.equal(await items.count(), 2);
+    assert.equal(await items.nth(0).locator('.issuer-key').textContent(), flagIssuer);
+    assert.equal(await items.nth(0).locator('.issuer-source').textContent(), 'Given with --trust-issuer');
+    assert.equal(await items.nth(1).locator('.issuer-key').textContent(), ownIssuer);
+    assert.equal(await items.nth(1).locator('.issuer-source').textContent(), "Signed this device's own account");
+    assert.equal(await card().locator('.trusted-issuer button').count(), 0, 'no Remove: the command line and the own account decide them');
 
     await page.fill('#issuer-key', 'oscar@example.com');
     await card().locator('button[type="submit"]').click();
@@ -74,7 +86,10 @@ describe('web UI: trusted account issuers', { skip }, () => {
     await error.waitFor();
     assert.match((await error.textContent()) ?? '', /“oscar@example\.com” is not an issuer's public key: paste the last line `sd-nearby account create-issuer` printed \(43 characters\)/);
     assert.deepEqual(savedIssuers(), [], 'nothing saved');
-    assert.deepEqual((await desk.state()).trustedIssuers, [{ key: flagIssuer, fromCommandLine: true }]);
+    assert.deepEqual((await desk.state()).trustedIssuers, [
+      { key: flagIssuer, source: 'command-line' },
+      { key: ownIssuer, source: 'own-account' },
+    ]);
   });
 
   test("trusting Bea's issuer shows her verified name and email on her row; removing it takes them away", async () => {
@@ -84,8 +99,9 @@ describe('web UI: trusted account issuers', { skip }, () => {
     assert.equal(await page.inputValue('#issuer-key'), '', 'the field is emptied');
     assert.deepEqual(savedIssuers(), [beasIssuer], 'kept in the settings, trimmed');
     assert.deepEqual((await desk.state()).trustedIssuers, [
-      { key: flagIssuer, fromCommandLine: true },
-      { key: beasIssuer, fromCommandLine: false },
+      { key: flagIssuer, source: 'command-line' },
+      { key: ownIssuer, source: 'own-account' },
+      { key: beasIssuer, source: 'settings' },
     ]);
     assert.deepEqual(await seriousA11yViolations(page), []);
     await card().scrollIntoViewIfNeeded();

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { AccountTrust } from '../../src-main/core/accounts/accountTrust.js';
 import { issueAccountCredential, issueDeviceCredential, publicKeyText } from '../../src-main/core/accounts/credentials.js';
@@ -29,11 +30,13 @@ describe('My devices remembered', () => {
     const self = publicKeyText(key());
     const desktop = publicKeyText(key());
     let now = NOW_MS;
-    const open = async () => new AccountTrust({ own: ours(self), ownIdentity: self, trustedIssuers: () => [], remembered: await MyDeviceStore.load(dir), now: () => now });
+    let store: MyDeviceStore | null = null;
+    const open = async () => new AccountTrust({ own: ours(self), ownIdentity: self, trustedIssuers: () => [], remembered: (store = await MyDeviceStore.load(dir)), now: () => now });
 
     const first = await open();
+    const written = once(store!, 'change');
     first.observe(desktop, ours(desktop));
-    await new Promise((r) => setTimeout(r, 50)); // the write
+    await written;
     assert.equal(statSync(join(dir, MY_DEVICES_FILE)).mode & 0o777, 0o600);
     assert.equal((JSON.parse(readFileSync(join(dir, MY_DEVICES_FILE), 'utf8')) as { devices: unknown[] }).devices.length, 1);
 
@@ -43,9 +46,21 @@ describe('My devices remembered', () => {
     assert.equal(restarted.isMyDevice(desktop), false, 'not past the end of its device credential');
     now = NOW_MS;
 
+    const forgotten = once(store!, 'change');
     restarted.observe(desktop, account()(desktop)); // now it proves another account
-    await new Promise((r) => setTimeout(r, 50));
+    await forgotten;
     assert.equal(restarted.isMyDevice(desktop), false);
     assert.equal((await open()).isMyDevice(desktop), false, 'forgotten on disk too');
+  });
+
+  test('a forget right after a remember wins, whatever the writes queued meanwhile', async () => {
+    const dir = await freshDir();
+    const store = await MyDeviceStore.load(dir);
+    const device = { identity: publicKeyText(key()), name: 'Desktop', accountKey: publicKeyText(key()), notAfter: NOW_MS / 1000 + 86_400 };
+    const remembered = store.remember(device);
+    await store.forget(device.identity);
+    await remembered;
+    assert.equal(store.holds(device.identity, device.accountKey, NOW_MS), false);
+    assert.deepEqual((await MyDeviceStore.load(dir)).list(), [], 'not on disk either');
   });
 });

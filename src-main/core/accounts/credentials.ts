@@ -12,7 +12,8 @@
 // versions and texts over their limits; nothing in a credential is trusted before its signature.
 
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { decodeRemoteIdentity, encodeRemoteIdentity, isRemoteIdentity } from '../../../src-shared/identity.js';
+import { decodeRemoteIdentity, encodeRemoteIdentity } from '../../../src-shared/identity.js';
+import { identityOfKey } from '../storage/identityKey.js';
 
 export const CREDENTIAL_VERSION = 1;
 const KIND_ACCOUNT = 1;
@@ -147,13 +148,8 @@ function deviceBody(c: DeviceClaims): Buffer {
     .done();
 }
 
-/** The public key (identity format) of an ed25519 key, private or public. */
-export function publicKeyText(key: KeyObject): string {
-  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  const jwk = publicKey.export({ format: 'jwk' });
-  if (publicKey.asymmetricKeyType !== 'ed25519' || typeof jwk.x !== 'string') throw new Error('an account or issuer key is an ed25519 key');
-  return encodeRemoteIdentity(Buffer.from(jwk.x, 'base64url'));
-}
+/** The public key (identity format) of an ed25519 key, private or public: written as a device's identity is. */
+export const publicKeyText: (key: KeyObject) => string = identityOfKey;
 
 /** The issuer signs an account credential; its text form. */
 export function issueAccountCredential(issuerKey: KeyObject, claims: Omit<AccountClaims, 'issuer'>): string {
@@ -278,7 +274,8 @@ export function checkSignatures(accountText: unknown, deviceText: unknown): Chec
   return { account: account.claims, device: device.claims };
 }
 
-function day(seconds: number): string {
+/** The date (UTC, yyyy-mm-dd) of a Unix time in seconds, as the CLI and the reasons say it. */
+export function day(seconds: number): string {
   return new Date(Math.min(seconds, 8.64e12) * 1000).toISOString().slice(0, 10);
 }
 
@@ -303,7 +300,3 @@ export function privateKeyFromPem(pem: string): KeyObject {
   return key;
 }
 
-/** True when `text` is a public key in the identity format (what --trust-issuer takes). */
-export function isPublicKeyText(text: unknown): text is string {
-  return isRemoteIdentity(text);
-}

@@ -49,9 +49,10 @@ export class MyDeviceStore extends JsonListStore<'devices', RememberedDevice> {
 
   /** Remembers (or renews) a device; nothing is written when it is known as it is. The oldest make room past the cap. */
   async remember(device: RememberedDevice): Promise<void> {
-    const known = this.items.find((d) => d.identity === device.identity);
-    if (known && known.accountKey === device.accountKey && known.notAfter === device.notAfter && known.name === device.name) return;
+    // Decided when the write's turn comes (a forget queued before it has happened by then); the same list is no write.
     await this.changeList((devices) => {
+      const known = devices.find((d) => d.identity === device.identity);
+      if (known && known.accountKey === device.accountKey && known.notAfter === device.notAfter && known.name === device.name) return { next: devices, result: device };
       const others = devices.filter((d) => d.identity !== device.identity);
       return { next: [...others, { ...device }].slice(-MY_DEVICES_MAX), result: device };
     });
@@ -63,8 +64,9 @@ export class MyDeviceStore extends JsonListStore<'devices', RememberedDevice> {
   }
 
   async forget(identity: string): Promise<void> {
-    const known = this.items.find((d) => d.identity === identity);
-    if (!known) return;
-    await this.changeList((devices) => ({ next: devices.filter((d) => d.identity !== identity), result: known }));
+    await this.mutate((file) => {
+      const kept = file.devices.filter((d) => d.identity !== identity);
+      return { next: kept.length === file.devices.length ? file : { version: 1 as const, devices: kept }, result: undefined };
+    });
   }
 }

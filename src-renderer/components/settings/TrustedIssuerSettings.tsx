@@ -1,7 +1,7 @@
 // The account issuers this device trusts (issue 14): devices whose accounts one of them signed show
 // the account's name and email, checked, and the devices of the user's own account are trusted like
-// contacts. Those given with --trust-issuer are shown but kept (the command line decides them);
-// the settings' own can be added (the key `sd-nearby account create-issuer` printed) and removed.
+// contacts. Those given with --trust-issuer and the issuer of this device's own account are shown
+// but kept; the settings' own can be added (the key `sd-nearby account create-issuer` printed) and removed.
 
 import { useState, type FormEvent } from 'react';
 import type { TrustedIssuer } from '../../../src-shared/contract.js';
@@ -10,11 +10,20 @@ import { BreakableText } from '../common/BreakableText.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
 import { RemoveButton } from '../common/RemoveButton.js';
 
+const SOURCE_LABELS: Record<Exclude<TrustedIssuer['source'], 'settings'>, string> = {
+  'command-line': 'Given with --trust-issuer',
+  'own-account': "Signed this device's own account",
+};
+
 function IssuerItem({ issuer, onRemove, busy }: { issuer: TrustedIssuer; onRemove: () => void; busy: boolean }) {
   return (
     <li className="trusted-issuer" data-key={issuer.key}>
       <BreakableText text={issuer.key} className="mono breakable issuer-key" />
-      {issuer.fromCommandLine ? <span className="muted issuer-source">Given with --trust-issuer</span> : <RemoveButton what={`the issuer ${issuer.key.slice(0, 8)}…`} busy={busy} error={undefined} onRemove={onRemove} />}
+      {issuer.source === 'settings' ? (
+        <RemoveButton what={`the issuer ${issuer.key.slice(0, 8)}…`} busy={busy} error={undefined} onRemove={onRemove} />
+      ) : (
+        <span className="muted issuer-source">{SOURCE_LABELS[issuer.source]}</span>
+      )}
     </li>
   );
 }
@@ -25,7 +34,7 @@ export function TrustedIssuerSettings() {
   const clearFeedback = useNearby((s) => s.clearFeedback);
   const { error, busy } = useField('trustedIssuers');
   const [draft, setDraft] = useState('');
-  const saved = issuers.filter((i) => !i.fromCommandLine).map((i) => i.key);
+  const saved = issuers.filter((i) => i.source === 'settings').map((i) => i.key);
 
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
