@@ -106,7 +106,7 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
   private readonly discoveryQueue = new SerialQueue();
   private closed = false;
   /** The network check in progress, if any (one at a time). */
-  private runningCheck: Promise<NetworkReport> | null = null;
+  private runningCheck: { report: Promise<NetworkReport>; endsAt: number } | null = null;
   private readonly pairing: PairingService;
   /** Contacts only (docs/protocol.md): tokens, secrets, the gated per-epoch port. */
   private readonly contactsOnly: ContactsOnlyService;
@@ -310,12 +310,20 @@ export class NearbyNode extends EventEmitter<{ state: [NodeState] }> implements 
    * check is asked for from a screen or a script waiting for it), so the list is fresh when read.
    */
   private networkCheck(seconds: number): Promise<NetworkReport> {
-    if (this.runningCheck) return this.runningCheck;
+    // One at a time (two would hear each other's questions): a request shares the running one when
+    // that one ends in time for it; one that would wait longer than it asked is told so at once.
+    const running = this.runningCheck;
+    if (running) {
+      const leftS = Math.ceil((running.endsAt - Date.now()) / 1000);
+      if (leftS > seconds) return Promise.reject(new CommandError('refused', `another network check is running (its report comes in about ${leftS} s); ask again then, or wait for that one`));
+      return running.report;
+    }
     this.attention.lease(seconds * 1000);
-    this.runningCheck = runNetworkCheck({ seconds, mode: this.settings.get().discovery, peers: () => this.peers(), dial: handshakeDial() }).finally(() => {
+    const report = runNetworkCheck({ seconds, mode: this.settings.get().discovery, peers: () => this.peers(), dial: handshakeDial() }).finally(() => {
       this.runningCheck = null;
     });
-    return this.runningCheck;
+    this.runningCheck = { report, endsAt: Date.now() + seconds * 1000 };
+    return report;
   }
 
   /** Our account credentials for `remote` (null: a verification), where the mode shares them. */

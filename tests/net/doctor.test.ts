@@ -219,6 +219,10 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       const check = doctor(lan.hosts[0]!, '--api', `unix:${node!.socketPath}`, '--seconds', '6');
       const alone = doctor(lan.hosts[0]!, '--seconds', '6');
       await sleep(1000); // the checks' sockets are open now
+      // One check at a time: a shorter one asked meanwhile is told at once, not left waiting for this one.
+      const short = await node!.command<{ error: { message: string } }>('networkCheck', { seconds: 1 });
+      assert.equal(short.status, 409, JSON.stringify(short.body));
+      assert.match(JSON.stringify(short.body), /another network check is running \(its report comes in about [1-6] s\)/);
       // A legacy question (RFC 6762 §6.7) to the node's own address, as peers' direct questions are.
       const dig = await lan.hosts[1]!.run('dig', ['+time=2', '+tries=2', '+norecurse', '-p', '5353', `@${lan.hosts[0]!.ipv4}`, '_sd._udp.local', 'PTR']);
       assert.match(dig.stdout, /ANSWER SECTION:\n_sd\._udp\.local\.\s+10\s+IN\s+PTR/, `the node answered while the check ran:\n${dig.stdout}`);

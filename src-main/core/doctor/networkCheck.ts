@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { DiscoveryMode } from '../../../src-shared/discoveryModes.js';
 import type { NetworkReport } from '../../../src-shared/networkCheck.js';
 import type { Peer } from '../../../src-shared/peer.js';
-import { listMulticastInterfaces, type MulticastInterface } from '../discovery/networkInterfaces.js';
+import { listMulticastInterfaces } from '../discovery/networkInterfaces.js';
 import { dialLink } from '../p2p/linkServer.js';
 import { createTlsIdentity, type TlsIdentity } from '../p2p/tlsIdentity.js';
 import { checkDevices, type DeviceDial } from './deviceChecks.js';
@@ -23,7 +23,6 @@ export interface NetworkCheckOptions {
   /** The listed devices, read when the window ends. */
   peers: () => readonly Peer[];
   dial: DeviceDial;
-  readInterfaces?: () => MulticastInterface[];
 }
 
 /**
@@ -40,7 +39,7 @@ export function handshakeDial(tls: TlsIdentity = createTlsIdentity(generateKeyPa
 
 export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<NetworkReport> {
   const startedAt = new Date().toISOString();
-  const interfaces = (opts.readInterfaces ?? (() => listMulticastInterfaces()))();
+  const interfaces = listMulticastInterfaces();
   const [rules, probe] = await Promise.all([readMdnsFirewallRules(), new MdnsProbe(interfaces).run(opts.seconds * 1000)]);
   const facts = readHostFacts(interfaces.map((i) => i.name), rules);
   const peers = opts.peers();
