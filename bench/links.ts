@@ -11,22 +11,14 @@
 import { join } from 'node:path';
 import { Lan } from '../tests/support/lan.js';
 import { REPO_ROOT, sleep, startNode, tempDataDir, type NearbyProcess } from '../tests/support/nearby.js';
+import { median, numberArg } from './lib/stats.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const RUNS = arg('--runs', 10);
-const MINUTES = arg('--minutes', 1);
-const SWARM = arg('--swarm', 64);
+const RUNS = numberArg('--runs', 10);
+const MINUTES = numberArg('--minutes', 1);
+const SWARM = numberArg('--swarm', 64);
 const onlyIndex = process.argv.indexOf('--only');
 const ONLY = new Set(onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : ['crash', 'packets', 'memory']);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function waitLinked(observer: NearbyProcess, id: string): Promise<void> {
   await observer.waitForState((s) => s.peers.some((p) => p.identity === id && p.verified), 15_000, 'linked');

@@ -22,22 +22,14 @@ import { REPO_ROOT, sleep, startNode, type NearbyProcess } from '../tests/suppor
 import { startNamed } from '../tests/support/bind.js';
 import { PUSH_NOTIFY_PORT, PUSH_PORT, pushZoneRecords, startPushGateway } from '../tests/support/pushGateway.js';
 import { WIDE_AREA_LEASE_S } from '../src-main/core/wideArea/constants.js';
+import { median, numberArg } from './lib/stats.js';
+import { OPCODE_UPDATE } from '../src-main/core/wideArea/dnsWire.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const RUNS = arg('--runs', 5);
-const LEASE_S = arg('--lease', 20);
-const REST_SECONDS = arg('--rest-seconds', 120);
+const RUNS = numberArg('--runs', 5);
+const LEASE_S = numberArg('--lease', 20);
+const REST_SECONDS = numberArg('--rest-seconds', 120);
 const ZONE = 'sd.test';
-const OPCODE_UPDATE = 5;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 type Updates = 'poll' | 'push';
 

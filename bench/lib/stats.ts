@@ -103,3 +103,16 @@ export function ratioValue(ours: Cell, theirs: Cell): { ratio: number | null; bo
   const r = round(ours.value / theirs.value, 3);
   return { ratio: r, bound: theirs.above ? 'at-most' : ours.above ? 'at-least' : 'exact' };
 }
+
+/** The median of plain numbers (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** A number given on the command line as `name VALUE`, else `fallback`. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}

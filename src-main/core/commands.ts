@@ -4,6 +4,7 @@
 // client that sent it. What the handlers need of the node is CommandHost, nothing more.
 
 import { CommandError, parsePayload, TEMPORARY_EVERYONE_DEFAULT_MINUTES, type CommandName, type CommandPayloads, type CommandResults, type NodeSession, type NodeState } from '../../src-shared/contract.js';
+import { isAbsolute } from 'node:path';
 import { parseManualPeer } from '../../src-shared/manualPeer.js';
 import { toDisplayText } from '../../src-shared/displayText.js';
 import { isRemoteIdentity } from '../../src-shared/identity.js';
@@ -83,6 +84,8 @@ function wideAreaHandlers(host: CommandHost): Pick<CommandHandlers, 'setWideArea
       const checked = checkWideAreaSettings({ domain: wideArea.domain, dnsServer: blankToNull(wideArea.dnsServer), tsigKeyFile: blankToNull(wideArea.tsigKeyFile) });
       if (!checked.ok) throw new CommandError('invalid-payload', checked.error);
       if (checked.value.tsigKeyFile !== null) {
+        // The node reads it wherever it was started from: a relative path would mean another file after a restart.
+        if (!isAbsolute(checked.value.tsigKeyFile)) throw new CommandError('invalid-payload', `give the key file's full path (such as /etc/sd-nearby/update.key), not ${JSON.stringify(checked.value.tsigKeyFile)}`);
         try {
           await loadTsigKeyFile(checked.value.tsigKeyFile);
         } catch (err) {

@@ -10,9 +10,9 @@ import type { Browser, Page } from 'playwright-core';
 import { browserSkipReason, launchBrowserIn, saveScreenshot, seriousA11yViolations } from '../support/browser.js';
 import { Lan } from '../support/lan.js';
 import { sleep, startNode, type NearbyProcess } from '../support/nearby.js';
-import { dig, hasBind, startNamed, type NamedServer } from '../support/bind.js';
+import { bindSkipReason, dig, startNamed, type NamedServer } from '../support/bind.js';
 
-const skip = browserSkipReason() || (hasBind() ? false : 'needs BIND 9 (named, tsig-keygen, dig)');
+const skip = browserSkipReason() || bindSkipReason();
 const UI_ADDRESS = '127.0.0.1:7382';
 const ZONE = 'sd.test';
 
@@ -53,6 +53,12 @@ describe('web UI: wide-area discovery settings', { skip }, () => {
     await page.click('form.wide-area button[type="submit"]');
     const error = await page.waitForSelector('form.wide-area .field-error');
     assert.equal(await error.textContent(), 'The TSIG key file /nonexistent/update.key cannot be read: it does not exist');
+    assert.equal((await node.state()).wideArea ?? null, null, 'nothing saved');
+    // A relative path would name another file once the node is started from another folder.
+    await page.fill('#wide-area-tsigKeyFile', 'update.key');
+    await page.click('form.wide-area button[type="submit"]');
+    await page.waitForSelector('form.wide-area .field-error:has-text("full path")');
+    assert.equal(await page.textContent('form.wide-area .field-error'), 'Give the key file\'s full path (such as /etc/sd-nearby/update.key), not "update.key"');
     assert.equal((await node.state()).wideArea ?? null, null, 'nothing saved');
   });
 

@@ -5,12 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { isRoot, Lan, type Host, type Router } from '../support/lan.js';
+import { Lan, type Host, type Router } from '../support/lan.js';
 import { sleep, startNode, type NearbyProcess, type StateSubscription } from '../support/nearby.js';
-import { dig, hasBind, makeKeyFile, startNamed, startSecondaryNamed, type NamedServer } from '../support/bind.js';
+import { bindSkipReason, dig, makeKeyFile, startNamed, startSecondaryNamed, type NamedServer } from '../support/bind.js';
 import { startAvahi } from '../support/avahi.js';
 
-const skip = !isRoot() ? 'needs root to create network namespaces' : !hasBind() ? 'needs BIND 9 (named, tsig-keygen, dig: Debian package bind9 and bind9-dnsutils)' : false;
+const skip = bindSkipReason();
 const ZONE = 'sd.test';
 /** A domain inside the zone that the zone announces as a browse domain. */
 const ANNOUNCED = `far.${ZONE}`;

@@ -7,12 +7,12 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRoot, Lan, type Host, type Router } from '../support/lan.js';
+import { Lan, type Host, type Router } from '../support/lan.js';
 import { startNode, type NearbyProcess, type StateSubscription } from '../support/nearby.js';
-import { hasBind, startNamed, type NamedServer } from '../support/bind.js';
+import { bindSkipReason, startNamed, type NamedServer } from '../support/bind.js';
 import { PUSH_NOTIFY_PORT, pushZoneRecords, startPushGateway, type PushGateway } from '../support/pushGateway.js';
 
-const skip = !isRoot() ? 'needs root to create network namespaces' : !hasBind() ? 'needs BIND 9 (named, tsig-keygen, dig: Debian package bind9 and bind9-dnsutils)' : false;
+const skip = bindSkipReason();
 const ZONE = 'sd.test';
 
 describe('wide-area discovery by DNS Push beside a real BIND 9', { skip }, () => {

@@ -5,7 +5,7 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Host } from './lan.js';
+import { isRoot, type Host } from './lan.js';
 
 /** The name of the update key in every test zone. */
 export const UPDATE_KEY_NAME = 'nearby-update';
@@ -34,6 +34,12 @@ export function hasBind(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Why a test that runs BIND in namespaces cannot run here (false: it can), said by name. */
+export function bindSkipReason(): string | false {
+  if (!isRoot()) return 'needs root to create network namespaces';
+  return hasBind() ? false : 'needs BIND 9 (named, tsig-keygen, dig: Debian packages bind9, bind9-utils and dnsutils)';
 }
 
 /** A fresh key file of `name`, as tsig-keygen writes it. */

@@ -46,6 +46,7 @@ import {
   PUSH_SETTLE_MS,
   WIDE_AREA_INSTANCES_MAX,
   WIDE_AREA_LEASE_MAX_S,
+  WIDE_AREA_SERVICE_LABELS,
 } from './constants.js';
 
 /** RFC 1035 §4.1.1: no error; RFC 2136 §2.2: the name does not exist. */
@@ -133,8 +134,6 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
   private serverDown = false;
   /** Changes whenever an instance was heard from (a poll that changed something, a liveness answer). */
   heardCount = 0;
-  /** Polls sent (questions: the PTR and those of each instance). */
-  queriesSent = 0;
 
   constructor(private readonly opts: WideAreaBrowserOptions) {
     super();
@@ -157,7 +156,7 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
   }
 
   private get serviceName(): string {
-    return `_sd._udp.${this.opts.domain}`;
+    return `${WIDE_AREA_SERVICE_LABELS}.${this.opts.domain}`;
   }
 
   start(): void {
@@ -382,7 +381,6 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
 
   /** The instances the domain lists now, each with its SRV, TXT and addresses (those whose records are incomplete left out). */
   private async readDomain(): Promise<Instance[]> {
-    this.queriesSent++;
     const ptr = this.answered(await query(this.opts.server, this.serviceName, 'PTR'));
     const found = await inBatches(this.labelsIn(ptr.records), BROWSE_QUERIES_CONCURRENT_MAX, (label) => this.readInstance(label).catch(() => this.known(label)));
     return found.filter((i): i is Instance => i !== null);
@@ -417,13 +415,11 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
 
   private async readInstance(label: string): Promise<Instance | null> {
     const name = this.instanceName(label);
-    this.queriesSent += 2;
     const [srvQuestion, txtQuestion] = await Promise.all([query(this.opts.server, name, 'SRV'), query(this.opts.server, name, 'TXT')]);
     const [srvAnswer, txtAnswer] = [this.answered(srvQuestion), this.answered(txtQuestion)];
     const target = this.srvIn(name, srvAnswer.records)?.data.target.replace(/\.$/, '');
     let addressRecords: MdnsRecord[] = srvAnswer.records;
     if (target !== undefined && this.addressesOf(target, addressRecords).length === 0) {
-      this.queriesSent += 2;
       const [a, aaaa] = await Promise.all([query(this.opts.server, target, 'A'), query(this.opts.server, target, 'AAAA')]);
       addressRecords = [...a.records, ...aaaa.records];
     }

@@ -29,13 +29,23 @@ export function newMessageId(): number {
   return randomInt(0, 0x10000);
 }
 
-/** The server's address: `host` itself when it is one, else what the system resolver says. */
+/** A server's name looked up is kept this long: one poll asks it many questions. */
+const SERVER_NAME_KEPT_MS = 60_000;
+const SERVER_NAMES_KEPT_MAX = 16;
+const serverNames = new Map<string, { address: string; until: number }>();
+
+/** The server's address: `host` itself when it is one, else what the system resolver says (kept a minute). */
 export async function serverAddress(server: DnsServer): Promise<DnsServer> {
   if (/^[\d.]+$/.test(server.host) || server.host.includes(':')) return server;
+  const kept = serverNames.get(server.host);
+  if (kept && kept.until > Date.now()) return { host: kept.address, port: server.port };
   try {
     const found = await lookup(server.host);
+    if (serverNames.size >= SERVER_NAMES_KEPT_MAX) serverNames.delete(serverNames.keys().next().value as string);
+    serverNames.set(server.host, { address: found.address, until: Date.now() + SERVER_NAME_KEPT_MS });
     return { host: found.address, port: server.port };
   } catch {
+    serverNames.delete(server.host);
     throw new DnsUnreachableError(`the DNS server name ${server.host} cannot be resolved`);
   }
 }

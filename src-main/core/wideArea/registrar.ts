@@ -25,6 +25,7 @@ import {
   LEASE_TXT_KEY,
   RENEWED_TXT_KEY,
   WIDE_AREA_RECORD_TTL_S,
+  WIDE_AREA_SERVICE_LABELS,
 } from './constants.js';
 import { findZone } from './zone.js';
 import { sameTxtStrings } from '../../../src-shared/txtCodec.js';
@@ -67,8 +68,6 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
   private readonly backoff: Backoff;
   private stopped = false;
   private lastStatus: RegistrationStatus = { kind: 'off' };
-  /** UPDATEs sent (the bench counts them per hour at rest). */
-  updatesSent = 0;
 
   constructor(private readonly opts: RegistrarOptions) {
     super();
@@ -166,7 +165,7 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
     if (this.opts.key === null || this.stopped) return Promise.resolve(false);
     return this.queue.run(async () => {
       try {
-        const expired: ExpiredRegistration = { zone: await this.ensureZone(), serviceName: `_sd._udp.${this.opts.domain}`, ...victim };
+        const expired: ExpiredRegistration = { zone: await this.ensureZone(), serviceName: `${WIDE_AREA_SERVICE_LABELS}.${this.opts.domain}`, ...victim };
         await this.send(expiryUpdate(newMessageId(), expired), 'expire');
         return true;
       } catch {
@@ -182,8 +181,8 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
     const lease = [`${LEASE_TXT_KEY}=${this.opts.leaseS}`, `${RENEWED_TXT_KEY}=${Date.now()}`].map((s) => new TextEncoder().encode(s));
     return {
       zone,
-      serviceName: `_sd._udp.${domain}`,
-      instanceName: `${ad.instance}._sd._udp.${domain}`,
+      serviceName: `${WIDE_AREA_SERVICE_LABELS}.${domain}`,
+      instanceName: `${ad.instance}.${WIDE_AREA_SERVICE_LABELS}.${domain}`,
       hostName: `${ad.hostLabel}.${domain}`,
       port: ad.port,
       txt: [...ad.txt, ...lease],
@@ -198,7 +197,6 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
     const key = this.opts.key;
     const { signed, mac } = key ? signMessage(message, key) : { signed: message, mac: null };
     const attempts = timeoutMs === undefined ? undefined : 1;
-    this.updatesSent++;
     const target = this.updateServer ?? this.opts.server;
     const answer = await exchange(target, signed, attempts, timeoutMs);
     const server = describeServer(target);

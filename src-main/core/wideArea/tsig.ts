@@ -66,7 +66,8 @@ function tsigVariables(keyName: string, algorithm: string, timeSigned: number, f
   return Buffer.concat([encodeName(canonicalName(keyName)), classAndTtl, encodeName(canonicalName(algorithm)), u48(timeSigned), u16(fudge), u16(error), u16(otherData.length), otherData]);
 }
 
-function hmac(key: TsigKey, parts: Buffer[]): Buffer {
+/** The MAC of `parts` one after another under `key` (its algorithm's HMAC, RFC 2104). */
+export function hmac(key: TsigKey, parts: Buffer[]): Buffer {
   const h = createHmac(TSIG_ALGORITHMS[key.algorithm], key.secret);
   for (const p of parts) h.update(p);
   return h.digest();

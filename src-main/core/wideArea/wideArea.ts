@@ -9,7 +9,7 @@ import { getServers } from 'node:dns';
 import { parseDnsServer, type WideAreaSettings } from '../../../src-shared/wideArea.js';
 import type { Peer } from '../../../src-shared/peer.js';
 import { WideAreaBrowser, type StaleRegistration, type WideAreaUpdates } from './browser.js';
-import { describeServer, type DnsServer } from './dnsClient.js';
+import type { DnsServer } from './dnsClient.js';
 import { WideAreaRegistrar, type RegistrationStatus, type WideAreaAdvertisement } from './registrar.js';
 import { loadTsigKeyFile } from './tsigKeyFile.js';
 import { announcedBrowseDomains, systemSearchDomains } from './browseDomains.js';
@@ -69,11 +69,6 @@ export class WideArea extends EventEmitter<{ warning: [string]; peers: []; statu
     for (const domain of domains) this.addBrowser(domain);
   }
 
-  /** The domains browsed: the one of the settings, then any the network announced. */
-  get browsedDomains(): string[] {
-    return this.browsers.map((b) => b.domain);
-  }
-
   /** Reads the key file and finds the server; throws one line when either cannot be used. */
   static async open(settings: WideAreaSettings, ownInstance: string, leaseS: number): Promise<WideArea> {
     const key = settings.tsigKeyFile === null ? null : await loadTsigKeyFile(settings.tsigKeyFile);
@@ -84,10 +79,6 @@ export class WideArea extends EventEmitter<{ warning: [string]; peers: []; statu
     const wide = new WideArea(settings, server, registrar, ownInstance);
     if (settings.dnsServer === null) void wide.addAnnouncedDomains();
     return wide;
-  }
-
-  get description(): string {
-    return `${this.settings.domain} via ${describeServer(this.server)}`;
   }
 
   get registration(): RegistrationStatus {
@@ -128,11 +119,6 @@ export class WideArea extends EventEmitter<{ warning: [string]; peers: []; statu
 
   get heardCount(): number {
     return this.browsers.reduce((sum, b) => sum + b.heardCount, 0);
-  }
-
-  /** UPDATEs and questions sent so far (the bench). */
-  get counters(): { updates: number; queries: number } {
-    return { updates: this.registrar.updatesSent, queries: this.browsers.reduce((sum, b) => sum + b.queriesSent, 0) };
   }
 
   /** Removes the registration (bounded wait) and stops browsing. */

@@ -16,7 +16,7 @@ export interface QueryAnswer {
   rcode: number;
   /** Every well-formed record of the answer, additional ones too. */
   records: MdnsRecord[];
-  /** The owner of the SOA record in the answer or authority section (the zone), if any. */
+  /** The owner of the SOA record in the answer or authority section (the zone), if any; asked for SOA only (null otherwise). */
   soaOwner: string | null;
   /** That SOA's MNAME: the zone's primary server (RFC 1035 §3.3.13). */
   soaPrimary: string | null;
@@ -34,12 +34,15 @@ export async function query(server: DnsServer, name: string, type: RecordType | 
   const answer = await exchange(server, message);
   const decoded = decodeMessage(answer, DNS_MESSAGE_MAX_BYTES);
   if (!decoded) throw new DnsUnreachableError(`the DNS server ${describeServer(server)} sent an answer that cannot be read`);
+  // The SOA (the zone, for findZone) is read only where it is asked for: browsing asks the other types on every poll.
   let soa: { name: string; data: { mname?: unknown } } | undefined;
-  try {
-    const packet = dnsPacket.decode(answer);
-    soa = [...(packet.answers ?? []), ...(packet.authorities ?? [])].find((r) => r.type === 'SOA') as typeof soa;
-  } catch {
-    soa = undefined; // decodeMessage read it: only the SOA part is missing
+  if (type === 'SOA') {
+    try {
+      const packet = dnsPacket.decode(answer);
+      soa = [...(packet.answers ?? []), ...(packet.authorities ?? [])].find((r) => r.type === 'SOA') as typeof soa;
+    } catch {
+      soa = undefined; // decodeMessage read it: only the SOA part is missing
+    }
   }
   const primary = typeof soa?.data?.mname === 'string' && soa.data.mname.length <= 255 ? soa.data.mname : null;
   return { rcode: answer.readUInt16BE(2) & 0xf, records: decoded.records, soaOwner: soa?.name ?? null, soaPrimary: primary };
