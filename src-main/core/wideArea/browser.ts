@@ -24,6 +24,7 @@ import type { Peer } from '../../../src-shared/peer.js';
 import { emptyDeviceMetadata, type DeviceMetadata } from '../../../src-shared/peerMetadata.js';
 import { decodeTxt, sameTxtStrings } from '../../../src-shared/txtCodec.js';
 import { ADDRESSES_PER_PEER_MAX } from '../discovery/constants.js';
+import { isIpv6LinkLocal } from '../discovery/networkInterfaces.js';
 import { claimedIdentity, UNNAMED_PEER } from '../discovery/peerCache.js';
 import type { MdnsRecord } from '../discovery/dnsMessage.js';
 import { describeServer, type DnsServer } from './dnsClient.js';
@@ -452,7 +453,7 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
     const out = new Set<string>();
     for (const r of records) {
       if ((r.type !== 'A' && r.type !== 'AAAA') || canonicalName(r.name) !== canonicalName(target)) continue;
-      if (r.type === 'A' ? isIPv4(r.data) : isIPv6(r.data) && !/^fe[89ab]/i.test(r.data)) out.add(r.data.toLowerCase());
+      if (r.type === 'A' ? isIPv4(r.data) : isIPv6(r.data) && !isIpv6LinkLocal(r.data)) out.add(r.data.toLowerCase());
     }
     return [...out].sort((a, b) => Number(isIPv6(a)) - Number(isIPv6(b))).slice(0, ADDRESSES_PER_PEER_MAX);
   }
