@@ -69,7 +69,7 @@ export interface FamilyReport extends PacketCounts {
   addresses: string[];
   /** Whether the routing table has a route for the mDNS group (224.0.0.0/4 or a default route; ff00::/8). */
   multicastRoute: boolean;
-  /** Whether the check's socket joined the mDNS group there; null when it did not try (no address). */
+  /** Whether the check's socket joined the mDNS group there. */
   groupJoined: boolean;
   /** Why joining failed, in the system's words; null when it did not. */
   joinError: string | null;
