@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { Library } from '../../../src-shared/peer.js';
+import type { Library, Peer } from '../../../src-shared/peer.js';
 import { membersNearby } from '../../model/peerView.js';
 import { useField, useNearby } from '../../store/StoreContext.js';
 import { FieldFeedback } from '../common/FieldFeedback.js';
@@ -100,8 +100,11 @@ function InviteForm({ library }: { library: Library }) {
   // Members are in already; one invited without an answer may be invited again (the new invitation replaces the old).
   const taken = new Set(library.members.map((m) => m.identity));
   const invited = new Set(library.invited.map((i) => i.identity));
-  // Contacts, and My devices (trusted like contacts): an invitation goes to them only.
-  const candidates = peers.filter((p) => (p.contact !== undefined || p.myDevice === true) && p.identity !== null && !taken.has(p.identity));
+  // Contacts, and My devices (trusted like contacts): an invitation goes to them only; those invited already come last.
+  const isInvited = (p: Peer) => p.identity !== null && invited.has(p.identity);
+  const candidates = peers
+    .filter((p) => (p.contact !== undefined || p.myDevice === true) && p.identity !== null && !taken.has(p.identity))
+    .sort((a, b) => Number(isInvited(a)) - Number(isInvited(b)));
   const selectId = `invite-${library.uuid}`;
   const feedbackId = `invite-feedback-${library.uuid}`;
   const peerId = candidates.some((p) => p.id === chosen) ? chosen : (candidates[0]?.id ?? '');
@@ -136,7 +139,7 @@ function InviteForm({ library }: { library: Library }) {
         {candidates.map((p) => (
           <option key={p.id} value={p.id}>
             {p.contact?.name ?? p.name}
-            {p.identity !== null && invited.has(p.identity) ? ' · invited, no answer yet' : ''}
+            {isInvited(p) ? ' · invited' : ''}
           </option>
         ))}
       </select>
