@@ -12,7 +12,8 @@ export interface FakeDnsServer {
   questions: string[];
 }
 
-export async function fakeDnsServer(answer: (name: string, type: string) => dnsPacket.Answer[]): Promise<FakeDnsServer> {
+/** `delayMs` holds back the answer to some questions (it is made when asked, sent later: a slow server). */
+export async function fakeDnsServer(answer: (name: string, type: string) => dnsPacket.Answer[], delayMs: (name: string, type: string) => number = () => 0): Promise<FakeDnsServer> {
   const socket = createSocket('udp4');
   const questions: string[] = [];
   socket.on('message', (buf, from) => {
@@ -21,7 +22,16 @@ export async function fakeDnsServer(answer: (name: string, type: string) => dnsP
     if (!question) return;
     questions.push(`${question.name} ${question.type}`);
     const reply = dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: [question], answers: answer(question.name, question.type) });
-    socket.send(reply, from.port, from.address);
+    const delay = delayMs(question.name, question.type);
+    const send = () => {
+      try {
+        socket.send(reply, from.port, from.address);
+      } catch {
+        // closed meanwhile (the test ended)
+      }
+    };
+    if (delay > 0) setTimeout(send, delay);
+    else send();
   });
   socket.bind(0, '127.0.0.1');
   await once(socket, 'listening');

@@ -64,7 +64,8 @@ class Zone {
 
 const identity = () => encodeRemoteIdentity(randomBytes(32));
 
-async function until(what: string, predicate: () => boolean, timeoutMs = 3000): Promise<number> {
+/** Waits for a state, not a speed (the times are diagnostics): generous, as CI runs this beside the namespace tests. */
+async function until(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<number> {
   const start = Date.now();
   while (!predicate()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -87,12 +88,12 @@ describe('wide-area browsing by DNS Push (RFC 8765)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function setUp(opts: { offersPush?: boolean; ca?: Buffer } = {}): Promise<{ zone: Zone; dns: FakeDnsServer; push: DnsPushServer; browser: WideAreaBrowser; warnings: string[]; ptrPolls: () => number }> {
+  async function setUp(opts: { offersPush?: boolean; ca?: Buffer; pollDelayMs?: number } = {}): Promise<{ zone: Zone; dns: FakeDnsServer; push: DnsPushServer; browser: WideAreaBrowser; warnings: string[]; ptrPolls: () => number }> {
     const zone = new Zone();
     zone.offersPush = opts.offersPush ?? true;
     const push = new DnsPushServer({ tls, source: (name, type) => zone.wire(name, type) });
     zone.pushPort = await push.listen();
-    const dns = await fakeDnsServer((name, type) => zone.answers(name, type));
+    const dns = await fakeDnsServer((name, type) => zone.answers(name, type), (name, type) => (name === SERVICE && type === 'PTR' ? opts.pollDelayMs ?? 0 : 0));
     const browser = new WideAreaBrowser({ domain: ZONE, server: { host: '127.0.0.1', port: dns.port }, ownInstance: identity(), pushCa: opts.ca ?? tls.cert });
     const warnings: string[] = [];
     browser.on('warning', (w) => warnings.push(w));
@@ -129,6 +130,24 @@ describe('wide-area browsing by DNS Push (RFC 8765)', () => {
     assert.equal(push.sessionsOpened, 1, 'one session');
   });
 
+  test('a poll still out when push began does not undo what was pushed since', async () => {
+    // The first poll's answer is made when asked (the first device alone) and comes 1 s later,
+    // after the session began and pushed a second device.
+    const { zone, push, browser } = await setUp({ pollDelayMs: 1000 });
+    const [first, second] = [identity(), identity()];
+    zone.addDevice(first, 'Desk', '192.0.2.10');
+    browser.start();
+    await until('updates by push', () => browser.updates === 'push' && browser.peers().length === 1);
+    zone.addDevice(second, 'Laptop', '192.0.2.11');
+    await push.refresh();
+    await until('the second device listed', () => browser.peers().some((p) => p.identity === second));
+    const sizes: number[] = [];
+    browser.on('peers', () => sizes.push(browser.peers().length));
+    await sleep(1500); // the late poll's answer arrives meanwhile
+    assert.ok(browser.peers().some((p) => p.identity === second), 'the pushed device is still listed');
+    assert.ok(!sizes.includes(1), `the pushed device never left the list (list sizes: ${sizes.join(',')})`);
+  });
+
   test('the session ends (the server asks us to come back later, or sends garbage): polling takes over at once, and push comes back', async () => {
     const { zone, push, browser, warnings, ptrPolls } = await setUp();
     const device = identity();
@@ -142,10 +161,10 @@ describe('wide-area browsing by DNS Push (RFC 8765)', () => {
     push.retryDelay(100);
     await until('polling again', () => browser.updates === 'poll');
     assert.ok(warnings.some((w) => /come back later/.test(w) && /polling instead/.test(w)), `one warning says why: ${warnings.join(' | ')}`);
-    await until('a poll at once', () => ptrPolls() > before, 1500);
+    await until('a poll at once (without it, none would come: polls stopped when push began)', () => ptrPolls() > before, 3000);
     assert.equal(browser.peers().length, 1, 'what was listed stays listed');
     // Push again after the retry backoff (5 s at first).
-    await until('push again', () => browser.updates === 'push', 8000);
+    await until('push again', () => browser.updates === 'push', 15_000);
     assert.equal(push.sessionsOpened, 2);
     await sleep(200); // the new session's first pushes
     assert.ok(!counts.includes(0), `the device stayed listed while push went and came back (list sizes: ${counts.join(',')})`);

@@ -343,7 +343,8 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
       this.serverDown = true;
       return false;
     }
-    if (!this.running) return false;
+    // Push took over while this poll was out: what the session shows is newer than this answer.
+    if (!this.running || this.pushed) return false;
     const changed = this.apply(instances);
     return (await this.expireStale()) || changed;
   }
