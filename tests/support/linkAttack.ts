@@ -73,7 +73,9 @@ export interface AttackResult {
 export async function runLinkAttack(host: Host, attack: Attack): Promise<AttackResult> {
   const run = () =>
     host.run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests/support/linkAttackMain.ts'), JSON.stringify(attack)], {
-      timeoutMs: (attack.kind === 'pairing-flood' ? attack.durationMs : (attack.limitMs ?? 20_000)) + 20_000,
+      // Its own start (tsx) and a last TLS handshake that may take its full 10 s come on top of the
+      // attack's length; under CI's load 20 s of margin was once not enough for the three.
+      timeoutMs: (attack.kind === 'pairing-flood' ? attack.durationMs : (attack.limitMs ?? 20_000)) + 40_000,
       cwd: REPO_ROOT,
     });
   let r = await run();
