@@ -24,6 +24,8 @@ describe('wide-area discovery by DNS Push beside a real BIND 9', { skip }, () =>
   let router: Router;
   let named: NamedServer;
   let gateway: PushGateway;
+  /** Node B, on LAN B, which hears LAN A only through the wide-area domain. */
+  let nodeB: NearbyProcess;
 
   before(async () => {
     lanA = await Lan.create({ hosts: 2, ipv6Dad: false });
@@ -57,6 +59,7 @@ describe('wide-area discovery by DNS Push beside a real BIND 9', { skip }, () =>
 
   test('nodes on two LANs subscribe at the push server the zone names and list each other verified; a newcomer and a leaver show as the server pushes them', async (t) => {
     const [one, two] = await Promise.all([start(lanA.hosts[0]!, 'Pushed A'), start(lanB.hosts[0]!, 'Pushed B')]);
+    nodeB = two;
     const [watchOne, watchTwo] = [one.subscribe(), two.subscribe()];
     subscriptions.push(watchOne, watchTwo);
     const pushed = (s: Watched) => s.wideArea?.updates === 'push';
@@ -76,12 +79,13 @@ describe('wide-area discovery by DNS Push beside a real BIND 9', { skip }, () =>
   });
 
   test('the push server goes away: polling takes over with a warning and still finds newcomers; push comes back by itself', async () => {
-    const watch = nodes[1]!.subscribe(); // B, from the test before
+    // B, from the test before (by name: `nodes` holds A and B in the order they finished starting).
+    const watch = nodeB.subscribe();
     subscriptions.push(watch);
     await watch.waitFor((s) => s.wideArea?.updates === 'push', 5000, 'B to use DNS Push');
     gateway?.stop();
     await watch.waitFor((s) => s.wideArea?.updates === 'poll', 5000, 'B to poll');
-    assert.ok(nodes[1]!.stderr.includes('polling instead'), `a warning says so: ${nodes[1]!.stderr.slice(-400)}`);
+    assert.ok(nodeB.stderr.includes('polling instead'), `a warning says so: ${nodeB.stderr.slice(-400)}`);
     const four = await start(lanA.hosts[1]!, 'Polled D');
     await watch.waitFor(listed(four.printedIdentity), 10_000, 'B to list a newcomer by polls');
     await gateway.start();
