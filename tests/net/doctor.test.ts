@@ -22,7 +22,7 @@ const run = promisify(execFile);
 async function doctor(host: Host, ...args: string[]): Promise<{ code: number | null; report: NetworkReport; stderr: string }> {
   const seconds = args.includes('--seconds') ? [] : ['--seconds', String(WINDOW_SECONDS)];
   const r = await host.run(process.execPath, [CLI, 'doctor', '--json', ...seconds, ...args], { timeoutMs: 30_000 });
-  assert.ok(r.stdout.startsWith('{'), `doctor printed no report (exit ${r.code}): ${r.stderr}`);
+  assert.ok(r.stdout.startsWith('{'), `doctor printed no report (exit ${r.code}, signal ${r.signal}${r.timedOut ? ', timed out' : ''}): ${r.stderr}`);
   return { code: r.code, report: JSON.parse(r.stdout) as NetworkReport, stderr: r.stderr };
 }
 
@@ -40,6 +40,22 @@ async function withLan(hosts: number, body: (lan: Lan, nodes: NearbyProcess[]) =
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop('SIGKILL')));
     await lan.destroy();
+  }
+}
+
+/** How many UDP sockets each process of `host` holds. */
+async function udpSocketsByPid(host: Host): Promise<Map<number, number>> {
+  const out = (await host.run('ss', ['-uanpH'])).stdout;
+  const counts = new Map<number, number>();
+  for (const m of out.matchAll(/pid=(\d+)/g)) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+  return counts;
+}
+
+async function until(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
   }
 }
 
@@ -218,7 +234,17 @@ describe('sd-nearby doctor names the cause', { skip, concurrency: true }, () => 
       // Windows long enough that dig's question and its retry (at most 4 s) fall inside them.
       const check = doctor(lan.hosts[0]!, '--api', `unix:${node!.socketPath}`, '--seconds', '6');
       const alone = doctor(lan.hosts[0]!, '--seconds', '6');
-      await sleep(1000); // the checks' sockets are open now
+      // Awaited below; until then a failure of theirs must not hide the assertion that failed first
+      // (the LAN torn down after it kills both, and that rejection was reported instead).
+      for (const p of [check, alone]) p.catch(() => undefined);
+      // Both checks have begun: the node holds more UDP sockets than it did, the lone check its own
+      // (a fixed second was not always enough for the CLI to start on a loaded machine).
+      const nodePid = node!.child.pid!;
+      const before = (await udpSocketsByPid(lan.hosts[0]!)).get(nodePid) ?? 0;
+      await until(async () => {
+        const sockets = await udpSocketsByPid(lan.hosts[0]!);
+        return (sockets.get(nodePid) ?? 0) > before && [...sockets.keys()].some((pid) => pid !== nodePid);
+      }, 10_000, "both checks' sockets open");
       // One check at a time: a shorter one asked meanwhile is told at once, not left waiting for this one.
       const short = await node!.command<{ error: { message: string } }>('networkCheck', { seconds: 1 });
       assert.equal(short.status, 409, JSON.stringify(short.body));
