@@ -3,7 +3,8 @@
 // It answers records from a source: an in-memory zone (unit tests), or a real BIND it asks over
 // DNS and that tells it of every change by NOTIFY (dnsPushServerMain.ts, in a namespace), which is
 // how a push gateway for a server without push works. It speaks DSO over TLS as RFC 8490 says
-// (KEEPALIVE answered with its timers, SUBSCRIBE answered then followed by PUSH, UNSUBSCRIBE), and
+// (KEEPALIVE answered with its timers, SUBSCRIBE answered then followed by PUSH, UNSUBSCRIBE,
+// RECONFIRM kept and followed by a fresh look at the source, as a Discovery Proxy would), and
 // can misbehave on demand (RETRY DELAY, bytes that are no DSO message).
 
 import { execFileSync } from 'node:child_process';
@@ -17,12 +18,14 @@ import {
   encodeDso,
   keepaliveTlv,
   pushTlv,
+  readReconfirm,
   readSubscribe,
   readUnsubscribe,
   retryDelayTlv,
   type DsoMessage,
   type Keepalive,
   type PushChange,
+  type Reconfirm,
   type Subscription,
 } from '../../src-main/core/wideArea/dso.js';
 import { canonicalName, DNS_TYPE, framed, MessageFramer, type WireRecord } from '../../src-main/core/wideArea/dnsWire.js';
@@ -68,6 +71,8 @@ export class DnsPushServer {
   /** Every DSO message received, decoded (for assertions), and how many sessions were opened. */
   readonly received: DsoMessage[] = [];
   sessionsOpened = 0;
+  /** The records clients said seem stale (RECONFIRM), in order. */
+  readonly reconfirmed: Reconfirm[] = [];
 
   constructor(private readonly opts: DnsPushServerOptions) {
     this.server = createServer({ key: opts.tls.key, cert: opts.tls.cert }, (socket) => this.accept(socket));
@@ -125,6 +130,10 @@ export class DnsPushServer {
     if (!primary || m.response) return;
     if (m.id === 0) {
       if (primary.type === DSO_TYPE.unsubscribe) c.subscriptions.delete(readUnsubscribe(primary.data));
+      if (primary.type === DSO_TYPE.reconfirm) {
+        this.reconfirmed.push(readReconfirm(primary.data));
+        await this.refresh(); // the source is asked again; what is gone there is pushed as removed
+      }
       return;
     }
     if (primary.type === DSO_TYPE.keepalive) {

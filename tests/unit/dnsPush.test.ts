@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +17,7 @@ import type dnsPacket from 'dns-packet';
 import { encodeRemoteIdentity } from '../../src-shared/identity.js';
 import { WideAreaBrowser } from '../../src-main/core/wideArea/browser.js';
 import { DNS_CLASS, DNS_TYPE, framed, rdataOf, type RecordData, type WireRecord } from '../../src-main/core/wideArea/dnsWire.js';
-import { decodeDso, DSO_TYPE, encodeDso, keepaliveTlv, pushTlv, readPush, readSubscribe, subscribeTlv, unsubscribeTlv, DsoFormatError } from '../../src-main/core/wideArea/dso.js';
+import { decodeDso, DSO_TYPE, encodeDso, keepaliveTlv, pushTlv, readPush, readReconfirm, readSubscribe, reconfirmTlv, subscribeTlv, unsubscribeTlv, DsoFormatError } from '../../src-main/core/wideArea/dso.js';
 import { DnsPushServer, makeCertificate, type TlsIdentity } from '../support/dnsPushServer.js';
 import { fakeDnsServer, type FakeDnsServer } from '../support/fakeDnsServer.js';
 import { sleep } from '../support/nearby.js';
@@ -46,12 +47,12 @@ class Zone {
   }
 
   /** One device's PTR, SRV, TXT and A (its instance label is its identity). */
-  addDevice(label: string, name: string, address: string): void {
+  addDevice(label: string, name: string, address: string, port = 7300): void {
     const instance = `${label}.${SERVICE}`;
-    const host = `h${label.slice(0, 8)}.${ZONE}`;
+    const host = hostOf(label);
     this.records.push(
       { name: SERVICE, type: 'PTR', data: instance },
-      { name: instance, type: 'SRV', data: { target: host, port: 7300, priority: 0, weight: 0 } },
+      { name: instance, type: 'SRV', data: { target: host, port, priority: 0, weight: 0 } },
       { name: instance, type: 'TXT', data: [Buffer.from(`name=${name}`)] },
       { name: host, type: 'A', data: address },
     );
@@ -63,6 +64,16 @@ class Zone {
 }
 
 const identity = () => encodeRemoteIdentity(randomBytes(32));
+const hostOf = (label: string) => `h${label.slice(0, 8)}.${ZONE}`;
+
+/** A TCP port on 127.0.0.1 where nothing listens (a device that stopped answering). */
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** Waits for a state, not a speed (the times are diagnostics): generous, as CI runs this beside the namespace tests. */
 async function until(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<number> {
@@ -148,6 +159,28 @@ describe('wide-area browsing by DNS Push (RFC 8765)', () => {
     assert.ok(!sizes.includes(1), `the pushed device never left the list (list sizes: ${sizes.join(',')})`);
   });
 
+  test('a pushed device that stops answering is hidden, and the server is told once that its SRV and address seem stale (RECONFIRM)', async () => {
+    const { zone, push, browser } = await setUp();
+    const device = identity();
+    const port = await closedPort();
+    zone.addDevice(device, 'Unplugged', '127.0.0.1', port);
+    browser.start();
+    browser.setLooking(true); // liveness runs while someone looks
+    await until('the device listed by push', () => browser.updates === 'push' && browser.peers().some((p) => p.identity === device));
+    await until('the silent device hidden', () => !browser.peers().some((p) => p.identity === device));
+    await until('its SRV and A reconfirmed', () => push.reconfirmed.length >= 2);
+    const srv = push.reconfirmed.find((r) => r.type === DNS_TYPE.SRV);
+    assert.equal(srv?.name.toLowerCase(), `${device}.${SERVICE}`.toLowerCase());
+    assert.deepEqual(srv?.rdata, rdataOf({ type: 'SRV', data: { target: hostOf(device), port, priority: 0, weight: 0 } }), 'the SRV exactly as pushed');
+    const a = push.reconfirmed.find((r) => r.type === DNS_TYPE.A);
+    assert.equal(a?.name, hostOf(device));
+    assert.deepEqual(a?.rdata, Buffer.from([127, 0, 0, 1]));
+    assert.ok(push.reconfirmed.every((r) => r.klass === DNS_CLASS.IN));
+    const told = push.reconfirmed.length;
+    await sleep(2700); // the next look finds it silent again
+    assert.equal(push.reconfirmed.length, told, 'said once per hiding, not at every look');
+  });
+
   test('the session ends (the server asks us to come back later, or sends garbage): polling takes over at once, and push comes back', async () => {
     const { zone, push, browser, warnings, ptrPolls } = await setUp();
     const device = identity();
@@ -226,6 +259,9 @@ describe('wide-area browsing by DNS Push (RFC 8765)', () => {
     const record: WireRecord = { name: `x.${SERVICE}`, type: DNS_TYPE.TXT, klass: DNS_CLASS.IN, ttl: 60, rdata: rdataOf({ type: 'TXT', data: [Buffer.from('a=b')] }) };
     const changes = readPush(pushTlv([{ kind: 'add', record }, { kind: 'remove', record }, { kind: 'remove-all', name: SERVICE, type: DNS_TYPE.ANY, klass: DNS_CLASS.IN }]).data);
     assert.deepEqual(changes.map((c) => c.kind), ['add', 'remove', 'remove-all']);
+    const stale = { name: record.name, type: record.type, klass: record.klass, rdata: record.rdata };
+    assert.deepEqual(readReconfirm(reconfirmTlv(stale).data), stale);
+    assert.throws(() => readReconfirm(reconfirmTlv(stale).data.subarray(0, record.name.length + 3)), /RECONFIRM TLV cut short/);
     assert.throws(() => decodeDso(subscribe.subarray(0, subscribe.length - 3)), DsoFormatError);
     const query = Buffer.from(subscribe);
     query.writeUInt16BE(0, 2);
@@ -237,11 +273,13 @@ describe('wide-area browsing by DNS Push (RFC 8765)', () => {
   });
 
   test("Wireshark's DNS dissector reads our DSO messages as RFC 8490 and RFC 8765 define them", { skip: hasTshark() ? false : 'needs tshark (Debian package tshark)' }, () => {
+    const srvRdata = rdataOf({ type: 'SRV', data: { target: PUSH_HOST, port: 7300, priority: 0, weight: 0 } });
     const messages = [
       encodeDso({ id: 1, response: false, rcode: 0, tlvs: [keepaliveTlv({ inactivityMs: 0xffffffff, intervalMs: 60_000 })] }),
       encodeDso({ id: 2, response: false, rcode: 0, tlvs: [subscribeTlv({ name: SERVICE, type: DNS_TYPE.PTR, klass: DNS_CLASS.IN })] }),
       encodeDso({ id: 0, response: false, rcode: 0, tlvs: [unsubscribeTlv(2)] }),
       encodeDso({ id: 0, response: false, rcode: 0, tlvs: [pushTlv([{ kind: 'add', record: { name: SERVICE, type: DNS_TYPE.PTR, klass: DNS_CLASS.IN, ttl: 60, rdata: rdataOf({ type: 'PTR', data: `a.${SERVICE}` }) } }])] }),
+      encodeDso({ id: 0, response: false, rcode: 0, tlvs: [reconfirmTlv({ name: `a.${SERVICE}`, type: DNS_TYPE.SRV, klass: DNS_CLASS.IN, rdata: srvRdata })] }),
     ];
     // Each message as one TCP segment to port 53 (text2pcap adds the headers), framed as DNS over TCP.
     const hex = messages.map((m) => `0000 ${[...framed(m)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}\n`).join('');
@@ -251,12 +289,13 @@ describe('wide-area browsing by DNS Push (RFC 8765)', () => {
     execFileSync('text2pcap', ['-q', '-T', '40000,53', input, pcap], { stdio: 'ignore' });
     const out = execFileSync('tshark', ['-r', pcap, '-o', 'tcp.analyze_sequence_numbers:FALSE', '-T', 'fields', '-E', 'separator=|', '-e', 'dns.id', '-e', 'dns.flags.opcode', '-e', 'dns.dso.tlv.type', '-e', 'dns.dso.tlv.length', '-e', 'dns.dso.tlv.keepalive.inactivity', '-e', 'dns.dso.tlv.keepalive.interval'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const rows = out.trim().split('\n').map((l) => l.split('|'));
-    assert.equal(rows.length, 4, out);
+    assert.equal(rows.length, 5, out);
     assert.ok(rows.every((r) => r[1] === '6'), `OPCODE 6 (DSO) in every message: ${out}`);
-    assert.deepEqual(rows.map((r) => Number(r[2])), [DSO_TYPE.keepalive, DSO_TYPE.subscribe, DSO_TYPE.unsubscribe, DSO_TYPE.push], out);
+    assert.deepEqual(rows.map((r) => Number(r[2])), [DSO_TYPE.keepalive, DSO_TYPE.subscribe, DSO_TYPE.unsubscribe, DSO_TYPE.push, DSO_TYPE.reconfirm], out);
     assert.deepEqual([rows[0]![4], rows[0]![5]], ['4294967295', '60000'], 'KEEPALIVE timers where RFC 8490 §7.1 puts them');
     assert.equal(Number(rows[1]![3]), SERVICE.length + 2 + 4, 'SUBSCRIBE: an uncompressed name, a type and a class');
     assert.equal(Number(rows[2]![3]), 2, 'UNSUBSCRIBE: the 16-bit ID of its SUBSCRIBE');
+    assert.equal(Number(rows[4]![3]), `a.${SERVICE}`.length + 2 + 4 + srvRdata.length, 'RECONFIRM: an uncompressed name, a type, a class and the RDATA, no TTL nor length');
   });
 });
 

@@ -508,9 +508,19 @@ export class WideAreaBrowser extends EventEmitter<{ peers: []; warning: [string]
       } else if (++e.misses >= LIVENESS_MISSES_TO_HIDE && !e.hidden) {
         e.hidden = true;
         changed = true;
+        this.reconfirm(e);
       }
     });
     if (changed) this.emit('peers');
+  }
+
+  /** A device hidden for silence: the push server is told its SRV and addresses seem stale (once per hiding). */
+  private reconfirm(e: Entry): void {
+    const view = this.pushed;
+    if (!view) return;
+    view.reconfirm(this.instanceName(e.label), 'SRV');
+    const target = e.target.replace(/\.$/, '');
+    if (target) for (const type of ['A', 'AAAA'] as const) view.reconfirm(target, type);
   }
 
   private toPeer(e: Entry): Peer {

@@ -24,12 +24,14 @@ import {
   readKeepalive,
   readPush,
   readRetryDelay,
+  reconfirmTlv,
   subscribeTlv,
   unsubscribeTlv,
   type DsoMessage,
   type DsoTlv,
   type Keepalive,
   type PushChange,
+  type Reconfirm,
   type Subscription,
 } from './dso.js';
 
@@ -147,6 +149,11 @@ export class DnsPushSession extends EventEmitter<{ changes: [PushChange[]]; clos
     if (id === undefined) return;
     this.subscriptions.delete(key);
     if (this.isOpen) this.send({ id: 0, response: false, rcode: 0, tlvs: [unsubscribeTlv(id)] });
+  }
+
+  /** RFC 8765 §6.5: tells the server a record seems stale (a unidirectional RECONFIRM); the server may check it and push its removal. */
+  reconfirm(r: Reconfirm): void {
+    if (this.isOpen) this.send({ id: 0, response: false, rcode: 0, tlvs: [reconfirmTlv(r)] });
   }
 
   /** Closes the session (once); `closed` says why, and how long the server asked us to stay away. */

@@ -148,6 +148,27 @@ export function readUnsubscribe(data: Buffer): number {
   return data.readUInt16BE(0);
 }
 
+/**
+ * RFC 8765 §6.5: a record the client believes stale (a device no longer answers at it): its name,
+ * type, class and RDATA, with no TTL and no RDATA length (the TLV's length ends it). Unidirectional.
+ */
+export interface Reconfirm extends Subscription {
+  rdata: Buffer;
+}
+
+export function reconfirmTlv(r: Reconfirm): DsoTlv {
+  const fixed = Buffer.alloc(4);
+  fixed.writeUInt16BE(r.type, 0);
+  fixed.writeUInt16BE(r.klass, 2);
+  return { type: DSO_TYPE.reconfirm, data: Buffer.concat([encodeName(r.name), fixed, r.rdata]) };
+}
+
+export function readReconfirm(data: Buffer): Reconfirm {
+  const { name, end } = readName(data, 0);
+  if (end + 4 > data.length) throw new DsoFormatError('a RECONFIRM TLV cut short in its type or class');
+  return { name, type: data.readUInt16BE(end), klass: data.readUInt16BE(end + 2), rdata: Buffer.from(data.subarray(end + 4)) };
+}
+
 // ---- PUSH (RFC 8765 §6.3)
 
 export type PushChange =

@@ -76,6 +76,20 @@ export class PushedDomain extends EventEmitter<{ changed: []; warning: [string] 
     return [...(this.store.get(keyOf(name, type))?.values() ?? [])];
   }
 
+  /**
+   * Tells the server that the records of `name` and `type` seem stale (RFC 8765 §6.5 RECONFIRM):
+   * one that learns them from elsewhere (a Discovery Proxy, from mDNS) checks them and pushes their
+   * removal to every client. Returns how many were named.
+   */
+  reconfirm(name: string, type: RecordType): number {
+    const records = this.store.get(keyOf(name, type));
+    if (!records) return 0;
+    const s = subscriptionOf(name, type);
+    // A record's key is its RDATA (base64), as the server sent it.
+    for (const rdata of records.keys()) this.session.reconfirm({ ...s, rdata: Buffer.from(rdata, 'base64') });
+    return records.size;
+  }
+
   close(): void {
     this.closed = true;
     this.session.close();
