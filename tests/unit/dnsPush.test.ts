@@ -164,11 +164,15 @@ describe('wide-area browsing by DNS Push (RFC 8765)', () => {
     const device = identity();
     const port = await closedPort();
     zone.addDevice(device, 'Unplugged', '127.0.0.1', port);
+    // Eleven more addresses (a hostile zone may hold 512): at most 8 of them are echoed back.
+    for (let i = 2; i <= 12; i++) zone.records.push({ name: hostOf(device), type: 'A', data: `127.0.0.${i}` });
     browser.start();
     browser.setLooking(true); // liveness runs while someone looks
     await until('the device listed by push', () => browser.updates === 'push' && browser.peers().some((p) => p.identity === device));
     await until('the silent device hidden', () => !browser.peers().some((p) => p.identity === device));
-    await until('its SRV and A reconfirmed', () => push.reconfirmed.length >= 2);
+    await until('its SRV and A reconfirmed', () => push.reconfirmed.length >= 9);
+    assert.equal(push.reconfirmed.filter((r) => r.type === DNS_TYPE.SRV).length, 1);
+    assert.equal(push.reconfirmed.filter((r) => r.type === DNS_TYPE.A).length, 8, 'eight addresses at most');
     const srv = push.reconfirmed.find((r) => r.type === DNS_TYPE.SRV);
     assert.equal(srv?.name.toLowerCase(), `${device}.${SERVICE}`.toLowerCase());
     assert.deepEqual(srv?.rdata, rdataOf({ type: 'SRV', data: { target: hostOf(device), port, priority: 0, weight: 0 } }), 'the SRV exactly as pushed');

@@ -17,6 +17,8 @@ import { findZone, query } from './zone.js';
 export const PUSH_SERVICE_LABELS = '_dns-push-tls._tcp';
 /** Records kept for one name and type at most (a hostile server cannot grow the store without bound). */
 export const PUSHED_RECORDS_PER_NAME_MAX = 512;
+/** Records of one name and type named in RECONFIRMs when a device goes silent, at most. */
+export const RECONFIRMS_PER_NAME_MAX = 8;
 
 
 function keyOf(name: string, type: RecordType): string {
@@ -79,15 +81,14 @@ export class PushedDomain extends EventEmitter<{ changed: []; warning: [string] 
   /**
    * Tells the server that the records of `name` and `type` seem stale (RFC 8765 §6.5 RECONFIRM):
    * one that learns them from elsewhere (a Discovery Proxy, from mDNS) checks them and pushes their
-   * removal to every client. Returns how many were named.
+   * removal to every client. At most RECONFIRMS_PER_NAME_MAX records (a device uses one SRV and a
+   * few addresses; a hostile server's 512 are not echoed back).
    */
-  reconfirm(name: string, type: RecordType): number {
-    const records = this.store.get(keyOf(name, type));
-    if (!records) return 0;
+  reconfirm(name: string, type: RecordType): void {
+    const keys = [...(this.store.get(keyOf(name, type))?.keys() ?? [])].slice(0, RECONFIRMS_PER_NAME_MAX);
     const s = subscriptionOf(name, type);
     // A record's key is its RDATA (base64), as the server sent it.
-    for (const rdata of records.keys()) this.session.reconfirm({ ...s, rdata: Buffer.from(rdata, 'base64') });
-    return records.size;
+    for (const rdata of keys) this.session.reconfirm({ ...s, rdata: Buffer.from(rdata, 'base64') });
   }
 
   close(): void {
