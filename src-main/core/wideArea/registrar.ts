@@ -53,6 +53,8 @@ export interface RegistrarOptions {
 
 export type RegistrationStatus = { kind: 'off' } | { kind: 'registered'; at: number; leaseS: number } | { kind: 'failing'; reason: string };
 
+const RCODE_SERVFAIL = 2;
+
 /** Why an UPDATE failed: the server refused it (an administrator must act), or could not be asked. */
 class UpdateRefused extends Error {}
 
@@ -207,6 +209,9 @@ export class WideAreaRegistrar extends EventEmitter<{ warning: [string]; status:
     } catch {
       throw new DnsUnreachableError(`the DNS server ${server} sent an answer that cannot be read`);
     }
+    // SERVFAIL is the server failing on its side (a zone being loaded, a journal it could not write):
+    // asked again with backoff, as when it does not answer, not left for 5 minutes as a refusal.
+    if (rcode === RCODE_SERVFAIL) throw new DnsUnreachableError(`the DNS server ${server} could not ${action}: ${rcodeText(rcode)}`);
     if (rcode !== 0) {
       const tsigError = tsigErrorOf(answer);
       const keyHint = key ? ` with key "${key.name}"` : ' without a key (give --tsig-key FILE)';
