@@ -43,6 +43,15 @@ describe('web UI: wide-area discovery settings', { skip }, () => {
   });
 
   const card = () => page.locator('form.wide-area');
+  /** Waits for `selector`; when it does not come, says what the node and the card said instead. */
+  async function waitForCard(selector: string): Promise<void> {
+    try {
+      await page.waitForSelector(selector);
+    } catch (err) {
+      const state = await node.state().catch(() => null);
+      throw new Error(`${(err as Error).message}\nthe card: ${await card().innerText().catch(() => '?')}\nthe node's wideArea: ${JSON.stringify(state?.wideArea)}\nits warnings: ${JSON.stringify(state?.warnings)}\nits last output: ${node.stderr.slice(-800)}\nnamed's last output: ${named.log().slice(-1500)}`);
+    }
+  }
   const listedInZone = async () => (await dig(lan.hosts[1]!, named.address, `_sd._udp.${ZONE}`, 'PTR', '+short')).includes(node.printedIdentity);
 
   test('off at first; a key file that cannot be read is refused with the reason and nothing is saved', async () => {
@@ -65,7 +74,7 @@ describe('web UI: wide-area discovery settings', { skip }, () => {
   test('saved with a good key: the card says the device is listed in the domain, and it is', async () => {
     await page.fill('#wide-area-tsigKeyFile', named.keyFile);
     await page.click('form.wide-area button[type="submit"]');
-    await page.waitForSelector('form.wide-area .wide-area-status.status-online');
+    await waitForCard('form.wide-area .wide-area-status.status-online');
     assert.equal(await card().locator('.wide-area-status').textContent(), `This device is listed in ${ZONE}.`);
     assert.ok(await listedInZone(), 'dig finds our PTR');
     assert.deepEqual((await node.state()).wideArea, { domain: ZONE, dnsServer: named.address, tsigKeyFile: named.keyFile, registration: 'registered', problem: null, updates: 'poll', pushServer: null });
