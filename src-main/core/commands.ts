@@ -62,8 +62,8 @@ export function createCommandHandlers(host: CommandHost): CommandHandlers {
       const keys: string[] = [];
       for (const raw of issuers) {
         const key = raw.trim();
-        const shown = key.length > 20 ? `${toDisplayText(key, 20)}…` : toDisplayText(key, 20);
-        if (!isRemoteIdentity(key)) throw new CommandError('invalid-payload', `“${shown}” is not an issuer's public key: paste the last line \`sd-nearby account create-issuer\` printed (43 characters)`);
+        // toDisplayText cuts a long paste to 20 characters, its own ellipsis included.
+        if (!isRemoteIdentity(key)) throw new CommandError('invalid-payload', `“${toDisplayText(key, 20)}” is not an issuer's public key: paste the last line \`sd-nearby account create-issuer\` printed (43 characters)`);
         if (!keys.includes(key)) keys.push(key);
       }
       await host.settings.update({ trustedIssuers: keys });

@@ -86,6 +86,12 @@ describe('web UI: trusted account issuers', { skip }, () => {
     await error.waitFor();
     assert.match((await error.textContent()) ?? '', /“oscar@example\.com” is not an issuer's public key: paste the last line `sd-nearby account create-issuer` printed \(43 characters\)/);
     assert.deepEqual(savedIssuers(), [], 'nothing saved');
+    // A whole line pasted is cut for the sentence, with one ellipsis.
+    await page.fill('#issuer-key', `issuer public key: ${beasIssuer}`);
+    await card().locator('button[type="submit"]').click();
+    await card().locator('.field-error:has-text("“issuer public key:")').waitFor();
+    assert.match((await error.textContent()) ?? '', /“issuer public key:…” is not an issuer's public key/);
+    assert.deepEqual(savedIssuers(), [], 'nothing saved');
     assert.deepEqual((await desk.state()).trustedIssuers, [
       { key: flagIssuer, source: 'command-line' },
       { key: ownIssuer, source: 'own-account' },
