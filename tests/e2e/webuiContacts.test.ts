@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { encodeRemoteIdentity, identityFingerprint } from '../../src-shared/identity.js';
 import type { PairingSessionState } from '../../src-shared/pairing.js';
 import type { Peer } from '../../src-shared/peer.js';
-import { browserSkipReason, openFakeNodeUi, saveScreenshot, seriousA11yViolations, type FakeNodeUi } from '../support/browser.js';
+import { browserSkipReason, openFakeNodeUi, saveScreenshot, saveScreenshotsLightDarkNarrow, seriousA11yViolations, type FakeNodeUi } from '../support/browser.js';
 import { emptyNodeState, peerFixture } from '../support/nodeStateFixture.js';
 
 const skip = browserSkipReason();
@@ -80,13 +80,7 @@ describe('web UI: contacts, lookalikes and one pairing dialog at a time', { skip
     // Reject comes first and has the focus: Enter does not pair with a stranger by mistake.
     assert.deepEqual(await page.$$eval('dialog.pairing-dialog[open] .pairing-actions button', (els) => els.map((b) => b.textContent)), ['Reject', 'Pair anyway: the codes match']);
     await page.waitForFunction(() => document.activeElement?.textContent === 'Reject');
-    await saveScreenshot(page, 'lookalike-request-light');
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await saveScreenshot(page, 'lookalike-request-dark');
-    await page.setViewportSize({ width: 390, height: 760 });
-    await saveScreenshot(page, 'lookalike-request-narrow');
-    await page.setViewportSize({ width: 1200, height: 800 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await saveScreenshotsLightDarkNarrow(page, 'lookalike-request', { width: 390, height: 760 });
 
     // Reject answers and closes in one step: the next request shows, no Close in between.
     await page.click('dialog.pairing-dialog[open] button:has-text("Reject")');

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { browserSkipReason, launchBrowserIn, saveScreenshot, seriousA11yViolations } from '../support/browser.js';
+import { browserSkipReason, launchBrowserIn, saveScreenshotsLightDarkNarrow, seriousA11yViolations } from '../support/browser.js';
 import { Lan } from '../support/lan.js';
 import { accountCli } from '../support/accountCli.js';
 import { startNode, tempDataDir, type NearbyProcess } from '../support/nearby.js';
@@ -110,15 +110,7 @@ describe('web UI: trusted account issuers', { skip }, () => {
       { key: beasIssuer, source: 'settings' },
     ]);
     assert.deepEqual(await seriousA11yViolations(page), []);
-    await card().scrollIntoViewIfNeeded();
-    await saveScreenshot(page, 'trusted-issuers-light');
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await saveScreenshot(page, 'trusted-issuers-dark');
-    await page.setViewportSize({ width: 420, height: 900 });
-    await card().scrollIntoViewIfNeeded();
-    await saveScreenshot(page, 'trusted-issuers-narrow');
-    await page.setViewportSize({ width: 1200, height: 900 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await saveScreenshotsLightDarkNarrow(page, 'trusted-issuers');
 
     await page.click('nav [data-view="devices"]');
     await beasRow().locator('.account-line').waitFor({ timeout: 15_000 });

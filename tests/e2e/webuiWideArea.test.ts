@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { browserSkipReason, launchBrowserIn, saveScreenshot, seriousA11yViolations } from '../support/browser.js';
+import { browserSkipReason, launchBrowserIn, saveScreenshotsLightDarkNarrow, seriousA11yViolations } from '../support/browser.js';
 import { Lan } from '../support/lan.js';
 import { sleep, startNode, type NearbyProcess } from '../support/nearby.js';
 import { bindSkipReason, dig, startNamed, type NamedServer } from '../support/bind.js';
@@ -81,14 +81,7 @@ describe('web UI: wide-area discovery settings', { skip }, () => {
     // BIND 9.18 names no DNS Push server: the card says changes are polled for (the push case: tests/net/wideAreaPush.test.ts).
     assert.equal(await card().locator('.wide-area-updates').textContent(), 'Changes are asked for every 1 to 30 seconds: the DNS server offers no DNS Push.');
     assert.deepEqual(await seriousA11yViolations(page), []);
-    await card().scrollIntoViewIfNeeded();
-    await saveScreenshot(page, 'wide-area-settings-light');
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await saveScreenshot(page, 'wide-area-settings-dark');
-    await page.setViewportSize({ width: 420, height: 900 });
-    await saveScreenshot(page, 'wide-area-settings-narrow');
-    await page.setViewportSize({ width: 1200, height: 900 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await saveScreenshotsLightDarkNarrow(page, 'wide-area-settings');
   });
 
   test('Turn off removes the records at once and says so', async () => {

@@ -111,3 +111,18 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * Saves `<name>-light`, `<name>-dark` and `<name>-narrow` (dark, at `narrow`), then puts the page
+ * back as it was (light, its own viewport): the three looks every changed screen is judged in.
+ */
+export async function saveScreenshotsLightDarkNarrow(page: Page, name: string, narrow = { width: 420, height: 900 }): Promise<void> {
+  const viewport = page.viewportSize();
+  await saveScreenshot(page, `${name}-light`);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await saveScreenshot(page, `${name}-dark`);
+  await page.setViewportSize(narrow);
+  await saveScreenshot(page, `${name}-narrow`);
+  if (viewport) await page.setViewportSize(viewport);
+  await page.emulateMedia({ colorScheme: 'light' });
+}
